@@ -1,0 +1,276 @@
+// Package blueprint defines Skript's intermediate representation: a flat,
+// read-only program that the compiler emits and the runtime executes.
+//
+// A Blueprint is an arena of instructions addressed by index (pc). Structured
+// workflow constructs (Parallel, If, Loop, Switch, Call) no longer exist here;
+// they have been lowered to a handful of primitive instructions. Instructions
+// refer to node metadata and expressions by index into side tables, so the hot
+// path of the runtime touches only small fixed-size structs.
+//
+// Execution model (shared by compiler, runtime and stores):
+//
+//   - A token is a thread of control at a pc, in a frame. The frame names the
+//     loop iteration the token runs in: "" at the top level, "lines[3]" in the
+//     fourth iteration of loop node "lines", "lines[3]/retry[0]" when nested.
+//     Node records are keyed by (frame, node id).
+//   - Each token also keeps a "last" value: the output of the last node it
+//     completed. Composite nodes take their output from it (the last output of
+//     a branch, of a loop iteration, of a function).
+//   - Task and Wait are the only instructions that leave the VM; all others
+//     run inline.
+package blueprint
+
+import "time"
+
+// Version of the serialized form; bump on incompatible changes.
+const Version = 1
+
+// Pos is a 1-based line and column in the workflow source.
+type Pos struct {
+	Line int `json:"line"`
+	Col  int `json:"col"`
+}
+
+// Blueprint is a compiled workflow. It is never mutated after Compile.
+type Blueprint struct {
+	Name        string  `json:"name"`
+	Version     string  `json:"version,omitempty"`
+	Description string  `json:"description,omitempty"`
+	File        string  `json:"file,omitempty"`
+	Inputs      []Input `json:"inputs,omitempty"`
+	// Nodes is the node table: every workflow node that can appear in a run
+	// record, after inlining (Call'd nodes are named CALLID.INNERID).
+	Nodes []Node `json:"nodes"`
+	// Exprs is the expression table; instructions and steps refer to it by index.
+	Exprs []Expr `json:"exprs"`
+	// Code is the instruction arena; execution starts at pc 0.
+	Code []Instr `json:"code"`
+	// Output is the index of the workflow's `output:` expression, or -1 when
+	// the run's output is the last output of the top-level sequence.
+	Output int32 `json:"output"`
+	// Hash is the hex SHA-256 of the serialized form with Hash empty. Stores
+	// keep Blueprints by it.
+	Hash string `json:"hash,omitempty"`
+}
+
+// Input is a declared run input.
+type Input struct {
+	Name        string `json:"name"`
+	Type        string `json:"type,omitempty"` // "" means any
+	Required    bool   `json:"required,omitempty"`
+	Default     any    `json:"default,omitempty"`
+	HasDefault  bool   `json:"has_default,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Node is the metadata of one workflow node.
+type Node struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"` // Action, Parallel, If, Loop, Call, Switch, Wait
+	Name string `json:"name,omitempty"`
+	// Action is the action name for Action nodes.
+	Action string `json:"action,omitempty"`
+	// Loop is the index of the innermost Loop node whose body contains this
+	// node, or -1. It tells the runtime which prefix of a token's frame holds
+	// this node's record.
+	Loop int32 `json:"loop"`
+	// Var is, for Loop nodes, the name the current element is bound to
+	// (for_each `as`, default "item"); empty for while loops.
+	Var string `json:"var,omitempty"`
+	Pos Pos    `json:"pos"`
+}
+
+// Expr is one expr-lang expression. A template string ("a ${{ x }} b") and a
+// params map are compiled into one expression each, so evaluating a step's
+// params is a single VM run.
+type Expr struct {
+	// Src is expr-lang source text, ready for expr.Compile.
+	Src string `json:"src"`
+	// Const, when set, means the compiler already evaluated the expression;
+	// Value holds the result and Src is kept for display only.
+	Const bool `json:"const,omitempty"`
+	Value any  `json:"value,omitempty"`
+	// Refs are the node records the expression reads, as `nodes.NAME`; the
+	// runtime puts exactly these into the `nodes` variable.
+	Refs []Ref `json:"refs,omitempty"`
+	// Vars are the other names the expression reads; each is resolved by the
+	// runtime as its Kind says.
+	Vars []Var `json:"vars,omitempty"`
+	Pos  Pos   `json:"pos"`
+}
+
+// Ref binds the name a user wrote after `nodes.` to a node of the table.
+// Inside a function body NAME is the local id; Node is the inlined node.
+type Ref struct {
+	Name string `json:"name"`
+	Node int32  `json:"node"`
+}
+
+// VarKind says where a variable's value comes from.
+type VarKind uint8
+
+// Variable kinds.
+const (
+	VarInput     VarKind = iota + 1 // `input`: the run's inputs
+	VarRun                          // `run`: {id, workflow}
+	VarItem                         // a for_each element; Node is the Loop node
+	VarIndex                        // `index` of the Loop node's current iteration
+	VarIteration                    // `iteration` of the while Loop node
+	VarParams                       // `params` of a function call; Node is the Call node
+	VarError                        // `error` in a catch block; Node is the failed node
+)
+
+// Var binds a free name of an expression.
+type Var struct {
+	Name string  `json:"name"`
+	Kind VarKind `json:"kind"`
+	Node int32   `json:"node"`
+}
+
+// Op is an instruction opcode.
+type Op uint8
+
+// Opcodes. Only Task and Wait leave the VM; the others run inline.
+const (
+	OpNop Op = iota
+	// OpTask runs Steps back to back on a worker (node fusion puts several
+	// Actions in one Task), then continues at pc+1 with last = the last
+	// step's output. A step that fails with attempts left is retried after a
+	// backoff starting at that step (earlier steps are not run again).
+	OpTask
+	// OpFork starts one child token per entry of Targets, in the same frame,
+	// at most Concurrency at once (0 = all). The forking token waits; when
+	// every child has reached its Join, the Node record gets the list of the
+	// children's last values (ordered by branch), and the forking token
+	// resumes at Target with last = that list.
+	OpFork
+	// OpJoin ends a child token of a Fork or Map: its last value is handed to
+	// the group it belongs to. Exactly one arrival completes the group.
+	OpJoin
+	// OpJump continues at Target.
+	OpJump
+	// OpBranch evaluates Expr; false continues at Target, true at pc+1.
+	OpBranch
+	// OpMap evaluates Expr to a list and starts one child token per element
+	// at pc+1 in frame "NODE[i]" (item and index in scope), at most
+	// Concurrency at once (0 = all). More than Max elements fails the node.
+	// An empty list records [] and continues at Target. Otherwise the token
+	// waits and resumes at Target with last = the list of each iteration's
+	// last value, which is also the Node record's output.
+	OpMap
+	// OpWait is a durable timer: Expr gives a duration (Until false) or an
+	// RFC 3339 time (Until true). The token resumes at pc+1 when it fires.
+	OpWait
+	// OpEnter marks the start of a composite node (If, Switch, Call, while
+	// Loop): the Node record becomes running and last is reset to null, so a
+	// branch that runs nothing yields null. For a Call, Expr (when >= 0)
+	// builds the args map, stored as the call's `params` for its body.
+	OpEnter
+	// OpLeave records the composite Node as finished with output = last
+	// (or [last] when Wrap is set: a one-branch Parallel lowered to a plain
+	// sequence keeps its list output). Status is "succeeded", or "failed"
+	// (Failed set) when it closes the catch block of a failed Action, whose
+	// error stays on the record.
+	OpLeave
+	// OpWhile is the head of a while loop over Node. On first entry
+	// (the token's frame is not inside Node) it pushes frame "NODE[0]". Then
+	// it evaluates Expr with `iteration` in scope: false pops the frame,
+	// records the Node's output (the list of iteration values) and continues
+	// at Target with last = that list; true with iteration >= Max fails the
+	// node; otherwise it continues at pc+1.
+	OpWhile
+	// OpNext ends one while-loop iteration: it stores last as the iteration's
+	// value and moves the token's frame to the next iteration, then
+	// continues at Target (the OpWhile head).
+	OpNext
+	// OpEnd ends the top-level token: the run succeeds with the value of the
+	// Blueprint's Output expression, or with last.
+	OpEnd
+)
+
+var opNames = [...]string{"Nop", "Task", "Fork", "Join", "Jump", "Branch", "Map", "Wait", "Enter", "Leave", "While", "Next", "End"}
+
+// String returns the opcode's name.
+func (o Op) String() string {
+	if int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return "Op(?)"
+}
+
+// Instr is one instruction. Fields not used by the opcode are zero.
+type Instr struct {
+	Op Op `json:"op"`
+	// Node is the index of the node the instruction belongs to, or -1.
+	Node int32 `json:"node"`
+	// Target is a pc: the jump target, the false branch, or where a
+	// waiting token resumes.
+	Target int32 `json:"target,omitempty"`
+	// Targets are the child entry pcs of a Fork.
+	Targets []int32 `json:"targets,omitempty"`
+	// Expr is an index into Blueprint.Exprs, or -1.
+	Expr int32 `json:"expr"`
+	// Concurrency bounds Fork and Map children running at once (0 = all).
+	Concurrency int `json:"concurrency,omitempty"`
+	// Max bounds Map elements and While iterations.
+	Max int `json:"max,omitempty"`
+	// Until marks a Wait whose Expr is a point in time.
+	Until bool `json:"until,omitempty"`
+	// Failed marks a Leave that closes a catch block.
+	Failed bool `json:"failed,omitempty"`
+	// Wrap makes a Leave record [last] instead of last.
+	Wrap bool `json:"wrap,omitempty"`
+	// Steps are the Actions of a Task, run in order.
+	Steps []Step `json:"steps,omitempty"`
+}
+
+// Step is one Action inside a Task.
+type Step struct {
+	// Node is the Action node's index.
+	Node int32 `json:"node"`
+	// Action is the registered action name.
+	Action string `json:"action"`
+	// Params is the index of the expression that builds the params map, or
+	// -1 for no params.
+	Params  int32         `json:"params"`
+	Timeout time.Duration `json:"timeout,omitempty"`
+	Retry   Retry         `json:"retry"`
+	// Continue records {error: {message, node}} as the output of a failed
+	// step and goes on (on_error: continue).
+	Continue bool `json:"continue,omitempty"`
+	// Catch is the pc of the node's catch block, or -1. When the step fails
+	// for good, its record is marked failed with the error, and the token
+	// continues at Catch with last = null (`error` in scope); the block ends
+	// with a Leave (Failed) on the node, which takes the block's last value.
+	Catch int32 `json:"catch"`
+}
+
+// Retry is a step's retry policy. MaxAttempts counts the first attempt.
+type Retry struct {
+	MaxAttempts     int           `json:"max_attempts"`
+	InitialInterval time.Duration `json:"initial_interval,omitempty"`
+	Backoff         float64       `json:"backoff,omitempty"`
+	MaxInterval     time.Duration `json:"max_interval,omitempty"`
+}
+
+// Delay is the wait before the given attempt (2 = the first retry).
+func (r Retry) Delay(attempt int) time.Duration {
+	d := r.InitialInterval
+	if d <= 0 {
+		d = 200 * time.Millisecond
+	}
+	b := r.Backoff
+	if b < 1 {
+		b = 2
+	}
+	for i := 2; i < attempt; i++ {
+		d = time.Duration(float64(d) * b)
+		if r.MaxInterval > 0 && d >= r.MaxInterval {
+			return r.MaxInterval
+		}
+	}
+	if r.MaxInterval > 0 && d > r.MaxInterval {
+		d = r.MaxInterval
+	}
+	return d
+}
