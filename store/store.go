@@ -1,0 +1,230 @@
+// Package store defines the driver interface between Skript's runtime and the
+// place where runs live: the embedded memory driver (store/memory) and the
+// Redis driver (store/redis). Both pass the shared conformance suite in
+// store/storetest.
+//
+// The runtime computes a Transition for every completed task (a pure function
+// of the Blueprint, the task's result and the records it read); the driver
+// applies it atomically, and only if the task's token is still where the task
+// said it was. That fence makes a duplicate or late completion a no-op, so
+// delivery can be at least once while transitions are exactly once.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Status of a run or of a node record.
+type Status string
+
+// Statuses.
+const (
+	Pending   Status = "pending"
+	Running   Status = "running"
+	Succeeded Status = "succeeded"
+	Failed    Status = "failed"
+	Cancelled Status = "cancelled"
+)
+
+// Done reports whether the status is final.
+func (s Status) Done() bool { return s == Succeeded || s == Failed || s == Cancelled }
+
+// ErrNotFound is returned for an unknown run or Blueprint.
+var ErrNotFound = errors.New("not found")
+
+// ErrorInfo is the error of a failed run or node.
+type ErrorInfo struct {
+	Node    string `json:"node"`
+	Message string `json:"message"`
+}
+
+// Run is a run's header.
+type Run struct {
+	ID       string         `json:"id"`
+	Workflow string         `json:"workflow"`
+	Version  string         `json:"version,omitempty"`
+	Hash     string         `json:"hash"` // Blueprint hash
+	Inputs   map[string]any `json:"inputs"`
+	Status   Status         `json:"status"`
+	Output   any            `json:"output,omitempty"`
+	Error    *ErrorInfo     `json:"error,omitempty"`
+	Created  time.Time      `json:"created"`
+	Ended    time.Time      `json:"ended,omitempty"`
+}
+
+// RecordKey names a record: a node (or an internal key such as "loop#item")
+// in a frame ("" is the top level, "each[3]" an iteration).
+type RecordKey struct {
+	Frame string `json:"frame"`
+	Key   string `json:"key"`
+}
+
+// Record is what a run knows of one node in one frame.
+type Record struct {
+	RecordKey
+	Status   Status     `json:"status"`
+	Output   any        `json:"output,omitempty"`
+	Error    *ErrorInfo `json:"error,omitempty"`
+	Attempts int        `json:"attempts,omitempty"`
+	// Started is kept from the stored record when a later update leaves it
+	// zero, so a composite node keeps the time it was entered.
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+}
+
+// TaskKind says what a worker does with a task.
+type TaskKind uint8
+
+// Task kinds.
+const (
+	// Exec runs the Task instruction at PC from step Step.
+	Exec TaskKind = iota + 1
+	// Resume advances the token inline from PC (after a Fork or Map
+	// completed, or for a child token started late by a bounded group).
+	Resume
+	// Timer fires the Wait instruction at PC.
+	Timer
+)
+
+// Task is one queue entry: a token at a pc, ready to run (or to run at At).
+type Task struct {
+	Run     string   `json:"r"`
+	Hash    string   `json:"h"`
+	Kind    TaskKind `json:"k"`
+	Token   string   `json:"t"`
+	Seq     uint32   `json:"s"`
+	PC      int32    `json:"p"`
+	Step    int32    `json:"st,omitempty"`
+	Attempt int32    `json:"a,omitempty"`
+	Frame   string   `json:"f,omitempty"`
+	Group   string   `json:"g,omitempty"`
+	Slot    int32    `json:"sl,omitempty"`
+	// At delays the task until then (retry backoff, Wait); zero means now.
+	At time.Time `json:"at,omitzero"`
+	// Enqueued is when the task became ready, for scheduling-latency figures.
+	Enqueued time.Time `json:"e,omitzero"`
+	// Lease is the driver's handle for the leased entry (set by Lease).
+	Lease string `json:"-"`
+}
+
+// TokenSet says a token now exists at a sequence number. The sequence of a
+// token grows with every transition it takes; tasks carry the sequence they
+// were created for, and a completion whose token has moved on is stale.
+type TokenSet struct {
+	ID  string `json:"id"`
+	Seq uint32 `json:"seq"`
+}
+
+// Group is a set of child tokens started by a Fork or a Map. The parent token
+// waits; when every child has arrived, the driver records the list of their
+// values at Result and enqueues Parent.
+type Group struct {
+	ID    string `json:"id"`
+	Total int    `json:"total"`
+	// Started is how many children (slots 0..Started-1) the transition
+	// itself starts; the driver starts the rest, one per arrival, as
+	// Resume tasks built from ChildPCs/BodyPC.
+	Started int `json:"started"`
+	// ChildPCs are the entry pcs of a Fork's children, by slot.
+	ChildPCs []int32 `json:"child_pcs,omitempty"`
+	// BodyPC is the entry pc of a Map's children, which run in frame
+	// FrameBase + "[" + slot + "]" (a Fork's run in Frame).
+	BodyPC    int32  `json:"body_pc,omitempty"`
+	Frame     string `json:"frame,omitempty"`
+	FrameBase string `json:"frame_base,omitempty"`
+	// Result is where the list of the children's values is recorded.
+	Result RecordKey `json:"result"`
+	// Parent is the task that resumes the waiting parent token.
+	Parent *Task `json:"parent"`
+}
+
+// Arrival hands a child token's value to its group.
+type Arrival struct {
+	Group string `json:"group"`
+	Slot  int32  `json:"slot"`
+	Value any    `json:"value"`
+}
+
+// RunEnd ends a run.
+type RunEnd struct {
+	Status Status     `json:"status"`
+	Output any        `json:"output,omitempty"`
+	Error  *ErrorInfo `json:"error,omitempty"`
+}
+
+// Transition is everything one completed task changes, applied atomically.
+// A driver applies it in this order: check the fence; write Records (a
+// zero Started keeps the stored one); set Tokens; delete Drop; enqueue Tasks;
+// create Groups; apply Arrivals (each arrival stores its value in its slot;
+// while children are left to start, it starts the next one; the arrival
+// that completes a group records the group's list at Result, with Status
+// succeeded, and enqueues the group's Parent); finally, with End set, end
+// the run: set its status, output and error, delete its tokens, mark its
+// running records cancelled, and drop its queued tasks when they are leased.
+type Transition struct {
+	// Token and Seq fence the transition: it applies only if the token still
+	// exists at Seq. CreateRun ignores them.
+	Token string `json:"token"`
+	Seq   uint32 `json:"seq"`
+
+	Records []*Record  `json:"records,omitempty"`
+	Tokens  []TokenSet `json:"tokens,omitempty"`
+	Drop    []string   `json:"drop,omitempty"`
+	// Tasks are enqueued (delayed when At is set).
+	Tasks    []*Task    `json:"tasks,omitempty"`
+	Groups   []*Group   `json:"groups,omitempty"`
+	Arrivals []*Arrival `json:"arrivals,omitempty"`
+	End      *RunEnd    `json:"end,omitempty"`
+}
+
+// Completion pairs a leased task with the transition its result produced. A
+// nil Transition only acknowledges the task (for example, a task of a run
+// that has already ended).
+type Completion struct {
+	Task       *Task
+	Transition *Transition
+}
+
+// Store is a run store driver. Every method is safe for concurrent use.
+type Store interface {
+	// PutBlueprint stores a serialized Blueprint under its hash (idempotent).
+	PutBlueprint(ctx context.Context, hash string, data []byte) error
+	// GetBlueprint returns a stored Blueprint or ErrNotFound.
+	GetBlueprint(ctx context.Context, hash string) ([]byte, error)
+
+	// CreateRun stores a new run with its first transition (the root token
+	// advanced to its first tasks). The run starts as running.
+	CreateRun(ctx context.Context, run *Run, first *Transition) error
+	// GetRun returns a run's header or ErrNotFound.
+	GetRun(ctx context.Context, id string) (*Run, error)
+	// Records returns the records for keys, nil where absent.
+	Records(ctx context.Context, run string, keys []RecordKey) ([]*Record, error)
+	// AllRecords returns every record of a run (for status and output).
+	AllRecords(ctx context.Context, run string) ([]*Record, error)
+	// WaitRun blocks until the run has ended (or ctx is done) and returns it.
+	WaitRun(ctx context.Context, id string) (*Run, error)
+	// Cancel ends a running run as cancelled; a no-op for an ended run.
+	Cancel(ctx context.Context, id string, reason string) error
+
+	// Lease takes up to max ready tasks, waiting up to wait for the first.
+	// It returns an empty slice (not an error) when none came in time.
+	Lease(ctx context.Context, consumer string, max int, wait time.Duration) ([]*Task, error)
+	// Complete acknowledges leased tasks and applies their transitions, in
+	// order. applied[i] is false when the i-th transition was stale (its
+	// token had moved on or the run had ended) and so changed nothing.
+	Complete(ctx context.Context, done []Completion) (applied []bool, err error)
+	// Extend keeps the leases of long-running tasks alive.
+	Extend(ctx context.Context, tasks []*Task) error
+	// Release hands leased tasks back to the queue without running them
+	// (a worker shutting down).
+	Release(ctx context.Context, tasks []*Task) error
+	// Ended delivers the ids of runs that end from now on, so workers can
+	// cancel the actions they are running for them. The channel is closed
+	// when ctx is done.
+	Ended(ctx context.Context) <-chan string
+
+	// Close releases the driver's resources.
+	Close() error
+}

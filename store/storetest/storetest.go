@@ -1,0 +1,384 @@
+// Package storetest is the conformance suite every store driver must pass,
+// and a shared benchmark, so the memory and Redis drivers behave the same.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/skript-dev/skript/store"
+)
+
+// Factory returns a fresh, empty store for one test.
+type Factory func(t testing.TB) store.Store
+
+var runSeq atomic.Int64
+
+// NewRunID returns a run id unique within the test binary.
+func NewRunID() string {
+	return fmt.Sprintf("run-%d-%d", time.Now().UnixNano(), runSeq.Add(1))
+}
+
+// Run runs the conformance suite against the driver.
+func Run(t *testing.T, newStore Factory) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"Blueprints", testBlueprints},
+		{"CreateAndLease", testCreateAndLease},
+		{"CompleteIsFenced", testCompleteIsFenced},
+		{"RecordsKeepStarted", testRecordsKeepStarted},
+		{"JoinPassedOnce", testJoinPassedOnce},
+		{"BoundedGroupStartsNext", testBoundedGroup},
+		{"ConcurrentArrivals", testConcurrentArrivals},
+		{"DelayedTasks", testDelayed},
+		{"RunEnd", testRunEnd},
+		{"Cancel", testCancel},
+		{"Release", testRelease},
+		{"LeaseTimesOut", testLeaseTimesOut},
+		{"NotFound", testNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			tc.fn(t, s)
+		})
+	}
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newRun creates a run whose root token "t" is at seq 1 with the given tasks.
+func newRun(t testing.TB, s store.Store, tasks ...*store.Task) string {
+	id := NewRunID()
+	for _, tk := range tasks {
+		tk.Run = id
+		tk.Hash = "h"
+	}
+	err := s.CreateRun(ctxT(t), &store.Run{ID: id, Workflow: "wf", Hash: "h", Inputs: map[string]any{"x": 1}},
+		&store.Transition{Tokens: []store.TokenSet{{ID: "t", Seq: 1}}, Tasks: tasks})
+	require.NoError(t, err)
+	return id
+}
+
+// leaseN leases until n tasks have come or the deadline passes.
+func leaseN(t testing.TB, s store.Store, n int) []*store.Task {
+	var out []*store.Task
+	deadline := time.Now().Add(10 * time.Second)
+	for len(out) < n && time.Now().Before(deadline) {
+		got, err := s.Lease(ctxT(t), "c1", n-len(out), 200*time.Millisecond)
+		require.NoError(t, err)
+		out = append(out, got...)
+	}
+	require.Len(t, out, n, "leased tasks")
+	return out
+}
+
+func leaseNone(t testing.TB, s store.Store, wait time.Duration) {
+	got, err := s.Lease(ctxT(t), "c1", 10, wait)
+	require.NoError(t, err)
+	require.Empty(t, got)
+}
+
+func complete(t testing.TB, s store.Store, task *store.Task, tr *store.Transition) bool {
+	applied, err := s.Complete(ctxT(t), []store.Completion{{Task: task, Transition: tr}})
+	require.NoError(t, err)
+	require.Len(t, applied, 1)
+	return applied[0]
+}
+
+func testBlueprints(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	require.NoError(t, s.PutBlueprint(ctx, "abc", []byte(`{"x":1}`)))
+	require.NoError(t, s.PutBlueprint(ctx, "abc", []byte(`{"x":1}`)))
+	got, err := s.GetBlueprint(ctx, "abc")
+	require.NoError(t, err)
+	require.JSONEq(t, `{"x":1}`, string(got))
+	_, err = s.GetBlueprint(ctx, "nope")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testCreateAndLease(t *testing.T, s store.Store) {
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1, PC: 3, Frame: "a[1]", Attempt: 1})
+	r, err := s.GetRun(ctxT(t), id)
+	require.NoError(t, err)
+	require.Equal(t, store.Running, r.Status)
+	require.Equal(t, "wf", r.Workflow)
+	require.EqualValues(t, 1, r.Inputs["x"])
+	tasks := leaseN(t, s, 1)
+	tk := tasks[0]
+	require.Equal(t, id, tk.Run)
+	require.Equal(t, "h", tk.Hash)
+	require.Equal(t, store.Exec, tk.Kind)
+	require.Equal(t, "t", tk.Token)
+	require.EqualValues(t, 1, tk.Seq)
+	require.EqualValues(t, 3, tk.PC)
+	require.Equal(t, "a[1]", tk.Frame)
+	require.False(t, tk.Enqueued.IsZero(), "Enqueued is set")
+	leaseNone(t, s, 50*time.Millisecond)
+}
+
+func testCompleteIsFenced(t *testing.T, s store.Store) {
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1, PC: 0})
+	tk := leaseN(t, s, 1)[0]
+	rec := &store.Record{RecordKey: store.RecordKey{Key: "a"}, Status: store.Succeeded, Output: map[string]any{"v": 1}, Attempts: 1}
+	next := &store.Task{Run: id, Hash: "h", Kind: store.Exec, Token: "t", Seq: 2, PC: 1}
+	tr := &store.Transition{Token: "t", Seq: 1, Records: []*store.Record{rec}, Tokens: []store.TokenSet{{ID: "t", Seq: 2}}, Tasks: []*store.Task{next}}
+	require.True(t, complete(t, s, tk, tr))
+	// The same completion again (a slow worker coming back) changes nothing.
+	dup := &store.Transition{Token: "t", Seq: 1, Records: []*store.Record{{RecordKey: rec.RecordKey, Status: store.Failed}},
+		Tokens: []store.TokenSet{{ID: "t", Seq: 2}}, Tasks: []*store.Task{{Run: id, Hash: "h", Kind: store.Exec, Token: "t", Seq: 2, PC: 1}}}
+	require.False(t, complete(t, s, tk, dup))
+	recs, err := s.Records(ctxT(t), id, []store.RecordKey{{Key: "a"}, {Key: "missing"}})
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	require.Nil(t, recs[1])
+	require.Equal(t, store.Succeeded, recs[0].Status)
+	require.EqualValues(t, 1, recs[0].Output.(map[string]any)["v"])
+	got := leaseN(t, s, 1)
+	require.EqualValues(t, 1, got[0].PC)
+	leaseNone(t, s, 50*time.Millisecond)
+	// An unknown token is stale too.
+	require.False(t, complete(t, s, got[0], &store.Transition{Token: "zz", Seq: 2}))
+	// A nil transition only acknowledges.
+	applied, err := s.Complete(ctxT(t), []store.Completion{{Task: got[0]}})
+	require.NoError(t, err)
+	require.Equal(t, []bool{false}, applied)
+}
+
+func testRecordsKeepStarted(t *testing.T, s store.Store) {
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+	tk := leaseN(t, s, 1)[0]
+	start := time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond)
+	key := store.RecordKey{Frame: "loop[2]", Key: "gate"}
+	require.True(t, complete(t, s, tk, &store.Transition{Token: "t", Seq: 1,
+		Records: []*store.Record{{RecordKey: key, Status: store.Running, Started: start}},
+		Tokens:  []store.TokenSet{{ID: "t", Seq: 2}}, Tasks: []*store.Task{{Run: id, Hash: "h", Kind: store.Resume, Token: "t", Seq: 2}}}))
+	tk = leaseN(t, s, 1)[0]
+	end := time.Now().UTC()
+	require.True(t, complete(t, s, tk, &store.Transition{Token: "t", Seq: 2,
+		Records: []*store.Record{{RecordKey: key, Status: store.Succeeded, Output: []any{"x", 2.5}, Finished: end}}}))
+	recs, err := s.Records(ctxT(t), id, []store.RecordKey{key})
+	require.NoError(t, err)
+	require.True(t, recs[0].Started.Equal(start), "started kept: %v vs %v", recs[0].Started, start)
+	require.WithinDuration(t, end, recs[0].Finished, time.Millisecond)
+	require.Equal(t, []any{"x", 2.5}, recs[0].Output)
+	all, err := s.AllRecords(ctxT(t), id)
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+}
+
+// fork creates a group of n children (started of them running) for run id.
+func fork(t testing.TB, s store.Store, id string, n, started int) (*store.Task, []*store.Task) {
+	tk := leaseN(t, s, 1)[0]
+	g := &store.Group{ID: "t.1", Total: n, Started: started, Frame: "",
+		ChildPCs: make([]int32, n),
+		Result:   store.RecordKey{Key: "par"},
+		Parent:   &store.Task{Run: id, Hash: "h", Kind: store.Resume, Token: "t", Seq: 2, PC: 99}}
+	tr := &store.Transition{Token: "t", Seq: 1, Tokens: []store.TokenSet{{ID: "t", Seq: 2}}, Groups: []*store.Group{g}}
+	for i := range n {
+		g.ChildPCs[i] = int32(10 + i)
+	}
+	for i := range started {
+		child := store.ChildToken(g.ID, i)
+		tr.Tokens = append(tr.Tokens, store.TokenSet{ID: child, Seq: 1})
+		tr.Tasks = append(tr.Tasks, &store.Task{Run: id, Hash: "h", Kind: store.Exec, Token: child, Seq: 1, PC: int32(10 + i), Group: g.ID, Slot: int32(i)})
+	}
+	require.True(t, complete(t, s, tk, tr))
+	return tk, leaseN(t, s, started)
+}
+
+// arrive completes a child task with an arrival of value v.
+func arrive(t testing.TB, s store.Store, tk *store.Task, v any) bool {
+	return complete(t, s, tk, &store.Transition{Token: tk.Token, Seq: tk.Seq, Drop: []string{tk.Token},
+		Arrivals: []*store.Arrival{{Group: tk.Group, Slot: tk.Slot, Value: v}}})
+}
+
+func testJoinPassedOnce(t *testing.T, s store.Store) {
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+	_, kids := fork(t, s, id, 3, 3)
+	sort.Slice(kids, func(i, j int) bool { return kids[i].Slot < kids[j].Slot })
+	require.True(t, arrive(t, s, kids[2], "c"))
+	require.True(t, arrive(t, s, kids[0], map[string]any{"a": 1}))
+	require.False(t, arrive(t, s, kids[0], "again"), "a duplicate arrival is stale")
+	leaseNone(t, s, 50*time.Millisecond)
+	require.True(t, arrive(t, s, kids[1], nil))
+	parent := leaseN(t, s, 1)[0]
+	require.Equal(t, store.Resume, parent.Kind)
+	require.Equal(t, "t", parent.Token)
+	require.EqualValues(t, 2, parent.Seq)
+	require.EqualValues(t, 99, parent.PC)
+	recs, err := s.Records(ctxT(t), id, []store.RecordKey{{Key: "par"}})
+	require.NoError(t, err)
+	require.Equal(t, store.Succeeded, recs[0].Status)
+	require.Equal(t, []any{map[string]any{"a": 1}, nil, "c"}, normalize(recs[0].Output))
+	leaseNone(t, s, 50*time.Millisecond)
+	// The parent token continues.
+	require.True(t, complete(t, s, parent, &store.Transition{Token: "t", Seq: 2, End: &store.RunEnd{Status: store.Succeeded}}))
+}
+
+func testBoundedGroup(t *testing.T, s store.Store) {
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+	_, kids := fork(t, s, id, 3, 1)
+	require.EqualValues(t, 0, kids[0].Slot)
+	require.True(t, arrive(t, s, kids[0], 0))
+	next := leaseN(t, s, 1)[0]
+	require.Equal(t, store.Resume, next.Kind)
+	require.EqualValues(t, 1, next.Slot)
+	require.EqualValues(t, 11, next.PC)
+	require.Equal(t, "t.1", next.Group)
+	require.Equal(t, store.ChildToken("t.1", 1), next.Token)
+	require.EqualValues(t, 0, next.Seq)
+	require.True(t, arrive(t, s, next, 1))
+	next = leaseN(t, s, 1)[0]
+	require.EqualValues(t, 2, next.Slot)
+	require.True(t, arrive(t, s, next, 2))
+	parent := leaseN(t, s, 1)[0]
+	require.Equal(t, "t", parent.Token)
+	recs, err := s.Records(ctxT(t), id, []store.RecordKey{{Key: "par"}})
+	require.NoError(t, err)
+	require.Equal(t, []any{0, 1, 2}, normalize(recs[0].Output))
+}
+
+func testConcurrentArrivals(t *testing.T, s store.Store) {
+	const n = 64
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+	_, kids := fork(t, s, id, n, n)
+	var wg sync.WaitGroup
+	for _, k := range kids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			arrive(t, s, k, int(k.Slot))
+		}()
+	}
+	wg.Wait()
+	parents := leaseN(t, s, 1)
+	require.Equal(t, "t", parents[0].Token)
+	leaseNone(t, s, 100*time.Millisecond)
+	recs, err := s.Records(ctxT(t), id, []store.RecordKey{{Key: "par"}})
+	require.NoError(t, err)
+	list := normalize(recs[0].Output).([]any)
+	require.Len(t, list, n)
+	for i, v := range list {
+		require.Equal(t, i, v)
+	}
+}
+
+func testDelayed(t *testing.T, s store.Store) {
+	at := time.Now().Add(400 * time.Millisecond)
+	newRun(t, s, &store.Task{Kind: store.Timer, Token: "t", Seq: 1, At: at})
+	leaseNone(t, s, 100*time.Millisecond)
+	got := leaseN(t, s, 1)
+	require.False(t, time.Now().Before(at.Add(-20*time.Millisecond)), "leased before it was due")
+	require.Equal(t, store.Timer, got[0].Kind)
+}
+
+func testRunEnd(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	ended := s.Ended(ctx)
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+	_, kids := fork(t, s, id, 2, 2)
+	sort.Slice(kids, func(i, j int) bool { return kids[i].Slot < kids[j].Slot })
+	// Child 0 records a running node, then child 1 fails the run.
+	require.True(t, complete(t, s, kids[0], &store.Transition{Token: kids[0].Token, Seq: 1,
+		Records: []*store.Record{{RecordKey: store.RecordKey{Key: "slow"}, Status: store.Running, Started: time.Now()}},
+		Tokens:  []store.TokenSet{{ID: kids[0].Token, Seq: 2}},
+		Tasks:   []*store.Task{{Run: id, Hash: "h", Kind: store.Exec, Token: kids[0].Token, Seq: 2, PC: 5, Group: "t.1"}}}))
+	queued := leaseN(t, s, 1)[0]
+	require.True(t, s.Release(ctx, []*store.Task{queued}) == nil)
+	require.True(t, complete(t, s, kids[1], &store.Transition{Token: kids[1].Token, Seq: 1,
+		Records: []*store.Record{{RecordKey: store.RecordKey{Key: "boom"}, Status: store.Failed, Error: &store.ErrorInfo{Node: "boom", Message: "bad"}}},
+		End:     &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Node: "boom", Message: "bad"}}}))
+	r, err := s.WaitRun(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, store.Failed, r.Status)
+	require.Equal(t, "boom", r.Error.Node)
+	require.Equal(t, "bad", r.Error.Message)
+	require.False(t, r.Ended.IsZero())
+	// The queued task of the ended run is dropped, and late completions are stale.
+	leaseNone(t, s, 100*time.Millisecond)
+	require.False(t, complete(t, s, queued, &store.Transition{Token: queued.Token, Seq: 2, End: &store.RunEnd{Status: store.Succeeded}}))
+	recs, err := s.Records(ctx, id, []store.RecordKey{{Key: "slow"}})
+	require.NoError(t, err)
+	require.Equal(t, store.Cancelled, recs[0].Status)
+	select {
+	case got := <-ended:
+		require.Equal(t, id, got)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no end event")
+	}
+}
+
+func testCancel(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+	require.NoError(t, s.Cancel(ctx, id, "user asked"))
+	r, err := s.WaitRun(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, store.Cancelled, r.Status)
+	require.NoError(t, s.Cancel(ctx, id, "again"))
+	leaseNone(t, s, 100*time.Millisecond)
+}
+
+func testRelease(t *testing.T, s store.Store) {
+	newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1, PC: 7})
+	tk := leaseN(t, s, 1)[0]
+	require.NoError(t, s.Release(ctxT(t), []*store.Task{tk}))
+	again := leaseN(t, s, 1)[0]
+	require.EqualValues(t, 7, again.PC)
+}
+
+func testLeaseTimesOut(t *testing.T, s store.Store) {
+	start := time.Now()
+	leaseNone(t, s, 150*time.Millisecond)
+	require.Less(t, time.Since(start), 5*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got, _ := s.Lease(ctx, "c1", 1, time.Second)
+	require.Empty(t, got)
+}
+
+func testNotFound(t *testing.T, s store.Store) {
+	_, err := s.GetRun(ctxT(t), "no-such-run")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// normalize turns JSON-decoded numbers into ints where whole, so drivers that
+// serialize values compare equal to the memory driver.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == float64(int(x)) {
+			return int(x)
+		}
+		return x
+	case int64:
+		return int(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalize(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = normalize(e)
+		}
+		return out
+	}
+	return v
+}
