@@ -1,0 +1,37 @@
+package action
+
+import (
+	"context"
+	"log/slog"
+)
+
+// logLevels maps the DSL's level names to slog levels.
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug,
+	"info":  slog.LevelInfo,
+	"warn":  slog.LevelWarn,
+	"error": slog.LevelError,
+}
+
+// Log returns the `log` action: it writes `msg` to the run's log at `level`
+// (default info), tagged with the node id so a line can be traced back to
+// the node that wrote it.
+func Log() Action {
+	return Action{
+		Name: "log",
+		Doc:  "Writes a line to the run's log; outputs null.",
+		Schema: Schema{Fields: []Field{
+			{Name: "msg", Type: String, Required: true, Doc: "the line to write"},
+			{Name: "level", Type: String, Default: "info", Enum: []string{"debug", "info", "warn", "error"}, Doc: "the severity"},
+		}},
+		Run: func(ctx context.Context, c *Call) (any, error) {
+			msg := stringParam(c.Params, "msg")
+			lvl, ok := logLevels[stringParam(c.Params, "level")]
+			if !ok {
+				lvl = slog.LevelInfo
+			}
+			c.logger().Log(ctx, lvl, msg, slog.String("node", c.NodeID))
+			return nil, nil
+		},
+	}
+}

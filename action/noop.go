@@ -1,0 +1,15 @@
+package action
+
+import "context"
+
+// Noop returns the `noop` action: it takes no params and outputs null. It
+// is a placeholder in a branch and a cheap task for benchmarks.
+func Noop() Action {
+	return Action{
+		Name: "noop",
+		Doc:  "Does nothing; outputs null.",
+		Run: func(ctx context.Context, c *Call) (any, error) {
+			return nil, nil
+		},
+	}
+}

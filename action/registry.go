@@ -1,0 +1,160 @@
+// Package action holds the actions a workflow's Action nodes run: the
+// registry that maps names to actions, the typed parameter schemas the
+// compiler checks params against before anything runs, and the built-in
+// actions (noop, log, set, sleep, fail, http, http_post, shell).
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+)
+
+// Call is what an action receives at run time.
+type Call struct {
+	// Params were decoded by Schema.Decode: defaults applied, Duration
+	// fields hold time.Duration, Integer fields int.
+	Params map[string]any
+	// Logger is the run's log; the `log` action writes here.
+	Logger  *slog.Logger
+	RunID   string
+	NodeID  string
+	Attempt int // 1-based
+}
+
+// logger never returns nil, so an action called outside a run (a test, a
+// host program) still has somewhere to write.
+func (c *Call) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
+}
+
+// Func runs an action. ctx is cancelled on node timeout or run cancellation;
+// actions must honour it. Every error fails the attempt, and the runtime
+// retries it if the node has retries left.
+type Func func(ctx context.Context, c *Call) (any, error)
+
+// Action is a named, typed unit of work.
+type Action struct {
+	Name   string
+	Doc    string
+	Schema Schema
+	Run    Func
+}
+
+// Registry maps action names to actions. It is safe for concurrent use, so
+// a host may register actions while workers already look them up.
+type Registry struct {
+	mu      sync.RWMutex
+	actions map[string]*Action
+}
+
+// NewRegistry returns an empty registry; see Builtins for one that holds
+// the built-in actions.
+func NewRegistry() *Registry {
+	return &Registry{actions: map[string]*Action{}}
+}
+
+// Builtins returns a new registry holding every built-in action. Each call
+// returns a fresh registry, so removing an action from one (as
+// --deny-action does) never affects another.
+func Builtins() *Registry {
+	r := NewRegistry()
+	for _, a := range []Action{
+		Noop(), Log(), Set(), Sleep(), Fail(),
+	} {
+		if err := r.Add(a); err != nil {
+			panic("action: built-in " + a.Name + ": " + err.Error())
+		}
+	}
+	return r
+}
+
+// Add registers an action. It refuses an empty or duplicate name, a nil Run
+// and a schema with mistakes (duplicate fields, a default of the wrong
+// type), so such bugs surface when the host starts, not mid-run.
+func (r *Registry) Add(a Action) error {
+	if a.Name == "" {
+		return errors.New("action has no name")
+	}
+	if strings.IndexFunc(a.Name, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) }) >= 0 {
+		return fmt.Errorf("action name %q contains spaces", a.Name)
+	}
+	if a.Run == nil {
+		return fmt.Errorf("action %q has no Run function", a.Name)
+	}
+	if err := a.Schema.validate(); err != nil {
+		return fmt.Errorf("action %q: schema: %w", a.Name, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.actions[a.Name]; dup {
+		return fmt.Errorf("action %q is already registered", a.Name)
+	}
+	r.actions[a.Name] = &a
+	return nil
+}
+
+// Lookup returns the named action. The result is shared: treat it as
+// read-only.
+func (r *Registry) Lookup(name string) (*Action, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	a, ok := r.actions[name]
+	return a, ok
+}
+
+// Names returns every registered name, sorted, for "did you mean" hints,
+// docs and `skript schema`.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, 0, len(r.actions))
+	for n := range r.actions {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Clone returns an independent registry with the same actions, so a host
+// can add or remove actions for one engine without touching another's.
+func (r *Registry) Clone() *Registry {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	c := &Registry{actions: make(map[string]*Action, len(r.actions))}
+	for n, a := range r.actions {
+		cp := *a
+		c.actions[n] = &cp
+	}
+	return c
+}
+
+// Remove deletes the named actions; unknown names are ignored. It exists
+// so an operator can forbid an action (`--deny-action shell`): a workflow
+// using it then fails to compile instead of running it.
+func (r *Registry) Remove(names ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, n := range names {
+		delete(r.actions, n)
+	}
+}
+
+// callKey carries the *Call into a host action's context.
+type callKey struct{}
+
+// CallFrom returns the Call of the action running under ctx. Host actions
+// registered with Register receive only their typed params; this is how
+// they reach the run's logger, run id, node id and attempt number.
+func CallFrom(ctx context.Context) (*Call, bool) {
+	c, ok := ctx.Value(callKey{}).(*Call)
+	return c, ok
+}
