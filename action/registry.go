@@ -69,6 +69,7 @@ func Builtins() *Registry {
 	r := NewRegistry()
 	for _, a := range []Action{
 		Noop(), Log(), Set(), Sleep(), Fail(),
+		HTTP(HTTPOptions{}), HTTPPost(HTTPOptions{}),
 	} {
 		if err := r.Add(a); err != nil {
 			panic("action: built-in " + a.Name + ": " + err.Error())

@@ -35,20 +35,20 @@ func TestRegistryAdd(t *testing.T) {
 func TestRegistryCloneAndRemove(t *testing.T) {
 	r := Builtins()
 	c := r.Clone()
-	c.Remove("sleep", "not-there")
+	c.Remove("http", "not-there")
 	require.NoError(t, c.Add(Action{Name: "extra", Run: nop}))
 
-	_, ok := r.Lookup("sleep")
+	_, ok := r.Lookup("http")
 	require.True(t, ok, "removing from a clone leaves the original alone")
 	_, ok = r.Lookup("extra")
 	require.False(t, ok)
-	_, ok = c.Lookup("sleep")
+	_, ok = c.Lookup("http")
 	require.False(t, ok)
 }
 
 func TestBuiltins(t *testing.T) {
 	r := Builtins()
-	require.Equal(t, []string{"fail", "log", "noop", "set", "sleep"}, r.Names())
+	require.Equal(t, []string{"fail", "http", "http_post", "log", "noop", "set", "sleep"}, r.Names())
 	for _, n := range r.Names() {
 		a, _ := r.Lookup(n)
 		require.NotEmpty(t, a.Doc, n)
@@ -83,6 +83,17 @@ func TestBuiltinSchemas(t *testing.T) {
 	require.True(t, field("sleep", "duration").Required)
 	require.True(t, field("fail", "message").Required)
 
+	require.Equal(t, "GET", field("http", "method").Default)
+	require.True(t, field("http", "url").Required)
+	require.Equal(t, Map, field("http", "headers").Type)
+	require.Equal(t, String, field("http", "headers").Elem)
+	require.Equal(t, Any, field("http", "body").Type)
+	require.Equal(t, "30s", field("http", "timeout").Default)
+	require.Equal(t, Integer, field("http", "allow_status").Elem)
+	post, _ := r.Lookup("http_post")
+	_, hasMethod := post.Schema.Field("method")
+	require.False(t, hasMethod)
+
 }
 
 func TestRegistryConcurrentUse(t *testing.T) {
@@ -93,11 +104,11 @@ func TestRegistryConcurrentUse(t *testing.T) {
 			if i%2 == 0 {
 				_ = r.Add(Action{Name: "x" + string(rune('a'+i)), Run: nop})
 			}
-			_, _ = r.Lookup("log")
+			_, _ = r.Lookup("http")
 			_ = r.Names()
 			_ = r.Clone()
 		})
 	}
 	wg.Wait()
-	require.Len(t, r.Names(), 9)
+	require.Len(t, r.Names(), 11)
 }
