@@ -70,6 +70,7 @@ func Builtins() *Registry {
 	for _, a := range []Action{
 		Noop(), Log(), Set(), Sleep(), Fail(),
 		HTTP(HTTPOptions{}), HTTPPost(HTTPOptions{}),
+		Shell(ShellOptions{}),
 	} {
 		if err := r.Add(a); err != nil {
 			panic("action: built-in " + a.Name + ": " + err.Error())

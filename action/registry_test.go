@@ -35,20 +35,20 @@ func TestRegistryAdd(t *testing.T) {
 func TestRegistryCloneAndRemove(t *testing.T) {
 	r := Builtins()
 	c := r.Clone()
-	c.Remove("http", "not-there")
+	c.Remove("shell", "not-there")
 	require.NoError(t, c.Add(Action{Name: "extra", Run: nop}))
 
-	_, ok := r.Lookup("http")
+	_, ok := r.Lookup("shell")
 	require.True(t, ok, "removing from a clone leaves the original alone")
 	_, ok = r.Lookup("extra")
 	require.False(t, ok)
-	_, ok = c.Lookup("http")
+	_, ok = c.Lookup("shell")
 	require.False(t, ok)
 }
 
 func TestBuiltins(t *testing.T) {
 	r := Builtins()
-	require.Equal(t, []string{"fail", "http", "http_post", "log", "noop", "set", "sleep"}, r.Names())
+	require.Equal(t, []string{"fail", "http", "http_post", "log", "noop", "set", "shell", "sleep"}, r.Names())
 	for _, n := range r.Names() {
 		a, _ := r.Lookup(n)
 		require.NotEmpty(t, a.Doc, n)
@@ -94,6 +94,10 @@ func TestBuiltinSchemas(t *testing.T) {
 	_, hasMethod := post.Schema.Field("method")
 	require.False(t, hasMethod)
 
+	shell, _ := r.Lookup("shell")
+	require.Equal(t, [][]string{{"command", "args"}}, shell.Schema.OneOf)
+	require.Equal(t, String, field("shell", "args").Elem)
+	require.Equal(t, String, field("shell", "env").Elem)
 }
 
 func TestRegistryConcurrentUse(t *testing.T) {
@@ -110,5 +114,5 @@ func TestRegistryConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	require.Len(t, r.Names(), 11)
+	require.Len(t, r.Names(), 12)
 }

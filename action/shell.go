@@ -1,0 +1,187 @@
+package action
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	defaultMaxOutput = 10 << 20 // 10 MiB per stream
+	// stderrTail is how much of the end of the output a failure message
+	// quotes: the last lines are where a command says why it failed.
+	stderrTail = 500
+	// shellWaitDelay bounds how long a cancelled or finished command may
+	// keep its output pipes open (a daemonized grandchild) before they are
+	// closed and the action returns anyway.
+	shellWaitDelay = 2 * time.Second
+)
+
+// ShellOptions configures the shell action. The zero value gives the
+// defaults that Builtins uses.
+type ShellOptions struct {
+	// MaxOutput caps the stdout and the stderr kept, each, so a chatty
+	// command cannot exhaust a worker's memory or the store; the command
+	// still runs to its end. Zero means 10 MiB, negative no limit.
+	MaxOutput int64
+}
+
+// Shell returns the `shell` action: it runs `command` with /bin/sh -c, or
+// `args` directly with no shell (no quoting pitfalls when values come from
+// expressions), and outputs {stdout, stderr, exit_code}. A non-zero exit
+// fails the node with the exit code and the end of stderr in the message.
+// On cancellation the command's whole process group is killed.
+func Shell(opts ShellOptions) Action {
+	maxOut := opts.MaxOutput
+	if maxOut == 0 {
+		maxOut = defaultMaxOutput
+	}
+	return Action{
+		Name: "shell",
+		Doc:  "Runs a command; outputs {stdout, stderr, exit_code}; a non-zero exit fails.",
+		Schema: Schema{
+			Fields: []Field{
+				{Name: "command", Type: String, Doc: "a command line run by /bin/sh -c"},
+				{Name: "args", Type: List, Elem: String, Doc: "a program and its arguments, run without a shell"},
+				{Name: "env", Type: Map, Elem: String, Doc: "variables added to the worker's environment"},
+				{Name: "dir", Type: String, Doc: "the working directory"},
+			},
+			OneOf: [][]string{{"command", "args"}},
+		},
+		Run: func(ctx context.Context, c *Call) (any, error) {
+			return runShell(ctx, c, maxOut)
+		},
+	}
+}
+
+func runShell(ctx context.Context, c *Call, maxOut int64) (any, error) {
+	p := c.Params
+	cmdLine, hasCmd := p["command"]
+	argList, hasArgs := p["args"]
+	hasCmd, hasArgs = hasCmd && cmdLine != nil, hasArgs && argList != nil
+	if hasCmd == hasArgs {
+		return nil, errors.New("needs exactly one of command, args")
+	}
+
+	var cmd *exec.Cmd
+	if hasCmd {
+		s, _ := toString(cmdLine)
+		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", s)
+	} else {
+		l, err := coerceType(List, String, argList)
+		if err != nil {
+			return nil, &ParamError{Param: "args", Err: err}
+		}
+		argv := make([]string, 0, len(l.([]any)))
+		for _, a := range l.([]any) {
+			argv = append(argv, a.(string))
+		}
+		if len(argv) == 0 || argv[0] == "" {
+			return nil, &ParamError{Param: "args", Err: errors.New("must name a program to run")}
+		}
+		cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
+	}
+	cmd.Dir = stringParam(p, "dir")
+	if env, ok := p["env"].(map[string]any); ok && len(env) > 0 {
+		keys := make([]string, 0, len(env))
+		for k := range env {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // the later of duplicate keys wins in exec, so keep it stable
+		cmd.Env = os.Environ()
+		for _, k := range keys {
+			v, _ := toString(env[k])
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	stdout := &cappedBuffer{max: maxOut}
+	stderr := &cappedBuffer{max: maxOut}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.WaitDelay = shellWaitDelay
+	killProcessGroup(cmd)
+
+	err := cmd.Run()
+	if err != nil && ctx.Err() != nil {
+		return nil, interrupted(ctx, "shell")
+	}
+	for _, s := range []struct {
+		name string
+		buf  *cappedBuffer
+	}{{"stdout", stdout}, {"stderr", stderr}} {
+		if s.buf.dropped > 0 {
+			c.logger().Warn("shell output truncated", "node", c.NodeID, "stream", s.name,
+				"limit", byteSize(maxOut), "dropped_bytes", s.buf.dropped)
+		}
+	}
+
+	code := 0
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		code = exitErr.ExitCode()
+		msg := exitErr.Error() // "exit status 3" or "signal: killed"
+		tail := stderr.buf.Bytes()
+		if len(bytes.TrimSpace(tail)) == 0 {
+			tail = stdout.buf.Bytes() // some tools report failures on stdout
+		}
+		if t := lastBytes(tail, stderrTail); t != "" {
+			msg += ": " + t
+		}
+		return nil, errors.New(msg)
+	case errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success():
+		// The command succeeded but left a background process holding its
+		// output open; what it wrote so far is the output.
+	default:
+		return nil, fmt.Errorf("shell: %w", err)
+	}
+	return map[string]any{
+		"stdout":    stdout.buf.String(),
+		"stderr":    stderr.buf.String(),
+		"exit_code": code,
+	}, nil
+}
+
+// cappedBuffer keeps the first max bytes written and counts the rest, and
+// never fails a write: failing would break the command's pipe and change
+// how it behaves.
+type cappedBuffer struct {
+	buf     bytes.Buffer
+	max     int64
+	dropped int64
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.max < 0 {
+		return b.buf.Write(p)
+	}
+	room := b.max - int64(b.buf.Len())
+	keep := int64(len(p))
+	if keep > room {
+		keep = max(room, 0)
+	}
+	b.buf.Write(p[:keep])
+	b.dropped += int64(len(p)) - keep
+	return len(p), nil
+}
+
+// lastBytes returns about the last n bytes of data, starting on a rune
+// boundary, trimmed.
+func lastBytes(data []byte, n int) string {
+	data = bytes.TrimSpace(data)
+	if len(data) > n {
+		data = data[len(data)-n:]
+		for len(data) > 0 && !utf8.RuneStart(data[0]) {
+			data = data[1:]
+		}
+		return "..." + strings.TrimLeft(string(data), " \t\r\n")
+	}
+	return string(data)
+}
