@@ -1,7 +1,3 @@
-// Package action holds the actions a workflow's Action nodes run: the
-// registry that maps names to actions, the typed parameter schemas the
-// compiler checks params against before anything runs, and the built-in
-// actions (noop, log, set, sleep, fail, http, http_post, shell).
 package action
 
 import (

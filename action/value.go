@@ -38,12 +38,18 @@ func Normalize(v any) any {
 		}
 		return string(x)
 	case []any:
+		if x == nil {
+			return x
+		}
 		out := make([]any, len(x))
 		for i, e := range x {
 			out[i] = Normalize(e)
 		}
 		return out
 	case map[string]any:
+		if x == nil {
+			return x
+		}
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			out[k] = Normalize(e)
@@ -74,6 +80,9 @@ func Normalize(v any) any {
 	case reflect.Map:
 		if rv.Type().Key().Kind() != reflect.String {
 			return v
+		}
+		if rv.IsNil() {
+			return map[string]any(nil)
 		}
 		out := make(map[string]any, rv.Len())
 		it := rv.MapRange()

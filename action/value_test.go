@@ -35,6 +35,8 @@ func TestNormalize(t *testing.T) {
 		{"typed slice", []string{"a", "b"}, []any{"a", "b"}},
 		{"typed map", map[string]int64{"a": 1}, map[string]any{"a": 1}},
 		{"bytes untouched", []byte("hi"), []byte("hi")},
+		{"nil list stays nil", []any(nil), []any(nil)},
+		{"nil typed map stays nil", map[string]string(nil), map[string]any(nil)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
