@@ -1,0 +1,154 @@
+package blueprint
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Validate checks that the program is well formed: every pc, expression and
+// node index is in range, every instruction has the operands its opcode
+// needs, and no instruction falls off the end of the code. The runtime may
+// then index the tables without bounds checks of its own; Decode calls it
+// because a Blueprint read from a store is foreign data. All problems are
+// reported, joined, in pc order.
+func Validate(bp *Blueprint) error {
+	if bp == nil {
+		return errors.New("blueprint: nil")
+	}
+	v := validator{bp: bp}
+	v.check()
+	return errors.Join(v.errs...)
+}
+
+type validator struct {
+	bp   *Blueprint
+	errs []error
+}
+
+// maxErrors keeps the report of a garbage input readable.
+const maxErrors = 20
+
+func (v *validator) fail(format string, args ...any) {
+	if len(v.errs) == maxErrors {
+		v.errs = append(v.errs, errors.New("blueprint: too many errors"))
+	}
+	if len(v.errs) > maxErrors {
+		return
+	}
+	v.errs = append(v.errs, fmt.Errorf("blueprint: "+format, args...))
+}
+
+func (v *validator) node(at string, n int32, optional bool) {
+	if n == -1 && optional {
+		return
+	}
+	if n < 0 || int(n) >= len(v.bp.Nodes) {
+		v.fail("%s: node %d out of range (%d nodes)", at, n, len(v.bp.Nodes))
+	}
+}
+
+func (v *validator) expr(at string, e int32, optional bool) {
+	if e == -1 && optional {
+		return
+	}
+	if e < 0 || int(e) >= len(v.bp.Exprs) {
+		v.fail("%s: expression %d out of range (%d exprs)", at, e, len(v.bp.Exprs))
+	}
+}
+
+func (v *validator) check() {
+	bp := v.bp
+	if len(bp.Code) == 0 {
+		v.fail("no code")
+	}
+	v.expr("output", bp.Output, true)
+	for i, n := range bp.Nodes {
+		v.node(fmt.Sprintf("node %d (%s) loop", i, n.ID), n.Loop, true)
+	}
+	for i := range bp.Exprs {
+		v.checkExpr(i)
+	}
+	for pc := range bp.Code {
+		v.checkInstr(pc)
+	}
+}
+
+func (v *validator) checkExpr(i int) {
+	e := &v.bp.Exprs[i]
+	at := fmt.Sprintf("expression %d", i)
+	for _, r := range e.Refs {
+		v.node(at+" ref "+r.Name, r.Node, false)
+	}
+	for _, x := range e.Vars {
+		switch x.Kind {
+		case VarInput, VarRun:
+			// Not bound to a node.
+		case VarItem, VarIndex, VarIteration, VarParams, VarError:
+			v.node(at+" var "+x.Name, x.Node, false)
+		default:
+			v.fail("%s var %s: unknown kind %d", at, x.Name, x.Kind)
+		}
+	}
+}
+
+func (v *validator) checkInstr(pc int) {
+	bp := v.bp
+	in := &bp.Code[pc]
+	if int(in.Op) >= len(opNames) {
+		v.fail("pc %d: unknown opcode %d", pc, in.Op)
+		return
+	}
+	at := fmt.Sprintf("pc %d (%s)", pc, in.Op)
+	// Nodes: composite markers and loop heads need theirs, since the
+	// runtime keys records and frames by it.
+	switch in.Op {
+	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext:
+		v.node(at, in.Node, false)
+	default:
+		v.node(at, in.Node, true)
+	}
+	v.expr(at, in.Expr, !in.Op.UsesExpr())
+	if in.Concurrency < 0 || in.Max < 0 {
+		v.fail("%s: negative concurrency or max", at)
+	}
+	in.VisitPCs(func(t *int32) {
+		if *t < 0 || int(*t) >= len(bp.Code) {
+			v.fail("%s: target %d out of range (%d instructions)", at, *t, len(bp.Code))
+		}
+	})
+	if in.FallsThrough() && pc+1 >= len(bp.Code) {
+		v.fail("%s: falls off the end of the code", at)
+	}
+	switch in.Op {
+	case OpFork:
+		if len(in.Targets) == 0 {
+			v.fail("%s: no targets", at)
+		}
+	case OpTask:
+		if len(in.Steps) == 0 {
+			v.fail("%s: no steps", at)
+		}
+		for i, s := range in.Steps {
+			sat := fmt.Sprintf("%s step %d", at, i)
+			v.node(sat, s.Node, false)
+			v.expr(sat+" params", s.Params, true)
+			if s.Action == "" {
+				v.fail("%s: no action", sat)
+			}
+			if s.Catch < -1 {
+				v.fail("%s: catch %d out of range", sat, s.Catch)
+			}
+			if s.Timeout < 0 || s.Retry.MaxAttempts < 0 || s.Retry.InitialInterval < 0 || s.Retry.MaxInterval < 0 {
+				v.fail("%s: negative timeout or retry setting", sat)
+			}
+		}
+	case OpNext:
+		// The runtime moves the frame of the loop it names; it must be the
+		// loop whose head it returns to.
+		if t := in.Target; t >= 0 && int(t) < len(bp.Code) {
+			if h := bp.Code[t]; h.Op != OpWhile || h.Node != in.Node {
+				v.fail("%s: target %d is not the While head of the same node", at, t)
+			}
+		}
+	}
+}
