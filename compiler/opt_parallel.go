@@ -26,15 +26,18 @@ var parallel1Pass = Pass{
 // shape never comes from lowering, and the rewrite would not be safe.
 func parallel1(bp *blueprint.Blueprint) {
 	code := bp.Code
-	var preds [][]int32
-	pieces := make([][]blueprint.Instr, len(code))
-	for pc := range code {
-		pieces[pc] = code[pc : pc+1 : pc+1]
+	type plan struct {
+		fork  int32
+		joins []int32
 	}
-	changed := false
+	var plans []plan
+	var preds [][]int32
+	// rewritten marks the Forks and Joins that change, which flowTo must
+	// not copy: a copy of a Join that is turned into a Leave would be
+	// wrong.
+	rewritten := make([]bool, len(code))
 	for f := range code {
-		fork := &code[f]
-		if fork.Op != blueprint.OpFork || len(fork.Targets) != 1 {
+		if code[f].Op != blueprint.OpFork || len(code[f].Targets) != 1 {
 			continue
 		}
 		if preds == nil {
@@ -44,29 +47,44 @@ func parallel1(bp *blueprint.Blueprint) {
 		if !ok {
 			continue
 		}
-		changed = true
-		entry := jumpDest(code, fork.Targets[0])
-		p := []blueprint.Instr{{Op: blueprint.OpEnter, Node: fork.Node, Expr: -1}}
-		pieces[f] = append(p, flowTo(code, int32(f), entry)...)
+		plans = append(plans, plan{int32(f), joins})
+		rewritten[f] = true
 		for _, j := range joins {
-			p := []blueprint.Instr{{Op: blueprint.OpLeave, Node: fork.Node, Expr: -1, Wrap: true}}
-			pieces[j] = append(p, flowTo(code, j, fork.Target)...)
+			rewritten[j] = true
 		}
 	}
-	if changed {
-		rebuild(bp, pieces)
+	if len(plans) == 0 {
+		return
 	}
+	pieces := make([][]blueprint.Instr, len(code))
+	for pc := range code {
+		pieces[pc] = code[pc : pc+1 : pc+1]
+	}
+	for _, p := range plans {
+		fork := &code[p.fork]
+		enter := blueprint.Instr{Op: blueprint.OpEnter, Node: fork.Node, Expr: -1}
+		pieces[p.fork] = append([]blueprint.Instr{enter}, flowTo(code, rewritten, p.fork, fork.Targets[0])...)
+		for _, j := range p.joins {
+			leave := blueprint.Instr{Op: blueprint.OpLeave, Node: fork.Node, Expr: -1, Wrap: true}
+			pieces[j] = append([]blueprint.Instr{leave}, flowTo(code, rewritten, j, fork.Target)...)
+		}
+	}
+	// The resume point of a Fork whose Joins now copy the End or Join
+	// found there is left without a predecessor.
+	before := reachable(bp)
+	dropOrphans(bp, before, rebuild(bp, pieces))
 }
 
 // flowTo returns what must follow the instruction at pc for control to go
 // on at target: nothing when target is next, else a Jump, or a copy of the
-// Join or End it would reach (what thread would make of that Jump).
-func flowTo(code []blueprint.Instr, pc, target int32) []blueprint.Instr {
+// Join or End it would reach (what thread would make of that Jump) unless
+// that instruction is being rewritten.
+func flowTo(code []blueprint.Instr, rewritten []bool, pc, target int32) []blueprint.Instr {
 	target = jumpDest(code, target)
 	if target == pc+1 {
 		return nil
 	}
-	if t := code[target]; t.Op == blueprint.OpJoin || t.Op == blueprint.OpEnd {
+	if t := code[target]; !rewritten[target] && (t.Op == blueprint.OpJoin || t.Op == blueprint.OpEnd) {
 		return []blueprint.Instr{t}
 	}
 	return []blueprint.Instr{{Op: blueprint.OpJump, Node: code[pc].Node, Expr: -1, Target: target}}

@@ -100,6 +100,24 @@ func TestParallel1(t *testing.T) {
 			after: optCode{oEnter(nPar), oEnter(nPar2), oTask(nA), oLeaveWrap(nPar2), oLeaveWrap(nPar), oEnd()},
 		},
 		{
+			// The inner branch's first Leave must jump to the outer Join,
+			// which becomes a Leave itself, rather than copy it.
+			name: "nested one-branch Parallels with two inner Joins",
+			before: optCode{
+				oFork(nPar, 6, 1),  // 0
+				oFork(nPar2, 5, 2), // 1
+				oBranch(eX, 4),     // 2
+				oJoin(nPar2),       // 3
+				oJoin(nPar2),       // 4
+				oJoin(nPar),        // 5
+				oEnd(),             // 6
+			},
+			after: optCode{
+				oEnter(nPar), oEnter(nPar2), oBranch(eX, 5), oLeaveWrap(nPar2), oOp(blueprint.OpJump, nPar2, 6),
+				oLeaveWrap(nPar2), oLeaveWrap(nPar), oEnd(),
+			},
+		},
+		{
 			name: "inside a loop body",
 			before: optCode{
 				oMap(nLoop, eList, 5), // 0

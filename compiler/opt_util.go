@@ -12,8 +12,10 @@ import "github.com/skript-dev/skript/blueprint"
 // where that instruction now starts; a reference to a deleted pc moves to the
 // next pc that is kept, which is where control would have gone anyway once
 // the deleted instructions (Nops, jumps to the next instruction, unreachable
-// code) no longer stand in between. Fallthrough follows the same rule.
-func rebuild(bp *blueprint.Blueprint, pieces [][]blueprint.Instr) {
+// code) no longer stand in between. Fallthrough follows the same rule. It
+// returns, for each new instruction, the old pc whose piece it starts, or -1
+// for the instructions inserted after that one.
+func rebuild(bp *blueprint.Blueprint, pieces [][]blueprint.Instr) (origin []int32) {
 	n := len(pieces)
 	start := make([]int32, n+1)
 	place := func() int32 {
@@ -40,8 +42,14 @@ func rebuild(bp *blueprint.Blueprint, pieces [][]blueprint.Instr) {
 		size = place()
 	}
 	code := make([]blueprint.Instr, 0, size)
-	for _, p := range pieces {
-		for _, in := range p {
+	origin = make([]int32, 0, size)
+	for pc, p := range pieces {
+		for i, in := range p {
+			if i == 0 {
+				origin = append(origin, int32(pc))
+			} else {
+				origin = append(origin, -1)
+			}
 			in = in.Clone()
 			in.VisitPCs(func(pc *int32) {
 				if *pc >= 0 && int(*pc) < n {
@@ -52,6 +60,26 @@ func rebuild(bp *blueprint.Blueprint, pieces [][]blueprint.Instr) {
 		}
 	}
 	bp.Code = code
+	return origin
+}
+
+// dropOrphans deletes the instructions that a rewrite made unreachable:
+// those whose origin (as rebuild returns it) was reachable before, per
+// before, and is not any more. Passes use it to clean up after themselves,
+// so that running them again finds nothing to do, without also doing dce's
+// work on code that was dead all along.
+func dropOrphans(bp *blueprint.Blueprint, before []bool, origin []int32) {
+	after := reachable(bp)
+	keep := make([]bool, len(bp.Code))
+	orphans := false
+	for pc := range keep {
+		o := origin[pc]
+		keep[pc] = o < 0 || !before[o] || after[pc]
+		orphans = orphans || !keep[pc]
+	}
+	if orphans {
+		compact(bp, keep)
+	}
 }
 
 // refersPast reports whether some piece refers to an old pc that would be
