@@ -194,31 +194,3 @@ func jumpDest(code []blueprint.Instr, pc int32) int32 {
 	}
 	return pc
 }
-
-// codeEqual reports whether two programs are the same, so that passes
-// iterating to a fixed point know when to stop.
-func codeEqual(a, b []blueprint.Instr) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := &a[i], &b[i]
-		if x.Op != y.Op || x.Node != y.Node || x.Target != y.Target || x.Expr != y.Expr ||
-			x.Concurrency != y.Concurrency || x.Max != y.Max || x.Until != y.Until ||
-			x.Failed != y.Failed || x.Wrap != y.Wrap ||
-			len(x.Targets) != len(y.Targets) || len(x.Steps) != len(y.Steps) {
-			return false
-		}
-		for j := range x.Targets {
-			if x.Targets[j] != y.Targets[j] {
-				return false
-			}
-		}
-		for j := range x.Steps {
-			if x.Steps[j] != y.Steps[j] {
-				return false
-			}
-		}
-	}
-	return true
-}
