@@ -316,3 +316,15 @@ func writeCorpus(tb testing.TB, seeds [][]byte) {
 		}
 	}
 }
+
+func TestValidateIgnoresUnusedOperands(t *testing.T) {
+	// The runtime reads Expr only where the opcode evaluates one, and
+	// Target only where the opcode jumps; other values are left alone.
+	bp := sample()
+	bp.Code[4].Expr = 99   // Jump
+	bp.Code[24].Target = 7 // End
+	bp.Code[6].Target = -5 // Leave
+	if err := Validate(bp); err != nil {
+		t.Error(err)
+	}
+}

@@ -107,7 +107,11 @@ func (v *validator) checkInstr(pc int) {
 	default:
 		v.node(at, in.Node, true)
 	}
-	v.expr(at, in.Expr, !in.Op.UsesExpr())
+	// Only the opcodes that evaluate an expression read Expr; elsewhere a
+	// stray value is harmless and not worth refusing a Blueprint for.
+	if in.Op.UsesExpr() || in.Op == OpEnter {
+		v.expr(at, in.Expr, in.Op == OpEnter)
+	}
 	if in.Concurrency < 0 || in.Max < 0 {
 		v.fail("%s: negative concurrency or max", at)
 	}

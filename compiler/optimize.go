@@ -14,8 +14,12 @@ type Pass struct {
 	Run func(bp *blueprint.Blueprint)
 }
 
-// Passes lists every optimizer pass in the order they run.
-var Passes = []Pass{}
+// Passes lists every optimizer pass in the order they run. The order
+// matters for the result, not for correctness: fold turns constant branches
+// into jumps, dce then drops the untaken code, thread removes the jumps left
+// behind, parallel1 works on the simplified branches, and fuse runs last so
+// it sees the longest runs of adjacent Tasks.
+var Passes = []Pass{foldPass, dcePass, threadPass, parallel1Pass, fusePass}
 
 // optimize runs the enabled passes.
 func optimize(bp *blueprint.Blueprint, disabled map[string]bool) {

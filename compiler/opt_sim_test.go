@@ -1,0 +1,238 @@
+package compiler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/skript-dev/skript/blueprint"
+)
+
+// optSim is a reference interpreter of the Blueprint semantics written in
+// blueprint.go, small enough to trust: it runs Fork children and Map
+// iterations one after another in order, which makes a run deterministic, so
+// the optimizer can be checked by comparing whole runs before and after.
+// Run-time conditions read a fixed truth table instead of evaluating
+// expressions: passes never touch the expression table.
+type optSim struct {
+	bp *blueprint.Blueprint
+	// truth is the value of each non-constant Branch condition; whileN and
+	// mapN give the iterations of each non-constant While or Map.
+	truth  map[int32]bool
+	whileN map[int32]int
+	mapN   map[int32]int
+
+	records map[string]string // "frame|node" -> status and output
+	trace   []string          // steps run, in order, as node@frame
+	budget  int
+}
+
+// simResult is everything observable about a run.
+type simResult struct {
+	Status  string
+	Output  string
+	Records string
+	Trace   string
+}
+
+// simStop says why a stretch of code stopped running.
+type simStop int
+
+const (
+	stopJoin simStop = iota // a Fork child or Map iteration ended
+	stopNext                // a while iteration ended
+	stopEnd                 // the run succeeded
+	stopFail                // the run failed
+)
+
+type simError struct{ msg string }
+
+func (s *optSim) run() simResult {
+	s.records = map[string]string{}
+	s.trace = nil
+	s.budget = 100000
+	stop, last, err := s.exec(0, "", nil)
+	r := simResult{Output: show(last), Trace: strings.Join(s.trace, " ")}
+	switch {
+	case err != nil:
+		r.Status = "error: " + err.msg
+	case stop == stopEnd:
+		r.Status = "succeeded"
+	case stop == stopFail:
+		r.Status = "failed"
+	default:
+		r.Status = fmt.Sprintf("stopped (%d) at top level", stop)
+	}
+	keys := make([]string, 0, len(s.records))
+	for k, v := range s.records {
+		keys = append(keys, k+"="+v)
+	}
+	sort.Strings(keys)
+	r.Records = strings.Join(keys, "\n")
+	return r
+}
+
+func (s *optSim) record(frame string, node int32, status string, out any) {
+	s.records[frame+"|"+s.bp.Nodes[node].ID] = status + " " + show(out)
+}
+
+func show(v any) string { return fmt.Sprintf("%v", v) }
+
+// exec runs from pc in frame with the given last value until the code stops
+// and returns why, and the last value then.
+func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError) {
+	bp := s.bp
+	for {
+		if s.budget--; s.budget < 0 {
+			return 0, nil, &simError{"step budget exhausted"}
+		}
+		if pc < 0 || int(pc) >= len(bp.Code) {
+			return 0, nil, &simError{fmt.Sprintf("pc %d out of range", pc)}
+		}
+		in := &bp.Code[pc]
+		switch in.Op {
+		case blueprint.OpNop:
+			pc++
+		case blueprint.OpTask:
+			next := pc + 1
+			for _, st := range in.Steps {
+				id := bp.Nodes[st.Node].ID
+				s.trace = append(s.trace, id+"@"+frame)
+				if st.Action != blueprint.FailAction {
+					last = id + "@" + frame
+					s.record(frame, st.Node, "succeeded", last)
+					continue
+				}
+				if st.Continue {
+					last = "{error " + id + "}"
+					s.record(frame, st.Node, "succeeded", last)
+					continue
+				}
+				s.record(frame, st.Node, "failed", "error")
+				if st.Catch < 0 {
+					return stopFail, last, nil
+				}
+				next, last = st.Catch, nil
+				break
+			}
+			pc = next
+		case blueprint.OpFork:
+			s.record(frame, in.Node, "running", nil)
+			var outs []any
+			for _, t := range in.Targets {
+				stop, v, err := s.exec(t, frame, nil)
+				if err != nil || stop == stopFail {
+					return stop, v, err
+				}
+				if stop != stopJoin {
+					return 0, nil, &simError{fmt.Sprintf("fork child from %d stopped with %d", t, stop)}
+				}
+				outs = append(outs, v)
+			}
+			last = outs
+			s.record(frame, in.Node, "succeeded", last)
+			pc = in.Target
+		case blueprint.OpJoin:
+			return stopJoin, last, nil
+		case blueprint.OpJump:
+			pc = in.Target
+		case blueprint.OpBranch:
+			if s.cond(in.Expr) {
+				pc++
+			} else {
+				pc = in.Target
+			}
+		case blueprint.OpMap:
+			n := s.count(s.mapN, in.Expr)
+			outs := []any{}
+			for i := range n {
+				stop, v, err := s.exec(pc+1, fmt.Sprintf("%s/%s[%d]", frame, bp.Nodes[in.Node].ID, i), nil)
+				if err != nil || stop == stopFail {
+					return stop, v, err
+				}
+				if stop != stopJoin {
+					return 0, nil, &simError{fmt.Sprintf("map iteration at %d stopped with %d", pc, stop)}
+				}
+				outs = append(outs, v)
+			}
+			last = outs
+			s.record(frame, in.Node, "succeeded", last)
+			pc = in.Target
+		case blueprint.OpWait:
+			if in.Node >= 0 {
+				s.record(frame, in.Node, "succeeded", nil)
+			}
+			pc++
+		case blueprint.OpEnter:
+			s.record(frame, in.Node, "running", nil)
+			last = nil
+			pc++
+		case blueprint.OpLeave:
+			if in.Wrap {
+				last = []any{last}
+			}
+			status := "succeeded"
+			if in.Failed {
+				status = "failed"
+			}
+			s.record(frame, in.Node, status, last)
+			pc++
+		case blueprint.OpWhile:
+			outs := []any{}
+			for i := 0; ; i++ {
+				if !s.whileCond(in.Expr, i) {
+					break
+				}
+				if i >= in.Max {
+					s.record(frame, in.Node, "failed", "max_iterations")
+					return stopFail, last, nil
+				}
+				stop, v, err := s.exec(pc+1, fmt.Sprintf("%s/%s[%d]", frame, bp.Nodes[in.Node].ID, i), nil)
+				if err != nil || stop == stopFail {
+					return stop, v, err
+				}
+				if stop != stopNext {
+					return 0, nil, &simError{fmt.Sprintf("while body at %d stopped with %d", pc, stop)}
+				}
+				outs = append(outs, v)
+			}
+			last = outs
+			s.record(frame, in.Node, "succeeded", last)
+			pc = in.Target
+		case blueprint.OpNext:
+			return stopNext, last, nil
+		case blueprint.OpEnd:
+			return stopEnd, last, nil
+		default:
+			return 0, nil, &simError{fmt.Sprintf("opcode %v", in.Op)}
+		}
+	}
+}
+
+// cond evaluates a Branch condition: constants as the runtime would (only
+// the bool true is true), others from the truth table.
+func (s *optSim) cond(e int32) bool {
+	if x := s.bp.Exprs[e]; x.Const {
+		b, ok := x.Value.(bool)
+		return ok && b
+	}
+	return s.truth[e]
+}
+
+func (s *optSim) whileCond(e int32, iteration int) bool {
+	if x := s.bp.Exprs[e]; x.Const {
+		b, ok := x.Value.(bool)
+		return ok && b
+	}
+	return iteration < s.whileN[e]
+}
+
+func (s *optSim) count(table map[int32]int, e int32) int {
+	if x := s.bp.Exprs[e]; x.Const {
+		if l, ok := x.Value.([]any); ok {
+			return len(l)
+		}
+		return 0
+	}
+	return table[e]
+}
