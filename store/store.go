@@ -101,6 +101,9 @@ type Task struct {
 	Frame   string   `json:"f,omitempty"`
 	Group   string   `json:"g,omitempty"`
 	Slot    int32    `json:"sl,omitempty"`
+	// Last, on a Resume, names the record whose output becomes the token's
+	// last value (a parent resuming after its Fork or Map).
+	Last *RecordKey `json:"l,omitempty"`
 	// At delays the task until then (retry backoff, Wait); zero means now.
 	At time.Time `json:"at,omitzero"`
 	// Enqueued is when the task became ready, for scheduling-latency figures.
