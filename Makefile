@@ -1,0 +1,46 @@
+# Skript — run `make` or `make help` to list the targets.
+GO        ?= go
+BIN       ?= bin/skript
+FUZZTIME  ?= 30s
+CONFORMANCE ?= ../shared/conformance/run.py
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_\/-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build the skript binary into bin/
+	$(GO) build -o $(BIN) ./cmd/skript
+
+.PHONY: test
+test: ## Run every test with the race detector (the command CI runs)
+	$(GO) test -race -count=1 ./...
+
+.PHONY: test/short
+test/short: ## Run the tests without the race detector, skipping slow ones
+	$(GO) test -short ./...
+
+.PHONY: test/race
+test/race: test ## Same as test: the race detector is always on
+
+.PHONY: conformance
+conformance: build ## Run the black-box CLI suite (memory store; STORE=redis://... for Redis)
+	python3 $(CONFORMANCE) --skript $(BIN) $(if $(STORE),--store $(STORE))
+
+.PHONY: lint
+lint: ## gofmt, go vet and golangci-lint (when installed)
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	@if command -v golangci-lint >/dev/null; then golangci-lint run ./...; else echo "golangci-lint not installed: skipped"; fi
+
+.PHONY: bench
+bench: ## Go benchmarks: compiler, runtime fan-out, store drivers
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: fuzz
+fuzz: ## Fuzz the parser, the compiler and the Blueprint decoder for FUZZTIME each
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./dsl
+	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./compiler
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./blueprint
