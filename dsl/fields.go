@@ -1,0 +1,195 @@
+package dsl
+
+// This file is the one list of the DSL's fields. The decoder takes the
+// allowed names from it and the JSON Schema its descriptions and value
+// shapes, so an editor and the parser cannot disagree about what a field is.
+
+// field documents one key of a mapping in the DSL.
+type field struct {
+	name   string
+	doc    string
+	schema map[string]any // JSON Schema of the field's value
+}
+
+// names lists the keys of fs, in order.
+func names(fs []field) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.name
+	}
+	return out
+}
+
+func has(fs []field, name string) bool {
+	for _, f := range fs {
+		if f.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// durationPattern matches what time.ParseDuration accepts, for editors; the
+// parser itself calls time.ParseDuration.
+const durationPattern = `^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$|^0$`
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/$defs/" + name} }
+
+func typ(t string) map[string]any { return map[string]any{"type": t} }
+
+var (
+	durationSchema   = map[string]any{"type": "string", "pattern": durationPattern}
+	expressionSchema = map[string]any{"type": []any{"string", "boolean", "number"}}
+	nodeListSchema   = ref("nodeList")
+)
+
+var workflowFields = []field{
+	{"$schema", "The JSON Schema this file follows, for editors; ignored by Skript.", typ("string")},
+	{"name", "The workflow's name, shown in run records. Required; letters, digits, '.', '_' and '-' are a good habit.", map[string]any{"type": "string", "minLength": 1}},
+	{"version", "Free text shown in run records, such as \"3\" or \"2024-05-01\".", map[string]any{"type": []any{"string", "number"}}},
+	{"description", "What the workflow does, for people.", typ("string")},
+	{"inputs", "Typed run inputs, checked before a run starts, by name.", map[string]any{
+		"type": "object", "additionalProperties": ref("input"),
+		"propertyNames": map[string]any{"minLength": 1},
+	}},
+	{"defaults", "Settings applied to every Action node that does not set them itself.", ref("defaults")},
+	{"functions", "Reusable sub-flows by name, inlined by the compiler at each Call node.", map[string]any{
+		"type": "object", "additionalProperties": ref("function"),
+		"propertyNames": map[string]any{"minLength": 1},
+	}},
+	{"nodes", "The nodes of the workflow, run top to bottom. Required, at least one.", map[string]any{"$ref": "#/$defs/nodeList", "minItems": 1}},
+	{"output", "The run's output: any value, usually one \"${{ expression }}\". Without it the run's output is the last output of the top-level nodes.", map[string]any{}},
+}
+
+// inputTypes are the types an input may declare, named as Kind.String
+// names value kinds.
+var inputTypes = []string{"string", "integer", "number", "boolean", "list", "map"}
+
+var inputFields = []field{
+	{"type", "The input's type; without it any value is accepted.", map[string]any{"enum": anyList(inputTypes)}},
+	{"default", "The value used when the run does not give the input; it must have the declared type.", map[string]any{}},
+	{"required", "Whether a run must give the input.", typ("boolean")},
+	{"description", "What the input means, for people.", typ("string")},
+}
+
+var retryFields = []field{
+	{"max_attempts", "How many times the node runs at most, the first attempt included.", map[string]any{"type": "integer", "minimum": 1}},
+	{"initial_interval", "The wait before the first retry, a duration such as \"200ms\".", durationSchema},
+	{"backoff", "The factor the wait grows by after each retry, at least 1.", map[string]any{"type": "number", "minimum": 1}},
+	{"max_interval", "The longest wait between two attempts, a duration such as \"10s\".", durationSchema},
+}
+
+var defaultsFields = []field{
+	{"timeout", "How long one attempt of an Action may run, a duration such as \"30s\".", durationSchema},
+	{"retry", "The retry policy of every Action.", ref("retry")},
+	{"on_error", "What a final failure does: \"fail\" fails the run, \"continue\" records the error as the node's output and goes on.", map[string]any{"enum": []any{"fail", "continue"}}},
+}
+
+var functionFields = []field{
+	{"params", "The names of the function's parameters, read as params.NAME in its nodes.", map[string]any{
+		"type": "array", "items": map[string]any{"type": "string", "pattern": `^[A-Za-z_][A-Za-z0-9_]*$`}, "uniqueItems": true,
+	}},
+	{"nodes", "The function's nodes; at a Call each gets the id CALLID.INNERID.", map[string]any{"$ref": "#/$defs/nodeList", "minItems": 1}},
+}
+
+var caseFields = []field{
+	{"when", "An expression; the first case whose expression holds runs.", expressionSchema},
+	{"nodes", "The nodes run when this case is taken.", nodeListSchema},
+}
+
+// commonFields may be written on a node of any kind.
+var commonFields = []field{
+	{"id", "The node's id, unique in the whole file: letters, digits, '_' and '-'. Other nodes read its result as nodes.ID.output.", map[string]any{"type": []any{"string", "integer"}, "pattern": `^[A-Za-z0-9_-]+$`}},
+	{"kind", "What the node does.", map[string]any{"enum": anyList(Kinds)}},
+	{"name", "A display name for the node.", typ("string")},
+	{"timeout", "How long one attempt of the node may run, a duration such as \"30s\".", durationSchema},
+	{"retry", "How the node is retried when it fails.", ref("retry")},
+	{"on_error", "What a final failure does: \"fail\" (the default) fails the run, \"continue\" records {error: {message, node}} as the node's output and goes on.", map[string]any{"enum": []any{"fail", "continue"}}},
+	{"catch", "Nodes run when the node fails after its retries, with error in scope; their last output becomes the node's output.", nodeListSchema},
+}
+
+// kindFields are the fields each kind adds to commonFields, and the kinds'
+// own descriptions.
+var kindFields = map[string][]field{
+	"Action": {
+		{"action", "The action to run: a built-in (noop, log, set, sleep, fail, http, http_post, shell) or one the host program registered.", map[string]any{"type": "string", "minLength": 1}},
+		{"params", "The action's parameters; strings may embed ${{ expression }}.", typ("object")},
+	},
+	"Parallel": {
+		{"branches", "The branches, each a list of nodes, run concurrently; the node's output is the list of each branch's last output.", map[string]any{
+			"type": "array", "minItems": 1, "items": nodeListSchema,
+		}},
+		{"max_concurrency", "How many branches run at once; 0 (the default) means no limit.", map[string]any{"type": "integer", "minimum": 0}},
+	},
+	"If": {
+		{"condition", "An expression choosing the branch, such as nodes.fetch.output.status == 200.", expressionSchema},
+		{"then", "The nodes run when the condition holds.", nodeListSchema},
+		{"else", "The nodes run when it does not.", nodeListSchema},
+	},
+	"Loop": {
+		{"while", "An expression evaluated before each iteration, with iteration (0-based) in scope; the loop runs while it holds.", expressionSchema},
+		{"for_each", "An expression giving a list; the body runs once per element, with the element and index in scope.", expressionSchema},
+		{"as", "The name of the element in a for_each body; item by default.", map[string]any{"type": "string", "pattern": `^[A-Za-z_][A-Za-z0-9_]*$`}},
+		{"concurrency", "How many for_each iterations run at once: 1 by default, 0 means no limit.", map[string]any{"type": "integer", "minimum": 0}},
+		{"body", "The nodes run in each iteration.", nodeListSchema},
+		{"max_iterations", "The most iterations allowed before the node fails; 10000 by default.", map[string]any{"type": "integer", "minimum": 1}},
+	},
+	"Call": {
+		{"function", "The name of a function from functions:, inlined here.", map[string]any{"type": "string", "minLength": 1}},
+		{"args", "The function's arguments by parameter name; strings may embed ${{ expression }}.", typ("object")},
+	},
+	"Switch": {
+		{"cases", "The cases, tried in order: the first whose when holds runs.", map[string]any{
+			"type": "array", "minItems": 1, "items": ref("case"),
+		}},
+		{"default", "The nodes run when no case holds.", nodeListSchema},
+	},
+	"Wait": {
+		{"duration", "How long to wait: a duration such as \"5m\", or an expression giving one.", typ("string")},
+		{"until", "An expression giving the RFC 3339 time to wait until.", typ("string")},
+	},
+}
+
+// kindRequired are the fields a kind cannot do without, beyond id and kind.
+var kindRequired = map[string][]string{
+	"Action":   {"action"},
+	"Parallel": {"branches"},
+	"If":       {"condition", "then"},
+	"Loop":     {"body"},
+	"Call":     {"function"},
+	"Switch":   {"cases"},
+}
+
+// kindDocs describe the kinds, for the schema.
+var kindDocs = map[string]string{
+	"Action":   "Runs one action.",
+	"Parallel": "Runs its branches concurrently and continues when all have finished.",
+	"If":       "Runs one of two node lists, chosen by a condition.",
+	"Loop":     "Runs its body while a condition holds, or once per element of a list.",
+	"Call":     "Runs a function from functions: with arguments.",
+	"Switch":   "Runs the nodes of the first case whose condition holds, else the default.",
+	"Wait":     "A durable timer: waits for a duration or until a time.",
+}
+
+// nodeFieldNames has every field known on some node kind, to tell a field
+// of another kind from a typo.
+var nodeFieldNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range commonFields {
+		m[f.name] = true
+	}
+	for _, fs := range kindFields {
+		for _, f := range fs {
+			m[f.name] = true
+		}
+	}
+	return m
+}()
+
+func anyList(s []string) []any {
+	out := make([]any, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out
+}

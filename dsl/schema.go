@@ -1,0 +1,143 @@
+package dsl
+
+import (
+	"encoding/json"
+	"sync"
+)
+
+// SchemaID is the $id of the JSON Schema, for a "$schema:" line or an
+// editor's schema mapping.
+const SchemaID = "https://github.com/skript-dev/skript/schema/workflow.json"
+
+// Schema returns a JSON Schema (draft 2020-12) of workflow files, pretty
+// printed. Editors with a YAML language server use it to complete field
+// names and kinds and to flag wrong fields while the user types; Skript's
+// own checks are Parse's and the compiler's, which go further (expressions,
+// references, action parameters). It is built from the same field tables
+// the parser uses, so the two agree on every field.
+func Schema() []byte {
+	b := schemaJSON()
+	out := make([]byte, len(b))
+	copy(out, b) // the caller may scribble on its copy
+	return out
+}
+
+var schemaJSON = sync.OnceValue(func() []byte {
+	b, err := json.MarshalIndent(buildSchema(), "", "  ")
+	if err != nil {
+		panic(err) // the schema is static data; this cannot fail at run time
+	}
+	return append(b, '\n')
+})
+
+func buildSchema() map[string]any {
+	defs := map[string]any{
+		"input": object("A typed run input.", inputFields, nil),
+		"defaults": object("Settings applied to every Action node that does not set them itself.",
+			defaultsFields, nil),
+		"retry":    object("A retry policy with exponential backoff.", retryFields, nil),
+		"function": object("A reusable sub-flow, inlined at each Call node.", functionFields, []string{"nodes"}),
+		"case":     object("One arm of a Switch.", caseFields, []string{"when", "nodes"}),
+		"nodeList": map[string]any{
+			"description": "A list of nodes, run top to bottom.",
+			"type":        "array",
+			"items":       ref("node"),
+		},
+	}
+	defs["input"].(map[string]any)["allOf"] = inputTypeRules()
+	// A node is first matched on its kind, so an editor completes "kind"
+	// before it knows anything else; the kind then selects the fields.
+	var byKind []any
+	for _, k := range Kinds {
+		own := kindFields[k]
+		props := append(append([]field{}, commonFields...), own...)
+		s := object(kindDocs[k], props, append([]string{"id", "kind"}, kindRequired[k]...))
+		s["properties"].(map[string]any)["kind"] = map[string]any{"const": k, "description": kindDocs[k]}
+		switch k {
+		case "Loop":
+			s["oneOf"] = []any{map[string]any{"required": []any{"while"}}, map[string]any{"required": []any{"for_each"}}}
+		case "Wait":
+			s["oneOf"] = []any{map[string]any{"required": []any{"duration"}}, map[string]any{"required": []any{"until"}}}
+		}
+		defs[k] = s
+		byKind = append(byKind, map[string]any{
+			"if": map[string]any{
+				"properties": map[string]any{"kind": map[string]any{"const": k}},
+				"required":   []any{"kind"},
+			},
+			"then": ref(k),
+		})
+	}
+	defs["node"] = map[string]any{
+		"description": "One workflow node; its kind decides which other fields it takes.",
+		"type":        "object",
+		"required":    []any{"id", "kind"},
+		"properties": map[string]any{
+			"id":   fieldSchema(commonFields[0]),
+			"kind": fieldSchema(commonFields[1]),
+		},
+		"allOf": byKind,
+	}
+
+	root := object("A Skript workflow: typed inputs, reusable functions and the nodes to run.",
+		workflowFields, []string{"name", "nodes"})
+	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+	root["$id"] = SchemaID
+	root["title"] = "Skript workflow"
+	root["$defs"] = defs
+	root["patternProperties"] = map[string]any{
+		"^x-": map[string]any{"description": "An extension field, ignored by Skript: a home for YAML anchors."},
+	}
+	return root
+}
+
+// object is the schema of a mapping that takes exactly the given fields.
+func object(doc string, fs []field, required []string) map[string]any {
+	props := make(map[string]any, len(fs))
+	for _, f := range fs {
+		props[f.name] = fieldSchema(f)
+	}
+	s := map[string]any{
+		"description":          doc,
+		"type":                 "object",
+		"properties":           props,
+		"additionalProperties": false,
+	}
+	if len(required) > 0 {
+		s["required"] = anyList(required)
+	}
+	return s
+}
+
+// fieldSchema copies the field's value schema and adds its description;
+// the copy matters because several fields share one value schema.
+func fieldSchema(f field) map[string]any {
+	s := make(map[string]any, len(f.schema)+1)
+	for k, v := range f.schema {
+		s[k] = v
+	}
+	s["description"] = f.doc
+	return s
+}
+
+// inputTypeRules make an editor flag a default that does not fit the
+// declared type, as Parse does.
+func inputTypeRules() []any {
+	jsonType := map[string]string{
+		"string": "string", "integer": "integer", "number": "number",
+		"boolean": "boolean", "list": "array", "map": "object",
+	}
+	var out []any
+	for _, t := range inputTypes {
+		out = append(out, map[string]any{
+			"if": map[string]any{
+				"properties": map[string]any{"type": map[string]any{"const": t}},
+				"required":   []any{"type"},
+			},
+			"then": map[string]any{
+				"properties": map[string]any{"default": map[string]any{"type": jsonType[t]}},
+			},
+		})
+	}
+	return out
+}
