@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -153,14 +154,15 @@ func normalize(v any) (any, bool) {
 		if x >= math.MinInt && x <= math.MaxInt {
 			return int(x), true
 		}
-	case int32:
-		return int(x), true
 	case uint64:
 		if x <= math.MaxInt {
 			return int(x), true
 		}
+		return float64(x), true
 	case float64:
-		if x == math.Trunc(x) && x >= -(1<<53) && x <= 1<<53 {
+		// Every whole float64 in int64's range converts exactly; this is
+		// also the rule blueprint.Decode applies to constants.
+		if x == math.Trunc(x) && x >= math.MinInt64 && x < math.MaxInt64 {
 			return int(x), true
 		}
 	case []any:
@@ -195,6 +197,47 @@ func normalize(v any) (any, bool) {
 		if out != nil {
 			return out, true
 		}
+	case nil, bool, int, string:
+	default:
+		return normalizeReflect(v)
+	}
+	return v, false
+}
+
+// normalizeReflect handles the other shapes expressions produce: a range
+// `1..3` is a []int, a Go host value may be an int8 or a typed map.
+func normalizeReflect(v any) (any, bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Type().PkgPath() != "" && rv.Kind() != reflect.Slice && rv.Kind() != reflect.Map {
+		// A named scalar type (time.Duration) means more than its number.
+		return v, false
+	}
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return normalize(rv.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return normalize(rv.Uint())
+	case reflect.Float32, reflect.Float64:
+		return normalize(rv.Float())
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
+			return v, false // bytes stay bytes
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i], _ = normalize(rv.Index(i).Interface())
+		}
+		return out, true
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return v, false
+		}
+		out := make(map[string]any, rv.Len())
+		it := rv.MapRange()
+		for it.Next() {
+			out[it.Key().String()], _ = normalize(it.Value().Interface())
+		}
+		return out, true
 	}
 	return v, false
 }

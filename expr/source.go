@@ -192,7 +192,7 @@ func (t *Translator) Bare(v *dsl.Value, field string) (*Source, dsl.ErrorList) {
 		return s, errs
 	case dsl.String:
 	default:
-		errs.Add(t.file, v.Pos, "%s must be an expression, not a %s", field, v.Kind)
+		errs.Add(t.file, v.Pos, "%s must be an expression, not %s", field, article(v.Kind))
 		s.parts = append(s.parts, "nil")
 		return s, errs
 	}
@@ -257,4 +257,13 @@ func goLiteral(v any) string {
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return "nil"
+}
+
+// article names a value kind with its indefinite article: "an integer".
+func article(k dsl.Kind) string {
+	s := k.String()
+	if strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }
