@@ -17,7 +17,6 @@ import (
 // is never called).
 func (c *compiler) check() {
 	c.checkInputs()
-	c.checkDefaults()
 	c.funcs = map[string]*dsl.Function{}
 	for _, f := range c.wf.Functions {
 		if f == nil {
@@ -28,7 +27,6 @@ func (c *compiler) check() {
 			continue
 		}
 		c.funcs[f.Name] = f
-		c.checkParams(f)
 	}
 	c.checkRecursion()
 	c.checkSeq(c.wf.Nodes)
@@ -39,67 +37,17 @@ func (c *compiler) check() {
 	}
 }
 
-// inputTypes are the types an input may declare.
-var inputTypes = []string{"string", "integer", "number", "boolean", "list", "map"}
-
+// checkInputs collects the declared inputs; their types and defaults are
+// checked by the parser.
 func (c *compiler) checkInputs() {
 	if len(c.wf.Inputs) == 0 {
 		return
 	}
 	c.inputs = map[string]bool{}
 	for _, in := range c.wf.Inputs {
-		if in == nil {
-			continue
+		if in != nil {
+			c.inputs[in.Name] = true
 		}
-		c.inputs[in.Name] = true
-		if in.Type != "" && !slices.Contains(inputTypes, in.Type) {
-			c.errorf(firstPos(in.TypePos, in.Pos), "unknown input type %q%s", in.Type, dsl.Hint(in.Type, inputTypes))
-			continue
-		}
-		if in.Default != nil && in.Default.Kind != dsl.Null && in.Type != "" && !fitsType(in.Default, in.Type) {
-			c.errorf(in.Default.Pos, "default of input %q must be of type %s, not %s", in.Name, in.Type, in.Default.Kind)
-		}
-	}
-}
-
-// fitsType reports whether a literal fits an input type; an integer is a
-// number too.
-func fitsType(v *dsl.Value, typ string) bool {
-	switch typ {
-	case "string":
-		return v.Kind == dsl.String
-	case "integer":
-		return v.Kind == dsl.Int
-	case "number":
-		return v.Kind == dsl.Int || v.Kind == dsl.Float
-	case "boolean":
-		return v.Kind == dsl.Bool
-	case "list":
-		return v.Kind == dsl.List
-	case "map":
-		return v.Kind == dsl.Map
-	}
-	return true
-}
-
-func (c *compiler) checkDefaults() {
-	d := c.wf.Defaults
-	if d == nil {
-		return
-	}
-	c.checkTimeout(d.Timeout)
-	c.checkRetry(d.Retry)
-	c.checkOnError(d.OnError, d.Pos)
-}
-
-// checkParams checks a function's parameter list.
-func (c *compiler) checkParams(f *dsl.Function) {
-	seen := map[string]bool{}
-	for _, p := range f.Params {
-		if seen[p] {
-			c.errorf(firstPos(f.ParamsPos, f.Pos), "function %q declares param %q twice", f.Name, p)
-		}
-		seen[p] = true
 	}
 }
 
@@ -156,9 +104,6 @@ func (c *compiler) checkNode(n *dsl.Node) {
 // composite's time is bounded by the timeouts of what it runs.
 func (c *compiler) checkCommon(n *dsl.Node) {
 	if n.Kind == "Action" {
-		c.checkTimeout(n.Timeout)
-		c.checkRetry(n.Retry)
-		c.checkOnError(n.OnError, firstPos(n.OnErrPos, n.Pos))
 		if n.HasCatch && n.OnError == "continue" {
 			c.errorf(fieldPos(n, "catch"), "catch and on_error: continue exclude each other: a failure is either handled by the catch block or recorded and passed over")
 		}
@@ -183,35 +128,6 @@ func (c *compiler) checkCommon(n *dsl.Node) {
 
 func isKind(k string) bool { return slices.Contains(dsl.Kinds, k) }
 
-func (c *compiler) checkTimeout(d *dsl.Duration) {
-	if d != nil && d.D < 0 {
-		c.errorf(d.Pos, "timeout must not be negative")
-	}
-}
-
-func (c *compiler) checkRetry(r *dsl.Retry) {
-	if r == nil {
-		return
-	}
-	if r.MaxAttempts < 0 {
-		c.errorf(r.Pos, "retry max_attempts must be at least 1")
-	}
-	if r.Backoff != 0 && r.Backoff < 1 {
-		c.errorf(r.Pos, "retry backoff must be at least 1")
-	}
-	for _, d := range []*dsl.Duration{r.InitialInterval, r.MaxInterval} {
-		if d != nil && d.D < 0 {
-			c.errorf(d.Pos, "retry intervals must not be negative")
-		}
-	}
-}
-
-func (c *compiler) checkOnError(v string, pos dsl.Pos) {
-	if v != "" && v != "fail" && v != "continue" {
-		c.errorf(pos, "on_error must be fail or continue, not %q%s", v, dsl.Hint(v, []string{"fail", "continue"}))
-	}
-}
-
 // checkAction checks the action name and the params against its schema:
 // which keys are written (shared with the runtime through
 // Schema.CheckKeys), and each literal value. Values holding templates are
@@ -227,12 +143,9 @@ func (c *compiler) checkAction(n *dsl.Node) {
 		return
 	}
 	params := n.Params
-	if params != nil && params.Kind != dsl.Map && params.Kind != dsl.Null {
-		if params.Kind == dsl.String && strings.Contains(params.Str, "${{") {
-			c.errorf(params.Pos, "params must be a map; write each param's template separately")
-		} else {
-			c.errorf(params.Pos, "params must be a map, not %s", article(params.Kind))
-		}
+	if _, written := n.FieldPos["params"]; written && params == nil {
+		// The parser refused the value (not a map): which params are
+		// missing cannot be told.
 		return
 	}
 	var keys []string
@@ -371,9 +284,8 @@ func (c *compiler) checkCall(n *dsl.Node) {
 		return
 	}
 	args := n.Args
-	if args != nil && args.Kind != dsl.Map && args.Kind != dsl.Null {
-		c.errorf(args.Pos, "args must be a map of the function's params, not %s", article(args.Kind))
-		return
+	if _, written := n.FieldPos["args"]; written && args == nil {
+		return // refused by the parser
 	}
 	given := map[string]bool{}
 	if args != nil {

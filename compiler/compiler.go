@@ -87,6 +87,7 @@ func Compile(file string, src []byte, opts Options) (*blueprint.Blueprint, dsl.E
 	c.check()
 	c.inline()
 	c.refs()
+	errs = dropEchoes(errs, len(perrs))
 	if len(errs) > 0 {
 		errs.Sort()
 		return nil, errs
@@ -107,6 +108,27 @@ func Compile(file string, src []byte, opts Options) (*blueprint.Blueprint, dsl.E
 		return nil, errs
 	}
 	return c.bp, nil
+}
+
+// dropEchoes removes the compiler's errors at positions the parser already
+// reported: one message per YAML node. The parser checks each field's shape
+// and range; where the compiler checks the same field again (so that an AST
+// built by other means is still checked), the parser's message wins.
+func dropEchoes(errs dsl.ErrorList, parsed int) dsl.ErrorList {
+	if parsed == 0 || parsed == len(errs) {
+		return errs
+	}
+	seen := make(map[dsl.Pos]bool, parsed)
+	for _, e := range errs[:parsed] {
+		seen[e.Pos] = true
+	}
+	out := errs[:parsed]
+	for _, e := range errs[parsed:] {
+		if !seen[e.Pos] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // compiler holds the state shared by the stages.

@@ -91,7 +91,7 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 			c.exprSeq(b, env)
 		}
 	case "If":
-		x.cond = c.bare(n.Condition, "condition", x, env, n.Pos)
+		x.cond = c.bare(n.Condition, "condition", x, env)
 		c.exprSeq(x.then, env)
 		c.exprSeq(x.els, env)
 	case "Loop":
@@ -99,26 +99,23 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 			// The condition runs inside the loop's frame: iteration is in
 			// scope there too.
 			inner := &lex{kind: lexWhile, node: x, up: env}
-			x.cond = c.bare(n.While, "while", x, inner, n.Pos)
+			x.cond = c.bare(n.While, "while", x, inner)
 			c.exprSeq(x.body, inner)
 			break
 		}
-		if n.ForEach == nil {
-			c.errorf(n.Pos, "Loop %q needs while or for_each", n.ID)
-		} else if n.ForEach.Kind == dsl.List {
+		if n.ForEach != nil && n.ForEach.Kind == dsl.List {
 			x.cond = c.value(n.ForEach, x, env) // a literal list
 		} else {
-			x.cond = c.bare(n.ForEach, "for_each", x, env, n.Pos)
+			x.cond = c.bare(n.ForEach, "for_each", x, env)
 		}
 		c.exprSeq(x.body, &lex{kind: lexEach, node: x, name: loopVar(n), up: env})
 	case "Switch":
 		for i, cs := range n.Cases {
 			var when *dsl.Value
-			pos := n.Pos
 			if cs != nil {
-				when, pos = cs.When, cs.Pos
+				when = cs.When
 			}
-			x.whens = append(x.whens, c.bare(when, "when", x, env, pos))
+			x.whens = append(x.whens, c.bare(when, "when", x, env))
 			c.exprSeq(x.cases[i], env)
 		}
 		c.exprSeq(x.dflt, env)
@@ -147,10 +144,9 @@ func (c *compiler) value(v *dsl.Value, at *inode, env *lex) int32 {
 }
 
 // bare compiles a field holding a bare expression.
-func (c *compiler) bare(v *dsl.Value, field string, at *inode, env *lex, pos dsl.Pos) int32 {
+func (c *compiler) bare(v *dsl.Value, field string, at *inode, env *lex) int32 {
 	if v == nil {
-		c.errorf(pos, "%s %q needs %s", at.n.Kind, at.n.ID, field)
-		return -1
+		return -1 // missing or refused: reported by the parser
 	}
 	src, errs := c.tr.Bare(v, field)
 	*c.errs = append(*c.errs, errs...)
@@ -217,8 +213,7 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 		v, field = n.Until, "until"
 	}
 	if v == nil {
-		c.errorf(n.Pos, "Wait %q needs duration or until", n.ID)
-		return
+		return // missing or refused: reported by the parser
 	}
 	if field == "duration" {
 		switch {
@@ -241,7 +236,7 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 				return
 			}
 			before := len(*c.errs)
-			x.wait = c.bare(v, field, x, env, n.Pos)
+			x.wait = c.bare(v, field, x, env)
 			if len(*c.errs) > before {
 				// The expression reading is a guess; say what was meant.
 				*c.errs = (*c.errs)[:before]
@@ -250,7 +245,7 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 			}
 		}
 	} else {
-		x.wait = c.bare(v, field, x, env, n.Pos)
+		x.wait = c.bare(v, field, x, env)
 	}
 	if val, ok := c.constExpr(x.wait); ok {
 		s, isStr := val.(string)
