@@ -316,3 +316,11 @@ func TestPositionsInQuotedString(t *testing.T) {
 	_, errs = s.Bind(scope())
 	require.Equal(t, `f.yaml:2:27: unknown name inptu; did you mean "input"?`, errs.Error())
 }
+
+func TestYAMLCommentHint(t *testing.T) {
+	src := []byte("nodes:\n  condition: sum(map(x, #.v)) > 1\n")
+	tr := NewTranslator("f.yaml", src)
+	v := &dsl.Value{Kind: dsl.String, Str: "sum(map(x,", Pos: dsl.Pos{Line: 2, Col: 14}}
+	_, errs := tr.Bare(v, "condition")
+	require.Equal(t, `f.yaml:2:14: invalid expression: unexpected token EOF; the " #" after it starts a YAML comment: quote the whole value`, errs.Error())
+}

@@ -169,7 +169,11 @@ func (t *Translator) template(s *Source, v *dsl.Value, errs *dsl.ErrorList) {
 func (t *Translator) expr(s *Source, v *dsl.Value, g segment, open, close string, errs *dsl.ErrorList) {
 	p := t.parse(g.expr)
 	if p.err != "" {
-		errs.Add(t.file, t.loc.At(v, g.start), "invalid expression: %s", p.err)
+		hint := ""
+		if t.loc.commentFollows(v) {
+			hint = `; the " #" after it starts a YAML comment: quote the whole value`
+		}
+		errs.Add(t.file, t.loc.At(v, g.start), "invalid expression: %s%s", p.err, hint)
 	}
 	if needsNewline(g.expr) {
 		close = "\n" + close

@@ -195,22 +195,47 @@ func NewLocator(src []byte) *Locator {
 	return &Locator{lines: strings.Split(string(src), "\n")}
 }
 
-// At returns the position of byte offset off of the string value v.
-func (l *Locator) At(v *dsl.Value, off int) dsl.Pos {
-	if l == nil || off <= 0 || off > len(v.Str) || v.Pos.Line < 1 || v.Pos.Line > len(l.lines) {
-		return v.Pos
+// raw returns the source text from the value's position to the end of its
+// line.
+func (l *Locator) raw(v *dsl.Value) (string, bool) {
+	if l == nil || v.Pos.Line < 1 || v.Pos.Line > len(l.lines) {
+		return "", false
 	}
 	line := l.lines[v.Pos.Line-1]
 	// Columns count characters; walk to the value's start.
 	start := 0
 	for col := 1; col < v.Pos.Col; col++ {
 		if start >= len(line) {
-			return v.Pos
+			return "", false
 		}
 		_, n := utf8.DecodeRuneInString(line[start:])
 		start += n
 	}
-	raw := line[start:]
+	return strings.TrimRight(line[start:], "\r"), true
+}
+
+// commentFollows reports whether the plain (unquoted) scalar v is followed
+// on its line by " #": YAML took the rest of the line for a comment, which
+// silently cuts expressions such as `map(list, #.v)` short.
+func (l *Locator) commentFollows(v *dsl.Value) bool {
+	raw, ok := l.raw(v)
+	if !ok || !strings.HasPrefix(raw, v.Str) {
+		return false
+	}
+	rest := raw[len(v.Str):]
+	trimmed := strings.TrimLeft(rest, " \t")
+	return len(trimmed) < len(rest) && strings.HasPrefix(trimmed, "#")
+}
+
+// At returns the position of byte offset off of the string value v.
+func (l *Locator) At(v *dsl.Value, off int) dsl.Pos {
+	if off <= 0 || off > len(v.Str) {
+		return v.Pos
+	}
+	raw, ok := l.raw(v)
+	if !ok {
+		return v.Pos
+	}
 	col := v.Pos.Col
 	if strings.HasPrefix(raw, `"`) || strings.HasPrefix(raw, `'`) {
 		raw = raw[1:]
