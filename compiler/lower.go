@@ -22,6 +22,9 @@ import (
 //
 // and End after the top-level sequence.
 func (c *compiler) lower() {
+	// Most nodes emit one or two instructions; sizing the arena once
+	// spares the copies of a growing slice on large workflows.
+	c.bp.Code = make([]blueprint.Instr, 0, 2*len(c.nodes)+1)
 	c.lowerInputs()
 	c.lowerSeq(c.top)
 	c.emit(blueprint.Instr{Op: blueprint.OpEnd, Node: -1, Expr: -1})

@@ -30,11 +30,12 @@ type elem struct {
 
 // rawUse is a name read by one expression text, offsets relative to it.
 type rawUse struct {
-	kind useKind
-	name string
-	from int // rune offset of the name
-	to   int
-	path []elem // literal members directly following the name
+	kind  useKind
+	name  string
+	from  int // rune offset of the name
+	to    int
+	path  []elem   // literal members directly following the name
+	names []string // the names of path, shared by every Use of this text
 	// bad marks `nodes` used bare or with a computed index.
 	bad bool
 }
@@ -76,6 +77,9 @@ func newConfig() *conf.Config {
 // analyze parses and type-checks one expression text and collects the
 // names it reads.
 func analyze(text string, c *conf.Config) *parsed {
+	if p, ok := simpleChain(text); ok {
+		return p
+	}
 	tree, err := parser.ParseWithConfig(text, c)
 	if err == nil {
 		_, err = checker.Check(tree, c)
@@ -90,7 +94,22 @@ func analyze(text string, c *conf.Config) *parsed {
 	}
 	w := &walker{p: &parsed{}}
 	w.walk(tree.Node)
+	for i := range w.p.uses {
+		u := &w.p.uses[i]
+		u.names = pathNames(u.path)
+	}
 	return w.p
+}
+
+func pathNames(path []elem) []string {
+	if len(path) == 0 {
+		return nil
+	}
+	out := make([]string, len(path))
+	for i, e := range path {
+		out[i] = e.name
+	}
+	return out
 }
 
 type walker struct {
@@ -224,3 +243,58 @@ func (w *walker) ident(id *ast.IdentifierNode, path []elem) {
 	}
 	w.p.uses = append(w.p.uses, u)
 }
+
+// keywords cannot start a member chain: they are literals or operators.
+var keywords = map[string]bool{
+	"true": true, "false": true, "nil": true, "let": true, "not": true, "and": true, "or": true,
+	"in": true, "matches": true, "contains": true, "startsWith": true, "endsWith": true,
+	"if": true, "else": true,
+}
+
+// simpleChain recognises the most common expression, a plain member chain
+// such as `nodes.fetch.output.body` or `item.sku`, without the expr-lang
+// parser: it is much of what workflows write, and the parser's cost per
+// expression adds up in large generated workflows. Anything else, or any
+// non-ASCII text (offsets must stay rune offsets), goes to the parser.
+func simpleChain(text string) (*parsed, bool) {
+	n := len(text)
+	i := 0
+	for i < n && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	var segs [][2]int
+	for {
+		start := i
+		if i >= n || !(text[i] == '_' || isLetter(text[i])) {
+			return nil, false
+		}
+		for i < n && (text[i] == '_' || isLetter(text[i]) || text[i] >= '0' && text[i] <= '9') {
+			i++
+		}
+		segs = append(segs, [2]int{start, i})
+		if i < n && text[i] == '.' {
+			i++
+			continue
+		}
+		break
+	}
+	for i < n && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	root := text[segs[0][0]:segs[0][1]]
+	if i != n || keywords[root] {
+		return nil, false
+	}
+	u := rawUse{kind: useIdent, name: root, from: segs[0][0], to: segs[0][1]}
+	for _, g := range segs[1:] {
+		u.path = append(u.path, elem{name: text[g[0]:g[1]], from: g[0], to: g[1], dot: true})
+	}
+	if root == "nodes" {
+		u.kind = useNodes
+		u.bad = len(u.path) == 0
+	}
+	u.names = pathNames(u.path)
+	return &parsed{uses: []rawUse{u}}, true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

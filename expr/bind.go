@@ -17,19 +17,24 @@ type Use struct {
 	Name string
 	// Path holds the literal members that follow it: `input.x` gives ["x"],
 	// `nodes.a.output` gives ["a", "output"]. It stops at the first computed
-	// index or method call.
+	// index or method call. It is shared: do not modify it.
 	Path []string
-	// Pos is where the name is written (best effort inside a string).
-	Pos     dsl.Pos
-	pathPos []dsl.Pos
+
+	src *Source
+	pc  *piece
+	ru  *rawUse
 }
+
+// Pos returns where the name is written (best effort inside a string).
+// Positions are computed only when asked for, that is, for errors.
+func (u *Use) Pos() dsl.Pos { return u.src.at(u.pc, u.ru.from) }
 
 // PathPos returns the position of Path[i].
 func (u *Use) PathPos(i int) dsl.Pos {
-	if i < len(u.pathPos) {
-		return u.pathPos[i]
+	if i < len(u.ru.path) {
+		return u.src.at(u.pc, u.ru.path[i].from)
 	}
-	return u.Pos
+	return u.Pos()
 }
 
 // Problem is a name the scope refuses; a zero Pos means the Use's position.
@@ -62,11 +67,10 @@ type rewrite struct {
 func (s *Source) Bind(sc Scope) (blueprint.Expr, dsl.ErrorList) {
 	var errs dsl.ErrorList
 	e := blueprint.Expr{Pos: blueprint.Pos{Line: s.pos.Line, Col: s.pos.Col}}
-	refSeen := map[string]bool{}
-	varSeen := map[string]bool{}
 	parts := s.parts
 	impure, broken, copied := false, false, false
-	for _, pc := range s.exprs {
+	for k := range s.exprs {
+		pc := &s.exprs[k]
 		if pc.p.err != "" {
 			broken = true // reported by the Translator
 			continue
@@ -75,20 +79,19 @@ func (s *Source) Bind(sc Scope) (blueprint.Expr, dsl.ErrorList) {
 		var rw []rewrite
 		for i := range pc.p.uses {
 			ru := &pc.p.uses[i]
-			u := s.use(pc, ru)
+			u := &Use{Name: ru.name, Path: ru.names, src: s, pc: pc, ru: ru}
 			switch {
 			case ru.kind == useCall:
-				errs.Add(s.file, u.Pos, "unknown function %q%s", ru.name, dsl.Hint(ru.name, builtinNames))
+				errs.Add(s.file, u.Pos(), "unknown function %q%s", ru.name, dsl.Hint(ru.name, builtinNames))
 			case ru.kind == useNodes && ru.bad:
-				errs.Add(s.file, u.Pos, "nodes must be followed by a node id, as in nodes.ID.output")
+				errs.Add(s.file, u.Pos(), "nodes must be followed by a node id, as in nodes.ID.output")
 			case ru.kind == useNodes:
 				ref, n, prob := sc.Node(u)
 				if prob != nil {
 					errs.Add(s.file, probPos(prob, u), "%s", prob.Msg)
 					continue
 				}
-				if !refSeen[ref.Name] {
-					refSeen[ref.Name] = true
+				if !hasRef(e.Refs, ref.Name) {
 					e.Refs = append(e.Refs, ref)
 				}
 				if n > 1 {
@@ -100,8 +103,7 @@ func (s *Source) Bind(sc Scope) (blueprint.Expr, dsl.ErrorList) {
 					errs.Add(s.file, probPos(prob, u), "%s", prob.Msg)
 					continue
 				}
-				if !varSeen[v.Name] {
-					varSeen[v.Name] = true
+				if !hasVar(e.Vars, v.Name) {
 					e.Vars = append(e.Vars, v)
 				}
 			}
@@ -139,7 +141,27 @@ func probPos(p *Problem, u *Use) dsl.Pos {
 	if p.Pos.IsValid() {
 		return p.Pos
 	}
-	return u.Pos
+	return u.Pos()
+}
+
+// hasRef and hasVar deduplicate by name; an expression reads few names, so
+// a scan beats a map.
+func hasRef(refs []blueprint.Ref, name string) bool {
+	for _, r := range refs {
+		if r.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func hasVar(vars []blueprint.Var, name string) bool {
+	for _, v := range vars {
+		if v.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // evalConst compiles and runs an expression that reads no names.
@@ -159,19 +181,9 @@ type constError struct{ msg string }
 
 func (e *constError) Error() string { return e.msg }
 
-// use builds the public view of a raw use in a piece.
-func (s *Source) use(pc piece, ru *rawUse) *Use {
-	text := pc.v.Str[pc.off:]
-	u := &Use{Name: ru.name, Pos: s.loc.At(pc.v, pc.off+byteOffset(text, ru.from))}
-	if len(ru.path) > 0 {
-		u.Path = make([]string, len(ru.path))
-		u.pathPos = make([]dsl.Pos, len(ru.path))
-		for i, el := range ru.path {
-			u.Path[i] = el.name
-			u.pathPos[i] = s.loc.At(pc.v, pc.off+byteOffset(text, el.from))
-		}
-	}
-	return u
+// at returns the position of rune offset off of a piece's text.
+func (s *Source) at(pc *piece, off int) dsl.Pos {
+	return s.loc.At(pc.v, pc.off+byteOffset(pc.v.Str[pc.off:], off))
 }
 
 // byteOffset converts a rune offset into a byte offset of s.

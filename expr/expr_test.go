@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/parser"
 	"github.com/stretchr/testify/require"
 
 	"github.com/skript-dev/skript/blueprint"
@@ -323,4 +325,33 @@ func TestYAMLCommentHint(t *testing.T) {
 	v := &dsl.Value{Kind: dsl.String, Str: "sum(map(x,", Pos: dsl.Pos{Line: 2, Col: 14}}
 	_, errs := tr.Bare(v, "condition")
 	require.Equal(t, `f.yaml:2:14: invalid expression: unexpected token EOF; the " #" after it starts a YAML comment: quote the whole value`, errs.Error())
+}
+
+func TestSimpleChainMatchesParser(t *testing.T) {
+	// The fast path must find exactly what the parser finds.
+	c := newConfig()
+	for _, text := range []string{" nodes.a.output.v ", "item", "input.order_id", "nodes", "run.id", "a.b_2.c"} {
+		fast, ok := simpleChain(text)
+		require.True(t, ok, text)
+		slow := analyzeSlow(text, c)
+		require.Equal(t, slow, fast, text)
+	}
+	for _, text := range []string{"true", "a.0", "a + b", "nil", "é.x", "a.b()", "a .b", ""} {
+		_, ok := simpleChain(text)
+		require.False(t, ok, text)
+	}
+}
+
+// analyzeSlow is analyze without the fast path.
+func analyzeSlow(text string, c *conf.Config) *parsed {
+	tree, err := parser.ParseWithConfig(text, c)
+	if err != nil {
+		return nil
+	}
+	w := &walker{p: &parsed{}}
+	w.walk(tree.Node)
+	for i := range w.p.uses {
+		w.p.uses[i].names = pathNames(w.p.uses[i].path)
+	}
+	return w.p
 }
