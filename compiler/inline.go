@@ -1,0 +1,285 @@
+package compiler
+
+import (
+	"math"
+
+	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/dsl"
+)
+
+// arm says which part of its parent a node sits in.
+type arm uint8
+
+const (
+	armTop     arm = iota // the workflow's top-level sequence
+	armThen               // If then
+	armElse               // If else
+	armBranch             // a Parallel branch (armIdx)
+	armBody               // a Loop body
+	armCall               // the inlined body of a Call
+	armCase               // a Switch case (armIdx)
+	armDefault            // a Switch default
+	armCatch              // an Action's catch block
+)
+
+// inode is a node of the inlined tree: the syntax tree with every Call's
+// function body copied under it, ids made unique (CALLID.INNERID), and the
+// facts later stages need about where the node sits.
+type inode struct {
+	n      *dsl.Node
+	id     string // full id after inlining
+	idx    int32  // node-table index; -1 in a phantom tree
+	parent *inode
+	arm    arm
+	armIdx int
+	scope  *fscope // the function instance the node belongs to
+	inner  *fscope // for a Call: the instance of its function's body
+	loop   *inode  // innermost enclosing Loop, across calls
+
+	// Preorder numbering: the node's subtree is [in, out]; the sequence it
+	// belongs to is [seqStart, seqEnd]. See refs.go for their use.
+	in, out          int32
+	seqStart, seqEnd int32
+
+	then, els []*inode
+	branches  [][]*inode
+	body      []*inode // Loop body, or a Call's inlined function body
+	cases     [][]*inode
+	dflt      []*inode
+	catch     []*inode
+
+	// Expression indexes into Blueprint.Exprs, set by refs.go; -1 if none.
+	params, cond, args, wait int32
+	whens                    []int32
+}
+
+// fscope is one instance of a function body (or the top level): `nodes.X`
+// inside it names the node with id prefix+X.
+type fscope struct {
+	prefix string
+	call   *inode // the Call node, nil at the top level
+	fn     *dsl.Function
+	locals []string // ids written in this instance, for hints
+}
+
+// inline builds the inlined tree and the node table, and reports duplicate
+// ids. Calls of unknown or recursive functions (already reported) are left
+// empty. Functions that are never called are expanded into phantom trees:
+// their expressions are checked like any other, but they emit nothing.
+func (c *compiler) inline() {
+	c.byID = map[string]*inode{}
+	c.size = map[string]int{}
+	c.sized = map[string]struct{}{}
+	c.counter = 0
+	root := &fscope{}
+	c.scopes = append(c.scopes, root)
+	c.top = c.seq(c.wf.Nodes, nil, armTop, 0, root, nil, false)
+	c.number(c.top, math.MaxInt32)
+
+	called := map[string]bool{}
+	var mark func(nodes []*dsl.Node)
+	mark = func(nodes []*dsl.Node) {
+		walkNodes(nodes, func(n *dsl.Node) {
+			if n.Kind != "Call" || called[n.Function] || c.recursive[n] {
+				return
+			}
+			if f, ok := c.funcs[n.Function]; ok {
+				called[n.Function] = true
+				mark(f.Nodes)
+			}
+		})
+	}
+	mark(c.wf.Nodes)
+	for _, f := range c.wf.Functions {
+		if f == nil || c.funcs[f.Name] != f || called[f.Name] {
+			continue
+		}
+		// A phantom instance: its ids live under a prefix no real id can
+		// have, so they never collide with the workflow's.
+		call := &inode{n: &dsl.Node{Kind: "Call", ID: f.Name, Function: f.Name, Pos: f.Pos}, id: "\x00" + f.Name, idx: -1}
+		sc := &fscope{prefix: call.id + ".", call: call, fn: f}
+		c.scopes = append(c.scopes, sc)
+		call.inner = sc
+		body := c.seq(f.Nodes, call, armCall, 0, sc, nil, true)
+		call.body = body
+		c.number([]*inode{call}, math.MaxInt32)
+		c.phantom = append(c.phantom, []*inode{call})
+	}
+}
+
+// seq inlines one sequence of nodes.
+func (c *compiler) seq(nodes []*dsl.Node, parent *inode, a arm, ai int, sc *fscope, loop *inode, phantom bool) []*inode {
+	out := make([]*inode, 0, len(nodes))
+	for _, n := range nodes {
+		if n == nil {
+			continue
+		}
+		out = append(out, c.node(n, parent, a, ai, sc, loop, phantom))
+	}
+	return out
+}
+
+func (c *compiler) node(n *dsl.Node, parent *inode, a arm, ai int, sc *fscope, loop *inode, phantom bool) *inode {
+	x := &inode{
+		n: n, id: sc.prefix + n.ID, idx: -1, parent: parent, arm: a, armIdx: ai, scope: sc, loop: loop,
+		params: -1, cond: -1, args: -1, wait: -1,
+	}
+	c.made++
+	c.define(x, phantom)
+	switch n.Kind {
+	case "Action":
+		x.catch = c.seq(n.Catch, x, armCatch, 0, sc, loop, phantom)
+	case "Parallel":
+		for i, b := range n.Branches {
+			x.branches = append(x.branches, c.seq(b, x, armBranch, i, sc, loop, phantom))
+		}
+	case "If":
+		x.then = c.seq(n.Then, x, armThen, 0, sc, loop, phantom)
+		x.els = c.seq(n.Else, x, armElse, 0, sc, loop, phantom)
+	case "Loop":
+		x.body = c.seq(n.Body, x, armBody, 0, sc, x, phantom)
+	case "Switch":
+		for i, cs := range n.Cases {
+			var nodes []*dsl.Node
+			if cs != nil {
+				nodes = cs.Nodes
+			}
+			x.cases = append(x.cases, c.seq(nodes, x, armCase, i, sc, loop, phantom))
+		}
+		x.dflt = c.seq(n.Default, x, armDefault, 0, sc, loop, phantom)
+	case "Call":
+		f, ok := c.funcs[n.Function]
+		if !ok || c.recursive[n] {
+			break
+		}
+		if c.callSize(f.Name)+c.made > maxNodes {
+			c.errorf(firstPos(n.FunctionPos, n.Pos), "calling function %q here makes the workflow larger than %d nodes", f.Name, maxNodes)
+			break
+		}
+		inner := &fscope{prefix: x.id + ".", call: x, fn: f}
+		c.scopes = append(c.scopes, inner)
+		x.inner = inner
+		x.body = c.seq(f.Nodes, x, armCall, 0, inner, loop, phantom)
+	}
+	return x
+}
+
+// define enters a node in the id map (reporting duplicates), in its
+// scope's list of names and, unless phantom, in the node table.
+func (c *compiler) define(x *inode, phantom bool) {
+	n := x.n
+	if n.ID != "" {
+		if first, dup := c.byID[x.id]; dup {
+			name := x.id
+			if first.scope == x.scope {
+				name = n.ID // same function instance: say it as written
+			}
+			at := firstPos(first.n.IDPos, first.n.Pos)
+			c.errorf(firstPos(n.IDPos, n.Pos), "duplicate node id %q (first defined at %d:%d)", name, at.Line, at.Col)
+		} else {
+			c.byID[x.id] = x
+			x.scope.locals = append(x.scope.locals, n.ID)
+		}
+	}
+	if phantom {
+		return
+	}
+	x.idx = int32(len(c.nodes))
+	c.nodes = append(c.nodes, x)
+	loop := int32(-1)
+	if x.loop != nil {
+		loop = x.loop.idx
+	}
+	bn := blueprint.Node{
+		ID: x.id, Kind: n.Kind, Name: n.Name, Loop: loop,
+		Pos: blueprint.Pos{Line: n.Pos.Line, Col: n.Pos.Col},
+	}
+	if n.Kind == "Action" {
+		bn.Action = n.Action
+	}
+	if n.Kind == "Loop" && n.While == nil {
+		bn.Var = loopVar(n)
+	}
+	c.bp.Nodes = append(c.bp.Nodes, bn)
+}
+
+// loopVar is the name a for_each loop binds its element to.
+func loopVar(n *dsl.Node) string {
+	if n.As != "" {
+		return n.As
+	}
+	return "item"
+}
+
+// callSize is the number of nodes one call of the function adds, with
+// nested calls expanded; it saturates instead of overflowing.
+func (c *compiler) callSize(name string) int {
+	if s, ok := c.size[name]; ok {
+		return s
+	}
+	if _, busy := c.sized[name]; busy {
+		return 0 // recursion, reported by check
+	}
+	c.sized[name] = struct{}{}
+	total := 0
+	walkNodes(c.funcs[name].Nodes, func(n *dsl.Node) {
+		total++
+		if n.Kind == "Call" && !c.recursive[n] {
+			if _, ok := c.funcs[n.Function]; ok {
+				total += c.callSize(n.Function)
+			}
+		}
+		if total > maxNodes {
+			total = maxNodes + 1
+		}
+	})
+	c.size[name] = total
+	return total
+}
+
+// number assigns preorder intervals. A sequence's elements are contiguous
+// in preorder, so "after element e of its sequence" is the interval
+// (e.out, e.seqEnd]. The top-level sequence ends at end (beyond every
+// node), so the workflow's output sees everything it finishes.
+func (c *compiler) number(seq []*inode, end int32) {
+	if len(seq) == 0 {
+		return
+	}
+	start := c.counter
+	for _, x := range seq {
+		x.in = c.counter
+		c.counter++
+		for _, kids := range x.children() {
+			c.number(kids, -1)
+		}
+		x.out = c.counter - 1
+	}
+	if end < 0 {
+		end = c.counter - 1
+	}
+	for _, x := range seq {
+		x.seqStart, x.seqEnd = start, end
+	}
+}
+
+// children lists the node's sequences in execution order.
+func (x *inode) children() [][]*inode {
+	var out [][]*inode
+	add := func(s []*inode) {
+		if len(s) > 0 {
+			out = append(out, s)
+		}
+	}
+	add(x.catch)
+	for _, b := range x.branches {
+		add(b)
+	}
+	add(x.then)
+	add(x.els)
+	add(x.body)
+	for _, cs := range x.cases {
+		add(cs)
+	}
+	add(x.dflt)
+	return out
+}

@@ -1,0 +1,222 @@
+package compiler
+
+import (
+	"time"
+
+	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/dsl"
+	skexpr "github.com/skript-dev/skript/expr"
+)
+
+// lower emits the instruction arena from the inlined tree, following the
+// shapes documented in package blueprint:
+//
+//	Action    Task{step}                         (catch: Task; Jump L; C: catch…; Leave failed; L:)
+//	Parallel  Fork{targets, resume}; branch…; Join …
+//	If        Enter; Branch cond→E; then…; Jump L; E: else…; L: Leave
+//	Switch    Enter; Branch when1→C2; nodes1…; Jump L; C2: … ; default…; L: Leave
+//	for_each  Map{list→X}; body…; Join; X:
+//	while     Enter; H: While{cond→X}; body…; Next→H; X:
+//	Call      Enter{args}; body…; Leave
+//	Wait      Wait{expr}
+//
+// and End after the top-level sequence.
+func (c *compiler) lower() {
+	// Most nodes emit one or two instructions; sizing the arena once
+	// spares the copies of a growing slice on large workflows.
+	c.bp.Code = make([]blueprint.Instr, 0, 2*len(c.nodes)+1)
+	c.lowerInputs()
+	c.lowerSeq(c.top)
+	c.emit(blueprint.Instr{Op: blueprint.OpEnd, Node: -1, Expr: -1})
+}
+
+func (c *compiler) lowerInputs() {
+	for _, in := range c.wf.Inputs {
+		if in == nil {
+			continue
+		}
+		bi := blueprint.Input{Name: in.Name, Type: in.Type, Required: in.Required, Description: in.Description}
+		if in.Default != nil && in.Default.Kind != dsl.Null {
+			bi.Default, bi.HasDefault = skexpr.Normalize(in.Default.Go()), true
+		}
+		c.bp.Inputs = append(c.bp.Inputs, bi)
+	}
+}
+
+// emit appends an instruction and returns its pc.
+func (c *compiler) emit(in blueprint.Instr) int32 {
+	c.bp.Code = append(c.bp.Code, in)
+	return int32(len(c.bp.Code) - 1)
+}
+
+func (c *compiler) pc() int32 { return int32(len(c.bp.Code)) }
+
+func (c *compiler) lowerSeq(seq []*inode) {
+	for _, x := range seq {
+		c.lowerNode(x)
+	}
+}
+
+func (c *compiler) lowerNode(x *inode) {
+	op := func(o blueprint.Op) blueprint.Instr {
+		return blueprint.Instr{Op: o, Node: x.idx, Expr: -1}
+	}
+	n := x.n
+	switch n.Kind {
+	case "Action":
+		c.lowerAction(x)
+	case "Parallel":
+		fork := op(blueprint.OpFork)
+		fork.Concurrency = n.MaxConcurrency
+		at := c.emit(fork)
+		var targets []int32
+		for _, b := range x.branches {
+			targets = append(targets, c.pc())
+			c.lowerSeq(b)
+			c.emit(op(blueprint.OpJoin))
+		}
+		c.bp.Code[at].Targets = targets
+		c.bp.Code[at].Target = c.pc()
+	case "If":
+		c.emit(op(blueprint.OpEnter))
+		br := op(blueprint.OpBranch)
+		br.Expr = x.cond
+		at := c.emit(br)
+		c.lowerSeq(x.then)
+		if len(x.els) > 0 {
+			jump := c.emit(op(blueprint.OpJump))
+			c.bp.Code[at].Target = c.pc()
+			c.lowerSeq(x.els)
+			c.bp.Code[jump].Target = c.pc()
+		} else {
+			c.bp.Code[at].Target = c.pc()
+		}
+		c.emit(op(blueprint.OpLeave))
+	case "Switch":
+		c.lowerSwitch(x, op)
+	case "Loop":
+		if n.While != nil {
+			c.emit(op(blueprint.OpEnter))
+			head := op(blueprint.OpWhile)
+			head.Expr, head.Max = x.cond, maxIterations(n)
+			h := c.emit(head)
+			c.lowerSeq(x.body)
+			next := op(blueprint.OpNext)
+			next.Target = h
+			c.emit(next)
+			c.bp.Code[h].Target = c.pc()
+			break
+		}
+		m := op(blueprint.OpMap)
+		m.Expr, m.Max, m.Concurrency = x.cond, maxIterations(n), n.Concurrency
+		if _, written := n.FieldPos["concurrency"]; !written {
+			m.Concurrency = 1
+		}
+		at := c.emit(m)
+		c.lowerSeq(x.body)
+		c.emit(op(blueprint.OpJoin))
+		c.bp.Code[at].Target = c.pc()
+	case "Call":
+		enter := op(blueprint.OpEnter)
+		enter.Expr = x.args
+		c.emit(enter)
+		c.lowerSeq(x.body)
+		c.emit(op(blueprint.OpLeave))
+	case "Wait":
+		w := op(blueprint.OpWait)
+		w.Expr, w.Until = x.wait, n.Duration == nil
+		c.emit(w)
+	}
+}
+
+// defaultMaxIterations bounds loops that do not set max_iterations, so a
+// runaway while loop fails instead of running forever.
+const defaultMaxIterations = 10000
+
+func maxIterations(n *dsl.Node) int {
+	if n.MaxIterations > 0 {
+		return n.MaxIterations
+	}
+	return defaultMaxIterations
+}
+
+func (c *compiler) lowerSwitch(x *inode, op func(blueprint.Op) blueprint.Instr) {
+	c.emit(op(blueprint.OpEnter))
+	var jumps []int32
+	for i, cs := range x.cases {
+		br := op(blueprint.OpBranch)
+		br.Expr = x.whens[i]
+		at := c.emit(br)
+		c.lowerSeq(cs)
+		// The last case needs no jump over nothing.
+		if i < len(x.cases)-1 || len(x.dflt) > 0 {
+			jumps = append(jumps, c.emit(op(blueprint.OpJump)))
+		}
+		c.bp.Code[at].Target = c.pc()
+	}
+	c.lowerSeq(x.dflt)
+	for _, j := range jumps {
+		c.bp.Code[j].Target = c.pc()
+	}
+	c.emit(op(blueprint.OpLeave))
+}
+
+// lowerAction emits one Task. Node options fall back to the workflow's
+// defaults as a whole: a node's retry replaces the default retry rather
+// than merging field by field, so what a node says is all that applies.
+func (c *compiler) lowerAction(x *inode) {
+	n := x.n
+	timeout, retry, onError := n.Timeout, n.Retry, n.OnError
+	if d := c.wf.Defaults; d != nil {
+		if timeout == nil {
+			timeout = d.Timeout
+		}
+		if retry == nil {
+			retry = d.Retry
+		}
+		if onError == "" {
+			onError = d.OnError
+		}
+	}
+	step := blueprint.Step{
+		Node: x.idx, Action: n.Action, Params: x.params, Catch: -1,
+		Retry:    lowerRetry(retry),
+		Continue: onError == "continue" && len(x.catch) == 0 && !n.HasCatch,
+	}
+	if timeout != nil {
+		step.Timeout = timeout.D
+	}
+	at := c.emit(blueprint.Instr{Op: blueprint.OpTask, Node: x.idx, Expr: -1, Steps: []blueprint.Step{step}})
+	if !n.HasCatch {
+		return
+	}
+	jump := c.emit(blueprint.Instr{Op: blueprint.OpJump, Node: x.idx, Expr: -1})
+	c.bp.Code[at].Steps[0].Catch = c.pc()
+	c.lowerSeq(x.catch)
+	c.emit(blueprint.Instr{Op: blueprint.OpLeave, Node: x.idx, Expr: -1, Failed: true})
+	c.bp.Code[jump].Target = c.pc()
+}
+
+// defaultAttempts is max_attempts for a retry block that omits it: writing
+// `retry:` at all asks for retries, so one attempt would be a surprise.
+const defaultAttempts = 3
+
+func lowerRetry(r *dsl.Retry) blueprint.Retry {
+	if r == nil {
+		return blueprint.Retry{MaxAttempts: 1}
+	}
+	out := blueprint.Retry{MaxAttempts: r.MaxAttempts, Backoff: r.Backoff}
+	if out.MaxAttempts <= 0 {
+		out.MaxAttempts = defaultAttempts
+	}
+	out.InitialInterval = dur(r.InitialInterval)
+	out.MaxInterval = dur(r.MaxInterval)
+	return out
+}
+
+func dur(d *dsl.Duration) time.Duration {
+	if d == nil {
+		return 0
+	}
+	return d.D
+}

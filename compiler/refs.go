@@ -1,0 +1,516 @@
+package compiler
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/dsl"
+	skexpr "github.com/skript-dev/skript/expr"
+)
+
+// This file compiles every expression of the inlined tree and binds the
+// names it reads. Two kinds of names:
+//
+//   - variables (input, run, params, error, item, index, iteration, a
+//     loop's `as` name), bound through the lexical chain of loops, catch
+//     blocks and function instances around the expression;
+//   - node records, `nodes.X`, accepted only where X has certainly
+//     finished on every path to the expression.
+//
+// "Certainly finished" is a forward must-analysis over the structure, but
+// it needs no sets. A node X is finished after the element of its sequence
+// it is, and that fact climbs to the enclosing element only through a
+// Parallel branch (all branches finish before the Parallel does) or a Call
+// body (the body finishes before the Call does). If/Switch arms, loop
+// bodies and catch blocks stop it: an arm may not run, a body's nodes are
+// per iteration, and a catch block runs only on failure. (The "intersection
+// over every arm" of the textbook analysis is always empty here, since
+// arms never share nodes.) So X is finished at point P exactly when P lies
+// after some element of X's climbing chain within that element's sequence,
+// which preorder intervals answer in O(1) per chain link: a sequence's later
+// elements occupy (e.out, e.seqEnd]. The chain is as long as the nesting of
+// Parallels and Calls, so the analysis is linear in practice.
+
+// lexKind is the kind of a lexical frame.
+type lexKind uint8
+
+const (
+	lexFunc  lexKind = iota // a function body: params; hides outer frames
+	lexEach                 // a for_each body: item, index and the `as` name
+	lexWhile                // a while loop's condition and body: iteration
+	lexCatch                // a catch block: error
+)
+
+// lex is one frame of the lexical chain, innermost first.
+type lex struct {
+	kind lexKind
+	node *inode // the Call, Loop or failed Action
+	name string // the `as` name of a for_each loop
+	up   *lex
+}
+
+// endPos is the preorder position of the workflow's `output:`, after every
+// node of the top-level sequence.
+const endPos = math.MaxInt32 - 1
+
+func (c *compiler) refs() {
+	c.exprSeq(c.top, nil)
+	for _, ph := range c.phantom {
+		call := ph[0]
+		c.exprSeq(call.body, &lex{kind: lexFunc, node: call})
+	}
+	if out := c.wf.Output; out != nil {
+		src, errs := c.tr.Value(out)
+		*c.errs = append(*c.errs, errs...)
+		c.bp.Output = c.bind(src, nil, nil, c.scopes[0])
+	}
+}
+
+func (c *compiler) exprSeq(seq []*inode, env *lex) {
+	for _, x := range seq {
+		c.exprNode(x, env)
+	}
+}
+
+func (c *compiler) exprNode(x *inode, env *lex) {
+	n := x.n
+	switch n.Kind {
+	case "Action":
+		if p := n.Params; p != nil && p.Kind == dsl.Map && len(p.Map) > 0 {
+			x.params = c.value(p, x, env)
+			c.checkConstParams(x)
+		}
+		c.exprSeq(x.catch, &lex{kind: lexCatch, node: x, up: env})
+	case "Parallel":
+		for _, b := range x.branches {
+			c.exprSeq(b, env)
+		}
+	case "If":
+		x.cond = c.bare(n.Condition, "condition", x, env)
+		c.exprSeq(x.then, env)
+		c.exprSeq(x.els, env)
+	case "Loop":
+		if n.While != nil {
+			// The condition runs inside the loop's frame: iteration is in
+			// scope there too.
+			inner := &lex{kind: lexWhile, node: x, up: env}
+			x.cond = c.bare(n.While, "while", x, inner)
+			c.exprSeq(x.body, inner)
+			break
+		}
+		if n.ForEach != nil && n.ForEach.Kind == dsl.List {
+			x.cond = c.value(n.ForEach, x, env) // a literal list
+		} else {
+			x.cond = c.bare(n.ForEach, "for_each", x, env)
+		}
+		c.exprSeq(x.body, &lex{kind: lexEach, node: x, name: loopVar(n), up: env})
+	case "Switch":
+		for i, cs := range n.Cases {
+			var when *dsl.Value
+			if cs != nil {
+				when = cs.When
+			}
+			x.whens = append(x.whens, c.bare(when, "when", x, env))
+			c.exprSeq(x.cases[i], env)
+		}
+		c.exprSeq(x.dflt, env)
+	case "Call":
+		if a := n.Args; a != nil && a.Kind == dsl.Map && len(a.Map) > 0 {
+			x.args = c.value(a, x, env)
+		}
+		// A function body sees its params, not the caller's loops or catch.
+		c.exprSeq(x.body, &lex{kind: lexFunc, node: x})
+	case "Wait":
+		c.waitExpr(x, env)
+	}
+}
+
+// value compiles a params/args-style value (templates allowed).
+func (c *compiler) value(v *dsl.Value, at *inode, env *lex) int32 {
+	src, errs := c.tr.Value(v)
+	*c.errs = append(*c.errs, errs...)
+	// Bind even a broken source: the names in its other templates may
+	// hold more mistakes worth reporting in the same round.
+	i := c.bind(src, at, env, at.scope)
+	if len(errs) > 0 {
+		return -1
+	}
+	return i
+}
+
+// bare compiles a field holding a bare expression.
+func (c *compiler) bare(v *dsl.Value, field string, at *inode, env *lex) int32 {
+	if v == nil {
+		return -1 // missing or refused: reported by the parser
+	}
+	src, errs := c.tr.Bare(v, field)
+	*c.errs = append(*c.errs, errs...)
+	i := c.bind(src, at, env, at.scope)
+	if len(errs) > 0 {
+		return -1
+	}
+	return i
+}
+
+// bind resolves a source's names and adds it to the expression table
+// (except in phantom trees, which emit nothing). at is nil for `output:`.
+func (c *compiler) bind(src *skexpr.Source, at *inode, env *lex, fs *fscope) int32 {
+	e, errs := src.Bind(&scope{c: c, at: at, env: env, fs: fs})
+	*c.errs = append(*c.errs, errs...)
+	if len(errs) > 0 || (at != nil && at.idx < 0) {
+		return -1
+	}
+	c.bp.Exprs = append(c.bp.Exprs, e)
+	return int32(len(c.bp.Exprs) - 1)
+}
+
+// constExpr returns the folded value of expression i, if it folded.
+func (c *compiler) constExpr(i int32) (any, bool) {
+	if i < 0 || int(i) >= len(c.bp.Exprs) || !c.bp.Exprs[i].Const {
+		return nil, false
+	}
+	return c.bp.Exprs[i].Value, true
+}
+
+// checkConstParams checks templated params that folded to constants
+// against the schema, as literal ones were in check.go.
+func (c *compiler) checkConstParams(x *inode) {
+	v, ok := c.constExpr(x.params)
+	if !ok {
+		return
+	}
+	m, _ := v.(map[string]any)
+	a, ok := c.reg.Lookup(x.n.Action)
+	if !ok || m == nil {
+		return
+	}
+	for _, f := range x.n.Params.Map {
+		if !hasTemplate(f.Value) {
+			continue // checked as a literal
+		}
+		fd, ok := a.Schema.Field(f.Key)
+		if !ok || m[f.Key] == nil {
+			continue
+		}
+		if err := fd.CheckValue(m[f.Key]); err != nil {
+			c.errorf(f.Value.Pos, "param %q of action %q %v", f.Key, a.Name, err)
+		}
+	}
+}
+
+// waitExpr compiles a Wait's duration or deadline. A literal duration
+// becomes a constant; a string that is not one is read as a bare
+// expression (`duration: input.delay`).
+func (c *compiler) waitExpr(x *inode, env *lex) {
+	n := x.n
+	v, field := n.Duration, "duration"
+	if v == nil {
+		v, field = n.Until, "until"
+	}
+	if v == nil {
+		return // missing or refused: reported by the parser
+	}
+	if field == "duration" {
+		switch {
+		case v.Kind != dsl.String:
+			c.errorf(v.Pos, `duration must be a string such as "30s", not %s`, article(v.Kind))
+			return
+		case strings.Contains(v.Str, "${{"):
+			x.wait = c.value(v, x, env)
+		default:
+			if d, err := time.ParseDuration(strings.TrimSpace(v.Str)); err == nil {
+				if d < 0 {
+					c.errorf(v.Pos, "duration must not be negative")
+					return
+				}
+				if x.idx >= 0 {
+					e, _ := skexpr.Const(v.Pos, v.Str).Bind(nil)
+					c.bp.Exprs = append(c.bp.Exprs, e)
+					x.wait = int32(len(c.bp.Exprs) - 1)
+				}
+				return
+			}
+			before := len(*c.errs)
+			x.wait = c.bare(v, field, x, env)
+			if len(*c.errs) > before {
+				// The expression reading is a guess; say what was meant.
+				*c.errs = (*c.errs)[:before]
+				c.errorf(v.Pos, `invalid duration %q: want a duration such as "30s" or "1m30s", or an expression`, v.Str)
+				return
+			}
+		}
+	} else {
+		x.wait = c.bare(v, field, x, env)
+	}
+	if val, ok := c.constExpr(x.wait); ok {
+		s, isStr := val.(string)
+		switch {
+		case !isStr:
+			c.errorf(v.Pos, "%s must be a string, not %s", field, skexpr.Format(val))
+		case field == "duration":
+			if d, err := time.ParseDuration(strings.TrimSpace(s)); err != nil || d < 0 {
+				c.errorf(v.Pos, "invalid duration %q", s)
+			}
+		default:
+			if _, err := time.Parse(time.RFC3339, strings.TrimSpace(s)); err != nil {
+				c.errorf(v.Pos, "until must be an RFC 3339 time such as 2030-01-02T15:04:05Z, not %q", s)
+			}
+		}
+	}
+}
+
+// scope resolves the names of one expression; it implements skexpr.Scope.
+type scope struct {
+	c   *compiler
+	at  *inode // the node whose expression this is; nil for `output:`
+	env *lex
+	fs  *fscope
+}
+
+// frame returns the innermost frame of a kind (and, for lexEach with a
+// name, binding that name), not looking past a function boundary.
+func (s *scope) frame(kind lexKind, name string) *lex {
+	for l := s.env; l != nil; l = l.up {
+		if l.kind == kind && (name == "" || l.name == name) {
+			return l
+		}
+		if l.kind == lexFunc {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Var binds a free identifier.
+func (s *scope) Var(u *skexpr.Use) (blueprint.Var, *skexpr.Problem) {
+	switch u.Name {
+	case "input":
+		if s.c.inputs != nil && len(u.Path) > 0 && !s.c.inputs[u.Path[0]] {
+			return blueprint.Var{}, &skexpr.Problem{Pos: u.PathPos(0),
+				Msg: fmt.Sprintf("unknown input %q%s", u.Path[0], dsl.Hint(u.Path[0], sortedSet(s.c.inputs)))}
+		}
+		return blueprint.Var{Name: "input", Kind: blueprint.VarInput, Node: -1}, nil
+	case "run":
+		if len(u.Path) > 0 && u.Path[0] != "id" && u.Path[0] != "workflow" {
+			return blueprint.Var{}, &skexpr.Problem{Pos: u.PathPos(0),
+				Msg: fmt.Sprintf("run has no field %q; it has id and workflow", u.Path[0])}
+		}
+		return blueprint.Var{Name: "run", Kind: blueprint.VarRun, Node: -1}, nil
+	case "params":
+		f := s.frame(lexFunc, "")
+		if f == nil {
+			return blueprint.Var{}, &skexpr.Problem{Msg: "params is only available inside a function"}
+		}
+		fn := f.node.inner.fn
+		if fn != nil && len(u.Path) > 0 && !slices.Contains(fn.Params, u.Path[0]) {
+			return blueprint.Var{}, &skexpr.Problem{Pos: u.PathPos(0),
+				Msg: fmt.Sprintf("function %q has no param %q%s", fn.Name, u.Path[0], dsl.Hint(u.Path[0], fn.Params))}
+		}
+		return blueprint.Var{Name: "params", Kind: blueprint.VarParams, Node: f.node.idx}, nil
+	case "error":
+		if f := s.frame(lexCatch, ""); f != nil {
+			return blueprint.Var{Name: "error", Kind: blueprint.VarError, Node: f.node.idx}, nil
+		}
+		return blueprint.Var{}, &skexpr.Problem{Msg: "error is only available in a catch block"}
+	case "item", "index":
+		if f := s.frame(lexEach, ""); f != nil {
+			k := blueprint.VarItem
+			if u.Name == "index" {
+				k = blueprint.VarIndex
+			}
+			return blueprint.Var{Name: u.Name, Kind: k, Node: f.node.idx}, nil
+		}
+		msg := u.Name + " is only available in the body of a for_each loop"
+		if s.frame(lexWhile, "") != nil {
+			msg += "; a while loop counts with iteration"
+		}
+		return blueprint.Var{}, &skexpr.Problem{Msg: msg}
+	case "iteration":
+		if f := s.frame(lexWhile, ""); f != nil {
+			return blueprint.Var{Name: "iteration", Kind: blueprint.VarIteration, Node: f.node.idx}, nil
+		}
+		msg := "iteration is only available in a while loop"
+		if s.frame(lexEach, "") != nil {
+			msg += "; a for_each loop counts with index"
+		}
+		return blueprint.Var{}, &skexpr.Problem{Msg: msg}
+	}
+	if f := s.frame(lexEach, u.Name); f != nil {
+		return blueprint.Var{Name: u.Name, Kind: blueprint.VarItem, Node: f.node.idx}, nil
+	}
+	return blueprint.Var{}, &skexpr.Problem{Msg: fmt.Sprintf("unknown name %q%s", u.Name, dsl.Hint(u.Name, s.names()))}
+}
+
+// names lists the names in scope, for hints.
+func (s *scope) names() []string {
+	out := []string{"input", "run", "nodes"}
+	for l := s.env; l != nil; l = l.up {
+		switch l.kind {
+		case lexFunc:
+			return append(out, "params")
+		case lexEach:
+			out = append(out, "item", "index", l.name)
+		case lexWhile:
+			out = append(out, "iteration")
+		case lexCatch:
+			out = append(out, "error")
+		}
+	}
+	return out
+}
+
+// Node binds `nodes.PATH`.
+func (s *scope) Node(u *skexpr.Use) (blueprint.Ref, int, *skexpr.Problem) {
+	c := s.c
+	name, n := u.Path[0], 1
+	x := c.byID[s.fs.prefix+name]
+	// A node inlined from a Call is named CALLID.INNERID: take the longest
+	// such id, but never swallow the record's own fields.
+	for x != nil && n < len(u.Path) && !isRecordField(u.Path[n]) {
+		y := c.byID[s.fs.prefix+name+"."+u.Path[n]]
+		if y == nil {
+			break
+		}
+		x, name, n = y, name+"."+u.Path[n], n+1
+	}
+	if x == nil {
+		hint := dsl.Hint(name, s.fs.locals)
+		if hint == "" {
+			hint = s.innerHint(name)
+		}
+		msg := fmt.Sprintf("unknown node %q in nodes.%s%s", name, name, hint)
+		if s.fs.prefix != "" && c.byID[name] != nil {
+			msg += "; inside a function, nodes names only the function's own nodes: pass the value as an arg"
+		}
+		return blueprint.Ref{}, 0, &skexpr.Problem{Pos: u.PathPos(0), Msg: msg}
+	}
+	if n < len(u.Path) && !isRecordField(u.Path[n]) {
+		f := u.Path[n]
+		hint := dsl.Hint(f, recordFields)
+		if hint == "" {
+			hint = "; a node record has output and status"
+		}
+		return blueprint.Ref{}, 0, &skexpr.Problem{Pos: u.PathPos(n), Msg: fmt.Sprintf("nodes.%s has no field %q%s", name, f, hint)}
+	}
+	if !finished(x, s.at) {
+		return blueprint.Ref{}, 0, &skexpr.Problem{Msg: s.whyNot(x, "nodes."+name)}
+	}
+	return blueprint.Ref{Name: name, Node: x.idx}, n, nil
+}
+
+// innerHint suggests the full name of a node inlined from a Call when the
+// user wrote its local id from outside the function.
+func (s *scope) innerHint(name string) string {
+	var found []string
+	for id := range s.c.byID {
+		rest, ok := strings.CutPrefix(id, s.fs.prefix)
+		if ok && strings.HasSuffix(rest, "."+name) {
+			found = append(found, rest)
+		}
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	sort.Strings(found)
+	return fmt.Sprintf("; did you mean %q? A function's nodes are named CALLID.ID outside it", found[0])
+}
+
+var recordFields = []string{"output", "status"}
+
+func isRecordField(s string) bool { return s == "output" || s == "status" }
+
+// finished reports whether x has certainly finished when the expression of
+// node at (nil: the workflow's output) is evaluated.
+func finished(x, at *inode) bool {
+	p := int32(endPos)
+	if at != nil {
+		p = at.in
+	}
+	for e := x; e != nil; e = e.parent {
+		if e.out < p && p <= e.seqEnd {
+			return true
+		}
+		if e.arm != armBranch && e.arm != armCall {
+			return false
+		}
+	}
+	return false
+}
+
+// whyNot explains why x has not certainly finished at s.at.
+func (s *scope) whyNot(x *inode, ref string) string {
+	at := s.at
+	p := int32(endPos)
+	if at != nil {
+		p = at.in
+		switch {
+		case x == at:
+			return ref + " is the node this expression belongs to; it has no record yet"
+		case x.in <= at.in && at.in <= x.out:
+			return fmt.Sprintf("%s is not finished here: this expression is part of %s %q", ref, x.n.Kind, s.local(x))
+		case at.in < x.in && x.in <= at.out:
+			return ref + " runs after this point"
+		}
+	}
+	const uncertain = "%s is not certainly finished here: %s"
+	for e := x; ; {
+		par := e.parent
+		if par == nil {
+			return ref + " runs after this point"
+		}
+		if at != nil && par.in < p && p <= par.out {
+			// The expression is inside the same composite.
+			if e.seqStart <= p && p <= e.seqEnd {
+				return ref + " runs after this point"
+			}
+			return fmt.Sprintf(uncertain, ref, s.armReason(par, e))
+		}
+		switch e.arm {
+		case armBranch, armCall:
+			e = par
+			continue
+		case armBody:
+			return fmt.Sprintf("%s is not visible outside Loop %q: use nodes.%s.output, the list of its iterations' outputs", ref, s.local(par), s.local(par))
+		}
+		return fmt.Sprintf(uncertain, ref, s.armReason(par, e))
+	}
+}
+
+// armReason describes the part of par that e sits in.
+func (s *scope) armReason(par, e *inode) string {
+	name := s.local(par)
+	switch e.arm {
+	case armThen:
+		return fmt.Sprintf("it runs only in the \"then\" branch of If %q", name)
+	case armElse:
+		return fmt.Sprintf("it runs only in the \"else\" branch of If %q", name)
+	case armBranch:
+		return fmt.Sprintf("it runs in another branch of Parallel %q", name)
+	case armCase:
+		return fmt.Sprintf("it runs only in case %d of Switch %q", e.armIdx+1, name)
+	case armDefault:
+		return fmt.Sprintf("it runs only in the default of Switch %q", name)
+	case armCatch:
+		return fmt.Sprintf("it runs only in the catch block of %q, when that node fails", name)
+	}
+	return fmt.Sprintf("it runs inside %s %q", par.n.Kind, name)
+}
+
+// local names a node as the expression's scope sees it.
+func (s *scope) local(x *inode) string {
+	return strings.TrimPrefix(x.id, s.fs.prefix)
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,300 @@
+package expr
+
+import (
+	"errors"
+	"sort"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+)
+
+// useKind tells what a name read by an expression is.
+type useKind uint8
+
+const (
+	useIdent useKind = iota // a free identifier: input, item, params...
+	useNodes                // `nodes` followed by a node id
+	useCall                 // a call of a function that is not a builtin
+)
+
+// elem is one literal member access after a name: `.x` or `["x"]`.
+type elem struct {
+	name     string
+	from, to int  // rune offsets of the property in the expression
+	dot      bool // written as `.x` (rewritable in place)
+}
+
+// rawUse is a name read by one expression text, offsets relative to it.
+type rawUse struct {
+	kind  useKind
+	name  string
+	from  int // rune offset of the name
+	to    int
+	path  []elem   // literal members directly following the name
+	names []string // the names of path, shared by every Use of this text
+	// bad marks `nodes` used bare or with a computed index.
+	bad bool
+}
+
+// parsed is what the compiler learns from one expression text; it is
+// cached by text since function bodies and generated workflows repeat
+// expressions.
+type parsed struct {
+	err    string // syntax error message, "" when it parses
+	errAt  int    // rune offset of the syntax error
+	uses   []rawUse
+	impure bool // calls now(): never folded
+}
+
+// builtinNames are the functions every expression may call, for hints.
+var builtinNames = func() []string {
+	var out []string
+	for _, f := range builtin.Builtins {
+		out = append(out, f.Name)
+	}
+	sort.Strings(out)
+	return out
+}()
+
+// impureBuiltins give a different result on every call.
+var impureBuiltins = map[string]bool{"now": true}
+
+// newConfig returns a checker configuration with the helpers registered.
+// The checker finds, without knowing any types of the run's data, the
+// mistakes that need none: wrong builtin arity, `1 + "a"`, and the like.
+func newConfig() *conf.Config {
+	c := conf.CreateNew()
+	for _, op := range options {
+		op(c)
+	}
+	return c
+}
+
+// analyze parses and type-checks one expression text and collects the
+// names it reads.
+func analyze(text string, c *conf.Config) *parsed {
+	if p, ok := simpleChain(text); ok {
+		return p
+	}
+	tree, err := parser.ParseWithConfig(text, c)
+	if err == nil {
+		_, err = checker.Check(tree, c)
+	}
+	if err != nil {
+		p := &parsed{err: err.Error()}
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			p.err, p.errAt = fe.Message, fe.From
+		}
+		return p
+	}
+	w := &walker{p: &parsed{}}
+	w.walk(tree.Node)
+	for i := range w.p.uses {
+		u := &w.p.uses[i]
+		u.names = pathNames(u.path)
+	}
+	return w.p
+}
+
+func pathNames(path []elem) []string {
+	if len(path) == 0 {
+		return nil
+	}
+	out := make([]string, len(path))
+	for i, e := range path {
+		out[i] = e.name
+	}
+	return out
+}
+
+type walker struct {
+	p     *parsed
+	bound []string // `let` names in scope, innermost last
+}
+
+func (w *walker) isBound(name string) bool {
+	for i := len(w.bound) - 1; i >= 0; i-- {
+		if w.bound[i] == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *walker) walk(n ast.Node) {
+	switch n := n.(type) {
+	case nil:
+	case *ast.IdentifierNode:
+		w.ident(n, nil)
+	case *ast.MemberNode:
+		w.member(n)
+	case *ast.ChainNode:
+		w.walk(n.Node)
+	case *ast.UnaryNode:
+		w.walk(n.Node)
+	case *ast.BinaryNode:
+		w.walk(n.Left)
+		w.walk(n.Right)
+	case *ast.SliceNode:
+		w.walk(n.Node)
+		w.walk(n.From)
+		w.walk(n.To)
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok {
+			if id.Value != FormatFunc && !w.isBound(id.Value) {
+				loc := id.Location()
+				w.p.uses = append(w.p.uses, rawUse{kind: useCall, name: id.Value, from: loc.From, to: loc.To})
+			}
+		} else {
+			w.walk(n.Callee)
+		}
+		for _, a := range n.Arguments {
+			w.walk(a)
+		}
+	case *ast.BuiltinNode:
+		if impureBuiltins[n.Name] {
+			w.p.impure = true
+		}
+		for _, a := range n.Arguments {
+			w.walk(a)
+		}
+	case *ast.PredicateNode:
+		w.walk(n.Node)
+	case *ast.VariableDeclaratorNode:
+		w.walk(n.Value)
+		w.bound = append(w.bound, n.Name)
+		w.walk(n.Expr)
+		w.bound = w.bound[:len(w.bound)-1]
+	case *ast.SequenceNode:
+		for _, e := range n.Nodes {
+			w.walk(e)
+		}
+	case *ast.ConditionalNode:
+		w.walk(n.Cond)
+		w.walk(n.Exp1)
+		w.walk(n.Exp2)
+	case *ast.ArrayNode:
+		for _, e := range n.Nodes {
+			w.walk(e)
+		}
+	case *ast.MapNode:
+		for _, e := range n.Pairs {
+			w.walk(e)
+		}
+	case *ast.PairNode:
+		w.walk(n.Key)
+		w.walk(n.Value)
+	}
+	// Literals and `#` pointers read no names.
+}
+
+// member handles a chain like `nodes.a.b[0]`: the name at its root is
+// recorded once, with the literal members that follow it.
+func (w *walker) member(m *ast.MemberNode) {
+	var chain []*ast.MemberNode // outermost first
+	var root ast.Node = m
+	for {
+		switch r := root.(type) {
+		case *ast.MemberNode:
+			chain = append(chain, r)
+			root = r.Node
+			continue
+		case *ast.ChainNode:
+			root = r.Node
+			continue
+		}
+		break
+	}
+	id, isIdent := root.(*ast.IdentifierNode)
+	literal := true
+	var path []elem
+	for i := len(chain) - 1; i >= 0; i-- {
+		c := chain[i]
+		s, ok := c.Property.(*ast.StringNode)
+		if literal && ok && !c.Method {
+			loc := s.Location()
+			path = append(path, elem{name: s.Value, from: loc.From, to: loc.To, dot: c.Location() == loc})
+			continue
+		}
+		literal = false
+		w.walk(c.Property)
+	}
+	if isIdent {
+		w.ident(id, path)
+	} else {
+		w.walk(root)
+	}
+}
+
+func (w *walker) ident(id *ast.IdentifierNode, path []elem) {
+	if w.isBound(id.Value) {
+		return
+	}
+	loc := id.Location()
+	u := rawUse{kind: useIdent, name: id.Value, from: loc.From, to: loc.To, path: path}
+	if id.Value == "nodes" {
+		u.kind = useNodes
+		u.bad = len(path) == 0
+	}
+	w.p.uses = append(w.p.uses, u)
+}
+
+// keywords cannot start a member chain: they are literals or operators.
+var keywords = map[string]bool{
+	"true": true, "false": true, "nil": true, "let": true, "not": true, "and": true, "or": true,
+	"in": true, "matches": true, "contains": true, "startsWith": true, "endsWith": true,
+	"if": true, "else": true,
+}
+
+// simpleChain recognises the most common expression, a plain member chain
+// such as `nodes.fetch.output.body` or `item.sku`, without the expr-lang
+// parser: it is much of what workflows write, and the parser's cost per
+// expression adds up in large generated workflows. Anything else, or any
+// non-ASCII text (offsets must stay rune offsets), goes to the parser.
+func simpleChain(text string) (*parsed, bool) {
+	n := len(text)
+	i := 0
+	for i < n && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	var segs [][2]int
+	for {
+		start := i
+		if i >= n || !(text[i] == '_' || isLetter(text[i])) {
+			return nil, false
+		}
+		for i < n && (text[i] == '_' || isLetter(text[i]) || text[i] >= '0' && text[i] <= '9') {
+			i++
+		}
+		segs = append(segs, [2]int{start, i})
+		if i < n && text[i] == '.' {
+			i++
+			continue
+		}
+		break
+	}
+	for i < n && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	root := text[segs[0][0]:segs[0][1]]
+	if i != n || keywords[root] {
+		return nil, false
+	}
+	u := rawUse{kind: useIdent, name: root, from: segs[0][0], to: segs[0][1]}
+	for _, g := range segs[1:] {
+		u.path = append(u.path, elem{name: text[g[0]:g[1]], from: g[0], to: g[1], dot: true})
+	}
+	if root == "nodes" {
+		u.kind = useNodes
+		u.bad = len(u.path) == 0
+	}
+	u.names = pathNames(u.path)
+	return &parsed{uses: []rawUse{u}}, true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

@@ -1,0 +1,270 @@
+package expr
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/skript-dev/skript/blueprint"
+)
+
+// Program is a compiled expression, safe for concurrent use. A constant
+// expression holds its value and never touches the VM.
+type Program struct {
+	prog  *vm.Program
+	konst bool
+	value any
+	pos   blueprint.Pos
+}
+
+// options are shared by every compilation so that the compiler's checks,
+// its constant folding and the runtime see the same language.
+var options = []expr.Option{
+	expr.Function(FormatFunc, func(args ...any) (any, error) {
+		if len(args) != 1 {
+			return nil, fmt.Errorf("%s takes one argument", FormatFunc)
+		}
+		return Format(args[0]), nil
+	}, new(func(any) string)),
+}
+
+// Compile prepares e for repeated evaluation. The runtime calls it once per
+// expression of a Blueprint, then Run per evaluation.
+func Compile(e blueprint.Expr) (*Program, error) {
+	if e.Const {
+		return &Program{konst: true, value: e.Value, pos: e.Pos}, nil
+	}
+	p, err := expr.Compile(e.Src, options...)
+	if err != nil {
+		return nil, &Error{Pos: e.Pos, Msg: message(err)}
+	}
+	return &Program{prog: p, pos: e.Pos}, nil
+}
+
+// vms are reused between runs: a VM keeps its stack, so reuse saves the
+// allocations of a fresh one on the runtime's hot path.
+var vms = sync.Pool{New: func() any { return new(vm.VM) }}
+
+// Run evaluates the program. env holds "input", "run", "nodes" and each Var
+// name of the expression; a missing key reads as nil. The result is
+// normalised (see Normalize) exactly as constant folding normalises, so a
+// folded and an evaluated expression never differ.
+func (p *Program) Run(env map[string]any) (any, error) {
+	if p.konst {
+		return p.value, nil
+	}
+	m := vms.Get().(*vm.VM)
+	out, err := m.Run(p.prog, env)
+	vms.Put(m)
+	if err != nil {
+		return nil, &Error{Pos: p.pos, Msg: message(err)}
+	}
+	return Normalize(out), nil
+}
+
+// Error is an expression that failed to compile or to evaluate, with the
+// position of the YAML value it came from.
+type Error struct {
+	Pos blueprint.Pos
+	Msg string
+}
+
+// Error reads "expression at LINE:COL: message".
+func (e *Error) Error() string {
+	if e.Pos.Line > 0 {
+		return fmt.Sprintf("expression at %d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg)
+	}
+	return "expression: " + e.Msg
+}
+
+// message drops expr-lang's multi-line source snippet: positions are
+// reported in workflow terms by the caller.
+func message(err error) string {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return fe.Message
+	}
+	return err.Error()
+}
+
+// Format renders a value as a template part: strings as they are, nil as
+// "", whole floats without ".0", lists and maps as compact JSON.
+func Format(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return formatFloat(x)
+	case float32:
+		return formatFloat(float64(x))
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	case time.Duration:
+		return x.String()
+	case fmt.Stringer:
+		return x.String()
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // a URL in a message must stay readable
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+}
+
+func formatFloat(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// Normalize turns numbers into the forms a run's JSON keeps: int64 and
+// other integer types become int, a whole float64 that fits becomes int.
+// Lists and maps are copied only when something inside changes, so values
+// shared with node records are never mutated.
+func Normalize(v any) any {
+	n, _ := normalize(v)
+	return n
+}
+
+// normalize returns the normalised value and whether it differs from v.
+func normalize(v any) (any, bool) {
+	switch x := v.(type) {
+	case int64:
+		if x >= math.MinInt && x <= math.MaxInt {
+			return int(x), true
+		}
+	case uint64:
+		if x <= math.MaxInt {
+			return int(x), true
+		}
+		return float64(x), true
+	case float64:
+		// Every whole float64 in int64's range converts exactly; this is
+		// also the rule blueprint.Decode applies to constants.
+		if x == math.Trunc(x) && x >= math.MinInt64 && x < math.MaxInt64 {
+			return int(x), true
+		}
+	case []any:
+		var out []any
+		for i, e := range x {
+			n, changed := normalize(e)
+			if changed && out == nil {
+				out = make([]any, len(x))
+				copy(out, x)
+			}
+			if out != nil {
+				out[i] = n
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case map[string]any:
+		var out map[string]any
+		for k, e := range x {
+			n, changed := normalize(e)
+			if changed && out == nil {
+				out = make(map[string]any, len(x))
+				for k2, e2 := range x {
+					out[k2] = e2
+				}
+			}
+			if out != nil {
+				out[k] = n
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case nil, bool, int, string:
+	default:
+		return normalizeReflect(v)
+	}
+	return v, false
+}
+
+// normalizeReflect handles the other shapes expressions produce: a range
+// `1..3` is a []int, a Go host value may be an int8 or a typed map.
+func normalizeReflect(v any) (any, bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Type().PkgPath() != "" && rv.Kind() != reflect.Slice && rv.Kind() != reflect.Map {
+		// A named scalar type (time.Duration) means more than its number.
+		return v, false
+	}
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return normalize(rv.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return normalize(rv.Uint())
+	case reflect.Float32, reflect.Float64:
+		return normalize(rv.Float())
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
+			return v, false // bytes stay bytes
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i], _ = normalize(rv.Index(i).Interface())
+		}
+		return out, true
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return v, false
+		}
+		out := make(map[string]any, rv.Len())
+		it := rv.MapRange()
+		for it.Next() {
+			out[it.Key().String()], _ = normalize(it.Value().Interface())
+		}
+		return out, true
+	}
+	return v, false
+}
+
+// plain reports whether v is data a Blueprint can serialize: nil, bool,
+// int, float64, string, and lists and maps of those. Constant folding keeps
+// only such values; a time or a duration stays a run-time expression.
+func plain(v any) bool {
+	switch x := v.(type) {
+	case nil, bool, int, string:
+		return true
+	case float64:
+		return !math.IsNaN(x) && !math.IsInf(x, 0)
+	case []any:
+		for _, e := range x {
+			if !plain(e) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		for _, e := range x {
+			if !plain(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
