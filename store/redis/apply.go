@@ -49,7 +49,7 @@ const maxItems = 512
 // exec runs one apply batch and returns its item codes.
 func (s *Store) exec(ctx context.Context, b *batch) ([]int64, error) {
 	p := s.parts[b.part]
-	codes, err := applyScript.Exec(ctx, s.c, []string{p.q, p.delayed}, b.args).AsIntSlice()
+	codes, err := applyScript.Exec(ctx, s.c, []string{p.q, p.delayed}, b.args()).AsIntSlice()
 	if err != nil {
 		return nil, fmt.Errorf("redis store: apply: %w", err)
 	}
@@ -84,12 +84,9 @@ func (s *Store) CreateRun(ctx context.Context, run *store.Run, first *store.Tran
 	if first == nil {
 		first = &store.Transition{}
 	}
-	args, err := s.appendBody(append(b.args, "C", run.ID, hj), first, run.ID, run.Hash, now)
-	if err != nil {
+	if err := s.addBody(b, 0, first, run.ID, run.Hash, now, "C", run.ID, hj); err != nil {
 		return fmt.Errorf("run %s: %w", run.ID, err)
 	}
-	b.args = args
-	b.idx = append(b.idx, 0)
 	codes, err := s.exec(ctx, b)
 	if err != nil {
 		return err
@@ -169,13 +166,11 @@ func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, 
 			continue
 		}
 		tr := c.Transition
-		args, err := s.appendBody(append(b.args, "T", c.Task.Run, ack, tr.Token, strconv.FormatUint(uint64(tr.Seq), 10)),
-			tr, c.Task.Run, c.Task.Hash, now)
-		if err != nil {
+		b.run(c.Task.Run).fences = append(b.run(c.Task.Run).fences, tr.Token)
+		if err := s.addBody(b, i, tr, c.Task.Run, c.Task.Hash, now,
+			"T", c.Task.Run, ack, tr.Token, strconv.FormatUint(uint64(tr.Seq), 10)); err != nil {
 			return applied, fmt.Errorf("complete %s/%s: %w", c.Task.Run, c.Task.Token, err)
 		}
-		b.args = args
-		b.idx = append(b.idx, i)
 	}
 	errs := make([]error, len(list))
 	run := func(k int) {

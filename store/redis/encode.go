@@ -37,22 +37,82 @@ func recordField(k store.RecordKey) string { return k.Frame + "|" + k.Key }
 // back with the decoder's own time parsing.
 func timeString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// batch is the argument list of one apply call, for one partition.
+// batch is the argument list of one apply call, for one partition: a
+// fixed head, what the script should read per run, and the items.
 type batch struct {
-	part int
-	args []string
-	idx  []int // the caller's index of each item, -1 for none
+	part  int
+	head  []string
+	runs  []*batchRun
+	byRun map[string]*batchRun
+	items []string
+	idx   []int // the caller's index of each item
+}
+
+// batchRun is what the script reads for one run before applying items:
+// the fence tokens and the records whose stored Started may be kept.
+type batchRun struct {
+	id      string
+	fences  []string
+	records []string
 }
 
 func (s *Store) newBatch(part int, now time.Time) *batch {
 	p := s.parts[part]
 	ttl := max(int64(s.opt.retention/time.Second), 1)
-	return &batch{part: part, args: []string{p.prefix, group, timeString(now), strconv.FormatInt(ttl, 10), s.endedChannel()}}
+	return &batch{part: part, byRun: map[string]*batchRun{},
+		head: []string{p.prefix, group, timeString(now), strconv.FormatInt(ttl, 10), s.endedChannel()}}
 }
 
+func (b *batch) run(id string) *batchRun {
+	r := b.byRun[id]
+	if r == nil {
+		r = &batchRun{id: id}
+		b.byRun[id] = r
+		b.runs = append(b.runs, r)
+	}
+	return r
+}
+
+// args assembles the script's arguments.
+func (b *batch) args() []string {
+	n := len(b.head) + 1 + len(b.items)
+	for _, r := range b.runs {
+		n += 3 + len(r.fences) + len(r.records)
+	}
+	out := make([]string, 0, n)
+	out = append(out, b.head...)
+	out = append(out, itoa(len(b.runs)))
+	for _, r := range b.runs {
+		out = append(out, r.id, itoa(len(r.fences)))
+		out = append(out, r.fences...)
+		out = append(out, itoa(len(r.records)))
+		out = append(out, r.records...)
+	}
+	return append(out, b.items...)
+}
+
+// add appends an item without a body.
 func (b *batch) add(idx int, args ...string) {
-	b.args = append(b.args, args...)
+	b.run(args[1])
+	b.items = append(b.items, args...)
 	b.idx = append(b.idx, idx)
+}
+
+// addBody appends an item whose last part is a transition's body, preceded
+// by the body's length so the script can skip a stale one.
+func (s *Store) addBody(b *batch, idx int, tr *store.Transition, run, hash string, now time.Time, head ...string) error {
+	r := b.run(run)
+	b.items = append(b.items, head...)
+	at := len(b.items)
+	b.items = append(b.items, "")
+	var err error
+	if b.items, err = s.appendBody(b.items, tr, r, hash, now); err != nil {
+		b.items = b.items[:at-len(head)]
+		return err
+	}
+	b.items[at] = itoa(len(b.items) - at - 1)
+	b.idx = append(b.idx, idx)
+	return nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -94,22 +154,45 @@ func encodeTask(t *store.Task, now time.Time) (string, string, error) {
 	return string(b), due, nil
 }
 
-// appendBody encodes a transition's changes (without its fence). run and
-// hash name the run, for the child tasks that the script builds.
-func (s *Store) appendBody(args []string, tr *store.Transition, run, hash string, now time.Time) ([]string, error) {
+// appendBody encodes a transition's changes (without its fence), noting in
+// r the records the script must read. hash is the run's Blueprint hash, for
+// the child tasks that the script builds.
+func (s *Store) appendBody(args []string, tr *store.Transition, r *batchRun, hash string, now time.Time) ([]string, error) {
+	run := r.id
+	if tr.End == nil {
+		args = append(args, "0")
+	} else {
+		out, errJSON := "", ""
+		if tr.End.Output != nil {
+			v, err := marshalValue(tr.End.Output)
+			if err != nil {
+				return nil, fmt.Errorf("run output: %w", err)
+			}
+			out = v
+		}
+		if tr.End.Error != nil {
+			v, err := marshalValue(tr.End.Error)
+			if err != nil {
+				return nil, err
+			}
+			errJSON = v
+		}
+		args = append(args, "1", string(tr.End.Status), out, errJSON)
+	}
 	args = append(args, itoa(len(tr.Records)))
-	for _, r := range tr.Records {
-		w := wireRecord{Started: r.Started, Finished: r.Finished, Status: r.Status, Frame: r.Frame, Key: r.Key,
-			Output: r.Output, Error: r.Error, Attempts: r.Attempts}
+	for _, rec := range tr.Records {
+		w := wireRecord{Started: rec.Started, Finished: rec.Finished, Status: rec.Status, Frame: rec.Frame, Key: rec.Key,
+			Output: rec.Output, Error: rec.Error, Attempts: rec.Attempts}
 		b, err := json.Marshal(&w)
 		if err != nil {
-			return nil, fmt.Errorf("record %s/%s: %w", r.Frame, r.Key, err)
+			return nil, fmt.Errorf("record %s/%s: %w", rec.Frame, rec.Key, err)
 		}
-		hasStarted := "0"
-		if !r.Started.IsZero() {
-			hasStarted = "1"
+		f, hasStarted := recordField(rec.RecordKey), "1"
+		if rec.Started.IsZero() {
+			hasStarted = "0"
+			r.records = append(r.records, f)
 		}
-		args = append(args, recordField(r.RecordKey), string(b), hasStarted)
+		args = append(args, f, string(b), hasStarted)
 	}
 	args = append(args, itoa(len(tr.Tokens)))
 	for _, t := range tr.Tokens {
@@ -143,25 +226,7 @@ func (s *Store) appendBody(args []string, tr *store.Transition, run, hash string
 		}
 		args = append(args, a.Group, strconv.Itoa(int(a.Slot)), v)
 	}
-	if tr.End == nil {
-		return append(args, "0"), nil
-	}
-	out, errJSON := "", ""
-	if tr.End.Output != nil {
-		v, err := marshalValue(tr.End.Output)
-		if err != nil {
-			return nil, fmt.Errorf("run output: %w", err)
-		}
-		out = v
-	}
-	if tr.End.Error != nil {
-		v, err := marshalValue(tr.End.Error)
-		if err != nil {
-			return nil, err
-		}
-		errJSON = v
-	}
-	return append(args, "1", string(tr.End.Status), out, errJSON), nil
+	return args, nil
 }
 
 // appendGroup encodes a group: its counters, where its result goes, its

@@ -6,40 +6,39 @@
 -- partition's hash tag, so the whole call touches one Cluster slot.
 --
 -- ARGV[1] prefix, [2] consumer group, [3] now (RFC 3339, UTC),
--- [4] retention in seconds, [5] channel for ended runs, then the items,
--- flat (see encode.go for the writer):
---   C run hdr BODY            create a run with its first transition
---   T run ack token seq BODY  complete a task: fenced transition
---   A run ack                 acknowledge a task only
---   X run error               cancel a run
--- BODY is
+-- [4] retention in seconds, [5] channel for ended runs, [6] the number of
+-- runs in the batch, then per run what the batch will read, so each hash is
+-- read once (HMGET):
+--   run  nfence (token)*  nrec (record field)*
+-- then the items, flat (see encode.go for the writer):
+--   C run hdr blen BODY            create a run with its first transition
+--   T run ack token seq blen BODY  complete a task: fenced transition
+--   A run ack                      acknowledge a task only
+--   X run error                    cancel a run
+-- blen is the number of arguments of BODY, so a stale item is skipped
+-- unread. BODY is
+--   end ("0" | "1" status output error)
 --   nrec  (field json hasStarted)*
 --   ntok  (id seq)*
 --   ndrop (id)*
 --   ntask (json due)*          due "0" = ready now, else ms
---   ngrp  (15 fields, see parse_body)*
+--   ngrp  (15 fields, see new_group)*
 --   narr  (group slot json)*
---   end ("0" | "1" status output error)
 --
 -- Returns one code per item: 1 applied, 0 stale (or ack only), -1 the run
 -- already exists (C), -2 no such run (X).
 --
--- The script first reads what it needs into Lua tables, applies the items to
--- those tables, and only then writes: a Lua error half way would otherwise
+-- The script reads what it needs into Lua tables, applies the items to those
+-- tables, and writes only at the end: a Lua error half way would otherwise
 -- leave a half-applied batch (Redis does not roll scripts back). Writes are
 -- batched per key (one HSET for all fields of a hash), which keeps the number
--- of Redis commands per task low.
+-- of Redis commands per task low. Items are applied straight from ARGV, in
+-- one pass, because building Lua tables for them costs more than the rest.
 
+local A = ARGV
 local Q, D = KEYS[1], KEYS[2]
-local P, GROUP, NOW, TTL, CHAN = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local P, GROUP, NOW, TTL, CHAN = A[1], A[2], A[3], tonumber(A[4]), A[5]
 local CHUNK = 1000 -- stays below Lua's unpack limit
-
-local argi = 6
-local function nxt()
-  local v = ARGV[argi]
-  argi = argi + 1
-  return v
-end
 
 -- call runs cmd key list... in chunks (list is flat; CHUNK is even, so
 -- field/value pairs are never split).
@@ -54,43 +53,12 @@ local function chunked(cmd, key, list, extra)
   end
 end
 
----------------------------------------------------------------- parsing
-
-local function parse_body()
-  local b = { rec = {}, tok = {}, drop = {}, tasks = {}, grp = {}, arr = {} }
-  for k = 1, tonumber(nxt()) do b.rec[k] = { f = nxt(), v = nxt(), s = nxt() == '1' } end
-  for k = 1, tonumber(nxt()) do b.tok[k] = { id = nxt(), seq = nxt() } end
-  for k = 1, tonumber(nxt()) do b.drop[k] = nxt() end
-  for k = 1, tonumber(nxt()) do b.tasks[k] = { nxt(), nxt() } end
-  for k = 1, tonumber(nxt()) do
-    b.grp[k] = {
-      id = nxt(), total = tonumber(nxt()), next = tonumber(nxt()),
-      res = nxt(), resk = nxt(),                 -- result record field, and its "frame","key" JSON
-      parent = nxt(), ptok = nxt(), pseq = nxt(), pdue = nxt(),
-      head = nxt(), tokesc = nxt(),              -- child task JSON head, group id JSON-escaped
-      mode = nxt(), pcs = nxt(), body = nxt(), frame = nxt(),
-    }
+local function prefetch(key, fields, cache)
+  for i = 1, #fields, CHUNK do
+    local j = math.min(i + CHUNK - 1, #fields)
+    local vals = redis.call('HMGET', key, unpack(fields, i, j))
+    for k = i, j do cache[fields[k]] = vals[k - i + 1] end
   end
-  for k = 1, tonumber(nxt()) do b.arr[k] = { g = nxt(), slot = tonumber(nxt()), v = nxt() } end
-  if nxt() == '1' then b.fin = { status = nxt(), out = nxt(), err = nxt() } end
-  return b
-end
-
-local items = {}
-while argi <= #ARGV do
-  local it = { op = nxt(), run = nxt() }
-  if it.op == 'C' then
-    it.hdr = nxt(); it.body = parse_body()
-  elseif it.op == 'T' then
-    it.ack = nxt(); it.tok = nxt(); it.seq = nxt(); it.body = parse_body()
-  elseif it.op == 'A' then
-    it.ack = nxt()
-  elseif it.op == 'X' then
-    it.err = nxt()
-  else
-    return redis.error_reply('skript: bad item ' .. tostring(it.op))
-  end
-  items[#items + 1] = it
 end
 
 ---------------------------------------------------------------- run state
@@ -104,40 +72,29 @@ local function run(id)
     id = id, hk = P .. 'run:' .. id, rk = P .. 'rec:' .. id, tk = P .. 'tok:' .. id,
     gk = P .. 'grp:' .. id .. ':',
     tok = {}, tokw = {}, rec = {}, recw = {}, grp = {}, hw = {},
-    ftok = {}, frec = {}, -- fields to prefetch
   }
   runs[id] = r
   order[#order + 1] = r
   return r
 end
 
--- Collect what the batch will read, so each hash is read once (HMGET).
-for _, it in ipairs(items) do
-  local r = run(it.run)
-  if it.op == 'T' then r.ftok[#r.ftok + 1] = it.tok end
-  if it.body then
-    for _, rec in ipairs(it.body.rec) do
-      if not rec.s then r.frec[#r.frec + 1] = rec.f end
-    end
-  end
-end
-
-local function prefetch(key, fields, cache)
-  for i = 1, #fields, CHUNK do
-    local j = math.min(i + CHUNK - 1, #fields)
-    local vals = redis.call('HMGET', key, unpack(fields, i, j))
-    for k = i, j do cache[fields[k]] = vals[k - i + 1] end
-  end
-end
-
-for _, r in ipairs(order) do
+local argi = 7
+for _ = 1, tonumber(A[6]) do
+  local r = run(A[argi])
+  local nf = tonumber(A[argi + 1])
+  local fences, recs = {}, {}
+  for k = 1, nf do fences[k] = A[argi + 1 + k] end
+  argi = argi + 2 + nf
+  local nr = tonumber(A[argi])
+  for k = 1, nr do recs[k] = A[argi + k] end
+  argi = argi + 1 + nr
   r.status = redis.call('HGET', r.hk, 'status')
   -- A run created by this call has nothing stored yet: its caches are
   -- complete, and reading would only cost commands.
   r.fresh = not r.status
   if r.status == 'running' then
-    if #r.ftok > 0 then prefetch(r.tk, r.ftok, r.tok) end
-    if #r.frec > 0 then prefetch(r.rk, r.frec, r.rec) end
+    if nf > 0 then prefetch(r.tk, fences, r.tok) end
+    if nr > 0 then prefetch(r.rk, recs, r.rec) end
   end
 end
 
@@ -295,34 +252,79 @@ local function end_run(r, fin)
   ended[#ended + 1] = r.id
 end
 
-local function apply(r, b)
-  for _, rec in ipairs(b.rec) do
-    local v = rec.v
-    if not rec.s then
-      local st = started_of(rec_get(r, rec.f))
+-- new_group reads a group's 15 fields at A[i].
+local function new_group(i)
+  return {
+    id = A[i], total = tonumber(A[i + 1]), next = tonumber(A[i + 2]),
+    res = A[i + 3], resk = A[i + 4],                     -- result record field, and its "frame","key" JSON
+    parent = A[i + 5], ptok = A[i + 6], pseq = A[i + 7], pdue = A[i + 8],
+    head = A[i + 9], tokesc = A[i + 10],                 -- child task JSON head, group id JSON-escaped
+    mode = A[i + 11], pcs = A[i + 12], body = A[i + 13], frame = A[i + 14],
+    remaining = tonumber(A[i + 1]), started = NOW, slots = {}, new = true,
+  }
+end
+
+-- apply applies the BODY at A[i] to run r.
+local function apply(r, i)
+  local fin
+  if A[i] == '1' then
+    fin = { status = A[i + 1], out = A[i + 2], err = A[i + 3] }
+    i = i + 4
+  else
+    i = i + 1
+  end
+  local n = tonumber(A[i])
+  i = i + 1
+  for _ = 1, n do
+    local f, v = A[i], A[i + 1]
+    if A[i + 2] ~= '1' then
+      local st = started_of(rec_get(r, f))
       if st then v = '{"started":"' .. st .. '",' .. string.sub(v, 2) end
     end
-    rec_set(r, rec.f, v)
+    rec_set(r, f, v)
+    i = i + 3
   end
-  for _, t in ipairs(b.tok) do tok_set(r, t.id, t.seq) end
-  for _, id in ipairs(b.drop) do tok_set(r, id, false) end
-  if not b.fin then
-    for _, t in ipairs(b.tasks) do enqueue(t[1], t[2]) end
+  n = tonumber(A[i])
+  i = i + 1
+  for _ = 1, n do
+    tok_set(r, A[i], A[i + 1])
+    i = i + 2
   end
-  for _, g in ipairs(b.grp) do
-    g.remaining, g.started, g.slots, g.new = g.total, NOW, {}, true
+  n = tonumber(A[i])
+  i = i + 1
+  for _ = 1, n do
+    tok_set(r, A[i], false)
+    i = i + 1
+  end
+  n = tonumber(A[i])
+  i = i + 1
+  if not fin then
+    for k = i, i + 2 * n - 1, 2 do enqueue(A[k], A[k + 1]) end
+  end
+  i = i + 2 * n
+  n = tonumber(A[i])
+  i = i + 1
+  for _ = 1, n do
+    local g = new_group(i)
     r.grp[g.id] = g
+    i = i + 15
   end
-  local more = {}
-  for _, a in ipairs(b.arr) do
-    local g = grp_get(r, a.g)
-    if g and not g.dead and a.slot >= 0 and a.slot < g.total then
-      g.slots[a.slot] = a.v
+  n = tonumber(A[i])
+  i = i + 1
+  local more
+  for _ = 1, n do
+    local gid, slot, v = A[i], tonumber(A[i + 1]), A[i + 2]
+    i = i + 3
+    local g = grp_get(r, gid)
+    if g and not g.dead and slot >= 0 and slot < g.total then
+      g.slots[slot] = v
       g.remaining = g.remaining - 1
       g.dirty = true
+      if g.next < g.total or g.remaining == 0 then more = more or {} end
       if g.next < g.total then
-        more[#more + 1] = { child(g, g.next), '0' }
-        tok_set(r, a.g .. '.' .. g.next, '0')
+        more[#more + 1] = child(g, g.next)
+        more[#more + 1] = '0'
+        tok_set(r, gid .. '.' .. g.next, '0')
         g.next = g.next + 1
       end
       if g.remaining == 0 then
@@ -332,46 +334,59 @@ local function apply(r, b)
           g.resk .. ',"output":' .. group_list(r, g) .. '}')
         if g.parent ~= '' then
           tok_set(r, g.ptok, g.pseq)
-          more[#more + 1] = { g.parent, g.pdue }
+          more[#more + 1] = g.parent
+          more[#more + 1] = g.pdue
         end
       end
     end
   end
-  if b.fin then
-    end_run(r, b.fin)
-  else
-    for _, t in ipairs(more) do enqueue(t[1], t[2]) end
+  if fin then
+    end_run(r, fin)
+  elseif more then
+    for k = 1, #more, 2 do enqueue(more[k], more[k + 1]) end
   end
 end
 
 local codes = {}
-for n, it in ipairs(items) do
-  local r = runs[it.run]
+while argi <= #A do
+  local op, r = A[argi], run(A[argi + 1])
   local code = 0
-  if it.op == 'C' then
-    if r.status then
-      code = -1
+  if op == 'C' or op == 'T' then
+    local hdr, ack, fenced, body
+    if op == 'C' then
+      hdr, body = A[argi + 2], argi + 4
+      fenced = not r.status
     else
-      r.status, r.created = 'running', true
-      r.hw.hdr, r.hw.status = it.hdr, 'running'
-      apply(r, it.body)
-      code = 1
+      ack, body = A[argi + 2], argi + 6
+      fenced = r.status == 'running' and tok_get(r, A[argi + 3]) == A[argi + 4]
     end
-  elseif it.op == 'T' then
-    if r.status == 'running' and tok_get(r, it.tok) == it.seq then
-      apply(r, it.body)
+    if fenced then
+      if hdr then
+        r.status, r.created = 'running', true
+        r.hw.hdr, r.hw.status = hdr, 'running'
+      end
+      apply(r, body)
       code = 1
+    elseif hdr then
+      code = -1
     end
-  elseif it.op == 'X' then
+    if ack and ack ~= '' then acks[#acks + 1] = ack end
+    argi = body + tonumber(A[body - 1])
+  elseif op == 'A' then
+    if A[argi + 2] ~= '' then acks[#acks + 1] = A[argi + 2] end
+    argi = argi + 3
+  elseif op == 'X' then
     if not r.status then
       code = -2
     elseif r.status == 'running' then
-      end_run(r, { status = 'cancelled', out = '', err = it.err })
+      end_run(r, { status = 'cancelled', out = '', err = A[argi + 2] })
       code = 1
     end
+    argi = argi + 3
+  else
+    return redis.error_reply('skript: bad item ' .. tostring(op))
   end
-  if it.ack and it.ack ~= '' then acks[#acks + 1] = it.ack end
-  codes[n] = code
+  codes[#codes + 1] = code
 end
 
 ---------------------------------------------------------------- flush
