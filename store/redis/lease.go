@@ -109,6 +109,7 @@ type leased struct {
 	part int
 	id   string
 	json string
+	live bool // the run's header exists (and says running)
 }
 
 // sweep runs the lease script over the partitions, in rotated order. On a
@@ -167,13 +168,18 @@ func (s *Store) sweep(ctx context.Context, consumer string, limit int) ([]*store
 			}
 		}
 	}
-	tasks, bad := s.decode(got)
+	tasks, bad, gone := s.decode(got)
 	if len(bad) > 0 {
 		if err := s.bury(ctx, bad); err != nil {
 			return nil, nil, false, err
 		}
 	}
-	return tasks, wake, len(bad) > 0, nil
+	if len(gone) > 0 {
+		if err := s.ackOnly(ctx, gone); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	return tasks, wake, len(bad)+len(gone) > 0, nil
 }
 
 type leaseResult struct {
@@ -204,14 +210,15 @@ func (s *Store) leaseCall(ctx context.Context, keys, args []string) (*leaseResul
 	if err != nil {
 		return nil, fmt.Errorf("redis store: lease: %w", err)
 	}
-	for i := 0; i+2 < len(flat); i += 3 {
+	for i := 0; i+3 < len(flat); i += 4 {
 		k, err1 := flat[i].AsInt64()
 		id, err2 := flat[i+1].ToString()
 		js, err3 := flat[i+2].ToString()
-		if err := errors.Join(err1, err2, err3); err != nil {
+		live, err4 := flat[i+3].AsInt64()
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
 			return nil, fmt.Errorf("redis store: lease: %w", err)
 		}
-		r.entries = append(r.entries, leased{part: int(k) - 1, id: id, json: js})
+		r.entries = append(r.entries, leased{part: int(k) - 1, id: id, json: js, live: live == 1})
 	}
 	if r.wake, err = msg[3].AsStrSlice(); err != nil {
 		return nil, fmt.Errorf("redis store: lease: %w", err)
@@ -222,11 +229,10 @@ func (s *Store) leaseCall(ctx context.Context, keys, args []string) (*leaseResul
 	return r, nil
 }
 
-// decode turns leased entries into tasks; the entries that are not tasks of
-// this deployment are returned as bad, with the reason.
-func (s *Store) decode(got []leased) ([]*store.Task, map[int][][2]string) {
-	var tasks []*store.Task
-	var bad map[int][][2]string
+// decode turns leased entries into tasks. It also returns the entries that
+// are not tasks of this deployment (bad, with the reason, by partition) and
+// the tasks of runs that no longer exist (gone: their keys expired).
+func (s *Store) decode(got []leased) (tasks []*store.Task, bad map[int][][2]string, gone []*store.Task) {
 	for _, e := range got {
 		t := &store.Task{}
 		reason := ""
@@ -249,6 +255,10 @@ func (s *Store) decode(got []leased) ([]*store.Task, map[int][][2]string) {
 			continue
 		}
 		t.Lease = strconv.Itoa(e.part) + "/" + e.id
+		if !e.live {
+			gone = append(gone, t)
+			continue
+		}
 		if t.Enqueued.IsZero() {
 			// An entry id starts with the time Redis added it, in ms.
 			ms, _, _ := strings.Cut(e.id, "-")
@@ -258,7 +268,7 @@ func (s *Store) decode(got []leased) ([]*store.Task, map[int][][2]string) {
 		}
 		tasks = append(tasks, t)
 	}
-	return tasks, bad
+	return tasks, bad, gone
 }
 
 // bury moves unreadable entries to their partition's dead stream.

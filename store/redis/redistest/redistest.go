@@ -73,7 +73,6 @@ func FreePort(t testing.TB) int {
 type Server struct {
 	Port int
 	Dir  string
-	t    testing.TB
 	args []string
 	cmd  *exec.Cmd
 	exit chan error
@@ -91,38 +90,40 @@ func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
 	bin := Binary(t, "redis-server")
-	s := &Server{Port: FreePort(t), Dir: t.TempDir(), t: t}
+	s := &Server{Port: FreePort(t), Dir: t.TempDir()}
 	s.args = append([]string{bin, "--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.Dir, "--daemonize", "no",
 		"--logfile", filepath.Join(s.Dir, "redis.log")}, extra...)
-	s.start()
 	t.Cleanup(s.Stop)
+	if err := s.start(); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
-func (s *Server) start() {
-	s.t.Helper()
+func (s *Server) start() error {
 	s.cmd = exec.Command(s.args[0], s.args[1:]...)
 	s.cmd.Dir = s.Dir
 	setDeathSignal(s.cmd)
 	if err := s.cmd.Start(); err != nil {
-		s.t.Fatalf("start redis-server: %v", err)
+		s.cmd = nil
+		return fmt.Errorf("start redis-server: %w", err)
 	}
 	s.exit = make(chan error, 1)
 	go func(cmd *exec.Cmd, exit chan error) { exit <- cmd.Wait() }(s.cmd, s.exit)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if ping(s.Addr()) == nil {
-			return
+			return nil
 		}
 		select {
 		case err := <-s.exit:
 			s.cmd = nil
-			s.t.Fatalf("redis-server exited at start: %v\n%s", err, s.log())
+			return fmt.Errorf("redis-server exited at start: %v\n%s", err, s.log())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	s.t.Fatalf("redis-server on port %d did not answer PING\n%s", s.Port, s.log())
+	return fmt.Errorf("redis-server on port %d did not answer PING\n%s", s.Port, s.log())
 }
 
 // Stop shuts the server down gracefully (SIGTERM: with appendonly yes it
@@ -142,11 +143,12 @@ func (s *Server) Stop() {
 }
 
 // Restart stops the server and starts it again on the same port and
-// directory, so it reloads whatever it persisted.
-func (s *Server) Restart() {
-	s.t.Helper()
+// directory, so it reloads whatever it persisted. Unlike the rest of the
+// package it reports failure as an error, so it may run in a goroutine of
+// its own (say, to bring Redis back while the test retries).
+func (s *Server) Restart() error {
 	s.Stop()
-	s.start()
+	return s.start()
 }
 
 func (s *Server) log() string {

@@ -8,12 +8,13 @@
 -- reclaiming, [5] "1" to return wake-up ids when nothing was taken, then
 -- one XAUTOCLAIM cursor per key ("" = do not reclaim there this time).
 --
--- Entries of runs that have ended (or whose keys have expired) are
--- acknowledged and deleted here, in the same call. Entries the script cannot
--- read a run id from are returned as they are; the driver decodes them and
--- moves the bad ones to the dead stream.
+-- Entries of runs that have ended are acknowledged and deleted here, in the
+-- same call. The others are returned with a flag saying whether their run
+-- exists; the driver decodes them, moves the bad ones to the dead stream and
+-- drops those of runs that are gone.
 --
--- Returns { visited, {cursor per visited key}, {k, id, json, ...}, {wake id per key} }.
+-- Returns { visited, {cursor per visited key}, {k, id, json, live, ...},
+-- {wake id per key} }.
 
 local G, C = ARGV[1], ARGV[2]
 local need = tonumber(ARGV[3])
@@ -22,7 +23,7 @@ local WAKE = ARGV[5] == '1'
 local MAXDROP = 1000 -- bounds the time one call spends on a cancelled run's backlog
 
 local out, cursors, wake = {}, {}, {}
-local live = {}
+local runs = {}
 local dropped = 0
 
 -- call runs a group command on stream q; a stream whose group is gone (the
@@ -46,12 +47,15 @@ local function run_of(json)
   return nil
 end
 
-local function alive(prefix, id)
+-- state returns the status of a run: 'running', another status once it
+-- ended, or false when it has no header (its keys expired, or it is not a
+-- run of this deployment).
+local function state(prefix, id)
   local k = prefix .. 'run:' .. id
-  local v = live[k]
+  local v = runs[k]
   if v == nil then
-    v = redis.call('HGET', k, 'status') == 'running'
-    live[k] = v
+    v = redis.call('HGET', k, 'status')
+    runs[k] = v
   end
   return v
 end
@@ -76,12 +80,16 @@ for k = 1, #KEYS do
         end
       end
       local rid = json and run_of(json)
-      if rid and not alive(prefix, rid) then
+      local st = rid and state(prefix, rid)
+      if st and st ~= 'running' then
         drop[#drop + 1] = id
       else
+        -- Entries without a run header go to the driver too: it tells a
+        -- bad entry (dead stream) from a task of an expired run (dropped).
         out[#out + 1] = k
         out[#out + 1] = id
         out[#out + 1] = json or ''
+        out[#out + 1] = st and 1 or 0
         need = need - 1
       end
     end
