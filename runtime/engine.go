@@ -91,7 +91,7 @@ func (e *Engine) observe(ev Event) {
 }
 
 func (e *Engine) runLogger(run, node string) *slog.Logger {
-	return e.logger.With("run", run, "node", node)
+	return e.logger.With("run", run)
 }
 
 // NewRunID returns a new random run id.
@@ -217,7 +217,6 @@ func (e *Engine) handle(ctx context.Context, task *store.Task) (*store.Transitio
 			return nil, fmt.Errorf("timer at pc %d is %v, not Wait", task.PC, in.Op)
 		}
 		v.record(&store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Succeeded, Finished: v.now})
-		e.observe(Event{Run: info.id, Node: p.bp.Nodes[in.Node].ID, Status: store.Succeeded, Time: v.now})
 		t.pc++
 		err = v.advance(t, nil)
 	case store.Resume:

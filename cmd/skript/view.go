@@ -38,6 +38,7 @@ type nodeLine struct {
 	failed    int
 	looped    bool
 	lastError string
+	printed   store.Status
 }
 
 func newView(w io.Writer, tty bool) *view {
@@ -95,7 +96,10 @@ func (v *view) event(ev runtime.Event) {
 		if !ev.Started.IsZero() && !ev.Time.IsZero() {
 			n.took = ev.Time.Sub(ev.Started)
 		}
-		if !v.tty && (!n.looped || ev.Status == store.Failed) {
+		// A node whose failure a catch block handled is left again when the
+		// block ends; report it once.
+		if !v.tty && (!n.looped || ev.Status == store.Failed) && (n.looped || n.printed != ev.Status) {
+			n.printed = ev.Status
 			v.plain(n, ev)
 		}
 	}
