@@ -77,7 +77,7 @@ func (d *decoder) idAndKind(n *Node, v *Value) bool {
 		default:
 			d.add(id.Pos, "%q must be a string, got %s", "id", id.Kind)
 		}
-		if (id.Kind == String || id.Kind == Int) && !idPattern.MatchString(n.ID) {
+		if (id.Kind == String || id.Kind == Int) && !isID(n.ID) {
 			d.add(id.Pos, "invalid id %q: use letters, digits, \"_\" and \"-\" only", n.ID)
 		}
 	}
@@ -139,7 +139,7 @@ func (d *decoder) kindField(n *Node, f *Field) {
 		n.ForEach = d.expression(f.Key, v)
 	case "as":
 		if s, ok := d.str(f.Key, v, true); ok {
-			if identPattern.MatchString(s) {
+			if isIdent(s) {
 				n.As = s
 			} else {
 				d.add(v.Pos, "%q must be an identifier (letters, digits and \"_\", not starting with a digit), got %q", f.Key, s)

@@ -13,12 +13,6 @@ import (
 	"github.com/goccy/go-yaml/token"
 )
 
-// maxDepth bounds how deeply collections may nest. goccy's parser spends
-// time quadratic in the nesting depth, so without this bound a few hundred
-// kilobytes of "- - - - ..." keep it busy for seconds. Real workflows stay far
-// below: each nested node adds two or three levels.
-const maxDepth = 1000
-
 // errTooMany stops the conversion once the value budget is spent; it never
 // escapes this file.
 type errTooMany struct{}
@@ -50,12 +44,11 @@ type converter struct {
 // parseYAML reads one YAML document into a Value tree. On any problem it
 // records errors and returns nil.
 func parseYAML(file string, src []byte, maxNodes int, errs *ErrorList) *Value {
-	tokens := lexer.Tokenize(string(src))
-	if tk := tooDeep(tokens); tk != nil {
-		errs.Add(file, tokenPos(tk), "document nests deeper than %d levels", maxDepth)
+	f, over, err := goccyParse(src)
+	if over != nil {
+		errs.Add(file, tokenPos(over.tk), "%s", over.msg)
 		return nil
 	}
-	f, err := parseTokens(tokens)
 	if err != nil {
 		addSyntaxError(file, err, errs)
 		return nil
@@ -85,57 +78,21 @@ func parseYAML(file string, src []byte, maxNodes int, errs *ErrorList) *Value {
 	return v
 }
 
-// parseTokens runs goccy's parser, turning a panic inside it into an error:
-// the parser is third-party code and a crash there must not take the
-// caller down.
-func parseTokens(tokens token.Tokens) (f *ast.File, err error) {
+// goccyParse is parser.ParseBytes with the shape limits checked between
+// lexing and parsing, and with a panic inside goccy turned into an error:
+// it is third-party code, and a crash there must not take the caller down.
+func goccyParse(src []byte) (f *ast.File, over *limitError, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("the YAML parser failed: %v", r)
+			f, over, err = nil, nil, fmt.Errorf("the YAML parser failed: %v", r)
 		}
 	}()
-	return parser.Parse(tokens, 0)
-}
-
-// tooDeep returns the first token that opens a collection nested more than
-// maxDepth levels deep, or nil. Block nesting is estimated from the
-// indentation of the indicators, which is exact enough for a resource bound.
-func tooDeep(tokens token.Tokens) *token.Token {
-	flow := 0
-	var block []int // columns of the open block collections
-	for i, tk := range tokens {
-		if tk == nil || tk.Position == nil {
-			continue
-		}
-		switch tk.Type {
-		case token.SequenceStartType, token.MappingStartType:
-			flow++
-		case token.SequenceEndType, token.MappingEndType:
-			if flow > 0 {
-				flow--
-			}
-		case token.SequenceEntryType, token.MappingKeyType, token.MappingValueType:
-			if flow > 0 {
-				continue
-			}
-			col := tk.Position.Column
-			if tk.Type == token.MappingValueType && i > 0 && tokens[i-1] != nil && tokens[i-1].Position != nil {
-				col = tokens[i-1].Position.Column // the key opens the level, not the colon
-			}
-			for len(block) > 0 && block[len(block)-1] > col {
-				block = block[:len(block)-1]
-			}
-			if len(block) == 0 || block[len(block)-1] < col {
-				block = append(block, col)
-			}
-		default:
-			continue
-		}
-		if flow+len(block) > maxDepth {
-			return tk
-		}
+	tokens := lexer.Tokenize(string(src))
+	if over := checkLimits(tokens); over != nil {
+		return nil, over, nil
 	}
-	return nil
+	f, err = parser.Parse(tokens, 0)
+	return f, nil, err
 }
 
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
@@ -145,16 +102,21 @@ var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
 // ErrorList.Print already shows.
 func addSyntaxError(file string, err error, errs *ErrorList) {
 	pos := Pos{1, 1}
-	msg := err.Error()
 	type goccyError interface {
 		GetToken() *token.Token
 		GetMessage() string
 	}
+	var msg string
 	if ge, ok := err.(goccyError); ok {
+		// Not err.Error(): goccy's pretty print walks the tokens around
+		// the error, which takes seconds on some inputs of a few hundred
+		// kilobytes.
 		msg = ge.GetMessage()
 		if tk := ge.GetToken(); tk != nil && tk.Position != nil {
 			pos = tokenPos(tk)
 		}
+	} else {
+		msg = err.Error()
 	}
 	msg = ansiEscape.ReplaceAllString(msg, "")
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
