@@ -340,7 +340,7 @@ func TestAliasBombRefusedFast(t *testing.T) {
 	require.Len(t, v.List, 10)
 	require.Len(t, v.List[9].List[9].List, 10)
 	_, errs = Parse("small.yaml", []byte(small), WithMaxNodes(2000))
-	require.Equal(t, "small.yaml:1:1: document expands to more than 2000 values (YAML alias bomb?)", errs.Error())
+	require.Equal(t, "small.yaml:5:56: document expands to more than 2000 values (YAML alias bomb?)", errs.Error())
 }
 
 func TestDeepNestingRefusedFast(t *testing.T) {
@@ -356,10 +356,11 @@ func TestDeepNestingRefusedFast(t *testing.T) {
 	// Nesting through aliases is bounded too.
 	var b strings.Builder
 	b.WriteString("x-a: &a " + strings.Repeat("[", 90) + strings.Repeat("]", 90) + "\n")
-	b.WriteString("x-b: &b " + strings.Repeat("[", 15) + "*a" + strings.Repeat("]", 15) + "\n")
+	b.WriteString("x-b: &b " + strings.Repeat("[", 90) + "*a" + strings.Repeat("]", 90) + "\n")
+	b.WriteString("x-c: " + strings.Repeat("[", 90) + "*b" + strings.Repeat("]", 90) + "\n")
 	b.WriteString("name: x\nnodes: [{id: a, kind: Action, action: noop}]\n")
 	_, errs := Parse("deep.yaml", []byte(b.String()))
-	require.Equal(t, "deep.yaml:2:24: document nests deeper than 100 levels", errs.Error())
+	require.Equal(t, "deep.yaml:3:96: document nests deeper than 200 levels once aliases are expanded", errs.Error())
 
 	// Just under the bound is fine, in flow and in block style.
 	mustParse(t, "name: x\nnodes: [{id: a, kind: Action, action: set, params: {v: "+

@@ -13,6 +13,12 @@ import (
 	"github.com/goccy/go-yaml/token"
 )
 
+// maxValueDepth bounds the nesting of the Value tree, which aliases can
+// make deeper than the source (checked by maxDepth): whatever walks the
+// tree recursively, here or in the compiler, stays within a known depth.
+// Twice maxDepth, because the two count levels a little differently.
+const maxValueDepth = 2 * maxDepth
+
 // errTooMany stops the conversion once the value budget is spent; it never
 // escapes this file.
 type errTooMany struct{}
@@ -33,6 +39,7 @@ type converter struct {
 	maxNodes int
 	count    int
 	anchors  map[string]anchorInfo
+	aliasAt  Pos // the alias being expanded, where a spent budget is reported
 
 	// Values and Fields are carved out of slabs: a 10,000-node workflow has
 	// a few hundred thousand of them, and one allocation per value made the
@@ -169,7 +176,11 @@ func (c *converter) run(n ast.Node) (v *Value) {
 			if _, ok := r.(errTooMany); !ok {
 				panic(r)
 			}
-			c.errs.Add(c.file, nodePos(n), "document expands to more than %d values (YAML alias bomb?)", c.maxNodes)
+			at := c.aliasAt
+			if !at.IsValid() {
+				at = nodePos(n)
+			}
+			c.errs.Add(c.file, at, "document expands to more than %d values (YAML alias bomb?)", c.maxNodes)
 			v = nil
 		}
 	}()
@@ -180,12 +191,18 @@ func (c *converter) run(n ast.Node) (v *Value) {
 // newValue hands out one Value from the slab and charges it to the budget.
 func (c *converter) newValue(k Kind, p Pos) *Value {
 	c.charge(1)
+	v := c.slot()
+	v.Kind, v.Pos = k, p
+	return v
+}
+
+// slot is a zero Value from the slab, not charged.
+func (c *converter) slot() *Value {
 	if len(c.values) == 0 {
 		c.values = make([]Value, 256)
 	}
 	v := &c.values[0]
 	c.values = c.values[1:]
-	v.Kind, v.Pos = k, p
 	return v
 }
 
@@ -212,8 +229,8 @@ func (c *converter) charge(n int) {
 // spans. depth is the level n sits at, for the nesting bound that aliases
 // could otherwise get around.
 func (c *converter) convert(n ast.Node, depth int) (*Value, int) {
-	if depth > maxDepth {
-		c.errs.Add(c.file, nodePos(n), "document nests deeper than %d levels", maxDepth)
+	if depth > maxValueDepth {
+		c.errs.Add(c.file, nodePos(n), "document nests deeper than %d levels once aliases are expanded", maxValueDepth)
 		return c.newValue(Null, nodePos(n)), 1
 	}
 	switch n := n.(type) {
@@ -424,18 +441,16 @@ func (c *converter) alias(n *ast.AliasNode, depth int) (*Value, int) {
 		c.errs.Add(c.file, p, "alias *%s refers to no anchor defined before it", name)
 		return c.newValue(Null, p), 1
 	}
-	if depth+a.height-1 > maxDepth {
-		c.errs.Add(c.file, p, "document nests deeper than %d levels", maxDepth)
+	if depth+a.height-1 > maxValueDepth {
+		c.errs.Add(c.file, p, "document nests deeper than %d levels once aliases are expanded", maxValueDepth)
 		return c.newValue(Null, p), 1
 	}
+	c.aliasAt = p
 	c.charge(a.size)
 	// A shallow copy, so that a message about the value itself points at
-	// the alias the user wrote here rather than at the anchor.
-	if len(c.values) == 0 {
-		c.values = make([]Value, 256)
-	}
-	cp := &c.values[0]
-	c.values = c.values[1:]
+	// the alias the user wrote here rather than at the anchor. Its cost is
+	// in a.size already.
+	cp := c.slot()
 	*cp = *a.value
 	cp.Pos = p
 	return cp, a.height
@@ -447,6 +462,9 @@ func (c *converter) sequence(n *ast.SequenceNode, depth int) (*Value, int) {
 	height := 0
 	for _, e := range n.Values {
 		ev, h := c.convert(e, depth+1)
+		if !ev.Pos.IsValid() {
+			ev.Pos = v.Pos
+		}
 		v.List = append(v.List, ev)
 		height = max(height, h)
 	}
