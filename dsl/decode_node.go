@@ -45,7 +45,10 @@ func (d *decoder) node(v *Value) *Node {
 			n.Catch = d.nodeList(f.Key, fv)
 		default:
 			switch {
+			case !known && nodeFieldNames[f.Key]:
+				// Which kind's field it is cannot be told.
 			case !known:
+				have[d.unknown(f, allNodeFields)] = true
 			case has(own, f.Key):
 				d.kindField(n, f)
 			case nodeFieldNames[f.Key]:
@@ -55,6 +58,7 @@ func (d *decoder) node(v *Value) *Node {
 			}
 		}
 	}
+	d.require(have, v.Pos, "id", "kind")
 	if known {
 		d.require(have, v.Pos, kindRequired[n.Kind]...)
 		d.checkKind(n, v)
@@ -63,11 +67,10 @@ func (d *decoder) node(v *Value) *Node {
 }
 
 // idAndKind reads the two fields every node needs and reports whether the
-// kind is one of Kinds.
+// kind is one of Kinds. A missing one is reported by the caller, who knows
+// whether a misspelt key already stands for it.
 func (d *decoder) idAndKind(n *Node, v *Value) bool {
-	if id := v.Get("id"); id == nil {
-		d.add(v.Pos, "missing required field %q", "id")
-	} else {
+	if id := v.Get("id"); id != nil {
 		n.IDPos = id.Pos
 		switch id.Kind {
 		case String:
@@ -83,7 +86,6 @@ func (d *decoder) idAndKind(n *Node, v *Value) bool {
 	}
 	k := v.Get("kind")
 	if k == nil {
-		d.add(v.Pos, "missing required field %q", "kind")
 		return false
 	}
 	n.KindPos = k.Pos

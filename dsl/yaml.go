@@ -317,8 +317,10 @@ func (c *converter) integer(n *ast.IntegerNode) *Value {
 	return v
 }
 
-// tag applies the YAML core tags the way goccy's decoder does, but reports
-// a value that does not fit its tag instead of silently zeroing it.
+// tag applies the YAML core tags the way goccy's decoder does, with two
+// differences: a value that does not fit its tag is reported instead of
+// silently zeroed, and !!binary and !!timestamp keep their text, since a
+// Value has no bytes or time kind. Other tags leave the value as it is.
 func (c *converter) tag(n *ast.TagNode, depth int) (*Value, int) {
 	p := tokenPos(n.Start)
 	name := ""
