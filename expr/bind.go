@@ -179,6 +179,7 @@ func evalConst(src string) (any, error) {
 
 type constError struct{ msg string }
 
+// Error returns the message.
 func (e *constError) Error() string { return e.msg }
 
 // at returns the position of rune offset off of a piece's text.
