@@ -3,6 +3,7 @@ package compiler
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,6 +45,9 @@ func FuzzCompile(f *testing.F) {
 				t.Fatalf("compiling took %v", d)
 			}
 			for _, e := range errs {
+				if strings.Contains(e.Msg, "internal") {
+					t.Fatalf("a bug: %v", e)
+				}
 				if e.Pos.Line > lines {
 					t.Fatalf("error past the end of the file: %v", e)
 				}
