@@ -45,6 +45,9 @@ func genWorkflow(n int) []byte {
 }
 
 func TestGeneratedWorkflowCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a 10,000-node workflow")
+	}
 	src := genWorkflow(10000)
 	bp, errs := Compile("big.yaml", src, Options{})
 	require.Empty(t, errs, "%v", errs)
