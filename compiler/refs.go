@@ -229,9 +229,7 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 					return
 				}
 				if x.idx >= 0 {
-					e, _ := skexpr.Const(v.Pos, v.Str).Bind(nil)
-					c.bp.Exprs = append(c.bp.Exprs, e)
-					x.wait = int32(len(c.bp.Exprs) - 1)
+					x.wait = c.addExpr(constExpr(blueprint.Pos{Line: v.Pos.Line, Col: v.Pos.Col}, v.Str))
 				}
 				return
 			}
