@@ -20,7 +20,10 @@
 //     run inline.
 package blueprint
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Version of the serialized form; bump on incompatible changes.
 const Version = 1
@@ -273,4 +276,24 @@ func (r Retry) Delay(attempt int) time.Duration {
 		d = r.MaxInterval
 	}
 	return d
+}
+
+// MarshalText writes the opcode by name, so the serialized form reads
+// "Fork", not 2, and stays stable if opcodes are renumbered.
+func (o Op) MarshalText() ([]byte, error) {
+	if int(o) >= len(opNames) {
+		return nil, fmt.Errorf("unknown opcode %d", o)
+	}
+	return []byte(opNames[o]), nil
+}
+
+// UnmarshalText reads an opcode name.
+func (o *Op) UnmarshalText(b []byte) error {
+	for i, n := range opNames {
+		if n == string(b) {
+			*o = Op(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown opcode %q", b)
 }

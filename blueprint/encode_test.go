@@ -159,7 +159,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"var kind", mutate(func(bp *Blueprint) { bp.Exprs[5].Vars[0].Kind = 9 }), "unknown kind 9"},
 		{"var node", mutate(func(bp *Blueprint) { bp.Exprs[5].Vars[0].Node = -1 }), "var line: node -1"},
 		{"loop", mutate(func(bp *Blueprint) { bp.Nodes[5].Loop = 40 }), "loop: node 40"},
-		{"opcode", mutate(func(bp *Blueprint) { bp.Code[1].Op = 99 }), "unknown opcode 99"},
+		{"opcode", bytes.Replace(good, []byte(`"op":"Task"`), []byte(`"op":"Bogus"`), 1), `unknown opcode "Bogus"`},
 		{"falls off", mutate(func(bp *Blueprint) { bp.Code = bp.Code[:24] }), "falls off the end"},
 		{"next not to while", mutate(func(bp *Blueprint) { bp.Code[18].Target = 17 }), "not the While head"},
 		{"negative max", mutate(func(bp *Blueprint) { bp.Code[7].Max = -1 }), "negative"},

@@ -2,7 +2,6 @@ package dsl
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,10 +21,34 @@ func (d *decoder) add(p Pos, format string, args ...any) {
 	d.errs.Add(d.file, p, format, args...)
 }
 
-var (
-	idPattern    = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	identPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-)
+// isID reports whether s matches [A-Za-z0-9_-]+, the node id rule. Ids
+// end up in run records and in CALLID.INNERID names, so they stay plain.
+// (A loop instead of a regexp: it runs once per node.)
+func isID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isIdent reports whether s matches [A-Za-z_][A-Za-z0-9_]*: a name that
+// expressions can use bare, such as params.NAME or a loop's "as".
+func isIdent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && c != '_' || i == 0 && c >= '0' && c <= '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // article puts "a" or "an" before a word, for messages such as "must be an
 // integer" or "on an Action node".

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/skript-dev/skript/action"
+	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/compiler"
+	"github.com/skript-dev/skript/dsl"
+)
+
+// compileFlags are shared by every command that compiles a workflow.
+type compileFlags struct {
+	noOpt    bool
+	disabled map[string]*bool
+	maxBytes int
+	deny     []string
+}
+
+func (f *compileFlags) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.noOpt, "no-opt", false, "switch every optimizer pass off")
+	f.disabled = map[string]*bool{}
+	for _, p := range compiler.Passes {
+		f.disabled[p.Name] = cmd.Flags().Bool("no-opt-"+p.Name, false, "switch the "+p.Name+" pass off: "+p.Doc)
+	}
+	cmd.Flags().IntVar(&f.maxBytes, "max-bytes", 10<<20, "refuse workflow files larger than this")
+	cmd.Flags().StringSliceVar(&f.deny, "deny-action", nil, "make these actions unavailable (e.g. shell)")
+}
+
+func (f *compileFlags) registry() *action.Registry {
+	r := action.Builtins()
+	r.Remove(f.deny...)
+	return r
+}
+
+func (f *compileFlags) options(reg *action.Registry) compiler.Options {
+	opts := compiler.Options{Registry: reg, NoOpt: f.noOpt, MaxBytes: f.maxBytes, Disabled: map[string]bool{}}
+	for name, off := range f.disabled {
+		if *off {
+			opts.Disabled[name] = true
+		}
+	}
+	return opts
+}
+
+// compileFile reads and compiles one workflow. On errors it prints them
+// (with a source snippet on a terminal) and returns an exit-2 error.
+func compileFile(path string, opts compiler.Options, stderr io.Writer) (*blueprint.Blueprint, error) {
+	src, err := readWorkflow(path, opts.MaxBytes)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", path, err)
+		return nil, exit(2, nil)
+	}
+	bp, errs := compiler.Compile(path, src, opts)
+	if len(errs) > 0 {
+		errs.Print(stderr, src, isTerminal(stderr))
+		fmt.Fprintf(stderr, "%d error%s\n", len(errs), plural(len(errs)))
+		return nil, exit(2, nil)
+	}
+	return bp, nil
+}
+
+// readWorkflow refuses an oversized file before reading it into memory.
+func readWorkflow(path string, max int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if max <= 0 {
+		max = 10 << 20
+	}
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > int64(max) {
+		return nil, fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-bytes)", st.Size(), max)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > max {
+		return nil, fmt.Errorf("file is over the %d-byte limit (--max-bytes)", max)
+	}
+	return data, nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func newValidateCmd() *cobra.Command {
+	var cf compileFlags
+	cmd := &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Check workflows and report every error as FILE:LINE:COL: message",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			bad := false
+			reg := cf.registry()
+			for _, path := range args {
+				if _, err := compileFile(path, cf.options(reg), cmd.ErrOrStderr()); err != nil {
+					bad = true
+				}
+			}
+			if bad {
+				return exit(2, nil)
+			}
+			return nil
+		},
+	}
+	cf.register(cmd)
+	return cmd
+}
+
+func newCompileCmd() *cobra.Command {
+	var cf compileFlags
+	var emit string
+	cmd := &cobra.Command{
+		Use:   "compile FILE",
+		Short: "Show the compiled Blueprint (text, json, dot or mermaid)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			bp, err := compileFile(args[0], cf.options(cf.registry()), cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			switch emit {
+			case "text":
+				fmt.Fprint(out, blueprint.Text(bp))
+			case "json":
+				data, err := blueprint.Encode(bp)
+				if err != nil {
+					return exit(1, err)
+				}
+				fmt.Fprintln(out, string(data))
+			case "dot":
+				fmt.Fprint(out, blueprint.Dot(bp))
+			case "mermaid":
+				fmt.Fprint(out, blueprint.Mermaid(bp))
+			default:
+				return exit(2, fmt.Errorf("--emit %q: want text, json, dot or mermaid", emit))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&emit, "emit", "text", "output form: text, json, dot or mermaid")
+	cf.register(cmd)
+	return cmd
+}
+
+func newSchemaCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of the workflow language (for editor completion)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := cmd.OutOrStdout().Write(dsl.Schema())
+			return err
+		},
+	}
+}

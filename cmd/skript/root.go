@@ -1,0 +1,33 @@
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "skript",
+		Short: "Skript compiles YAML workflows into Blueprints and runs them, in memory or across workers on Redis",
+		Long: `Skript compiles YAML workflows into flat, validated Blueprints and runs them:
+in this process on an embedded in-memory store, or across any number of
+stateless workers on Redis.
+
+  skript run flow.yaml                 run a workflow here, no server needed
+  skript validate flow.yaml            check a workflow, every error at once
+  skript compile flow.yaml             show the compiled Blueprint
+  skript worker --store redis://...    work on runs from a shared store`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(os.Stdout)
+	root.SetErr(os.Stderr)
+	root.AddCommand(newRunCmd(), newValidateCmd(), newCompileCmd(), newSchemaCmd(),
+		newWorkerCmd(), newSubmitCmd(), newStatusCmd())
+	return root
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/runtime"
+	"github.com/skript-dev/skript/store"
+)
+
+// inputFlags collect --input k=v and --input-file.
+type inputFlags struct {
+	pairs []string
+	file  string
+}
+
+func (f *inputFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.pairs, "input", nil, "an input as name=value (value parsed as JSON unless the input is a string); repeatable")
+	cmd.Flags().StringVar(&f.file, "input-file", "", "a JSON file holding an object of inputs")
+}
+
+func (f *inputFlags) parse(bp *blueprint.Blueprint) (map[string]any, error) {
+	in := map[string]any{}
+	if f.file != "" {
+		data, err := os.ReadFile(f.file)
+		if err != nil {
+			return nil, exit(2, fmt.Errorf("--input-file: %w", err))
+		}
+		if err := json.Unmarshal(data, &in); err != nil {
+			return nil, exit(2, fmt.Errorf("--input-file %s: want a JSON object: %w", f.file, err))
+		}
+	}
+	for _, p := range f.pairs {
+		name, text, ok := strings.Cut(p, "=")
+		if !ok || name == "" {
+			return nil, exit(2, fmt.Errorf("--input %q: want name=value", p))
+		}
+		in[name] = runtime.ParseInput(bp, name, text)
+	}
+	return in, nil
+}
+
+func newRunCmd() *cobra.Command {
+	var (
+		cf          compileFlags
+		sf          storeFlags
+		inf         inputFlags
+		output      string
+		workers     int
+		concurrency int
+	)
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Compile and run a workflow to the end, showing live progress",
+		Long: `Compile and run a workflow to the end.
+
+Exit codes: 0 the run succeeded, 1 it failed, 2 the workflow or the command
+line is invalid, 130 interrupted (the run is cancelled).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return exit(2, fmt.Errorf("--output %q: want text or json", output))
+			}
+			reg := cf.registry()
+			bp, err := compileFile(args[0], cf.options(reg), cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			inputs, err := inf.parse(bp)
+			if err != nil {
+				return err
+			}
+			if _, err := runtime.CheckInputs(bp, inputs); err != nil {
+				return exit(2, err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+
+			stderr := cmd.ErrOrStderr()
+			v := newView(stderr, isTerminal(stderr))
+			logger := slog.New(&viewHandler{v: v, level: slog.LevelDebug})
+			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg), runtime.WithLogger(logger), runtime.WithObserver(v.event))
+			return runAndReport(ctx, cmd, eng, bp, inputs, v, output, workers, concurrency, sf)
+		},
+	}
+	cf.register(cmd)
+	sf.register(cmd, false)
+	inf.register(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	cmd.Flags().IntVar(&workers, "workers", 1, "in-process worker loops (0: leave the work to `skript worker` processes; Redis only)")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 1024, "tasks each in-process worker runs at once")
+	return cmd
+}
+
+func runAndReport(ctx context.Context, cmd *cobra.Command, eng *runtime.Engine, bp *blueprint.Blueprint, inputs map[string]any,
+	v *view, output string, workers, concurrency int, sf storeFlags) error {
+	if workers <= 0 && sf.isMemory() {
+		workers = 1
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	workDone := make(chan struct{})
+	go func() {
+		defer close(workDone)
+		if workers <= 0 {
+			return
+		}
+		done := make(chan struct{}, workers)
+		for range workers {
+			go func() {
+				_ = eng.Work(workCtx, runtime.WorkerOptions{Concurrency: concurrency, Heartbeat: sf.lease / 3, Grace: 2 * time.Second})
+				done <- struct{}{}
+			}()
+		}
+		for range workers {
+			<-done
+		}
+	}()
+	defer func() {
+		stopWork()
+		<-workDone
+	}()
+
+	run, err := eng.Start(ctx, bp, inputs)
+	if err != nil {
+		var ie *runtime.InputError
+		if errors.As(err, &ie) {
+			return exit(2, err)
+		}
+		return exit(1, err)
+	}
+	viewCtx, stopView := context.WithCancel(context.Background())
+	go v.loop(viewCtx)
+
+	interrupted := false
+	res, err := run.Wait(ctx)
+	if err != nil && ctx.Err() != nil {
+		// Ctrl-C: cancel the run and report it as it ends.
+		interrupted = true
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = run.Cancel(cctx)
+		res, err = run.Wait(cctx)
+	}
+	stopView()
+	v.finish()
+	if err != nil {
+		return exit(1, err)
+	}
+	if err := report(cmd.OutOrStdout(), res, output); err != nil {
+		return exit(1, err)
+	}
+	switch {
+	case interrupted:
+		return exit(130, nil)
+	case res.Status == store.Succeeded:
+		return nil
+	default:
+		return exit(1, nil)
+	}
+}
+
+// report prints a run's result as text or as one JSON object.
+func report(w io.Writer, res *runtime.Result, output string) error {
+	if output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	took := ""
+	if res.Ended != nil {
+		took = " in " + fmtDur(res.Ended.Sub(res.Created))
+	}
+	fmt.Fprintf(w, "run %s (%s) %s%s\n", res.RunID, res.Workflow, res.Status, took)
+	if res.Error != nil {
+		if res.Error.Node != "" {
+			fmt.Fprintf(w, "error in %s: %s\n", res.Error.Node, res.Error.Message)
+		} else {
+			fmt.Fprintf(w, "error: %s\n", res.Error.Message)
+		}
+	}
+	if res.Output != nil {
+		data, err := json.MarshalIndent(res.Output, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "output: %s\n", data)
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/store/memory"
+	"github.com/skript-dev/skript/store/redis"
+)
+
+// storeFlags select and tune the store.
+type storeFlags struct {
+	url       string
+	lease     time.Duration
+	retention time.Duration
+}
+
+func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
+	def := os.Getenv("SKRIPT_STORE")
+	help := "store URL: memory (default) or redis://[user:pass@]host:port/db, rediss:// for TLS (default $SKRIPT_STORE)"
+	if requireURL {
+		help = "store URL: redis://[user:pass@]host:port/db or rediss:// (default $SKRIPT_STORE)"
+	}
+	cmd.Flags().StringVar(&f.url, "store", def, help)
+	cmd.Flags().DurationVar(&f.lease, "lease", 30*time.Second, "Redis: a task not heartbeated for this long is taken over by another worker")
+	cmd.Flags().DurationVar(&f.retention, "retention", 7*24*time.Hour, "Redis: how long ended runs are kept")
+}
+
+func (f *storeFlags) isMemory() bool {
+	return f.url == "" || f.url == "memory" || strings.HasPrefix(f.url, "memory:")
+}
+
+// open connects to the selected store. Errors are usage errors (exit 2).
+func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
+	if f.isMemory() {
+		return memory.New(), nil
+	}
+	if !strings.HasPrefix(f.url, "redis://") && !strings.HasPrefix(f.url, "rediss://") {
+		return nil, exit(2, fmt.Errorf("--store %q: want memory, redis://... or rediss://...", f.url))
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := redis.Open(cctx, f.url, redis.WithLease(f.lease), redis.WithRetention(f.retention))
+	if err != nil {
+		return nil, exit(2, fmt.Errorf("--store: %w", err))
+	}
+	return s, nil
+}

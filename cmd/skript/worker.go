@@ -1,0 +1,166 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/skript-dev/skript/runtime"
+	"github.com/skript-dev/skript/store"
+)
+
+func newWorkerCmd() *cobra.Command {
+	var (
+		sf          storeFlags
+		concurrency int
+		grace       time.Duration
+		deny        []string
+	)
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run tasks from a shared store until SIGTERM (stateless; start as many as you like)",
+		Long: `Run tasks from a shared store. Workers are stateless: start any number, on
+any machines. On SIGTERM or Ctrl-C a worker stops leasing, lets running tasks
+finish for up to --grace, hands back the rest, and exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if sf.isMemory() {
+				return exit(2, errors.New("worker needs a shared store: --store redis://... (or $SKRIPT_STORE)"))
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			cf := compileFlags{deny: deny}
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(cf.registry()), runtime.WithLogger(logger))
+			logger.Info("worker started", "concurrency", concurrency, "lease", sf.lease)
+			err = eng.Work(ctx, runtime.WorkerOptions{Concurrency: concurrency, Heartbeat: sf.lease / 3, Grace: grace})
+			logger.Info("worker stopped")
+			return err
+		},
+	}
+	sf.register(cmd, true)
+	cmd.Flags().IntVar(&concurrency, "concurrency", 256, "tasks run at once")
+	cmd.Flags().DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM, how long running tasks may finish before they are handed back")
+	cmd.Flags().StringSliceVar(&deny, "deny-action", nil, "refuse to run these actions (e.g. shell)")
+	return cmd
+}
+
+func newSubmitCmd() *cobra.Command {
+	var (
+		cf  compileFlags
+		sf  storeFlags
+		inf inputFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "submit FILE",
+		Short: "Start a run on a shared store and print its id",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if sf.isMemory() {
+				return exit(2, errors.New("submit needs a shared store: --store redis://... (or $SKRIPT_STORE)"))
+			}
+			reg := cf.registry()
+			bp, err := compileFile(args[0], cf.options(reg), cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			inputs, err := inf.parse(bp)
+			if err != nil {
+				return err
+			}
+			st, err := sf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg))
+			run, err := eng.Start(cmd.Context(), bp, inputs)
+			if err != nil {
+				var ie *runtime.InputError
+				if errors.As(err, &ie) {
+					return exit(2, err)
+				}
+				return exit(1, err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), run.ID)
+			return nil
+		},
+	}
+	cf.register(cmd)
+	sf.register(cmd, true)
+	inf.register(cmd)
+	return cmd
+}
+
+func newStatusCmd() *cobra.Command {
+	var (
+		sf     storeFlags
+		wait   bool
+		output string
+	)
+	cmd := &cobra.Command{
+		Use:   "status RUN_ID",
+		Short: "Show a run's state; --wait blocks until it ends (exit codes as run)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if sf.isMemory() {
+				return exit(2, errors.New("status needs a shared store: --store redis://... (or $SKRIPT_STORE)"))
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			eng := runtime.New(runtime.WithStore(st))
+			if wait {
+				if _, err := st.WaitRun(ctx, args[0]); err != nil {
+					if ctx.Err() != nil {
+						return exit(130, nil)
+					}
+					return statusErr(args[0], err)
+				}
+			}
+			res, err := eng.Result(ctx, args[0])
+			if err != nil {
+				return statusErr(args[0], err)
+			}
+			if err := report(cmd.OutOrStdout(), res, output); err != nil {
+				return exit(1, err)
+			}
+			switch res.Status {
+			case store.Succeeded:
+				return nil
+			case store.Failed, store.Cancelled:
+				return exit(1, nil)
+			}
+			if wait {
+				return exit(1, nil)
+			}
+			return nil
+		},
+	}
+	sf.register(cmd, true)
+	cmd.Flags().BoolVar(&wait, "wait", false, "block until the run ends")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+func statusErr(id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return exit(2, fmt.Errorf("run %s not found", id))
+	}
+	return exit(1, err)
+}

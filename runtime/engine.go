@@ -1,0 +1,241 @@
+// Package runtime executes Blueprints: the VM that turns a completed task
+// into a transition, and the worker loop that leases tasks from a store,
+// runs their actions and applies the transitions.
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/skript-dev/skript/action"
+	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/store/memory"
+)
+
+// Engine runs workflows on a store. One Engine can start runs, work on
+// tasks, or both.
+type Engine struct {
+	store    store.Store
+	registry *action.Registry
+	logger   *slog.Logger
+	observer func(Event)
+	programs programCache
+	runs     sync.Map // run id -> *runInfo
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithStore sets the store (default: a new in-memory store).
+func WithStore(s store.Store) Option { return func(e *Engine) { e.store = s } }
+
+// WithRegistry sets the actions available to workers (default: the built-ins).
+func WithRegistry(r *action.Registry) Option { return func(e *Engine) { e.registry = r } }
+
+// WithLogger sets the logger for engine messages and the runs' `log` lines.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.logger = l } }
+
+// WithObserver receives an Event for every node that starts or finishes in
+// this process (for live progress views). It must not block.
+func WithObserver(fn func(Event)) Option { return func(e *Engine) { e.observer = fn } }
+
+// Event reports progress of one node.
+type Event struct {
+	Run     string
+	Node    string
+	Frame   string
+	Status  store.Status
+	Attempt int
+	// Started is when the node started (on finish events).
+	Started time.Time
+	Time    time.Time
+	Error   string
+}
+
+// New returns an Engine.
+func New(opts ...Option) *Engine {
+	e := &Engine{}
+	for _, o := range opts {
+		o(e)
+	}
+	if e.store == nil {
+		e.store = memory.New()
+	}
+	if e.registry == nil {
+		e.registry = action.Builtins()
+	}
+	if e.logger == nil {
+		e.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return e
+}
+
+// Store returns the engine's store.
+func (e *Engine) Store() store.Store { return e.store }
+
+// Registry returns the engine's action registry.
+func (e *Engine) Registry() *action.Registry { return e.registry }
+
+func (e *Engine) observe(ev Event) {
+	if e.observer != nil {
+		e.observer(ev)
+	}
+}
+
+func (e *Engine) runLogger(run, node string) *slog.Logger {
+	return e.logger.With("run", run)
+}
+
+// NewRunID returns a new random run id.
+func NewRunID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Start checks the inputs, stores the Blueprint and creates a run whose first
+// tasks are queued. Workers (Engine.Work, or `skript worker` processes on a
+// shared store) execute it.
+func (e *Engine) Start(ctx context.Context, bp *blueprint.Blueprint, inputs map[string]any) (*Run, error) {
+	in, err := CheckInputs(bp, inputs)
+	if err != nil {
+		return nil, err
+	}
+	if bp.Hash == "" {
+		if err := blueprint.Seal(bp); err != nil {
+			return nil, err
+		}
+	}
+	p, err := e.programs.lookupOrBuild(bp)
+	if err != nil {
+		return nil, err
+	}
+	data, err := blueprint.Encode(bp)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.store.PutBlueprint(ctx, bp.Hash, data); err != nil {
+		return nil, fmt.Errorf("store blueprint: %w", err)
+	}
+	hdr := &store.Run{ID: NewRunID(), Workflow: bp.Name, Version: bp.Version, Hash: bp.Hash, Inputs: in, Status: store.Running, Created: time.Now()}
+	info := newRunInfo(hdr)
+	v := newVM(ctx, e.store, p, info, nil)
+	v.tr.Tokens = append(v.tr.Tokens, store.TokenSet{ID: "t", Seq: 0})
+	if err := v.advance(token{id: "t"}, nil); err != nil {
+		return nil, err
+	}
+	if err := e.store.CreateRun(ctx, hdr, v.tr); err != nil {
+		return nil, fmt.Errorf("create run: %w", err)
+	}
+	return &Run{ID: hdr.ID, engine: e}, nil
+}
+
+func (c *programCache) lookupOrBuild(bp *blueprint.Blueprint) (*program, error) {
+	c.mu.Lock()
+	p := c.m[bp.Hash]
+	c.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	p, err := newProgram(bp)
+	if err != nil {
+		return nil, err
+	}
+	c.put(p)
+	return p, nil
+}
+
+// Run is a handle on a started run.
+type Run struct {
+	ID     string
+	engine *Engine
+}
+
+// Wait blocks until the run ends and returns its result.
+func (r *Run) Wait(ctx context.Context) (*Result, error) {
+	if _, err := r.engine.store.WaitRun(ctx, r.ID); err != nil {
+		return nil, err
+	}
+	return r.engine.Result(ctx, r.ID)
+}
+
+// Cancel cancels the run; running actions see their context cancelled.
+func (r *Run) Cancel(ctx context.Context) error {
+	return r.engine.store.Cancel(ctx, r.ID, "cancelled")
+}
+
+// runInfo returns the cached header of a run.
+func (e *Engine) runInfo(ctx context.Context, id string) (*runInfo, error) {
+	if v, ok := e.runs.Load(id); ok {
+		return v.(*runInfo), nil
+	}
+	hdr, err := e.store.GetRun(ctx, id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		return nil, &storeError{err}
+	}
+	info := newRunInfo(hdr)
+	e.runs.Store(id, info)
+	return info, nil
+}
+
+// handle computes the transition for one leased task. A nil transition
+// means the task is to be acknowledged only.
+func (e *Engine) handle(ctx context.Context, task *store.Task) (*store.Transition, error) {
+	p, err := e.programs.get(ctx, e.store, task.Hash)
+	if err != nil {
+		return nil, err
+	}
+	info, err := e.runInfo(ctx, task.Run)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if task.PC < 0 || int(task.PC) >= len(p.bp.Code) {
+		return nil, fmt.Errorf("task pc %d out of range", task.PC)
+	}
+	v := newVM(ctx, e.store, p, info, task)
+	t := token{id: task.Token, seq: task.Seq, pc: task.PC, frame: task.Frame, group: task.Group, slot: task.Slot}
+	switch task.Kind {
+	case store.Exec:
+		err = e.execTask(ctx, v, task)
+	case store.Timer:
+		in := &p.bp.Code[task.PC]
+		if in.Op != blueprint.OpWait {
+			return nil, fmt.Errorf("timer at pc %d is %v, not Wait", task.PC, in.Op)
+		}
+		v.record(&store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Succeeded, Finished: v.now})
+		t.pc++
+		err = v.advance(t, nil)
+	case store.Resume:
+		var last any
+		if task.Last != nil {
+			recs, rerr := v.readRecords([]store.RecordKey{*task.Last})
+			if rerr != nil {
+				return nil, rerr
+			}
+			if recs[0] != nil {
+				last = recs[0].Output
+			}
+		}
+		err = v.advance(t, last)
+	default:
+		return nil, fmt.Errorf("unknown task kind %d", task.Kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v.tr, nil
+}

@@ -1,0 +1,141 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/skript-dev/skript/action"
+	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/store"
+)
+
+// errParams marks a failure to build a step's params: retrying cannot fix it.
+var errParams = errors.New("params")
+
+// execTask runs the steps of an Exec task from task.Step and computes the
+// transition: records for every step run, then the token advanced past the
+// Task, to a retry, to a catch block, or the run failed.
+func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task) error {
+	in := &v.p.bp.Code[task.PC]
+	if in.Op != blueprint.OpTask {
+		return fmt.Errorf("task at pc %d is %v, not Task", task.PC, in.Op)
+	}
+	t := token{id: task.Token, seq: task.Seq, pc: task.PC, frame: task.Frame, group: task.Group, slot: task.Slot}
+	attempt := int(task.Attempt)
+	if attempt < 1 {
+		attempt = 1
+	}
+	var last any
+	for k := int(task.Step); k < len(in.Steps); k++ {
+		st := &in.Steps[k]
+		node := v.p.bp.Nodes[st.Node].ID
+		key := v.nodeKey(t.frame, st.Node)
+		started := time.Now()
+		e.observe(Event{Run: v.run.id, Node: node, Frame: key.Frame, Status: store.Running, Attempt: attempt, Time: started})
+		out, err := e.runStep(ctx, v, t, st, node, attempt)
+		v.now = time.Now()
+		if err == nil {
+			v.record(&store.Record{RecordKey: key, Status: store.Succeeded, Output: out, Attempts: attempt, Started: started, Finished: v.now})
+			last = out
+			attempt = 1
+			continue
+		}
+		if ctx.Err() != nil {
+			// The worker is stopping or the run ended: leave the task to be
+			// run again (or dropped) rather than recording a failure.
+			return ctx.Err()
+		}
+		msg := err.Error()
+		if attempt < st.Retry.MaxAttempts && !errors.Is(err, errParams) {
+			v.record(&store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: started,
+				Error: &store.ErrorInfo{Node: node, Message: msg}})
+			seq := t.seq + 1
+			v.tr.Tokens = append(v.tr.Tokens, store.TokenSet{ID: t.id, Seq: seq})
+			v.tr.Tasks = append(v.tr.Tasks, &store.Task{Run: v.run.id, Hash: v.p.bp.Hash, Kind: store.Exec, Token: t.id, Seq: seq,
+				PC: t.pc, Step: int32(k), Attempt: int32(attempt + 1), Frame: t.frame, Group: t.group, Slot: t.slot,
+				At: v.now.Add(st.Retry.Delay(attempt + 1))})
+			return nil
+		}
+		info := &store.ErrorInfo{Node: node, Message: msg}
+		switch {
+		case st.Continue:
+			out := map[string]any{"error": map[string]any{"message": msg, "node": node}}
+			v.record(&store.Record{RecordKey: key, Status: store.Failed, Output: out, Error: info, Attempts: attempt, Started: started, Finished: v.now})
+			last = out
+			attempt = 1
+			continue
+		case st.Catch >= 0:
+			v.record(&store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: started, Finished: v.now})
+			t.pc = st.Catch
+			return v.advance(t, nil)
+		default:
+			v.record(&store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: started, Finished: v.now})
+			v.tr.End = &store.RunEnd{Status: store.Failed, Error: info}
+			return nil
+		}
+	}
+	t.pc++
+	return v.advance(t, last)
+}
+
+// runStep evaluates a step's params and runs its action under its timeout.
+func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step, node string, attempt int) (any, error) {
+	act, ok := e.registry.Lookup(st.Action)
+	if !ok {
+		return nil, fmt.Errorf("%w: action %q is not available on this worker", errParams, st.Action)
+	}
+	params := map[string]any{}
+	if st.Params >= 0 {
+		val, err := v.eval(t, st.Params)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errParams, err)
+		}
+		m, ok := val.(map[string]any)
+		if !ok && val != nil {
+			return nil, fmt.Errorf("%w: params evaluate to %T, not a map", errParams, val)
+		}
+		if m != nil {
+			params = m
+		}
+	}
+	decoded, err := act.Schema.Decode(params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errParams, err)
+	}
+	actx := ctx
+	if st.Timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, st.Timeout)
+		defer cancel()
+	}
+	out, err := act.Run(actx, &action.Call{Params: decoded, Logger: e.runLogger(v.run.id, node), RunID: v.run.id, NodeID: node, Attempt: attempt})
+	if err != nil {
+		if st.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, fmt.Errorf("timed out after %s", st.Timeout)
+		}
+		return nil, err
+	}
+	return plain(out)
+}
+
+// plain turns an action's output into JSON-shaped data (maps, lists,
+// strings, bools, ints and floats), so expressions and every store see the
+// same thing whatever Go type a custom action returned.
+func plain(v any) (any, error) {
+	switch v.(type) {
+	case nil, bool, string, int, float64, map[string]any, []any:
+		return action.Normalize(v), nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("output is not JSON-encodable: %w", err)
+	}
+	var out any
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, err
+	}
+	return action.Normalize(out), nil
+}

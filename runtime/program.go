@@ -1,0 +1,165 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/skript-dev/skript/blueprint"
+	skexpr "github.com/skript-dev/skript/expr"
+	"github.com/skript-dev/skript/store"
+)
+
+// program is a Blueprint made ready to run: expressions compiled once, loop
+// depths precomputed. Workers cache programs by Blueprint hash.
+type program struct {
+	bp    *blueprint.Blueprint
+	exprs []*skexpr.Program
+	// depth[i] is the number of Loop nodes enclosing node i; it says which
+	// prefix of a token's frame holds node i's record.
+	depth []int
+	// iterKey, itemKey and paramsKey are the internal record keys of nodes,
+	// built once so the hot path does not concatenate strings.
+	iterKey   []string
+	itemKey   []string
+	paramsKey []string
+}
+
+func newProgram(bp *blueprint.Blueprint) (*program, error) {
+	p := &program{
+		bp:        bp,
+		exprs:     make([]*skexpr.Program, len(bp.Exprs)),
+		depth:     make([]int, len(bp.Nodes)),
+		iterKey:   make([]string, len(bp.Nodes)),
+		itemKey:   make([]string, len(bp.Nodes)),
+		paramsKey: make([]string, len(bp.Nodes)),
+	}
+	for i := range bp.Exprs {
+		if bp.Exprs[i].Const {
+			continue
+		}
+		prog, err := skexpr.Compile(bp.Exprs[i])
+		if err != nil {
+			return nil, fmt.Errorf("expression %d (%q): %w", i, bp.Exprs[i].Src, err)
+		}
+		p.exprs[i] = prog
+	}
+	for i, n := range bp.Nodes {
+		d := 0
+		for l := n.Loop; l >= 0 && d <= len(bp.Nodes); l = bp.Nodes[l].Loop {
+			d++
+		}
+		p.depth[i] = d
+		p.iterKey[i] = n.ID + "#iter"
+		p.itemKey[i] = n.ID + "#item"
+		p.paramsKey[i] = n.ID + "#params"
+	}
+	return p, nil
+}
+
+// programCache maps Blueprint hashes to programs.
+type programCache struct {
+	mu sync.Mutex
+	m  map[string]*program
+}
+
+func (c *programCache) put(p *program) {
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]*program{}
+	}
+	c.m[p.bp.Hash] = p
+	c.mu.Unlock()
+}
+
+func (c *programCache) get(ctx context.Context, s store.Store, hash string) (*program, error) {
+	c.mu.Lock()
+	p := c.m[hash]
+	c.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	data, err := s.GetBlueprint(ctx, hash)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		return nil, &storeError{err}
+	}
+	bp, err := blueprint.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("blueprint %s: %w", hash, err)
+	}
+	p, err = newProgram(bp)
+	if err != nil {
+		return nil, fmt.Errorf("blueprint %s: %w", hash, err)
+	}
+	c.put(p)
+	return p, nil
+}
+
+// Frames are paths of loop iterations: "" at the top level, "each[3]" in an
+// iteration of loop "each", "each[3]/inner[0]" nested. A node's record lives
+// in the prefix of the token's frame with as many segments as the node has
+// enclosing loops.
+
+// framePrefix returns the first n segments of frame.
+func framePrefix(frame string, n int) string {
+	if n == 0 {
+		return ""
+	}
+	for i := 0; i < len(frame); i++ {
+		if frame[i] == '/' {
+			n--
+			if n == 0 {
+				return frame[:i]
+			}
+		}
+	}
+	return frame
+}
+
+// frameJoin appends a segment.
+func frameJoin(frame, seg string) string {
+	if frame == "" {
+		return seg
+	}
+	return frame + "/" + seg
+}
+
+// lastSegment splits the last segment "name[i]" off frame.
+func lastSegment(frame string) (parent, name string, index int, ok bool) {
+	seg := frame
+	if i := strings.LastIndexByte(frame, '/'); i >= 0 {
+		parent, seg = frame[:i], frame[i+1:]
+	}
+	open := strings.IndexByte(seg, '[')
+	if open < 0 || !strings.HasSuffix(seg, "]") {
+		return "", "", 0, false
+	}
+	n, err := strconv.Atoi(seg[open+1 : len(seg)-1])
+	if err != nil {
+		return "", "", 0, false
+	}
+	return parent, seg[:open], n, true
+}
+
+// segmentIndex returns the iteration index of the n-th segment (1-based).
+func segmentIndex(frame string, n int) int {
+	_, _, idx, ok := lastSegment(framePrefix(frame, n))
+	if !ok {
+		return 0
+	}
+	return idx
+}
+
+// frameDepth counts segments.
+func frameDepth(frame string) int {
+	if frame == "" {
+		return 0
+	}
+	return strings.Count(frame, "/") + 1
+}

@@ -1,0 +1,117 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/store"
+)
+
+// runInfo is what a worker caches about a run: it never changes.
+type runInfo struct {
+	id       string
+	workflow string
+	inputs   map[string]any
+	runVar   map[string]any
+}
+
+func newRunInfo(r *store.Run) *runInfo {
+	inputs := r.Inputs
+	if inputs == nil {
+		inputs = map[string]any{}
+	}
+	return &runInfo{id: r.ID, workflow: r.Workflow, inputs: inputs,
+		runVar: map[string]any{"id": r.ID, "workflow": r.Workflow}}
+}
+
+// eval evaluates expression i for token t. Only the records the expression
+// names are read, so the cost does not grow with the run.
+func (v *vm) eval(t token, i int32) (any, error) {
+	e := &v.p.bp.Exprs[i]
+	if e.Const {
+		return e.Value, nil
+	}
+	env, err := v.env(t, e)
+	if err != nil {
+		return nil, err
+	}
+	out, err := v.p.exprs[i].Run(env)
+	if err != nil {
+		return nil, fmt.Errorf("%d:%d: %w", e.Pos.Line, e.Pos.Col, err)
+	}
+	return out, nil
+}
+
+func (v *vm) env(t token, e *blueprint.Expr) (map[string]any, error) {
+	env := make(map[string]any, 2+len(e.Vars))
+	// Gather every record to read in one batch.
+	var keys []store.RecordKey
+	for _, r := range e.Refs {
+		keys = append(keys, v.nodeKey(t.frame, r.Node))
+	}
+	for _, vr := range e.Vars {
+		switch vr.Kind {
+		case blueprint.VarItem:
+			keys = append(keys, store.RecordKey{Frame: framePrefix(t.frame, v.p.depth[vr.Node]+1), Key: v.p.itemKey[vr.Node]})
+		case blueprint.VarParams:
+			keys = append(keys, store.RecordKey{Frame: framePrefix(t.frame, v.p.depth[vr.Node]), Key: v.p.paramsKey[vr.Node]})
+		case blueprint.VarError:
+			keys = append(keys, v.nodeKey(t.frame, vr.Node))
+		}
+	}
+	var recs []*store.Record
+	if len(keys) > 0 {
+		var err error
+		recs, err = v.readRecords(keys)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(e.Refs) > 0 {
+		nm := make(map[string]any, len(e.Refs))
+		for i, r := range e.Refs {
+			nm[r.Name] = nodeView(recs[i])
+		}
+		env["nodes"] = nm
+		recs = recs[len(e.Refs):]
+	}
+	for _, vr := range e.Vars {
+		switch vr.Kind {
+		case blueprint.VarInput:
+			env[vr.Name] = v.run.inputs
+		case blueprint.VarRun:
+			env[vr.Name] = v.run.runVar
+		case blueprint.VarItem, blueprint.VarParams:
+			var val any
+			if recs[0] != nil {
+				val = recs[0].Output
+			}
+			env[vr.Name] = val
+			recs = recs[1:]
+		case blueprint.VarError:
+			var val any
+			if r := recs[0]; r != nil && r.Error != nil {
+				val = map[string]any{"message": r.Error.Message, "node": r.Error.Node}
+			}
+			env[vr.Name] = val
+			recs = recs[1:]
+		case blueprint.VarIndex, blueprint.VarIteration:
+			env[vr.Name] = segmentIndex(t.frame, v.p.depth[vr.Node]+1)
+		default:
+			return nil, fmt.Errorf("variable %q of unknown kind %d", vr.Name, vr.Kind)
+		}
+	}
+	return env, nil
+}
+
+// nodeView is what `nodes.X` reads as.
+func nodeView(r *store.Record) any {
+	if r == nil {
+		return nil
+	}
+	m := map[string]any{"output": r.Output, "status": string(r.Status)}
+	if r.Error != nil {
+		m["error"] = map[string]any{"message": r.Error.Message, "node": r.Error.Node}
+	}
+	return m
+}

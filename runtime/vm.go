@@ -1,0 +1,443 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/store"
+)
+
+// maxInline bounds the control instructions one transition may run, so a
+// loop with no Task in its body cannot spin a worker forever.
+const maxInline = 1_000_000
+
+// token is a thread of control while a transition is being computed.
+type token struct {
+	id    string
+	seq   uint32 // the sequence the token had when the transition started
+	pc    int32
+	frame string
+	group string
+	slot  int32
+}
+
+// vm computes one transition. It reads records through the store, sees its
+// own writes first, and collects everything it changes in tr.
+type vm struct {
+	ctx     context.Context
+	st      store.Store
+	p       *program
+	run     *runInfo
+	tr      *store.Transition
+	overlay map[store.RecordKey]*store.Record
+	now     time.Time
+	steps   int
+	// pending are child tokens started by this transition and not yet advanced.
+	pending []pendingToken
+}
+
+type pendingToken struct {
+	t    token
+	last any
+}
+
+func newVM(ctx context.Context, st store.Store, p *program, run *runInfo, fence *store.Task) *vm {
+	v := &vm{ctx: ctx, st: st, p: p, run: run, now: time.Now(), tr: &store.Transition{}}
+	if fence != nil {
+		v.tr.Token, v.tr.Seq = fence.Token, fence.Seq
+	}
+	return v
+}
+
+// nodeFailure fails a node and, with it, the run.
+type nodeFailure struct {
+	node int32
+	err  error
+}
+
+func (f *nodeFailure) Error() string { return f.err.Error() }
+
+func (v *vm) record(rec *store.Record) {
+	if v.overlay == nil {
+		v.overlay = make(map[store.RecordKey]*store.Record, 4)
+	}
+	v.overlay[rec.RecordKey] = rec
+	v.tr.Records = append(v.tr.Records, rec)
+}
+
+func (v *vm) nodeKey(frame string, node int32) store.RecordKey {
+	return store.RecordKey{Frame: framePrefix(frame, v.p.depth[node]), Key: v.p.bp.Nodes[node].ID}
+}
+
+// readRecords returns records, from this transition's writes or the store.
+func (v *vm) readRecords(keys []store.RecordKey) ([]*store.Record, error) {
+	out := make([]*store.Record, len(keys))
+	var miss []store.RecordKey
+	var missAt []int
+	for i, k := range keys {
+		if r, ok := v.overlay[k]; ok {
+			out[i] = r
+			continue
+		}
+		miss = append(miss, k)
+		missAt = append(missAt, i)
+	}
+	if len(miss) > 0 {
+		got, err := v.st.Records(v.ctx, v.run.id, miss)
+		if err != nil {
+			return nil, &storeError{err}
+		}
+		for j, r := range got {
+			out[missAt[j]] = r
+		}
+	}
+	return out, nil
+}
+
+// stopAt leaves the token waiting at a Task or Wait: its sequence moves on.
+func (v *vm) stopAt(t token, kind store.TaskKind, at time.Time) {
+	seq := t.seq + 1
+	v.tr.Tokens = append(v.tr.Tokens, store.TokenSet{ID: t.id, Seq: seq})
+	v.tr.Tasks = append(v.tr.Tasks, &store.Task{
+		Run: v.run.id, Hash: v.p.bp.Hash, Kind: kind, Token: t.id, Seq: seq, PC: t.pc,
+		Attempt: 1, Frame: t.frame, Group: t.group, Slot: t.slot, At: at,
+	})
+}
+
+// end drops a token that has finished its part.
+func (v *vm) end(t token) {
+	v.tr.Drop = append(v.tr.Drop, t.id)
+}
+
+// fail ends the run because node failed.
+func (v *vm) fail(t token, node int32, err error) {
+	id := ""
+	if node >= 0 {
+		id = v.p.bp.Nodes[node].ID
+		v.record(&store.Record{RecordKey: v.nodeKey(t.frame, node), Status: store.Failed,
+			Error: &store.ErrorInfo{Node: id, Message: err.Error()}, Finished: v.now})
+	}
+	v.tr.End = &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Node: id, Message: err.Error()}}
+}
+
+// advance runs control instructions from t.pc until every token it touches
+// stops, then drains child tokens started on the way.
+func (v *vm) advance(t token, last any) error {
+	v.pending = append(v.pending, pendingToken{t, last})
+	for len(v.pending) > 0 && v.tr.End == nil {
+		n := len(v.pending) - 1
+		pt := v.pending[n]
+		v.pending = v.pending[:n]
+		if err := v.step(pt.t, pt.last); err != nil {
+			var nf *nodeFailure
+			if errors.As(err, &nf) {
+				v.fail(pt.t, nf.node, nf.err)
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// step advances one token until it stops.
+func (v *vm) step(t token, last any) error {
+	code := v.p.bp.Code
+	for {
+		v.steps++
+		if v.steps > maxInline {
+			return &nodeFailure{node: code[t.pc].Node, err: fmt.Errorf("more than %d control steps without a task (a loop that never runs an action?)", maxInline)}
+		}
+		if t.pc < 0 || int(t.pc) >= len(code) {
+			return fmt.Errorf("pc %d out of range", t.pc)
+		}
+		in := &code[t.pc]
+		switch in.Op {
+		case blueprint.OpNop:
+			t.pc++
+		case blueprint.OpTask:
+			v.stopAt(t, store.Exec, time.Time{})
+			return nil
+		case blueprint.OpJump:
+			t.pc = in.Target
+		case blueprint.OpBranch:
+			ok, err := v.cond(t, in)
+			if err != nil {
+				return err
+			}
+			if ok {
+				t.pc++
+			} else {
+				t.pc = in.Target
+			}
+		case blueprint.OpEnter:
+			key := v.nodeKey(t.frame, in.Node)
+			v.record(&store.Record{RecordKey: key, Status: store.Running, Started: v.now})
+			if in.Expr >= 0 {
+				args, err := v.eval(t, in.Expr)
+				if err != nil {
+					return &nodeFailure{node: in.Node, err: err}
+				}
+				v.record(&store.Record{RecordKey: store.RecordKey{Frame: key.Frame, Key: v.p.paramsKey[in.Node]}, Status: store.Succeeded, Output: args})
+			}
+			last = nil
+			t.pc++
+		case blueprint.OpLeave:
+			if err := v.leave(t, in, &last); err != nil {
+				return err
+			}
+			t.pc++
+		case blueprint.OpFork:
+			v.fork(t, in)
+			return nil
+		case blueprint.OpMap:
+			done, err := v.mapStart(t, in, &last)
+			if err != nil {
+				return err
+			}
+			if !done {
+				return nil
+			}
+			t.pc = in.Target
+		case blueprint.OpJoin:
+			v.end(t)
+			v.tr.Arrivals = append(v.tr.Arrivals, &store.Arrival{Group: t.group, Slot: t.slot, Value: last})
+			return nil
+		case blueprint.OpWait:
+			at, err := v.waitUntil(t, in)
+			if err != nil {
+				return &nodeFailure{node: in.Node, err: err}
+			}
+			v.record(&store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Running, Started: v.now})
+			v.stopAt(t, store.Timer, at)
+			return nil
+		case blueprint.OpWhile:
+			next, err := v.while(&t, in, &last)
+			if err != nil {
+				return err
+			}
+			t.pc = next
+		case blueprint.OpNext:
+			_, name, k, ok := lastSegment(t.frame)
+			if !ok || name != v.p.bp.Nodes[in.Node].ID {
+				return fmt.Errorf("pc %d: Next outside its loop (frame %q)", t.pc, t.frame)
+			}
+			v.record(&store.Record{RecordKey: store.RecordKey{Frame: t.frame, Key: v.p.iterKey[in.Node]}, Status: store.Succeeded, Output: last})
+			parent := framePrefix(t.frame, frameDepth(t.frame)-1)
+			t.frame = frameJoin(parent, name+"["+strconv.Itoa(k+1)+"]")
+			t.pc = in.Target
+		case blueprint.OpEnd:
+			v.end(t)
+			out := last
+			if v.p.bp.Output >= 0 {
+				val, err := v.eval(t, v.p.bp.Output)
+				if err != nil {
+					v.tr.End = &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Message: "output: " + err.Error()}}
+					return nil
+				}
+				out = val
+			}
+			v.tr.End = &store.RunEnd{Status: store.Succeeded, Output: out}
+			return nil
+		default:
+			return fmt.Errorf("pc %d: unknown instruction %v", t.pc, in.Op)
+		}
+	}
+}
+
+func (v *vm) cond(t token, in *blueprint.Instr) (bool, error) {
+	val, err := v.eval(t, in.Expr)
+	if err != nil {
+		return false, &nodeFailure{node: in.Node, err: err}
+	}
+	b, ok := val.(bool)
+	if !ok && val != nil {
+		return false, &nodeFailure{node: in.Node, err: fmt.Errorf("condition %q is %T, not a boolean", v.p.bp.Exprs[in.Expr].Src, val)}
+	}
+	return b, nil
+}
+
+func (v *vm) leave(t token, in *blueprint.Instr, last *any) error {
+	key := v.nodeKey(t.frame, in.Node)
+	rec := &store.Record{RecordKey: key, Status: store.Succeeded, Output: *last, Finished: v.now}
+	if in.Wrap {
+		rec.Output = []any{*last}
+		*last = rec.Output
+	}
+	if in.Failed {
+		rec.Status = store.Failed
+		old, err := v.readRecords([]store.RecordKey{key})
+		if err != nil {
+			return err
+		}
+		if old[0] != nil {
+			rec.Error, rec.Attempts = old[0].Error, old[0].Attempts
+		}
+	}
+	v.record(rec)
+	return nil
+}
+
+func (v *vm) groupID(t token) string {
+	return t.id + ":" + strconv.FormatUint(uint64(t.seq+1), 10)
+}
+
+// wait makes the token wait for a group; it resumes at pc with last = the
+// group's list.
+func (v *vm) wait(t token, g *store.Group, resume int32) {
+	seq := t.seq + 1
+	v.tr.Tokens = append(v.tr.Tokens, store.TokenSet{ID: t.id, Seq: seq})
+	res := g.Result
+	g.Parent = &store.Task{Run: v.run.id, Hash: v.p.bp.Hash, Kind: store.Resume, Token: t.id, Seq: seq, PC: resume,
+		Frame: t.frame, Group: t.group, Slot: t.slot, Last: &res}
+	v.tr.Groups = append(v.tr.Groups, g)
+}
+
+func (v *vm) fork(t token, in *blueprint.Instr) {
+	n := len(in.Targets)
+	g := &store.Group{ID: v.groupID(t), Total: n, Started: started(n, in.Concurrency),
+		ChildPCs: in.Targets, Frame: t.frame, Result: v.nodeKey(t.frame, in.Node)}
+	v.record(&store.Record{RecordKey: g.Result, Status: store.Running, Started: v.now})
+	v.wait(t, g, in.Target)
+	for i := g.Started - 1; i >= 0; i-- {
+		v.pending = append(v.pending, pendingToken{t: token{id: store.ChildToken(g.ID, i), pc: in.Targets[i], frame: t.frame, group: g.ID, slot: int32(i)}})
+	}
+}
+
+func started(n, conc int) int {
+	if conc > 0 && conc < n {
+		return conc
+	}
+	return n
+}
+
+// mapStart begins a for_each loop. It reports done when the list was empty
+// and the token goes straight on.
+func (v *vm) mapStart(t token, in *blueprint.Instr, last *any) (bool, error) {
+	val, err := v.eval(t, in.Expr)
+	if err != nil {
+		return false, &nodeFailure{node: in.Node, err: err}
+	}
+	items, err := toList(val)
+	if err != nil {
+		return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each: %w", err)}
+	}
+	key := v.nodeKey(t.frame, in.Node)
+	if in.Max > 0 && len(items) > in.Max {
+		return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each list has %d elements, over max_iterations (%d)", len(items), in.Max)}
+	}
+	if len(items) == 0 {
+		*last = []any{}
+		v.record(&store.Record{RecordKey: key, Status: store.Succeeded, Output: []any{}, Started: v.now, Finished: v.now})
+		return true, nil
+	}
+	base := frameJoin(t.frame, v.p.bp.Nodes[in.Node].ID)
+	g := &store.Group{ID: v.groupID(t), Total: len(items), Started: started(len(items), in.Concurrency),
+		BodyPC: t.pc + 1, FrameBase: base, Result: key}
+	v.record(&store.Record{RecordKey: key, Status: store.Running, Started: v.now})
+	itemKey := v.p.itemKey[in.Node]
+	for i, it := range items {
+		v.record(&store.Record{RecordKey: store.RecordKey{Frame: store.ChildFrame(base, i), Key: itemKey}, Status: store.Succeeded, Output: it})
+	}
+	v.wait(t, g, in.Target)
+	for i := g.Started - 1; i >= 0; i-- {
+		v.pending = append(v.pending, pendingToken{t: token{id: store.ChildToken(g.ID, i), pc: t.pc + 1,
+			frame: store.ChildFrame(base, i), group: g.ID, slot: int32(i)}})
+	}
+	return false, nil
+}
+
+func toList(val any) ([]any, error) {
+	switch l := val.(type) {
+	case []any:
+		return l, nil
+	case nil:
+		return nil, nil
+	}
+	rv := reflect.ValueOf(val)
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return nil, fmt.Errorf("want a list, got %T", val)
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = rv.Index(i).Interface()
+	}
+	return out, nil
+}
+
+// while runs the head of a while loop and returns the next pc.
+func (v *vm) while(t *token, in *blueprint.Instr, last *any) (int32, error) {
+	id := v.p.bp.Nodes[in.Node].ID
+	_, name, k, ok := lastSegment(t.frame)
+	if !ok || name != id || frameDepth(t.frame) != v.p.depth[in.Node]+1 {
+		t.frame = frameJoin(t.frame, id+"[0]")
+		k = 0
+	}
+	holds, err := v.cond(*t, in)
+	if err != nil {
+		return 0, err
+	}
+	if holds {
+		if in.Max > 0 && k >= in.Max {
+			return 0, &nodeFailure{node: in.Node, err: fmt.Errorf("loop %q exceeded max_iterations (%d)", id, in.Max)}
+		}
+		return t.pc + 1, nil
+	}
+	parent := framePrefix(t.frame, frameDepth(t.frame)-1)
+	keys := make([]store.RecordKey, k)
+	for i := range keys {
+		keys[i] = store.RecordKey{Frame: frameJoin(parent, id+"["+strconv.Itoa(i)+"]"), Key: v.p.iterKey[in.Node]}
+	}
+	recs, err := v.readRecords(keys)
+	if err != nil {
+		return 0, err
+	}
+	list := make([]any, k)
+	for i, r := range recs {
+		if r != nil {
+			list[i] = r.Output
+		}
+	}
+	t.frame = parent
+	*last = list
+	v.record(&store.Record{RecordKey: v.nodeKey(parent, in.Node), Status: store.Succeeded, Output: list, Finished: v.now})
+	return in.Target, nil
+}
+
+func (v *vm) waitUntil(t token, in *blueprint.Instr) (time.Time, error) {
+	val, err := v.eval(t, in.Expr)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if in.Until {
+		switch x := val.(type) {
+		case time.Time:
+			return x, nil
+		case string:
+			at, err := time.Parse(time.RFC3339Nano, x)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("until: %q is not an RFC 3339 time", x)
+			}
+			return at, nil
+		}
+		return time.Time{}, fmt.Errorf("until: want an RFC 3339 time, got %T", val)
+	}
+	var d time.Duration
+	switch x := val.(type) {
+	case string:
+		d, err = time.ParseDuration(x)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("duration: %q is not a duration like \"300ms\"", x)
+		}
+	case time.Duration:
+		d = x
+	default:
+		return time.Time{}, fmt.Errorf("duration: want a duration like \"300ms\", got %T", val)
+	}
+	return v.now.Add(d), nil
+}

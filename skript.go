@@ -1,0 +1,199 @@
+// Package skript is the Go API of the Skript workflow engine: compile a
+// YAML workflow into a Blueprint, register your own typed actions, and run
+// Blueprints in this process or across workers on Redis.
+//
+//	eng, _ := skript.New()                      // embedded memory store, in-process workers
+//	defer eng.Close()
+//	skript.Register(eng, "charge", charge)     // a typed Go function; params checked at compile time
+//	bp, _ := eng.Compile("flow.yaml", src)     // every mistake, with line and column
+//	run, _ := eng.Start(ctx, bp, map[string]any{"order_id": "A-1"})
+//	res, _ := run.Wait(ctx)
+package skript
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/skript-dev/skript/action"
+	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/compiler"
+	"github.com/skript-dev/skript/runtime"
+	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/store/memory"
+	"github.com/skript-dev/skript/store/redis"
+)
+
+// Blueprint is a compiled workflow.
+type Blueprint = blueprint.Blueprint
+
+// Result is a finished (or running) run's state.
+type Result = runtime.Result
+
+// Run is a handle on a started run.
+type Run = runtime.Run
+
+// Compile compiles a workflow with the built-in actions. The error, when not
+// nil, is a dsl.ErrorList holding every problem found, each formatted as
+// FILE:LINE:COL: message.
+func Compile(file string, src []byte) (*Blueprint, error) {
+	bp, errs := compiler.Compile(file, src, compiler.Options{})
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return bp, nil
+}
+
+// Engine compiles and runs workflows. It owns a store and, unless
+// WithWorkers(0), worker loops that execute tasks in this process.
+type Engine struct {
+	rt       *runtime.Engine
+	reg      *action.Registry
+	st       store.Store
+	cfg      config
+	mu       sync.Mutex
+	started  bool
+	stopWork context.CancelFunc
+	workDone chan struct{}
+}
+
+type config struct {
+	storeURL    string
+	st          store.Store
+	workers     int
+	concurrency int
+	logger      *slog.Logger
+	deny        []string
+	observer    func(runtime.Event)
+}
+
+// Option configures an Engine.
+type Option func(*config)
+
+// WithStoreURL selects the store: "memory" (the default) or
+// "redis://[user:pass@]host:port/db" ("rediss://" for TLS).
+func WithStoreURL(url string) Option { return func(c *config) { c.storeURL = url } }
+
+// WithStore uses an already opened store driver.
+func WithStore(s store.Store) Option { return func(c *config) { c.st = s } }
+
+// WithWorkers sets how many worker loops run in this process (default 1;
+// 0 leaves the work to `skript worker` processes on a shared store).
+func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
+
+// WithConcurrency sets how many tasks each worker loop runs at once.
+func WithConcurrency(n int) Option { return func(c *config) { c.concurrency = n } }
+
+// WithLogger receives engine messages and the runs' `log` lines.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithDeniedActions makes actions unavailable (for example "shell" on
+// workers that must not run commands): workflows using them do not compile.
+func WithDeniedActions(names ...string) Option {
+	return func(c *config) { c.deny = append(c.deny, names...) }
+}
+
+// WithObserver receives progress events of the nodes run in this process.
+func WithObserver(fn func(runtime.Event)) Option { return func(c *config) { c.observer = fn } }
+
+// New returns an Engine.
+func New(opts ...Option) (*Engine, error) {
+	cfg := config{workers: 1}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	st := cfg.st
+	if st == nil {
+		switch {
+		case cfg.storeURL == "" || cfg.storeURL == "memory":
+			st = memory.New()
+		case strings.HasPrefix(cfg.storeURL, "redis://") || strings.HasPrefix(cfg.storeURL, "rediss://"):
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var err error
+			if st, err = redis.Open(ctx, cfg.storeURL); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("store %q: want memory, redis://... or rediss://...", cfg.storeURL)
+		}
+	}
+	reg := action.Builtins()
+	reg.Remove(cfg.deny...)
+	rtOpts := []runtime.Option{runtime.WithStore(st), runtime.WithRegistry(reg)}
+	if cfg.logger != nil {
+		rtOpts = append(rtOpts, runtime.WithLogger(cfg.logger))
+	}
+	if cfg.observer != nil {
+		rtOpts = append(rtOpts, runtime.WithObserver(cfg.observer))
+	}
+	return &Engine{rt: runtime.New(rtOpts...), reg: reg, st: st, cfg: cfg}, nil
+}
+
+// Register adds a host action to the engine. Its parameter schema comes from
+// P (a struct; `json` tags name the params, `skript:"required"` marks required
+// ones), so workflows using it are checked at compile time like built-ins.
+func Register[P any](e *Engine, name string, fn func(ctx context.Context, p P) (any, error)) error {
+	return action.Register(e.reg, name, fn)
+}
+
+// Compile compiles a workflow against the engine's actions.
+func (e *Engine) Compile(file string, src []byte) (*Blueprint, error) {
+	bp, errs := compiler.Compile(file, src, compiler.Options{Registry: e.reg})
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return bp, nil
+}
+
+// Start starts a run. The first call also starts the engine's workers.
+func (e *Engine) Start(ctx context.Context, bp *Blueprint, inputs map[string]any) (*Run, error) {
+	e.startWorkers()
+	return e.rt.Start(ctx, bp, inputs)
+}
+
+// Result reads a run's state by id.
+func (e *Engine) Result(ctx context.Context, id string) (*Result, error) {
+	return e.rt.Result(ctx, id)
+}
+
+func (e *Engine) startWorkers() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started || e.cfg.workers <= 0 {
+		return
+	}
+	e.started = true
+	ctx, cancel := context.WithCancel(context.Background())
+	e.stopWork = cancel
+	e.workDone = make(chan struct{})
+	n := e.cfg.workers
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = e.rt.Work(ctx, runtime.WorkerOptions{Concurrency: e.cfg.concurrency, Grace: 5 * time.Second})
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(e.workDone)
+	}()
+}
+
+// Close stops the engine's workers (running tasks get a short grace period)
+// and closes the store.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	stop, done := e.stopWork, e.workDone
+	e.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+	return e.st.Close()
+}

@@ -1,0 +1,225 @@
+package redis
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/skript-dev/skript/store"
+)
+
+//go:embed scripts/*.lua
+var scriptFS embed.FS
+
+func loadScript(name string) *rueidis.Lua {
+	b, err := scriptFS.ReadFile("scripts/" + name)
+	if err != nil {
+		panic(err) // embedded at build time: cannot happen
+	}
+	return rueidis.NewLuaScript(string(b))
+}
+
+var (
+	applyScript   = loadScript("apply.lua")
+	leaseScript   = loadScript("lease.lua")
+	promoteScript = loadScript("promote.lua")
+	buryScript    = loadScript("bury.lua")
+	releaseScript = loadScript("release.lua")
+)
+
+// Item results of the apply script.
+const (
+	codeApplied  = 1
+	codeExists   = -1
+	codeNotFound = -2
+)
+
+// maxItems bounds the items of one apply call: Redis runs nothing else
+// while a script runs, so a huge batch is split to keep latency fair.
+const maxItems = 512
+
+// exec runs one apply batch and returns its item codes.
+func (s *Store) exec(ctx context.Context, b *batch) ([]int64, error) {
+	p := s.parts[b.part]
+	codes, err := applyScript.Exec(ctx, s.c, []string{p.q, p.delayed}, b.args()).AsIntSlice()
+	if err != nil {
+		return nil, fmt.Errorf("redis store: apply: %w", err)
+	}
+	if len(codes) != len(b.idx) {
+		return nil, fmt.Errorf("redis store: apply returned %d results for %d items", len(codes), len(b.idx))
+	}
+	return codes, nil
+}
+
+// runHeader is the part of a run's header written once, at creation; the
+// fields that change (status, output, error, ended) are hash fields of
+// their own.
+func runHeader(r *store.Run) (string, error) {
+	h := *r
+	h.Status, h.Output, h.Error, h.Ended = "", nil, nil, time.Time{}
+	b, err := json.Marshal(&h)
+	return string(b), err
+}
+
+// CreateRun implements store.Store.
+func (s *Store) CreateRun(ctx context.Context, run *store.Run, first *store.Transition) error {
+	now := time.Now()
+	hdr := *run
+	if hdr.Created.IsZero() {
+		hdr.Created = now
+	}
+	hj, err := runHeader(&hdr)
+	if err != nil {
+		return fmt.Errorf("run %s: %w", run.ID, err)
+	}
+	b := s.newBatch(s.partOf(run.ID), now)
+	if first == nil {
+		first = &store.Transition{}
+	}
+	if err := s.addBody(b, 0, first, run.ID, run.Hash, now, "C", run.ID, hj); err != nil {
+		return fmt.Errorf("run %s: %w", run.ID, err)
+	}
+	codes, err := s.exec(ctx, b)
+	if err != nil {
+		return err
+	}
+	if codes[0] == codeExists {
+		return fmt.Errorf("run %s already exists", run.ID)
+	}
+	return nil
+}
+
+// Cancel implements store.Store.
+func (s *Store) Cancel(ctx context.Context, id string, reason string) error {
+	if reason == "" {
+		reason = "cancelled"
+	}
+	ej, err := json.Marshal(&store.ErrorInfo{Message: reason})
+	if err != nil {
+		return err
+	}
+	b := s.newBatch(s.partOf(id), time.Now())
+	b.add(0, "X", id, string(ej))
+	codes, err := s.exec(ctx, b)
+	if err != nil {
+		return err
+	}
+	if codes[0] == codeNotFound {
+		return fmt.Errorf("run %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// leaseOf splits a lease handle "partition/entryID".
+func (s *Store) leaseOf(t *store.Task) (int, string, bool) {
+	p, id, ok := strings.Cut(t.Lease, "/")
+	if !ok {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 0 || n >= len(s.parts) {
+		return 0, "", false
+	}
+	return n, id, true
+}
+
+// Complete implements store.Store. Completions are grouped by partition;
+// each group is one script call that also acknowledges and deletes the
+// tasks' stream entries, so a task is never acknowledged without its
+// transition or the other way round. Calls for different partitions run
+// concurrently (and on one connection, rueidis pipelines them).
+func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, error) {
+	applied := make([]bool, len(done))
+	now := time.Now()
+	batches := map[int]*batch{}
+	var list []*batch
+	var stray []*store.Task // leased in another partition than their run's
+	for i, c := range done {
+		if c.Task == nil {
+			continue
+		}
+		part := s.partOf(c.Task.Run)
+		b := batches[part]
+		if b == nil || len(b.idx) >= maxItems {
+			b = s.newBatch(part, now)
+			batches[part] = b
+			list = append(list, b)
+		}
+		ack := ""
+		if lp, id, ok := s.leaseOf(c.Task); ok {
+			if lp == part {
+				ack = id
+			} else {
+				stray = append(stray, c.Task)
+			}
+		}
+		if c.Transition == nil {
+			b.add(i, "A", c.Task.Run, ack)
+			continue
+		}
+		tr := c.Transition
+		b.run(c.Task.Run).fences = append(b.run(c.Task.Run).fences, tr.Token)
+		if err := s.addBody(b, i, tr, c.Task.Run, c.Task.Hash, now,
+			"T", c.Task.Run, ack, tr.Token, strconv.FormatUint(uint64(tr.Seq), 10)); err != nil {
+			return applied, fmt.Errorf("complete %s/%s: %w", c.Task.Run, c.Task.Token, err)
+		}
+	}
+	errs := make([]error, len(list))
+	run := func(k int) {
+		codes, err := s.exec(ctx, list[k])
+		if err != nil {
+			errs[k] = err
+			return
+		}
+		for j, code := range codes {
+			applied[list[k].idx[j]] = code == codeApplied
+		}
+	}
+	if len(list) == 1 {
+		run(0)
+	} else {
+		var wg sync.WaitGroup
+		for k := range list {
+			wg.Go(func() { run(k) })
+		}
+		wg.Wait()
+	}
+	if len(stray) > 0 {
+		errs = append(errs, s.ackOnly(ctx, stray))
+	}
+	return applied, errors.Join(errs...)
+}
+
+// ackOnly acknowledges and deletes entries outside of a transition.
+func (s *Store) ackOnly(ctx context.Context, tasks []*store.Task) error {
+	var cmds rueidis.Commands
+	for part, ids := range s.byLease(tasks) {
+		q := s.parts[part].q
+		cmds = append(cmds, s.c.B().Xack().Key(q).Group(group).Id(ids...).Build(), s.c.B().Xdel().Key(q).Id(ids...).Build())
+	}
+	for _, r := range s.c.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			return fmt.Errorf("redis store: ack: %w", err)
+		}
+	}
+	return nil
+}
+
+// byLease groups the entry ids of leased tasks by partition.
+func (s *Store) byLease(tasks []*store.Task) map[int][]string {
+	m := map[int][]string{}
+	for _, t := range tasks {
+		if part, id, ok := s.leaseOf(t); ok {
+			m[part] = append(m[part], id)
+		}
+	}
+	return m
+}

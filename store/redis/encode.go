@@ -1,0 +1,277 @@
+package redis
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/skript-dev/skript/store"
+)
+
+// The apply script takes its items as flat arguments rather than one JSON
+// document: values the script only stores (records, tasks, arrival values)
+// then pass through Lua as opaque strings and are never decoded there. See
+// scripts/apply.lua for the layout; the writer below must match it.
+
+// wireRecord is a Record as stored. The two times and the status come first
+// so the script finds them at fixed places: it keeps a stored Started and
+// marks running records cancelled without decoding the record. Any JSON
+// decoder reads it back as a store.Record.
+type wireRecord struct {
+	Started  time.Time        `json:"started,omitzero"`
+	Finished time.Time        `json:"finished,omitzero"`
+	Status   store.Status     `json:"status"`
+	Frame    string           `json:"frame"`
+	Key      string           `json:"key"`
+	Output   any              `json:"output,omitempty"`
+	Error    *store.ErrorInfo `json:"error,omitempty"`
+	Attempts int              `json:"attempts,omitempty"`
+}
+
+// recordField is the records hash field of a record key.
+func recordField(k store.RecordKey) string { return k.Frame + "|" + k.Key }
+
+// timeString formats a time as encoding/json does, so stored records read
+// back with the decoder's own time parsing.
+func timeString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// batch is the argument list of one apply call, for one partition: a
+// fixed head, what the script should read per run, and the items.
+type batch struct {
+	part  int
+	head  []string
+	runs  []*batchRun
+	byRun map[string]*batchRun
+	items []string
+	idx   []int // the caller's index of each item
+}
+
+// batchRun is what the script reads for one run before applying items:
+// the fence tokens and the records whose stored Started may be kept.
+type batchRun struct {
+	id      string
+	fences  []string
+	records []string
+}
+
+func (s *Store) newBatch(part int, now time.Time) *batch {
+	p := s.parts[part]
+	ttl := max(int64(s.opt.retention/time.Second), 1)
+	return &batch{part: part, byRun: map[string]*batchRun{},
+		head: []string{p.prefix, group, timeString(now), strconv.FormatInt(ttl, 10), s.endedChannel()}}
+}
+
+func (b *batch) run(id string) *batchRun {
+	r := b.byRun[id]
+	if r == nil {
+		r = &batchRun{id: id}
+		b.byRun[id] = r
+		b.runs = append(b.runs, r)
+	}
+	return r
+}
+
+// args assembles the script's arguments.
+func (b *batch) args() []string {
+	n := len(b.head) + 1 + len(b.items)
+	for _, r := range b.runs {
+		n += 3 + len(r.fences) + len(r.records)
+	}
+	out := make([]string, 0, n)
+	out = append(out, b.head...)
+	out = append(out, itoa(len(b.runs)))
+	for _, r := range b.runs {
+		out = append(out, r.id, itoa(len(r.fences)))
+		out = append(out, r.fences...)
+		out = append(out, itoa(len(r.records)))
+		out = append(out, r.records...)
+	}
+	return append(out, b.items...)
+}
+
+// add appends an item without a body.
+func (b *batch) add(idx int, args ...string) {
+	b.run(args[1])
+	b.items = append(b.items, args...)
+	b.idx = append(b.idx, idx)
+}
+
+// addBody appends an item whose last part is a transition's body, preceded
+// by the body's length so the script can skip a stale one.
+func (s *Store) addBody(b *batch, idx int, tr *store.Transition, run, hash string, now time.Time, head ...string) error {
+	r := b.run(run)
+	b.items = append(b.items, head...)
+	at := len(b.items)
+	b.items = append(b.items, "")
+	var err error
+	if b.items, err = s.appendBody(b.items, tr, r, hash, now); err != nil {
+		b.items = b.items[:at-len(head)]
+		return err
+	}
+	b.items[at] = itoa(len(b.items) - at - 1)
+	b.idx = append(b.idx, idx)
+	return nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s) // a string always encodes
+	return string(b)
+}
+
+// jsonEscaped is s as it appears between the quotes of a JSON string.
+func jsonEscaped(s string) string {
+	q := jsonString(s)
+	return q[1 : len(q)-1]
+}
+
+func marshalValue(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// encodeTask returns a task's JSON and when it is due: "0" for now, else
+// the due time in ms (rounded up, so it is never leased early).
+func encodeTask(t *store.Task, now time.Time) (string, string, error) {
+	due := "0"
+	cp := *t
+	if !t.At.IsZero() && t.At.After(now) {
+		due = strconv.FormatInt((t.At.UnixNano()+int64(time.Millisecond)-1)/int64(time.Millisecond), 10)
+		// A delayed task becomes ready when it is promoted, as in the memory
+		// driver: its Enqueued is the time it moves to the stream.
+		cp.Enqueued = time.Time{}
+	}
+	b, err := json.Marshal(&cp)
+	if err != nil {
+		return "", "", err
+	}
+	return string(b), due, nil
+}
+
+// appendBody encodes a transition's changes (without its fence), noting in
+// r the records the script must read. hash is the run's Blueprint hash, for
+// the child tasks that the script builds.
+func (s *Store) appendBody(args []string, tr *store.Transition, r *batchRun, hash string, now time.Time) ([]string, error) {
+	run := r.id
+	if tr.End == nil {
+		args = append(args, "0")
+	} else {
+		out, errJSON := "", ""
+		if tr.End.Output != nil {
+			v, err := marshalValue(tr.End.Output)
+			if err != nil {
+				return nil, fmt.Errorf("run output: %w", err)
+			}
+			out = v
+		}
+		if tr.End.Error != nil {
+			v, err := marshalValue(tr.End.Error)
+			if err != nil {
+				return nil, err
+			}
+			errJSON = v
+		}
+		args = append(args, "1", string(tr.End.Status), out, errJSON)
+	}
+	args = append(args, itoa(len(tr.Records)))
+	for _, rec := range tr.Records {
+		w := wireRecord{Started: rec.Started, Finished: rec.Finished, Status: rec.Status, Frame: rec.Frame, Key: rec.Key,
+			Output: rec.Output, Error: rec.Error, Attempts: rec.Attempts}
+		b, err := json.Marshal(&w)
+		if err != nil {
+			return nil, fmt.Errorf("record %s/%s: %w", rec.Frame, rec.Key, err)
+		}
+		f, hasStarted := recordField(rec.RecordKey), "1"
+		if rec.Started.IsZero() {
+			hasStarted = "0"
+			r.records = append(r.records, f)
+		}
+		args = append(args, f, string(b), hasStarted)
+	}
+	args = append(args, itoa(len(tr.Tokens)))
+	for _, t := range tr.Tokens {
+		args = append(args, t.ID, strconv.FormatUint(uint64(t.Seq), 10))
+	}
+	args = append(args, itoa(len(tr.Drop)))
+	args = append(args, tr.Drop...)
+	args = append(args, itoa(len(tr.Tasks)))
+	for _, t := range tr.Tasks {
+		js, due, err := encodeTask(t, now)
+		if err != nil {
+			return nil, fmt.Errorf("task: %w", err)
+		}
+		if due != "0" {
+			s.noteDue(due)
+		}
+		args = append(args, js, due)
+	}
+	args = append(args, itoa(len(tr.Groups)))
+	for _, g := range tr.Groups {
+		var err error
+		if args, err = s.appendGroup(args, g, run, hash, now); err != nil {
+			return nil, err
+		}
+	}
+	args = append(args, itoa(len(tr.Arrivals)))
+	for _, a := range tr.Arrivals {
+		v, err := marshalValue(a.Value)
+		if err != nil {
+			return nil, fmt.Errorf("arrival %s[%d]: %w", a.Group, a.Slot, err)
+		}
+		args = append(args, a.Group, strconv.Itoa(int(a.Slot)), v)
+	}
+	return args, nil
+}
+
+// appendGroup encodes a group: its counters, where its result goes, its
+// parent task, and the pieces of JSON the script assembles child tasks from
+// (store.ChildTask, in Lua).
+func (s *Store) appendGroup(args []string, g *store.Group, run, hash string, now time.Time) ([]string, error) {
+	parent, ptok, pseq, pdue := "", "", "", "0"
+	if g.Parent != nil {
+		var err error
+		if parent, pdue, err = encodeTask(g.Parent, now); err != nil {
+			return nil, fmt.Errorf("group %s parent: %w", g.ID, err)
+		}
+		if pdue != "0" {
+			s.noteDue(pdue)
+		}
+		ptok, pseq = g.Parent.Token, strconv.FormatUint(uint64(g.Parent.Seq), 10)
+	}
+	head := `{"r":` + jsonString(run) + `,"h":` + jsonString(hash) + `,"k":` + itoa(int(store.Resume)) + `,"g":` + jsonString(g.ID)
+	mode, frame := "f", jsonEscaped(g.Frame)
+	pcs := make([]string, len(g.ChildPCs))
+	for i, pc := range g.ChildPCs {
+		pcs[i] = strconv.Itoa(int(pc))
+	}
+	if len(g.ChildPCs) == 0 {
+		mode, frame = "m", jsonEscaped(g.FrameBase)
+	}
+	resk := `"frame":` + jsonString(g.Result.Frame) + `,"key":` + jsonString(g.Result.Key)
+	return append(args, g.ID, itoa(g.Total), itoa(g.Started), recordField(g.Result), resk,
+		parent, ptok, pseq, pdue, head, jsonEscaped(g.ID), mode, strings.Join(pcs, ","), itoa(int(g.BodyPC)), frame), nil
+}
+
+// noteDue remembers the earliest delayed task this process has enqueued, so
+// an idle Lease wakes up for it.
+func (s *Store) noteDue(due string) {
+	ms, err := strconv.ParseInt(due, 10, 64)
+	if err != nil {
+		return
+	}
+	for {
+		cur := s.nextDue.Load()
+		if cur != 0 && cur <= ms {
+			return
+		}
+		if s.nextDue.CompareAndSwap(cur, ms) {
+			return
+		}
+	}
+}

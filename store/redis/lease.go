@@ -1,0 +1,449 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/skript-dev/skript/store"
+)
+
+const (
+	// promoteEvery throttles moving due delayed tasks to the streams: each
+	// promotion costs a command per partition, and a timer that fires 50 ms
+	// late is fine.
+	promoteEvery = 50 * time.Millisecond
+	promoteLimit = 100
+	// idleWait bounds one blocking wait of an idle Lease, so it promotes
+	// delayed tasks and reclaims lost leases while it waits.
+	idleWait = 100 * time.Millisecond
+	// pollMax bounds the sleep between sweeps on a Cluster, where one
+	// command cannot block on streams of several slots.
+	pollMax = 50 * time.Millisecond
+)
+
+// Lease implements store.Store. It takes entries from the partitions'
+// streams through the consumer group, starting at a different partition
+// each time so that no partition starves. When none is ready it blocks (on
+// a single Redis, XREAD BLOCK on all the streams from where they ended; on
+// a Cluster, polling with backoff) until one comes or wait has passed.
+func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time.Duration) ([]*store.Task, error) {
+	if limit <= 0 {
+		limit = 1
+	}
+	if consumer == "" {
+		consumer = group
+	}
+	s.consumer.Store(&consumer)
+	deadline := time.Now().Add(wait)
+	backoff := time.Millisecond
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := s.promote(ctx); err != nil {
+			return nil, err
+		}
+		tasks, wake, progressed, err := s.sweep(ctx, consumer, limit)
+		if err != nil || len(tasks) > 0 {
+			return tasks, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, nil
+		}
+		if progressed {
+			continue // entries were buried; others may be right behind them
+		}
+		d := min(left, idleWait)
+		if due := s.nextDue.Load(); due > 0 {
+			d = min(d, max(time.Until(time.UnixMilli(due)), time.Millisecond))
+		}
+		if wake == nil {
+			d = min(d, backoff)
+			backoff = min(backoff*2, pollMax)
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			case <-t.C:
+			}
+			continue
+		}
+		if err := s.block(ctx, wake, d); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// block waits until an entry newer than ids is added to one of the streams
+// (single Redis only: the streams are in several slots), or d has passed.
+func (s *Store) block(ctx context.Context, w *wakeup, d time.Duration) error {
+	ms := max(d.Milliseconds(), 1)
+	cmd := s.c.B().Xread().Count(1).Block(ms).Streams().Key(w.keys...).Id(w.ids...).Build()
+	err := s.c.Do(ctx, cmd).Error()
+	if err != nil && !rueidis.IsRedisNil(err) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("redis store: lease: %w", err)
+	}
+	return nil
+}
+
+// wakeup is where each stream ended at the last sweep.
+type wakeup struct {
+	keys, ids []string
+}
+
+// leased is one entry the lease script returned.
+type leased struct {
+	part int
+	id   string
+	json string
+	live bool // the run's header exists (and says running)
+}
+
+// sweep runs the lease script over the partitions, in rotated order. On a
+// single Redis one call visits them all; on a Cluster each partition is its
+// own call (its own slot), and the calls stop once limit entries came.
+func (s *Store) sweep(ctx context.Context, consumer string, limit int) ([]*store.Task, *wakeup, bool, error) {
+	n := len(s.parts)
+	start := int(s.rr.Add(1) % uint32(n))
+	order := make([]int, n)
+	for i := range order {
+		order[i] = (start + i) % n
+	}
+	cursors := s.takeReclaim(order)
+	visited := 0
+	defer func() { s.putReclaim(order, cursors, visited) }()
+
+	idle := strconv.FormatInt(s.opt.lease.Milliseconds(), 10)
+	var got []leased
+	var wake *wakeup
+	if !s.cluster {
+		keys := make([]string, n)
+		for i, p := range order {
+			keys[i] = s.parts[p].q
+		}
+		args := append([]string{group, consumer, strconv.Itoa(limit), idle, "1"}, cursors...)
+		res, err := s.leaseCall(ctx, keys, args)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		visited = res.visited
+		copy(cursors, res.cursors)
+		for _, e := range res.entries {
+			e.part = order[e.part]
+			got = append(got, e)
+		}
+		if res.wake != nil {
+			wake = &wakeup{keys: keys, ids: res.wake}
+		}
+	} else {
+		for i, p := range order {
+			need := limit - len(got)
+			if need <= 0 {
+				break
+			}
+			res, err := s.leaseCall(ctx, []string{s.parts[p].q}, []string{group, consumer, strconv.Itoa(need), idle, "0", cursors[i]})
+			if err != nil {
+				return nil, nil, false, err
+			}
+			visited = i + 1
+			if len(res.cursors) > 0 {
+				cursors[i] = res.cursors[0]
+			}
+			for _, e := range res.entries {
+				e.part = p
+				got = append(got, e)
+			}
+		}
+	}
+	tasks, bad, gone := s.decode(got)
+	if len(bad) > 0 {
+		if err := s.bury(ctx, bad); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	if len(gone) > 0 {
+		if err := s.ackOnly(ctx, gone); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	return tasks, wake, len(bad)+len(gone) > 0, nil
+}
+
+type leaseResult struct {
+	visited int
+	cursors []string
+	entries []leased // part is the index into the call's keys
+	wake    []string
+}
+
+func (s *Store) leaseCall(ctx context.Context, keys, args []string) (*leaseResult, error) {
+	msg, err := leaseScript.Exec(ctx, s.c, keys, args).ToArray()
+	if err != nil {
+		return nil, fmt.Errorf("redis store: lease: %w", err)
+	}
+	if len(msg) != 4 {
+		return nil, fmt.Errorf("redis store: lease: unexpected reply of %d parts", len(msg))
+	}
+	r := &leaseResult{}
+	v, err := msg[0].AsInt64()
+	if err != nil {
+		return nil, fmt.Errorf("redis store: lease: %w", err)
+	}
+	r.visited = int(v)
+	if r.cursors, err = msg[1].AsStrSlice(); err != nil {
+		return nil, fmt.Errorf("redis store: lease: %w", err)
+	}
+	flat, err := msg[2].ToArray()
+	if err != nil {
+		return nil, fmt.Errorf("redis store: lease: %w", err)
+	}
+	for i := 0; i+3 < len(flat); i += 4 {
+		k, err1 := flat[i].AsInt64()
+		id, err2 := flat[i+1].ToString()
+		js, err3 := flat[i+2].ToString()
+		live, err4 := flat[i+3].AsInt64()
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
+			return nil, fmt.Errorf("redis store: lease: %w", err)
+		}
+		r.entries = append(r.entries, leased{part: int(k) - 1, id: id, json: js, live: live == 1})
+	}
+	if r.wake, err = msg[3].AsStrSlice(); err != nil {
+		return nil, fmt.Errorf("redis store: lease: %w", err)
+	}
+	if len(r.wake) == 0 {
+		r.wake = nil
+	}
+	return r, nil
+}
+
+// decode turns leased entries into tasks. It also returns the entries that
+// are not tasks of this deployment (bad, with the reason, by partition) and
+// the tasks of runs that no longer exist (gone: their keys expired).
+func (s *Store) decode(got []leased) (tasks []*store.Task, bad map[int][][2]string, gone []*store.Task) {
+	for _, e := range got {
+		t := &store.Task{}
+		reason := ""
+		if e.json == "" {
+			reason = "no task field"
+		} else if err := json.Unmarshal([]byte(e.json), t); err != nil {
+			reason = "bad task JSON: " + err.Error()
+		} else if t.Kind < store.Exec || t.Kind > store.Timer {
+			reason = fmt.Sprintf("unknown task kind %d", t.Kind)
+		} else if t.Run == "" {
+			reason = "task without a run"
+		} else if p := s.partOf(t.Run); p != e.part {
+			reason = fmt.Sprintf("task of run %s belongs to partition %d", t.Run, p)
+		}
+		if reason != "" {
+			if bad == nil {
+				bad = map[int][][2]string{}
+			}
+			bad[e.part] = append(bad[e.part], [2]string{e.id, reason})
+			continue
+		}
+		t.Lease = strconv.Itoa(e.part) + "/" + e.id
+		if !e.live {
+			gone = append(gone, t)
+			continue
+		}
+		if t.Enqueued.IsZero() {
+			// An entry id starts with the time Redis added it, in ms.
+			ms, _, _ := strings.Cut(e.id, "-")
+			if v, err := strconv.ParseInt(ms, 10, 64); err == nil {
+				t.Enqueued = time.UnixMilli(v)
+			}
+		}
+		tasks = append(tasks, t)
+	}
+	return tasks, bad, gone
+}
+
+// bury moves unreadable entries to their partition's dead stream.
+func (s *Store) bury(ctx context.Context, bad map[int][][2]string) error {
+	for part, list := range bad {
+		p := s.parts[part]
+		args := []string{group}
+		for _, e := range list {
+			s.log.Error("skript: unreadable queue entry moved to the dead stream",
+				"stream", p.q, "id", e[0], "dead", p.dead, "reason", e[1])
+			args = append(args, e[0], e[1])
+		}
+		if err := buryScript.Exec(ctx, s.c, []string{p.q, p.dead}, args).Error(); err != nil {
+			return fmt.Errorf("redis store: bury: %w", err)
+		}
+	}
+	return nil
+}
+
+// takeReclaim returns, per partition in order, the XAUTOCLAIM cursor to
+// reclaim from in this sweep ("" for none). Every lease/4 all partitions
+// are due again; a partition stays due until a sweep visited it and its
+// scan reached the end.
+func (s *Store) takeReclaim(order []int) []string {
+	now := time.Now().UnixMilli()
+	s.reclaimMu.Lock()
+	defer s.reclaimMu.Unlock()
+	if now-s.lastReclaim.Load() >= (s.opt.lease / 4).Milliseconds() {
+		s.lastReclaim.Store(now)
+		for i, c := range s.reclaim {
+			if c == "" {
+				s.reclaim[i] = "0-0"
+			}
+		}
+	}
+	out := make([]string, len(order))
+	for i, p := range order {
+		out[i] = s.reclaim[p]
+		s.reclaim[p] = ""
+	}
+	return out
+}
+
+// putReclaim records the cursors after a sweep: a visited partition whose
+// scan is complete is done; the others keep theirs for the next sweep.
+func (s *Store) putReclaim(order []int, cursors []string, visited int) {
+	s.reclaimMu.Lock()
+	defer s.reclaimMu.Unlock()
+	for i, p := range order {
+		c := cursors[i]
+		if i < visited && c == "0-0" {
+			c = ""
+		}
+		if c != "" && s.reclaim[p] == "" {
+			s.reclaim[p] = c
+		}
+	}
+}
+
+// promote moves due delayed tasks to the streams, at most every
+// promoteEvery unless a known delayed task is due.
+func (s *Store) promote(ctx context.Context) error {
+	now := time.Now().UnixMilli()
+	last := s.lastPromote.Load()
+	due := s.nextDue.Load()
+	if now-last < promoteEvery.Milliseconds() && (due == 0 || now < due) {
+		return nil
+	}
+	if !s.lastPromote.CompareAndSwap(last, now) {
+		return nil // another Lease of this process is at it
+	}
+	var units [][]string
+	if s.cluster {
+		for _, p := range s.parts {
+			units = append(units, []string{p.q, p.delayed})
+		}
+	} else {
+		keys := make([]string, 0, 2*len(s.parts))
+		for _, p := range s.parts {
+			keys = append(keys, p.q, p.delayed)
+		}
+		units = [][]string{keys}
+	}
+	args := []string{strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit)}
+	var mu sync.Mutex
+	var errs []error
+	next, full := int64(0), false
+	var wg sync.WaitGroup
+	for _, keys := range units {
+		wg.Go(func() {
+			msg, err := promoteScript.Exec(ctx, s.c, keys, args).ToArray()
+			var moved, nd int64
+			if err == nil && len(msg) == 2 {
+				moved, err = msg[0].AsInt64()
+				if err == nil {
+					var str string
+					if str, err = msg[1].ToString(); err == nil {
+						nd, err = strconv.ParseInt(str, 10, 64)
+					}
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			if moved >= promoteLimit {
+				full = true
+			}
+			if nd > 0 && (next == 0 || nd < next) {
+				next = nd
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		s.lastPromote.Store(0)
+		return fmt.Errorf("redis store: promote: %w", err)
+	}
+	s.nextDue.Store(next)
+	if full {
+		s.lastPromote.Store(0) // more are due: go on at the next sweep
+	}
+	return nil
+}
+
+// Extend implements store.Store: XCLAIM to the same consumer resets an
+// entry's idle time, so XAUTOCLAIM leaves it alone. JUSTID keeps the
+// delivery count as it is.
+func (s *Store) Extend(ctx context.Context, tasks []*store.Task) error {
+	consumer := group
+	if c := s.consumer.Load(); c != nil {
+		consumer = *c
+	}
+	var cmds rueidis.Commands
+	for part, ids := range s.byLease(tasks) {
+		cmds = append(cmds, s.c.B().Xclaim().Key(s.parts[part].q).Group(group).Consumer(consumer).
+			MinIdleTime("0").Id(ids...).Justid().Build())
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	for _, r := range s.c.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			return fmt.Errorf("redis store: extend: %w", err)
+		}
+	}
+	return nil
+}
+
+// Release implements store.Store: each task goes back to the tail of its
+// run's stream and its old entry is acknowledged, in one script call per
+// partition.
+func (s *Store) Release(ctx context.Context, tasks []*store.Task) error {
+	args := map[int][]string{}
+	for _, t := range tasks {
+		part := s.partOf(t.Run)
+		id := ""
+		if lp, lid, ok := s.leaseOf(t); ok && lp == part {
+			id = lid
+		}
+		b, err := json.Marshal(t)
+		if err != nil {
+			return fmt.Errorf("release %s/%s: %w", t.Run, t.Token, err)
+		}
+		if args[part] == nil {
+			args[part] = []string{group}
+		}
+		args[part] = append(args[part], id, string(b))
+	}
+	for part, a := range args {
+		if err := releaseScript.Exec(ctx, s.c, []string{s.parts[part].q}, a).Error(); err != nil {
+			return fmt.Errorf("redis store: release: %w", err)
+		}
+	}
+	return nil
+}

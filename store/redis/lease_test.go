@@ -1,0 +1,221 @@
+package redis_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/store/redis"
+	"github.com/skript-dev/skript/store/redis/redistest"
+	"github.com/skript-dev/skript/store/storetest"
+)
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newRun creates a run whose root token "t" is at seq 1 with one task.
+func newRun(t testing.TB, s store.Store) string {
+	id := storetest.NewRunID()
+	err := s.CreateRun(ctxT(t), &store.Run{ID: id, Workflow: "wf", Hash: "h"}, &store.Transition{
+		Tokens: []store.TokenSet{{ID: "t", Seq: 1}},
+		Tasks:  []*store.Task{{Run: id, Hash: "h", Kind: store.Exec, Token: "t", Seq: 1}},
+	})
+	require.NoError(t, err)
+	return id
+}
+
+// advance is the transition that moves token t on from seq to seq+1.
+func advance(tk *store.Task) *store.Transition {
+	return &store.Transition{Token: "t", Seq: tk.Seq,
+		Records: []*store.Record{{RecordKey: store.RecordKey{Key: "n" + string(rune('a'+tk.Seq))}, Status: store.Succeeded}},
+		Tokens:  []store.TokenSet{{ID: "t", Seq: tk.Seq + 1}},
+		Tasks:   []*store.Task{{Run: tk.Run, Hash: "h", Kind: store.Exec, Token: "t", Seq: tk.Seq + 1, PC: tk.PC + 1}}}
+}
+
+func leaseOne(t testing.TB, s store.Store, consumer string, wait time.Duration) *store.Task {
+	t.Helper()
+	got, err := s.Lease(ctxT(t), consumer, 1, wait)
+	require.NoError(t, err)
+	if len(got) == 0 {
+		return nil
+	}
+	return got[0]
+}
+
+func TestLeaseExpires(t *testing.T) {
+	tg := redistest.New(t)
+	prefix := tg.Prefix(t)
+	a := open(t, tg, prefix, redis.WithLease(500*time.Millisecond))
+	b := open(t, tg, prefix, redis.WithLease(500*time.Millisecond))
+	newRun(t, a)
+	lost := leaseOne(t, a, "A", time.Second)
+	require.NotNil(t, lost)
+	// A dies silently. B sees nothing until the lease has run out.
+	start := time.Now()
+	tk := leaseOne(t, b, "B", 5*time.Second)
+	require.NotNil(t, tk, "B takes the task over")
+	require.GreaterOrEqual(t, time.Since(start), 400*time.Millisecond, "taken over before the lease ran out")
+	require.Equal(t, lost.Token, tk.Token)
+	require.Equal(t, lost.Seq, tk.Seq)
+	applied, err := b.Complete(ctxT(t), []store.Completion{{Task: tk, Transition: advance(tk)}})
+	require.NoError(t, err)
+	require.Equal(t, []bool{true}, applied)
+	// A comes back and completes too: stale, and nothing changes.
+	applied, err = a.Complete(ctxT(t), []store.Completion{{Task: lost, Transition: advance(lost)}})
+	require.NoError(t, err)
+	require.Equal(t, []bool{false}, applied)
+	next := leaseOne(t, b, "B", 2*time.Second)
+	require.NotNil(t, next)
+	require.EqualValues(t, 2, next.Seq)
+	require.Nil(t, leaseOne(t, b, "B", 100*time.Millisecond), "A's late completion enqueued nothing")
+}
+
+func TestHeartbeatKeepsLease(t *testing.T) {
+	const lease = 500 * time.Millisecond
+	tg := redistest.New(t)
+	prefix := tg.Prefix(t)
+	a := open(t, tg, prefix, redis.WithLease(lease))
+	b := open(t, tg, prefix, redis.WithLease(lease))
+	newRun(t, a)
+	tk := leaseOne(t, a, "A", time.Second)
+	require.NotNil(t, tk)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if err := a.Extend(context.Background(), []*store.Task{tk}); err != nil {
+					t.Errorf("extend: %v", err)
+				}
+			}
+		}
+	})
+	require.Nil(t, leaseOne(t, b, "B", 4*lease), "a task kept alive is not taken over")
+	close(stop)
+	wg.Wait()
+	// Without heartbeats it is taken over.
+	require.NotNil(t, leaseOne(t, b, "B", 4*lease))
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func TestBadEntriesGoToDeadStream(t *testing.T) {
+	tg := redistest.New(t)
+	prefix := tg.Prefix(t)
+	var logs syncBuffer
+	s := open(t, tg, prefix, redis.WithPartitions(1), redis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	c := tg.Client(t)
+	ctx := ctxT(t)
+	q, dead := prefix+":{p0}:q", prefix+":{p0}:dead"
+	for _, fields := range [][]string{
+		{"foo", "bar"},                // no task field
+		{"t", "not json"},             // bad JSON
+		{"t", `{"r":"x","k":9}`},      // unknown kind
+		{"t", `{"r":"","k":1,"p":3}`}, // no run
+		// A good task of a run that is gone (its keys expired): dropped,
+		// not dead.
+		{"t", `{"r":"ghost","h":"h","k":1,"t":"t","s":1,"p":0}`},
+	} {
+		require.NoError(t, c.Do(ctx, c.B().Xadd().Key(q).Id("*").FieldValue().FieldValue(fields[0], fields[1]).Build()).Error())
+	}
+	id := newRun(t, s)
+	tk := leaseOne(t, s, "w", 2*time.Second)
+	require.NotNil(t, tk, "the good task behind the bad entries is leased")
+	require.Equal(t, id, tk.Run)
+	require.Nil(t, leaseOne(t, s, "w", 100*time.Millisecond))
+
+	n, err := c.Do(ctx, c.B().Xlen().Key(dead).Build()).AsInt64()
+	require.NoError(t, err)
+	require.EqualValues(t, 4, n, "every bad entry is in the dead stream")
+	entries, err := c.Do(ctx, c.B().Xrange().Key(dead).Start("-").End("+").Build()).AsXRange()
+	require.NoError(t, err)
+	require.Equal(t, "bar", entries[0].FieldValues["foo"], "the entry's fields are kept")
+	require.Contains(t, entries[1].FieldValues["err"], "bad task JSON")
+	require.Contains(t, entries[2].FieldValues["err"], "unknown task kind")
+	pending, err := c.Do(ctx, c.B().Xpending().Key(q).Group("skript").Build()).ToArray()
+	require.NoError(t, err)
+	cnt, _ := pending[0].AsInt64()
+	require.EqualValues(t, 1, cnt, "only the good task is pending")
+	require.Contains(t, logs.String(), "dead stream")
+	n, err = c.Do(ctx, c.B().Xlen().Key(q).Build()).AsInt64()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "bad and orphaned entries are deleted from the stream")
+}
+
+func TestEndedRunKeysExpire(t *testing.T) {
+	tg := redistest.New(t)
+	prefix := tg.Prefix(t)
+	s := open(t, tg, prefix, redis.WithPartitions(1), redis.WithRetention(time.Hour))
+	c := tg.Client(t)
+	ctx := ctxT(t)
+	id := newRun(t, s)
+	tk := leaseOne(t, s, "w", time.Second)
+	require.NotNil(t, tk)
+	tr := advance(tk)
+	tr.Tasks = nil
+	tr.Groups = []*store.Group{{ID: "g", Total: 2, Started: 0, BodyPC: 1, Result: store.RecordKey{Key: "m"}}}
+	tr.End = &store.RunEnd{Status: store.Succeeded, Output: map[string]any{"ok": true}}
+	applied, err := s.Complete(ctx, []store.Completion{{Task: tk, Transition: tr}})
+	require.NoError(t, err)
+	require.Equal(t, []bool{true}, applied)
+	base := prefix + ":{p0}:"
+	for _, k := range []string{"run:", "rec:"} {
+		ttl, err := c.Do(ctx, c.B().Ttl().Key(base+k+id).Build()).AsInt64()
+		require.NoError(t, err)
+		require.Greater(t, ttl, int64(3500), k)
+		require.LessOrEqual(t, ttl, int64(3600), k)
+	}
+	for _, k := range []string{"tok:" + id, "grp:" + id + ":g"} {
+		n, err := c.Do(ctx, c.B().Exists().Key(base+k).Build()).AsInt64()
+		require.NoError(t, err)
+		require.Zero(t, n, "%s is deleted", k)
+	}
+	r, err := s.GetRun(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"ok": true}, r.Output)
+}
+
+func TestPartitionCountIsFixed(t *testing.T) {
+	tg := redistest.New(t)
+	prefix := tg.Prefix(t)
+	open(t, tg, prefix, redis.WithPartitions(8))
+	_, err := redis.Open(ctxT(t), tg.URL, redis.WithPrefix(prefix), redis.WithPartitions(16))
+	require.ErrorContains(t, err, "has 8 partitions, not 16")
+	open(t, tg, prefix, redis.WithPartitions(8))
+}
+
+func TestOpenBadURL(t *testing.T) {
+	_, err := redis.Open(ctxT(t), "http://127.0.0.1:1/0")
+	require.Error(t, err)
+}

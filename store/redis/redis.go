@@ -1,0 +1,262 @@
+// Package redis is Skript's Redis store driver, for workers spread over
+// several processes or machines. It runs unchanged on a single Redis and on a
+// Redis Cluster.
+//
+// Each run belongs to one of a fixed number of partitions (a hash of its id).
+// Every key of a partition carries the partition's hash tag, so all of a
+// run's state and the queue it uses live in one Cluster slot:
+//
+//	skript:meta                    HASH   deployment settings (partitions)
+//	skript:bp:HASH                 STRING a Blueprint, by content hash
+//	skript:{p7}:q                  STREAM ready tasks, consumer group "skript"
+//	skript:{p7}:delayed            ZSET   delayed tasks, score = due time (ms)
+//	skript:{p7}:dead               STREAM entries that could not be read
+//	skript:{p7}:run:ID             HASH   run header (hdr, status, output, error, ended, grp:GID)
+//	skript:{p7}:rec:ID             HASH   records, field frame|key -> JSON
+//	skript:{p7}:tok:ID             HASH   tokens, id -> seq
+//	skript:{p7}:grp:ID:GID         HASH   a group: counters, spec, slot:i -> JSON
+//	skript:ended                   pub/sub channel of ended run ids
+//
+// A lease is a pending entry of the stream's consumer group; a worker that
+// dies stops extending its leases, and another worker takes the entries over
+// with XAUTOCLAIM once they have been idle for the lease time.
+//
+// Creating a run, applying transitions and cancelling each take one Lua
+// script call (scripts/*.lua), which checks the fence, writes the run's
+// state and enqueues the next tasks atomically. Completions are grouped by
+// partition, so a batch of completions costs one script call per partition.
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/skript-dev/skript/store"
+)
+
+// Defaults of the options.
+const (
+	DefaultPartitions = 16
+	DefaultLease      = 30 * time.Second
+	DefaultRetention  = 7 * 24 * time.Hour
+	DefaultPrefix     = "skript"
+)
+
+// group is the consumer group every worker reads the streams through.
+const group = "skript"
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	partitions int
+	lease      time.Duration
+	retention  time.Duration
+	prefix     string
+	addrs      []string
+	logger     *slog.Logger
+}
+
+// WithPartitions sets the number of queue partitions. It is fixed for a
+// deployment: the first Open records it, and a later Open with another
+// number fails, because runs would no longer be found where they were put.
+func WithPartitions(n int) Option { return func(o *options) { o.partitions = n } }
+
+// WithLease sets how long a task stays leased to a worker that stops
+// extending it before another worker may take it over.
+func WithLease(d time.Duration) Option { return func(o *options) { o.lease = d } }
+
+// WithRetention sets how long an ended run's keys are kept.
+func WithRetention(d time.Duration) Option { return func(o *options) { o.retention = d } }
+
+// WithClusterAddrs adds Redis Cluster nodes to the one in the URL. A cluster
+// is also detected from a single node; more addresses only help when some
+// nodes are down at start.
+func WithClusterAddrs(addrs ...string) Option {
+	return func(o *options) { o.addrs = append(o.addrs, addrs...) }
+}
+
+// WithPrefix sets the first part of every key name ("skript" by default),
+// so several deployments (or tests) can share one Redis.
+func WithPrefix(p string) Option { return func(o *options) { o.prefix = p } }
+
+// WithLogger sets where the driver reports problems it recovers from, such
+// as unreadable queue entries (slog.Default() otherwise).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// Store is the Redis driver. It is safe for concurrent use.
+type Store struct {
+	c       rueidis.Client
+	cluster bool
+	opt     options
+	log     *slog.Logger
+	parts   []partition
+
+	blueprints sync.Map // hash -> []byte; Blueprints never change
+
+	// Lease bookkeeping, shared by all the consumers using this Store.
+	rr          atomic.Uint32 // rotates the partition a sweep starts at
+	lastPromote atomic.Int64  // unix ms
+	nextDue     atomic.Int64  // unix ms of the earliest delayed task known, 0 if none
+	lastReclaim atomic.Int64  // unix ms
+	reclaimMu   sync.Mutex
+	reclaim     []string // per partition: XAUTOCLAIM cursor, "" when not due
+	consumer    atomic.Pointer[string]
+
+	hub *hub
+}
+
+// partition holds the key names of one partition.
+type partition struct {
+	prefix  string // "skript:{p7}:"
+	q       string
+	delayed string
+	dead    string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to Redis at url (redis://[user:pass@]host:port/db, or
+// rediss:// for TLS) and prepares the partitions' streams.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	o := options{partitions: DefaultPartitions, lease: DefaultLease, retention: DefaultRetention, prefix: DefaultPrefix}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.partitions < 1 {
+		return nil, fmt.Errorf("redis store: partitions must be at least 1, not %d", o.partitions)
+	}
+	if o.lease <= 0 || o.retention <= 0 {
+		return nil, errors.New("redis store: lease and retention must be positive")
+	}
+	if o.prefix == "" || strings.ContainsAny(o.prefix, "{}") {
+		// A brace would change the hash tag and so which slot a key is in.
+		return nil, fmt.Errorf("redis store: bad key prefix %q", o.prefix)
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	copt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis store: %w", err)
+	}
+	copt.InitAddress = append(copt.InitAddress, o.addrs...)
+	// The driver never uses client-side caching; leaving it off saves a
+	// CLIENT TRACKING per connection.
+	copt.DisableCache = true
+	// rueidis would retry read-only commands until the context is done
+	// while Redis is unreachable; callers (the worker loop) retry with their
+	// own backoff, and an error tells them, and their logs, what is wrong.
+	copt.DisableRetry = true
+	c, err := rueidis.NewClient(copt)
+	if err != nil {
+		return nil, fmt.Errorf("redis store: connect %s: %w", redactURL(url), err)
+	}
+	s := &Store{c: c, cluster: c.Mode() == rueidis.ClientModeCluster, opt: o, log: o.logger}
+	s.parts = make([]partition, o.partitions)
+	for i := range s.parts {
+		p := fmt.Sprintf("%s:{p%d}:", o.prefix, i)
+		s.parts[i] = partition{prefix: p, q: p + "q", delayed: p + "delayed", dead: p + "dead"}
+	}
+	s.reclaim = make([]string, o.partitions)
+	s.hub = newHub(s)
+	if err := s.setup(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// setup checks the partition count against the deployment's and creates
+// the consumer groups.
+func (s *Store) setup(ctx context.Context) error {
+	meta := s.opt.prefix + ":meta"
+	n := strconv.Itoa(s.opt.partitions)
+	if err := s.c.Do(ctx, s.c.B().Hsetnx().Key(meta).Field("partitions").Value(n).Build()).Error(); err != nil {
+		return fmt.Errorf("redis store: %w", err)
+	}
+	got, err := s.c.Do(ctx, s.c.B().Hget().Key(meta).Field("partitions").Build()).ToString()
+	if err != nil {
+		return fmt.Errorf("redis store: %w", err)
+	}
+	if got != n {
+		return fmt.Errorf("redis store: this deployment (%s) has %s partitions, not %d: the number is fixed once chosen, open it with WithPartitions(%s)",
+			meta, got, s.opt.partitions, got)
+	}
+	cmds := make(rueidis.Commands, len(s.parts))
+	for i, p := range s.parts {
+		cmds[i] = s.c.B().XgroupCreate().Key(p.q).Group(group).Id("0").Mkstream().Build()
+	}
+	for _, r := range s.c.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
+			return fmt.Errorf("redis store: create consumer group: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error {
+	s.hub.close()
+	s.c.Close()
+	return nil
+}
+
+// partOf returns the partition of a run.
+func (s *Store) partOf(run string) int {
+	h := fnv.New32a()
+	h.Write([]byte(run))
+	return int(h.Sum32() % uint32(len(s.parts)))
+}
+
+func (s *Store) runKey(run string) string { return s.parts[s.partOf(run)].prefix + "run:" + run }
+func (s *Store) recKey(run string) string { return s.parts[s.partOf(run)].prefix + "rec:" + run }
+func (s *Store) endedChannel() string     { return s.opt.prefix + ":ended" }
+
+// PutBlueprint implements store.Store.
+func (s *Store) PutBlueprint(ctx context.Context, hash string, data []byte) error {
+	key := s.opt.prefix + ":bp:" + hash
+	// NX: a hash names its content, so an existing value is already right.
+	if err := s.c.Do(ctx, s.c.B().Set().Key(key).Value(rueidis.BinaryString(data)).Nx().Build()).Error(); err != nil && !rueidis.IsRedisNil(err) {
+		return fmt.Errorf("put blueprint %s: %w", hash, err)
+	}
+	s.blueprints.Store(hash, append([]byte(nil), data...))
+	return nil
+}
+
+// GetBlueprint implements store.Store. Blueprints are immutable, so they
+// are read from Redis once per process.
+func (s *Store) GetBlueprint(ctx context.Context, hash string) ([]byte, error) {
+	if v, ok := s.blueprints.Load(hash); ok {
+		return v.([]byte), nil
+	}
+	data, err := s.c.Do(ctx, s.c.B().Get().Key(s.opt.prefix+":bp:"+hash).Build()).AsBytes()
+	if rueidis.IsRedisNil(err) {
+		return nil, fmt.Errorf("blueprint %s: %w", hash, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get blueprint %s: %w", hash, err)
+	}
+	s.blueprints.Store(hash, data)
+	return data, nil
+}
+
+// redactURL hides a password in a URL for error messages.
+func redactURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return u
+	}
+	return u[:scheme+3] + "***" + u[at:]
+}

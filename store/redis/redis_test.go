@@ -1,0 +1,68 @@
+package redis_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/store/redis"
+	"github.com/skript-dev/skript/store/redis/redistest"
+	"github.com/skript-dev/skript/store/storetest"
+)
+
+// open opens a store on tg under prefix, closed when the test ends.
+func open(t testing.TB, tg *redistest.Target, prefix string, opts ...redis.Option) *redis.Store {
+	t.Helper()
+	opts = append([]redis.Option{redis.WithPrefix(prefix), redis.WithClusterAddrs(tg.Addrs...)}, opts...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := redis.Open(ctx, tg.URL, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// factory gives every store a fresh key prefix on the same Redis.
+func factory(tg *redistest.Target, opts ...redis.Option) storetest.Factory {
+	return func(t testing.TB) store.Store { return open(t, tg, tg.Prefix(t), opts...) }
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, factory(redistest.New(t)))
+}
+
+// TestConformanceOnePartition puts every run in one partition, so
+// transitions of different runs share a script call and a stream.
+func TestConformanceOnePartition(t *testing.T) {
+	storetest.Run(t, factory(redistest.New(t), redis.WithPartitions(1)))
+}
+
+func TestConformanceCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node Redis Cluster")
+	}
+	storetest.Run(t, factory(redistest.StartCluster(t, 3)))
+}
+
+func BenchmarkFanout2000(b *testing.B) {
+	const n = 2000
+	tg := redistest.New(b)
+	c := tg.Client(b)
+	var before int64
+	newStore := func(tb testing.TB) store.Store {
+		s := open(tb, tg, tg.Prefix(tb))
+		before = tg.CommandCalls(tb, c)
+		return s
+	}
+	storetest.Benchmark(b, newStore, n)
+	if tg.External {
+		return // other clients' commands would be counted too
+	}
+	// The INFO that takes the second reading counts itself.
+	calls := tg.CommandCalls(b, c) - before - 1
+	tasks := (b.N + n - 1) / n * n
+	b.ReportMetric(float64(calls)/float64(tasks), "cmds/task")
+}

@@ -1,0 +1,481 @@
+-- apply.lua: create runs, apply transitions and cancel runs, a batch of items
+-- of ONE partition, in order, atomically.
+--
+-- KEYS[1] the partition's stream, KEYS[2] its delayed set. Every other key
+-- is built from ARGV[1] (the partition prefix "skript:{p7}:") and shares the
+-- partition's hash tag, so the whole call touches one Cluster slot.
+--
+-- ARGV[1] prefix, [2] consumer group, [3] now (RFC 3339, UTC),
+-- [4] retention in seconds, [5] channel for ended runs, [6] the number of
+-- runs in the batch, then per run what the batch will read, so each hash is
+-- read once (HMGET):
+--   run  nfence (token)*  nrec (record field)*
+-- then the items, flat (see encode.go for the writer):
+--   C run hdr blen BODY            create a run with its first transition
+--   T run ack token seq blen BODY  complete a task: fenced transition
+--   A run ack                      acknowledge a task only
+--   X run error                    cancel a run
+-- blen is the number of arguments of BODY, so a stale item is skipped
+-- unread. BODY is
+--   end ("0" | "1" status output error)
+--   nrec  (field json hasStarted)*
+--   ntok  (id seq)*
+--   ndrop (id)*
+--   ntask (json due)*          due "0" = ready now, else ms
+--   ngrp  (15 fields, see new_group)*
+--   narr  (group slot json)*
+--
+-- Returns one code per item: 1 applied, 0 stale (or ack only), -1 the run
+-- already exists (C), -2 no such run (X).
+--
+-- The script reads what it needs into Lua tables, applies the items to those
+-- tables, and writes only at the end: a Lua error half way would otherwise
+-- leave a half-applied batch (Redis does not roll scripts back). Writes are
+-- batched per key (one HSET for all fields of a hash), which keeps the number
+-- of Redis commands per task low. Items are applied straight from ARGV, in
+-- one pass, because building Lua tables for them costs more than the rest.
+
+local A = ARGV
+local Q, D = KEYS[1], KEYS[2]
+local P, GROUP, NOW, TTL, CHAN = A[1], A[2], A[3], tonumber(A[4]), A[5]
+local CHUNK = 1000 -- stays below Lua's unpack limit
+
+-- call runs cmd key list... in chunks (list is flat; CHUNK is even, so
+-- field/value pairs are never split).
+local function chunked(cmd, key, list, extra)
+  for i = 1, #list, CHUNK do
+    local j = math.min(i + CHUNK - 1, #list)
+    if extra then
+      redis.call(cmd, key, extra, unpack(list, i, j))
+    else
+      redis.call(cmd, key, unpack(list, i, j))
+    end
+  end
+end
+
+local function prefetch(key, fields, cache)
+  for i = 1, #fields, CHUNK do
+    local j = math.min(i + CHUNK - 1, #fields)
+    local vals = redis.call('HMGET', key, unpack(fields, i, j))
+    for k = i, j do cache[fields[k]] = vals[k - i + 1] end
+  end
+end
+
+---------------------------------------------------------------- run state
+
+local runs, order = {}, {}
+
+local function run(id)
+  local r = runs[id]
+  if r then return r end
+  r = {
+    id = id, hk = P .. 'run:' .. id, rk = P .. 'rec:' .. id, tk = P .. 'tok:' .. id,
+    gk = P .. 'grp:' .. id .. ':',
+    tok = {}, tokw = {}, rec = {}, recw = {}, grp = {}, hw = {},
+  }
+  runs[id] = r
+  order[#order + 1] = r
+  return r
+end
+
+local argi = 7
+for _ = 1, tonumber(A[6]) do
+  local r = run(A[argi])
+  local nf = tonumber(A[argi + 1])
+  local fences, recs = {}, {}
+  for k = 1, nf do fences[k] = A[argi + 1 + k] end
+  argi = argi + 2 + nf
+  local nr = tonumber(A[argi])
+  for k = 1, nr do recs[k] = A[argi + k] end
+  argi = argi + 1 + nr
+  r.status = redis.call('HGET', r.hk, 'status')
+  -- A run created by this call has nothing stored yet: its caches are
+  -- complete, and reading would only cost commands.
+  r.fresh = not r.status
+  if r.status == 'running' then
+    if nf > 0 then prefetch(r.tk, fences, r.tok) end
+    if nr > 0 then prefetch(r.rk, recs, r.rec) end
+  end
+end
+
+local function tok_get(r, id)
+  local v = r.tok[id]
+  if v == nil then
+    v = (not r.fresh) and redis.call('HGET', r.tk, id)
+    r.tok[id] = v
+  end
+  return v
+end
+
+local function tok_set(r, id, v) -- v false deletes
+  r.tok[id] = v
+  r.tokw[id] = v
+end
+
+local function rec_get(r, f)
+  local v = r.rec[f]
+  if v == nil then
+    v = (not r.fresh) and redis.call('HGET', r.rk, f)
+    r.rec[f] = v
+  end
+  return v
+end
+
+local function rec_set(r, f, v)
+  r.rec[f] = v
+  r.recw[f] = v
+end
+
+-- A stored record starts {"started":"T","finished":"T","status":...} with
+-- the two times optional (encode.go writes them first), so the times and the
+-- status are found at fixed places without decoding the record.
+local function started_of(v)
+  return v and string.match(v, '^{"started":"([^"]*)"')
+end
+
+local GFIELDS = { 'remaining', 'next', 'total', 'started', 'res', 'resk', 'parent', 'ptok', 'pseq',
+  'pdue', 'head', 'tokesc', 'mode', 'pcs', 'body', 'frame' }
+
+local function grp_get(r, gid)
+  local g = r.grp[gid]
+  if g ~= nil then return g end
+  if r.fresh then
+    r.grp[gid] = false
+    return false
+  end
+  local v = redis.call('HMGET', r.gk .. gid, unpack(GFIELDS))
+  if not v[1] then
+    r.grp[gid] = false
+    return false
+  end
+  g = { id = gid, slots = {} }
+  for k, f in ipairs(GFIELDS) do g[f] = v[k] end
+  g.remaining, g.next, g.total = tonumber(g.remaining), tonumber(g.next), tonumber(g.total)
+  r.grp[gid] = g
+  return g
+end
+
+---------------------------------------------------------------- queue
+
+local adds, delayed, acks = {}, {}, {}
+
+local function enqueue(json, due)
+  if due == '0' or due == '' then
+    adds[#adds + 1] = json
+  else
+    delayed[#delayed + 1] = due
+    delayed[#delayed + 1] = json
+  end
+end
+
+-- child builds the Resume task that starts slot of group g, as
+-- store.ChildTask does: a Fork child starts at pcs[slot] in the group's
+-- frame, a Map child at body in frame base[slot].
+local function child(g, slot)
+  local pc, frame
+  if g.mode == 'm' then
+    pc, frame = g.body, g.frame .. '[' .. slot .. ']'
+  else
+    if not g.pcl then
+      g.pcl = {}
+      for pcv in string.gmatch(g.pcs, '[^,]+') do g.pcl[#g.pcl + 1] = pcv end
+    end
+    pc, frame = g.pcl[slot + 1], g.frame
+  end
+  local s = g.head .. ',"t":"' .. g.tokesc .. '.' .. slot .. '","s":0,"p":' .. pc
+  if frame ~= '' then s = s .. ',"f":"' .. frame .. '"' end
+  if slot ~= 0 then s = s .. ',"sl":' .. slot end
+  return s .. '}'
+end
+
+-- group_list concatenates the slots' raw JSON values: no decode, no encode.
+local function group_list(r, g)
+  local vals, missing = {}, {}
+  for i = 0, g.total - 1 do
+    local v = g.slots[i]
+    if v then vals[i + 1] = v else missing[#missing + 1] = 'slot:' .. i end
+  end
+  if #missing > 0 and not g.new then
+    local got = {}
+    prefetch(r.gk .. g.id, missing, got)
+    for i = 0, g.total - 1 do
+      if not vals[i + 1] then vals[i + 1] = got['slot:' .. i] end
+    end
+  end
+  for i = 1, g.total do
+    if not vals[i] then vals[i] = 'null' end
+  end
+  return '[' .. table.concat(vals, ',') .. ']'
+end
+
+---------------------------------------------------------------- apply
+
+local ended = {}
+
+local function end_run(r, fin)
+  r.status = fin.status
+  r.ended = true
+  r.hw.status = fin.status
+  r.hw.ended = NOW
+  if fin.out ~= '' then r.hw.output = fin.out end
+  if fin.err ~= '' then r.hw.error = fin.err end
+  -- Mark running records cancelled: every record has to be looked at once.
+  if not r.fresh then
+    local all = redis.call('HGETALL', r.rk)
+    for i = 1, #all, 2 do
+      if r.rec[all[i]] == nil then r.rec[all[i]] = all[i + 1] end
+    end
+  end
+  for f, v in pairs(r.rec) do
+    if v then
+      local st, rest = nil, string.sub(v, 2)
+      st = string.match(rest, '^"started":"([^"]*)",')
+      if st then rest = string.sub(rest, #st + 14) end
+      local fi = string.match(rest, '^"finished":"([^"]*)",')
+      if fi then rest = string.sub(rest, #fi + 15) end
+      if string.sub(rest, 1, 19) == '"status":"running",' then
+        local s = '{'
+        if st then s = s .. '"started":"' .. st .. '",' end
+        rec_set(r, f, s .. '"finished":"' .. NOW .. '","status":"cancelled",' .. string.sub(rest, 20))
+      end
+    end
+  end
+  -- Every live group of the run goes; so do its tokens (see flush).
+  if not r.fresh then
+    for _, f in ipairs(redis.call('HKEYS', r.hk)) do
+      if string.sub(f, 1, 4) == 'grp:' then
+        local gid = string.sub(f, 5)
+        if not r.grp[gid] then r.grp[gid] = { id = gid } end
+      end
+    end
+  end
+  ended[#ended + 1] = r.id
+end
+
+-- new_group reads a group's 15 fields at A[i].
+local function new_group(i)
+  return {
+    id = A[i], total = tonumber(A[i + 1]), next = tonumber(A[i + 2]),
+    res = A[i + 3], resk = A[i + 4],                     -- result record field, and its "frame","key" JSON
+    parent = A[i + 5], ptok = A[i + 6], pseq = A[i + 7], pdue = A[i + 8],
+    head = A[i + 9], tokesc = A[i + 10],                 -- child task JSON head, group id JSON-escaped
+    mode = A[i + 11], pcs = A[i + 12], body = A[i + 13], frame = A[i + 14],
+    remaining = tonumber(A[i + 1]), started = NOW, slots = {}, new = true,
+  }
+end
+
+-- apply applies the BODY at A[i] to run r.
+local function apply(r, i)
+  local fin
+  if A[i] == '1' then
+    fin = { status = A[i + 1], out = A[i + 2], err = A[i + 3] }
+    i = i + 4
+  else
+    i = i + 1
+  end
+  local n = tonumber(A[i])
+  i = i + 1
+  for _ = 1, n do
+    local f, v = A[i], A[i + 1]
+    if A[i + 2] ~= '1' then
+      local st = started_of(rec_get(r, f))
+      if st then v = '{"started":"' .. st .. '",' .. string.sub(v, 2) end
+    end
+    rec_set(r, f, v)
+    i = i + 3
+  end
+  n = tonumber(A[i])
+  i = i + 1
+  for _ = 1, n do
+    tok_set(r, A[i], A[i + 1])
+    i = i + 2
+  end
+  n = tonumber(A[i])
+  i = i + 1
+  for _ = 1, n do
+    tok_set(r, A[i], false)
+    i = i + 1
+  end
+  n = tonumber(A[i])
+  i = i + 1
+  if not fin then
+    for k = i, i + 2 * n - 1, 2 do enqueue(A[k], A[k + 1]) end
+  end
+  i = i + 2 * n
+  n = tonumber(A[i])
+  i = i + 1
+  for _ = 1, n do
+    local g = new_group(i)
+    r.grp[g.id] = g
+    i = i + 15
+  end
+  n = tonumber(A[i])
+  i = i + 1
+  local more
+  for _ = 1, n do
+    local gid, slot, v = A[i], tonumber(A[i + 1]), A[i + 2]
+    i = i + 3
+    local g = grp_get(r, gid)
+    if g and not g.dead and slot >= 0 and slot < g.total then
+      g.slots[slot] = v
+      g.remaining = g.remaining - 1
+      g.dirty = true
+      if g.next < g.total or g.remaining == 0 then more = more or {} end
+      if g.next < g.total then
+        more[#more + 1] = child(g, g.next)
+        more[#more + 1] = '0'
+        tok_set(r, gid .. '.' .. g.next, '0')
+        g.next = g.next + 1
+      end
+      if g.remaining == 0 then
+        g.dead = true
+        local st = started_of(rec_get(r, g.res)) or g.started
+        rec_set(r, g.res, '{"started":"' .. st .. '","finished":"' .. NOW .. '","status":"succeeded",' ..
+          g.resk .. ',"output":' .. group_list(r, g) .. '}')
+        if g.parent ~= '' then
+          tok_set(r, g.ptok, g.pseq)
+          more[#more + 1] = g.parent
+          more[#more + 1] = g.pdue
+        end
+      end
+    end
+  end
+  if fin then
+    end_run(r, fin)
+  elseif more then
+    for k = 1, #more, 2 do enqueue(more[k], more[k + 1]) end
+  end
+end
+
+local codes = {}
+while argi <= #A do
+  local op, r = A[argi], run(A[argi + 1])
+  local code = 0
+  if op == 'C' or op == 'T' then
+    local hdr, ack, fenced, body
+    if op == 'C' then
+      hdr, body = A[argi + 2], argi + 4
+      fenced = not r.status
+    else
+      ack, body = A[argi + 2], argi + 6
+      fenced = r.status == 'running' and tok_get(r, A[argi + 3]) == A[argi + 4]
+    end
+    if fenced then
+      if hdr then
+        r.status, r.created = 'running', true
+        r.hw.hdr, r.hw.status = hdr, 'running'
+      end
+      apply(r, body)
+      code = 1
+    elseif hdr then
+      code = -1
+    end
+    if ack and ack ~= '' then acks[#acks + 1] = ack end
+    argi = body + tonumber(A[body - 1])
+  elseif op == 'A' then
+    if A[argi + 2] ~= '' then acks[#acks + 1] = A[argi + 2] end
+    argi = argi + 3
+  elseif op == 'X' then
+    if not r.status then
+      code = -2
+    elseif r.status == 'running' then
+      end_run(r, { status = 'cancelled', out = '', err = A[argi + 2] })
+      code = 1
+    end
+    argi = argi + 3
+  else
+    return redis.error_reply('skript: bad item ' .. tostring(op))
+  end
+  codes[#codes + 1] = code
+end
+
+---------------------------------------------------------------- flush
+
+for _, r in ipairs(order) do
+  local set, del = {}, {}
+  for f, v in pairs(r.recw) do
+    set[#set + 1] = f
+    set[#set + 1] = v
+  end
+  if #set > 0 then chunked('HSET', r.rk, set) end
+
+  if r.ended then
+    redis.call('DEL', r.tk)
+  else
+    set = {}
+    for id, v in pairs(r.tokw) do
+      if v then
+        set[#set + 1] = id
+        set[#set + 1] = v
+      else
+        del[#del + 1] = id
+      end
+    end
+    if #set > 0 then chunked('HSET', r.tk, set) end
+    if #del > 0 then chunked('HDEL', r.tk, del) end
+  end
+
+  for gid, g in pairs(r.grp) do
+    if g then
+      local key = r.gk .. gid
+      if r.ended or g.dead then
+        if not r.fresh then
+          redis.call('DEL', key)
+          r.hw['grp:' .. gid] = false
+        end
+      elseif g.new then
+        -- A group id may be reused once its earlier group completed: start clean.
+        redis.call('DEL', key)
+        set = { 'remaining', g.remaining, 'next', g.next, 'total', g.total }
+        for _, f in ipairs(GFIELDS) do
+          if f ~= 'remaining' and f ~= 'next' and f ~= 'total' then
+            set[#set + 1] = f
+            set[#set + 1] = g[f]
+          end
+        end
+        for i, v in pairs(g.slots) do
+          set[#set + 1] = 'slot:' .. i
+          set[#set + 1] = v
+        end
+        chunked('HSET', key, set)
+        r.hw['grp:' .. gid] = '1'
+      elseif g.dirty then
+        set = { 'remaining', g.remaining, 'next', g.next }
+        for i, v in pairs(g.slots) do
+          set[#set + 1] = 'slot:' .. i
+          set[#set + 1] = v
+        end
+        chunked('HSET', key, set)
+      end
+    end
+  end
+
+  set, del = {}, {}
+  for f, v in pairs(r.hw) do
+    if v then
+      set[#set + 1] = f
+      set[#set + 1] = v
+    else
+      del[#del + 1] = f
+    end
+  end
+  if #set > 0 then chunked('HSET', r.hk, set) end
+  if #del > 0 then chunked('HDEL', r.hk, del) end
+  if r.ended then
+    redis.call('EXPIRE', r.hk, TTL)
+    redis.call('EXPIRE', r.rk, TTL)
+  end
+end
+
+for _, json in ipairs(adds) do
+  redis.call('XADD', Q, '*', 't', json)
+end
+if #delayed > 0 then chunked('ZADD', D, delayed) end
+if #acks > 0 then
+  chunked('XACK', Q, acks, GROUP)
+  chunked('XDEL', Q, acks)
+end
+for _, id in ipairs(ended) do
+  redis.call('PUBLISH', CHAN, id)
+end
+return codes

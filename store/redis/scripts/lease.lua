@@ -1,0 +1,126 @@
+-- lease.lua: take up to `need` tasks from the partitions' streams, visiting
+-- them in the order given, and stop as soon as enough were taken, so a
+-- worker never holds more entries than it asked for.
+--
+-- KEYS: the streams to visit (one partition on Redis Cluster, all of them
+-- on a single Redis, where keys of different slots may share a script).
+-- ARGV[1] consumer group, [2] consumer, [3] need, [4] min idle ms for
+-- reclaiming, [5] "1" to return wake-up ids when nothing was taken, then
+-- one XAUTOCLAIM cursor per key ("" = do not reclaim there this time).
+--
+-- Entries of runs that have ended are acknowledged and deleted here, in the
+-- same call. The others are returned with a flag saying whether their run
+-- exists; the driver decodes them, moves the bad ones to the dead stream and
+-- drops those of runs that are gone.
+--
+-- Returns { visited, {cursor per visited key}, {k, id, json, live, ...},
+-- {wake id per key} }.
+
+local G, C = ARGV[1], ARGV[2]
+local need = tonumber(ARGV[3])
+local IDLE = ARGV[4]
+local WAKE = ARGV[5] == '1'
+local MAXDROP = 1000 -- bounds the time one call spends on a cancelled run's backlog
+
+local out, cursors, wake = {}, {}, {}
+local runs = {}
+local dropped = 0
+
+-- call runs a group command on stream q; a stream whose group is gone (the
+-- key was deleted, or Redis lost it) gets its group back, and the command
+-- runs again.
+local function call(q, ...)
+  local r = redis.pcall(...)
+  if type(r) == 'table' and r.err then
+    if not string.find(r.err, 'NOGROUP', 1, true) then error(r) end
+    redis.call('XGROUP', 'CREATE', q, G, '0', 'MKSTREAM')
+    r = redis.call(...)
+  end
+  return r
+end
+
+local function run_of(json)
+  local id = string.match(json, '^{"r":"([^"\\]*)"')
+  if id then return id end
+  local ok, t = pcall(cjson.decode, json)
+  if ok and type(t) == 'table' and type(t.r) == 'string' then return t.r end
+  return nil
+end
+
+-- state returns the status of a run: 'running', another status once it
+-- ended, or false when it has no header (its keys expired, or it is not a
+-- run of this deployment).
+local function state(prefix, id)
+  local k = prefix .. 'run:' .. id
+  local v = runs[k]
+  if v == nil then
+    v = redis.call('HGET', k, 'status')
+    runs[k] = v
+  end
+  return v
+end
+
+local visited = 0
+for k = 1, #KEYS do
+  if need <= 0 or dropped >= MAXDROP then break end
+  visited = k
+  local q = KEYS[k]
+  local prefix = string.sub(q, 1, -2) -- "skript:{p7}:q" -> "skript:{p7}:"
+  local drop = {}
+
+  local function take(entries)
+    local n = 0
+    for _, e in ipairs(entries) do
+      n = n + 1
+      local id, f = e[1], e[2]
+      local json
+      if type(f) == 'table' then
+        for j = 1, #f, 2 do
+          if f[j] == 't' then json = f[j + 1] end
+        end
+      end
+      local rid = json and run_of(json)
+      local st = rid and state(prefix, rid)
+      if st and st ~= 'running' then
+        drop[#drop + 1] = id
+      else
+        -- Entries without a run header go to the driver too: it tells a
+        -- bad entry (dead stream) from a task of an expired run (dropped).
+        out[#out + 1] = k
+        out[#out + 1] = id
+        out[#out + 1] = json or ''
+        out[#out + 1] = st and 1 or 0
+        need = need - 1
+      end
+    end
+    return n
+  end
+
+  local cur = ARGV[5 + k]
+  if cur and cur ~= '' then
+    local r = call(q, 'XAUTOCLAIM', q, G, C, IDLE, cur, 'COUNT', need)
+    cursors[k] = r[1]
+    take(r[2])
+  else
+    cursors[k] = ''
+  end
+  while need > 0 and #drop < MAXDROP do
+    local r = call(q, 'XREADGROUP', 'GROUP', G, C, 'COUNT', need, 'STREAMS', q, '>')
+    if not r or take(r[1][2]) == 0 then break end
+  end
+  if #drop > 0 then
+    redis.call('XACK', q, G, unpack(drop))
+    redis.call('XDEL', q, unpack(drop))
+    dropped = dropped + #drop
+  end
+end
+
+-- Nothing came: tell the driver where each stream ends, so it can block on
+-- XREAD for anything newer without missing an entry added since.
+if WAKE and #out == 0 then
+  for k = 1, #KEYS do
+    local last = redis.call('XREVRANGE', KEYS[k], '+', '-', 'COUNT', 1)
+    wake[k] = last[1] and last[1][1] or '0-0'
+  end
+end
+return { visited, cursors, out, wake }

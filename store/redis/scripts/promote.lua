@@ -1,0 +1,30 @@
+-- promote.lua: move delayed tasks that are due onto their partition's stream.
+--
+-- KEYS: pairs of (stream, delayed set), one pair per partition.
+-- ARGV[1] now in ms, [2] how many to move per partition at most.
+--
+-- Returns { moved, next } where next is the earliest due time (ms) left in
+-- any of the sets, or -1, so the driver knows how long it may sleep.
+
+local now, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local moved, nextdue = 0, -1
+for k = 1, #KEYS, 2 do
+  local q, d = KEYS[k], KEYS[k + 1]
+  -- One ZRANGE tells both whether anything is due and when the next one is,
+  -- which is all an idle partition costs.
+  local first = redis.call('ZRANGE', d, 0, 0, 'WITHSCORES')
+  if first[1] and tonumber(first[2]) <= now then
+    local due = redis.call('ZRANGEBYSCORE', d, '-inf', now, 'LIMIT', 0, limit)
+    for _, m in ipairs(due) do
+      redis.call('XADD', q, '*', 't', m)
+    end
+    redis.call('ZREM', d, unpack(due))
+    moved = moved + #due
+    first = redis.call('ZRANGE', d, 0, 0, 'WITHSCORES')
+  end
+  if first[1] then
+    local at = tonumber(first[2])
+    if nextdue < 0 or at < nextdue then nextdue = at end
+  end
+end
+return { moved, tostring(nextdue) }

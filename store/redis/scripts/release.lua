@@ -1,0 +1,18 @@
+-- release.lua: hand leased tasks back to their partition's stream: the old
+-- entry is acknowledged and deleted and the task is added again, in one call,
+-- so it is never both lost and pending.
+--
+-- KEYS[1] stream. ARGV[1] consumer group, then pairs of (entry id, task JSON);
+-- the id is empty for a task that was not leased from this stream.
+
+local q, G = KEYS[1], ARGV[1]
+local ids = {}
+for k = 2, #ARGV, 2 do
+  if ARGV[k] ~= '' then ids[#ids + 1] = ARGV[k] end
+  redis.call('XADD', q, '*', 't', ARGV[k + 1])
+end
+if #ids > 0 then
+  redis.call('XACK', q, G, unpack(ids))
+  redis.call('XDEL', q, unpack(ids))
+end
+return #ids
