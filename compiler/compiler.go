@@ -29,7 +29,7 @@ import (
 )
 
 // Options tune a compilation. The zero value compiles with the built-in
-// actions, every optimizer pass and no size limit.
+// actions, every optimizer pass and the parser's default size limit.
 type Options struct {
 	// Registry holds the actions a workflow may use; nil means
 	// action.Builtins().
