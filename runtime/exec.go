@@ -48,6 +48,12 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task) error {
 			// run again (or dropped) rather than recording a failure.
 			return ctx.Err()
 		}
+		var se *storeError
+		if errors.As(err, &se) {
+			// The store could not be read: hand the task back rather than
+			// blame the node.
+			return se
+		}
 		msg := err.Error()
 		if attempt < st.Retry.MaxAttempts && !errors.Is(err, errParams) {
 			v.record(&store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: started,
@@ -91,6 +97,10 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 	if st.Params >= 0 {
 		val, err := v.eval(t, st.Params)
 		if err != nil {
+			var se *storeError
+			if errors.As(err, &se) {
+				return nil, se
+			}
 			return nil, fmt.Errorf("%w: %v", errParams, err)
 		}
 		m, ok := val.(map[string]any)

@@ -62,6 +62,8 @@ type nodeFailure struct {
 
 func (f *nodeFailure) Error() string { return f.err.Error() }
 
+func (f *nodeFailure) Unwrap() error { return f.err }
+
 func (v *vm) record(rec *store.Record) {
 	if v.overlay == nil {
 		v.overlay = make(map[store.RecordKey]*store.Record, 4)
@@ -134,6 +136,12 @@ func (v *vm) advance(t token, last any) error {
 		pt := v.pending[n]
 		v.pending = v.pending[:n]
 		if err := v.step(pt.t, pt.last); err != nil {
+			// A store that cannot be read is not the node's fault: the
+			// task goes back to the queue.
+			var se *storeError
+			if errors.As(err, &se) {
+				return se
+			}
 			var nf *nodeFailure
 			if errors.As(err, &nf) {
 				v.fail(pt.t, nf.node, nf.err)
