@@ -219,3 +219,31 @@ func TestOpenBadURL(t *testing.T) {
 	_, err := redis.Open(ctxT(t), "http://127.0.0.1:1/0")
 	require.Error(t, err)
 }
+
+// TestCompleteAppliesInOrder sends one Complete with more transitions than
+// one script call takes, each depending on the one before.
+func TestCompleteAppliesInOrder(t *testing.T) {
+	tg := redistest.New(t)
+	s := open(t, tg, tg.Prefix(t))
+	id := newRun(t, s)
+	tk := leaseOne(t, s, "w", time.Second)
+	require.NotNil(t, tk)
+	const n = 1300
+	done := make([]store.Completion, n)
+	for i := range done {
+		tr := &store.Transition{Token: "t", Seq: uint32(i + 1), Tokens: []store.TokenSet{{ID: "t", Seq: uint32(i + 2)}}}
+		if i == n-1 {
+			tr.End = &store.RunEnd{Status: store.Succeeded, Output: i}
+		}
+		done[i] = store.Completion{Task: tk, Transition: tr}
+	}
+	applied, err := s.Complete(ctxT(t), done)
+	require.NoError(t, err)
+	for i, ok := range applied {
+		require.True(t, ok, "transition %d", i)
+	}
+	r, err := s.WaitRun(ctxT(t), id)
+	require.NoError(t, err)
+	require.Equal(t, store.Succeeded, r.Status)
+	require.EqualValues(t, n-1, r.Output)
+}
