@@ -51,8 +51,9 @@ func leaseOne(t testing.TB, s store.Store, consumer string, wait time.Duration) 
 	return got[0]
 }
 
-func TestLeaseExpires(t *testing.T) {
-	tg := redistest.New(t)
+func TestLeaseExpires(t *testing.T) { testLeaseExpires(t, redistest.New(t)) }
+
+func testLeaseExpires(t *testing.T, tg *redistest.Target) {
 	prefix := tg.Prefix(t)
 	a := open(t, tg, prefix, redis.WithLease(500*time.Millisecond))
 	b := open(t, tg, prefix, redis.WithLease(500*time.Millisecond))
@@ -79,9 +80,10 @@ func TestLeaseExpires(t *testing.T) {
 	require.Nil(t, leaseOne(t, b, "B", 100*time.Millisecond), "A's late completion enqueued nothing")
 }
 
-func TestHeartbeatKeepsLease(t *testing.T) {
+func TestHeartbeatKeepsLease(t *testing.T) { testHeartbeatKeepsLease(t, redistest.New(t)) }
+
+func testHeartbeatKeepsLease(t *testing.T, tg *redistest.Target) {
 	const lease = 500 * time.Millisecond
-	tg := redistest.New(t)
 	prefix := tg.Prefix(t)
 	a := open(t, tg, prefix, redis.WithLease(lease))
 	b := open(t, tg, prefix, redis.WithLease(lease))
@@ -130,8 +132,9 @@ func (w *syncBuffer) String() string {
 	return w.b.String()
 }
 
-func TestBadEntriesGoToDeadStream(t *testing.T) {
-	tg := redistest.New(t)
+func TestBadEntriesGoToDeadStream(t *testing.T) { testBadEntriesGoToDeadStream(t, redistest.New(t)) }
+
+func testBadEntriesGoToDeadStream(t *testing.T, tg *redistest.Target) {
 	prefix := tg.Prefix(t)
 	var logs syncBuffer
 	s := open(t, tg, prefix, redis.WithPartitions(1), redis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
@@ -173,8 +176,9 @@ func TestBadEntriesGoToDeadStream(t *testing.T) {
 	require.EqualValues(t, 1, n, "bad and orphaned entries are deleted from the stream")
 }
 
-func TestEndedRunKeysExpire(t *testing.T) {
-	tg := redistest.New(t)
+func TestEndedRunKeysExpire(t *testing.T) { testEndedRunKeysExpire(t, redistest.New(t)) }
+
+func testEndedRunKeysExpire(t *testing.T, tg *redistest.Target) {
 	prefix := tg.Prefix(t)
 	s := open(t, tg, prefix, redis.WithPartitions(1), redis.WithRetention(time.Hour))
 	c := tg.Client(t)
