@@ -396,9 +396,11 @@ func (s *Store) promote(ctx context.Context) error {
 	return nil
 }
 
-// Extend implements store.Store: XCLAIM to the same consumer resets an
-// entry's idle time, so XAUTOCLAIM leaves it alone. JUSTID keeps the
-// delivery count as it is.
+// Extend implements store.Store: XCLAIM resets an entry's idle time, so
+// XAUTOCLAIM leaves it alone; JUSTID keeps the delivery count as it is.
+// XCLAIM names a consumer, which the interface does not pass: it is the one
+// this Store last leased for (a worker process normally uses one name), and
+// only who the entry is listed under depends on it, not the lease.
 func (s *Store) Extend(ctx context.Context, tasks []*store.Task) error {
 	consumer := group
 	if c := s.consumer.Load(); c != nil {

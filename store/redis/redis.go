@@ -1,30 +1,3 @@
-// Package redis is Skript's Redis store driver, for workers spread over
-// several processes or machines. It runs unchanged on a single Redis and on a
-// Redis Cluster.
-//
-// Each run belongs to one of a fixed number of partitions (a hash of its id).
-// Every key of a partition carries the partition's hash tag, so all of a
-// run's state and the queue it uses live in one Cluster slot:
-//
-//	skript:meta                    HASH   deployment settings (partitions)
-//	skript:bp:HASH                 STRING a Blueprint, by content hash
-//	skript:{p7}:q                  STREAM ready tasks, consumer group "skript"
-//	skript:{p7}:delayed            ZSET   delayed tasks, score = due time (ms)
-//	skript:{p7}:dead               STREAM entries that could not be read
-//	skript:{p7}:run:ID             HASH   run header (hdr, status, output, error, ended, grp:GID)
-//	skript:{p7}:rec:ID             HASH   records, field frame|key -> JSON
-//	skript:{p7}:tok:ID             HASH   tokens, id -> seq
-//	skript:{p7}:grp:ID:GID         HASH   a group: counters, spec, slot:i -> JSON
-//	skript:ended                   pub/sub channel of ended run ids
-//
-// A lease is a pending entry of the stream's consumer group; a worker that
-// dies stops extending its leases, and another worker takes the entries over
-// with XAUTOCLAIM once they have been idle for the lease time.
-//
-// Creating a run, applying transitions and cancelling each take one Lua
-// script call (scripts/*.lua), which checks the fence, writes the run's
-// state and enqueues the next tasks atomically. Completions are grouped by
-// partition, so a batch of completions costs one script call per partition.
 package redis
 
 import (
