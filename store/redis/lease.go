@@ -22,8 +22,9 @@ const (
 	promoteEvery = 50 * time.Millisecond
 	promoteLimit = 100
 	// idleWait bounds one blocking wait of an idle Lease, so it promotes
-	// delayed tasks and reclaims lost leases while it waits.
-	idleWait = 100 * time.Millisecond
+	// delayed tasks that other processes enqueued (its own it knows the due
+	// time of) and reclaims lost leases while it waits.
+	idleWait = 250 * time.Millisecond
 	// pollMax bounds the sleep between sweeps on a Cluster, where one
 	// command cannot block on streams of several slots.
 	pollMax = 50 * time.Millisecond
@@ -44,23 +45,31 @@ func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time
 	s.consumer.Store(&consumer)
 	deadline := time.Now().Add(wait)
 	backoff := time.Millisecond
+	var wake *wakeup // set while no stream has had new entries since the last sweep
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := s.promote(ctx); err != nil {
+		moved, err := s.promote(ctx)
+		if err != nil {
 			return nil, err
 		}
-		tasks, wake, progressed, err := s.sweep(ctx, consumer, limit)
-		if err != nil || len(tasks) > 0 {
-			return tasks, err
+		// A sweep after a quiet wait would find nothing, unless delayed
+		// tasks were just promoted or lost leases are due to be reclaimed.
+		if wake == nil || moved > 0 || s.reclaimDue() {
+			var tasks []*store.Task
+			var progressed bool
+			tasks, wake, progressed, err = s.sweep(ctx, consumer, limit)
+			if err != nil || len(tasks) > 0 {
+				return tasks, err
+			}
+			if progressed {
+				continue // entries were buried; others may be right behind them
+			}
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
 			return nil, nil
-		}
-		if progressed {
-			continue // entries were buried; others may be right behind them
 		}
 		d := min(left, idleWait)
 		if due := s.nextDue.Load(); due > 0 {
@@ -78,25 +87,33 @@ func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time
 			}
 			continue
 		}
-		if err := s.block(ctx, wake, d); err != nil {
+		added, err := s.block(ctx, wake, d)
+		if err != nil {
 			return nil, err
+		}
+		if added {
+			wake = nil
 		}
 	}
 }
 
 // block waits until an entry newer than ids is added to one of the streams
 // (single Redis only: the streams are in several slots), or d has passed.
-func (s *Store) block(ctx context.Context, w *wakeup, d time.Duration) error {
+// It reports whether an entry came.
+func (s *Store) block(ctx context.Context, w *wakeup, d time.Duration) (bool, error) {
 	ms := max(d.Milliseconds(), 1)
 	cmd := s.c.B().Xread().Count(1).Block(ms).Streams().Key(w.keys...).Id(w.ids...).Build()
 	err := s.c.Do(ctx, cmd).Error()
-	if err != nil && !rueidis.IsRedisNil(err) {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("redis store: lease: %w", err)
+	if rueidis.IsRedisNil(err) {
+		return false, nil
 	}
-	return nil
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, fmt.Errorf("redis store: lease: %w", err)
+	}
+	return true, nil
 }
 
 // wakeup is where each stream ended at the last sweep.
@@ -312,6 +329,21 @@ func (s *Store) takeReclaim(order []int) []string {
 	return out
 }
 
+// reclaimDue reports whether a sweep now would reclaim lost leases.
+func (s *Store) reclaimDue() bool {
+	s.reclaimMu.Lock()
+	defer s.reclaimMu.Unlock()
+	if time.Now().UnixMilli()-s.lastReclaim.Load() >= (s.opt.lease / 4).Milliseconds() {
+		return true
+	}
+	for _, c := range s.reclaim {
+		if c != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // putReclaim records the cursors after a sweep: a visited partition whose
 // scan is complete is done; the others keep theirs for the next sweep.
 func (s *Store) putReclaim(order []int, cursors []string, visited int) {
@@ -329,16 +361,17 @@ func (s *Store) putReclaim(order []int, cursors []string, visited int) {
 }
 
 // promote moves due delayed tasks to the streams, at most every
-// promoteEvery unless a known delayed task is due.
-func (s *Store) promote(ctx context.Context) error {
+// promoteEvery unless a known delayed task is due, and returns how many it
+// moved.
+func (s *Store) promote(ctx context.Context) (int64, error) {
 	now := time.Now().UnixMilli()
 	last := s.lastPromote.Load()
 	due := s.nextDue.Load()
 	if now-last < promoteEvery.Milliseconds() && (due == 0 || now < due) {
-		return nil
+		return 0, nil
 	}
 	if !s.lastPromote.CompareAndSwap(last, now) {
-		return nil // another Lease of this process is at it
+		return 0, nil // another Lease of this process is at it
 	}
 	var units [][]string
 	if s.cluster {
@@ -355,7 +388,7 @@ func (s *Store) promote(ctx context.Context) error {
 	args := []string{strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit)}
 	var mu sync.Mutex
 	var errs []error
-	next, full := int64(0), false
+	next, full, total := int64(0), false, int64(0)
 	var wg sync.WaitGroup
 	for _, keys := range units {
 		wg.Go(func() {
@@ -376,6 +409,7 @@ func (s *Store) promote(ctx context.Context) error {
 				errs = append(errs, err)
 				return
 			}
+			total += moved
 			if moved >= promoteLimit {
 				full = true
 			}
@@ -387,13 +421,13 @@ func (s *Store) promote(ctx context.Context) error {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		s.lastPromote.Store(0)
-		return fmt.Errorf("redis store: promote: %w", err)
+		return 0, fmt.Errorf("redis store: promote: %w", err)
 	}
 	s.nextDue.Store(next)
 	if full {
 		s.lastPromote.Store(0) // more are due: go on at the next sweep
 	}
-	return nil
+	return total, nil
 }
 
 // Extend implements store.Store: XCLAIM resets an entry's idle time, so
