@@ -251,3 +251,46 @@ func TestCompleteAppliesInOrder(t *testing.T) {
 	require.Equal(t, store.Succeeded, r.Status)
 	require.EqualValues(t, n-1, r.Output)
 }
+
+// TestOddNames uses quotes, backslashes and non-ASCII text in run, group
+// and frame names, which the scripts splice into JSON and key names.
+func TestOddNames(t *testing.T) {
+	tg := redistest.New(t)
+	s := open(t, tg, tg.Prefix(t))
+	ctx := ctxT(t)
+	id := `run "ü" \ ` + storetest.NewRunID()
+	gid := `g"1\ä`
+	base := `lines["é"]\x`
+	g := &store.Group{ID: gid, Total: 2, Started: 1, BodyPC: 4, FrameBase: base,
+		Result: store.RecordKey{Frame: `f"|`, Key: `k\`},
+		Parent: &store.Task{Run: id, Hash: "h", Kind: store.Resume, Token: "t", Seq: 2, PC: 9}}
+	first := &store.Transition{
+		Tokens: []store.TokenSet{{ID: "t", Seq: 2}, {ID: store.ChildToken(gid, 0), Seq: 1}},
+		Groups: []*store.Group{g},
+		Tasks: []*store.Task{{Run: id, Hash: "h", Kind: store.Exec, Token: store.ChildToken(gid, 0), Seq: 1, PC: 4,
+			Frame: store.ChildFrame(base, 0), Group: gid}},
+	}
+	require.NoError(t, s.CreateRun(ctx, &store.Run{ID: id, Workflow: "wf", Hash: "h"}, first))
+	arrive := func(tk *store.Task, v any) {
+		applied, err := s.Complete(ctx, []store.Completion{{Task: tk, Transition: &store.Transition{Token: tk.Token, Seq: tk.Seq,
+			Drop: []string{tk.Token}, Arrivals: []*store.Arrival{{Group: tk.Group, Slot: tk.Slot, Value: v}}}}})
+		require.NoError(t, err)
+		require.Equal(t, []bool{true}, applied)
+	}
+	tk := leaseOne(t, s, "w", time.Second)
+	require.NotNil(t, tk)
+	require.Equal(t, id, tk.Run)
+	arrive(tk, `"quoted"`)
+	next := leaseOne(t, s, "w", time.Second)
+	require.NotNil(t, next)
+	require.Equal(t, store.ChildTask(id, "h", g, 1), &store.Task{Run: next.Run, Hash: next.Hash, Kind: next.Kind,
+		Token: next.Token, Seq: next.Seq, PC: next.PC, Frame: next.Frame, Group: next.Group, Slot: next.Slot})
+	arrive(next, map[string]any{"ü": `\`})
+	parent := leaseOne(t, s, "w", time.Second)
+	require.NotNil(t, parent)
+	require.Equal(t, "t", parent.Token)
+	recs, err := s.Records(ctx, id, []store.RecordKey{g.Result})
+	require.NoError(t, err)
+	require.Equal(t, []any{`"quoted"`, map[string]any{"ü": `\`}}, recs[0].Output)
+	require.Equal(t, g.Result, recs[0].RecordKey)
+}
