@@ -19,6 +19,7 @@
 //	skript:{p7}:rec:ID         HASH   frame|key -> record JSON
 //	skript:{p7}:tok:ID         HASH   token -> seq
 //	skript:{p7}:grp:ID:GID     HASH   remaining, next, total, started, the spec fields, slot:i -> JSON
+//	skript:{p7}:ready          sharded channel, Cluster only: rung when tasks are added
 //	skript:ended               channel of ended run ids
 //
 // "skript" is the default prefix (WithPrefix). When a run ends its header
@@ -46,7 +47,8 @@
 // the lease (XAUTOCLAIM, every lease/4). On a single Redis one call visits
 // every partition and, when nothing is ready, Lease blocks on XREAD for new
 // entries; on a Cluster each partition is a call of its own (its own slot)
-// and an idle Lease polls with backoff. Due delayed tasks are moved to the
+// and an idle Lease waits for a partition's doorbell (see bell.go), with a
+// sweep every second in case a ring was lost. Due delayed tasks are moved to the
 // streams by scripts/promote.lua at most every 50 ms, or when a delayed
 // task this process knows of is due. Extend resets the entries' idle time
 // (XCLAIM JUSTID); Release re-adds the tasks and acknowledges their entries

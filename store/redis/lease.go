@@ -25,16 +25,20 @@ const (
 	// delayed tasks that other processes enqueued (its own it knows the due
 	// time of) and reclaims lost leases while it waits.
 	idleWait = 250 * time.Millisecond
-	// pollMax bounds the sleep between sweeps on a Cluster, where one
-	// command cannot block on streams of several slots.
+	// pollMax bounds the sleep between sweeps on a Cluster while the
+	// doorbell's subscriptions are not up.
 	pollMax = 50 * time.Millisecond
+	// bellTrust is how long an idle Lease on a Cluster goes without a sweep
+	// when the doorbell stays silent.
+	bellTrust = time.Second
 )
 
 // Lease implements store.Store. It takes entries from the partitions'
 // streams through the consumer group, starting at a different partition
 // each time so that no partition starves. When none is ready it blocks (on
 // a single Redis, XREAD BLOCK on all the streams from where they ended; on
-// a Cluster, polling with backoff) until one comes or wait has passed.
+// a Cluster, waiting for a partition's doorbell, see bell.go) until one
+// comes or wait has passed.
 func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time.Duration) ([]*store.Task, error) {
 	if limit <= 0 {
 		limit = 1
@@ -45,10 +49,20 @@ func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time
 	s.consumer.Store(&consumer)
 	deadline := time.Now().Add(wait)
 	backoff := time.Millisecond
-	var wake *wakeup // set while no stream has had new entries since the last sweep
+	// quiet is set while nothing was added to the streams since the last
+	// sweep: on a single Redis, XREAD from where each stream ended saw
+	// nothing; on a Cluster, the doorbell did not ring.
+	quiet := false
+	var wake *wakeup
+	var swept time.Time
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		var rung <-chan struct{}
+		bellOK := false
+		if s.cluster {
+			rung, bellOK = s.bell.wait() // before the sweep, so no ring after it is missed
 		}
 		moved, err := s.promote(ctx)
 		if err != nil {
@@ -56,7 +70,13 @@ func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time
 		}
 		// A sweep after a quiet wait would find nothing, unless delayed
 		// tasks were just promoted or lost leases are due to be reclaimed.
-		if wake == nil || moved > 0 || s.reclaimDue() {
+		// A doorbell's silence is trusted for bellTrust only: a ring is lost
+		// when a connection drops.
+		if s.cluster && time.Since(swept) >= bellTrust {
+			quiet = false
+		}
+		if !quiet || moved > 0 || s.reclaimDue() {
+			swept = time.Now()
 			var tasks []*store.Task
 			var progressed bool
 			tasks, wake, progressed, err = s.sweep(ctx, consumer, limit)
@@ -75,24 +95,36 @@ func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time
 		if due := s.nextDue.Load(); due > 0 {
 			d = min(d, max(time.Until(time.UnixMilli(due)), time.Millisecond))
 		}
-		if wake == nil {
-			d = min(d, backoff)
-			backoff = min(backoff*2, pollMax)
+		switch {
+		case wake != nil:
+			added, err := s.block(ctx, wake, d)
+			if err != nil {
+				return nil, err
+			}
+			quiet = !added
+		case bellOK:
+			quiet = true
 			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			case <-rung:
+				quiet = false
+			case <-t.C:
+			}
+			t.Stop()
+		default:
+			// No way to be woken (the doorbell is not up yet): poll.
+			quiet = false
+			t := time.NewTimer(min(d, backoff))
+			backoff = min(backoff*2, pollMax)
 			select {
 			case <-ctx.Done():
 				t.Stop()
 				return nil, ctx.Err()
 			case <-t.C:
 			}
-			continue
-		}
-		added, err := s.block(ctx, wake, d)
-		if err != nil {
-			return nil, err
-		}
-		if added {
-			wake = nil
 		}
 	}
 }
@@ -373,26 +405,27 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 	if !s.lastPromote.CompareAndSwap(last, now) {
 		return 0, nil // another Lease of this process is at it
 	}
-	var units [][]string
+	type unit struct{ keys, args []string }
+	var units []unit
+	nowArg, limitArg := strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit)
 	if s.cluster {
-		for _, p := range s.parts {
-			units = append(units, []string{p.q, p.delayed})
+		for i, p := range s.parts {
+			units = append(units, unit{[]string{p.q, p.delayed}, []string{nowArg, limitArg, s.bellChannel(i)}})
 		}
 	} else {
 		keys := make([]string, 0, 2*len(s.parts))
 		for _, p := range s.parts {
 			keys = append(keys, p.q, p.delayed)
 		}
-		units = [][]string{keys}
+		units = []unit{{keys, []string{nowArg, limitArg, ""}}}
 	}
-	args := []string{strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit)}
 	var mu sync.Mutex
 	var errs []error
 	next, full, total := int64(0), false, int64(0)
 	var wg sync.WaitGroup
-	for _, keys := range units {
+	for _, u := range units {
 		wg.Go(func() {
-			msg, err := promoteScript.Exec(ctx, s.c, keys, args).ToArray()
+			msg, err := promoteScript.Exec(ctx, s.c, u.keys, u.args).ToArray()
 			var moved, nd int64
 			if err == nil && len(msg) == 2 {
 				moved, err = msg[0].AsInt64()
@@ -472,7 +505,7 @@ func (s *Store) Release(ctx context.Context, tasks []*store.Task) error {
 			return fmt.Errorf("release %s/%s: %w", t.Run, t.Token, err)
 		}
 		if args[part] == nil {
-			args[part] = []string{group}
+			args[part] = []string{group, s.bellChannel(part)}
 		}
 		args[part] = append(args[part], id, string(b))
 	}

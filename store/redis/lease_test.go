@@ -294,3 +294,28 @@ func TestOddNames(t *testing.T) {
 	require.Equal(t, []any{`"quoted"`, map[string]any{"ü": `\`}}, recs[0].Output)
 	require.Equal(t, g.Result, recs[0].RecordKey)
 }
+
+func TestIdleLeaseWakesUp(t *testing.T) { testIdleLeaseWakesUp(t, redistest.New(t)) }
+
+// testIdleLeaseWakesUp checks that a Lease waiting on empty streams is woken
+// by a task another process adds (XREAD on a single Redis, the doorbell on
+// a Cluster), rather than finding it at its next timed sweep.
+func testIdleLeaseWakesUp(t *testing.T, tg *redistest.Target) {
+	prefix := tg.Prefix(t)
+	waiter, adder := open(t, tg, prefix), open(t, tg, prefix)
+	require.Nil(t, leaseOne(t, waiter, "w", 300*time.Millisecond)) // let the doorbell come up
+	best := time.Hour
+	for range 3 {
+		added := make(chan time.Time, 1)
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			added <- time.Now()
+			newRun(t, adder)
+		}()
+		tk := leaseOne(t, waiter, "w", 3*time.Second)
+		require.NotNil(t, tk)
+		best = min(best, time.Since(<-added))
+	}
+	// A timed sweep comes every 250 ms; a wake-up takes a few.
+	require.Less(t, best, 100*time.Millisecond)
+}

@@ -86,7 +86,8 @@ type Store struct {
 	reclaim     []string // per partition: XAUTOCLAIM cursor, "" when not due
 	consumer    atomic.Pointer[string]
 
-	hub *hub
+	hub  *hub
+	bell *bell
 }
 
 // partition holds the key names of one partition.
@@ -143,6 +144,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	s.reclaim = make([]string, o.partitions)
 	s.hub = newHub(s)
+	s.bell = newBell(s)
 	if err := s.setup(ctx); err != nil {
 		c.Close()
 		return nil, err
@@ -181,6 +183,7 @@ func (s *Store) setup(ctx context.Context) error {
 // Close implements store.Store.
 func (s *Store) Close() error {
 	s.hub.close()
+	s.bell.close()
 	s.c.Close()
 	return nil
 }

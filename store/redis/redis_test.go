@@ -52,6 +52,7 @@ func TestCluster(t *testing.T) {
 	t.Run("HeartbeatKeepsLease", func(t *testing.T) { testHeartbeatKeepsLease(t, tg) })
 	t.Run("BadEntriesGoToDeadStream", func(t *testing.T) { testBadEntriesGoToDeadStream(t, tg) })
 	t.Run("EndedRunKeysExpire", func(t *testing.T) { testEndedRunKeysExpire(t, tg) })
+	t.Run("IdleLeaseWakesUp", func(t *testing.T) { testIdleLeaseWakesUp(t, tg) })
 }
 
 func BenchmarkFanout2000(b *testing.B) {
