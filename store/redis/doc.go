@@ -57,10 +57,11 @@
 //
 // # Failures
 //
-// While Redis is unreachable every method returns an error (rueidis' own
-// retries are off, so calls do not hang until their context ends); rueidis
-// reconnects by itself, and a caller that retries recovers once Redis is
-// back. Scripts are reloaded by EVAL when a restarted Redis has lost them.
+// While Redis is unreachable, the calls that write (PutBlueprint, CreateRun,
+// Complete, Lease, Extend, Release, Cancel) return an error at once, and the reads
+// (GetRun, Records, AllRecords, GetBlueprint, WaitRun) wait for Redis until
+// their context ends. rueidis reconnects by itself, and a caller that
+// retries recovers once Redis is back. Scripts are reloaded by EVAL when a restarted Redis has lost them.
 // Ended resubscribes after a dropped connection; runs that end while it is
 // down are not reported, and WaitRun falls back to reading the run header.
 package redis

@@ -128,10 +128,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	// The driver never uses client-side caching; leaving it off saves a
 	// CLIENT TRACKING per connection.
 	copt.DisableCache = true
-	// rueidis would retry read-only commands until the context is done
-	// while Redis is unreachable; callers (the worker loop) retry with their
-	// own backoff, and an error tells them, and their logs, what is wrong.
-	copt.DisableRetry = true
+	// rueidis' retries stay on: while Redis is unreachable, read-only
+	// commands (GetRun, Records, Blueprints) wait for it until their context
+	// ends, so a short restart does not fail the reads a transition depends
+	// on. Scripts are not retried, so Lease and Complete fail fast, and the
+	// worker loop backs off and tries again.
 	c, err := rueidis.NewClient(copt)
 	if err != nil {
 		return nil, fmt.Errorf("redis store: connect %s: %w", redactURL(url), err)
