@@ -71,7 +71,10 @@ func FreePort(t testing.TB) int {
 
 // Server is a redis-server process owned by a test.
 type Server struct {
+	// Port the server listens on, at 127.0.0.1.
 	Port int
+	// Dir is the server's working directory (its log, and its data files
+	// when persistence is on); it is removed when the test ends.
 	Dir  string
 	args []string
 	cmd  *exec.Cmd

@@ -1,7 +1,9 @@
 -- promote.lua: move delayed tasks that are due onto their partition's stream.
 --
 -- KEYS: pairs of (stream, delayed set), one pair per partition.
--- ARGV[1] now in ms, [2] how many to move per partition at most.
+-- ARGV[1] now in ms, [2] how many to move per partition at most, [3] the
+-- doorbell channel to ring when tasks were moved ("" for none; Cluster only,
+-- where a call has one partition).
 --
 -- Returns { moved, next } where next is the earliest due time (ms) left in
 -- any of the sets, or -1, so the driver knows how long it may sleep.
@@ -19,6 +21,7 @@ for k = 1, #KEYS, 2 do
       redis.call('XADD', q, '*', 't', m)
     end
     redis.call('ZREM', d, unpack(due))
+    if ARGV[3] and ARGV[3] ~= '' then redis.call('SPUBLISH', ARGV[3], '') end
     moved = moved + #due
     first = redis.call('ZRANGE', d, 0, 0, 'WITHSCORES')
   end
