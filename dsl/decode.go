@@ -132,12 +132,13 @@ func (d *decoder) str(name string, v *Value, nonEmpty bool) (string, bool) {
 }
 
 // integer reads an integer field of at least lo.
-func (d *decoder) integer(name string, v *Value, lo int) (int, bool) {
+// A bad value is reported and reads as 0.
+func (d *decoder) integer(name string, v *Value, lo int) int {
 	if v.Kind != Int || v.Int < int64(lo) || v.Int > 1<<31-1 {
 		d.add(v.Pos, "%q must be an integer >= %d, got %s", name, lo, describe(v))
-		return 0, false
+		return 0
 	}
-	return int(v.Int), true
+	return int(v.Int)
 }
 
 // expression reads a field holding a bare expression. Booleans and numbers
@@ -202,7 +203,7 @@ func (d *decoder) retry(v *Value) *Retry {
 		fv := f.Value
 		switch f.Key {
 		case "max_attempts":
-			r.MaxAttempts, _ = d.integer(f.Key, fv, 1)
+			r.MaxAttempts = d.integer(f.Key, fv, 1)
 		case "initial_interval":
 			r.InitialInterval = d.duration(f.Key, fv)
 		case "max_interval":

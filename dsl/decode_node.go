@@ -121,7 +121,7 @@ func (d *decoder) kindField(n *Node, f *Field) {
 		n.BranchesPos = v.Pos
 		n.Branches = d.branches(v)
 	case "max_concurrency":
-		n.MaxConcurrency, _ = d.integer(f.Key, v, 0)
+		n.MaxConcurrency = d.integer(f.Key, v, 0)
 
 	// If
 	case "condition":
@@ -148,12 +148,12 @@ func (d *decoder) kindField(n *Node, f *Field) {
 			}
 		}
 	case "concurrency":
-		n.Concurrency, _ = d.integer(f.Key, v, 0)
+		n.Concurrency = d.integer(f.Key, v, 0)
 	case "body":
 		n.Body = d.nodeList(f.Key, v)
 	case "max_iterations":
 		n.MaxIterationsPos = v.Pos
-		n.MaxIterations, _ = d.integer(f.Key, v, 1)
+		n.MaxIterations = d.integer(f.Key, v, 1)
 
 	// Call
 	case "function":

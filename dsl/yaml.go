@@ -580,7 +580,7 @@ func keyText(k ast.MapKeyNode) (string, bool) {
 }
 
 func describeNode(n ast.Node) string {
-	var x ast.Node = n
+	x := n
 	if mk, ok := x.(*ast.MappingKeyNode); ok {
 		x = mk.Value
 	}

@@ -90,7 +90,7 @@ func (e *Engine) observe(ev Event) {
 	}
 }
 
-func (e *Engine) runLogger(run, node string) *slog.Logger {
+func (e *Engine) runLogger(run string) *slog.Logger {
 	return e.logger.With("run", run)
 }
 

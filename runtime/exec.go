@@ -101,7 +101,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 			if errors.As(err, &se) {
 				return nil, se
 			}
-			return nil, fmt.Errorf("%w: %v", errParams, err)
+			return nil, fmt.Errorf("%w: %w", errParams, err)
 		}
 		m, ok := val.(map[string]any)
 		if !ok && val != nil {
@@ -113,7 +113,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 	}
 	decoded, err := act.Schema.Decode(params)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errParams, err)
+		return nil, fmt.Errorf("%w: %w", errParams, err)
 	}
 	actx := ctx
 	if st.Timeout > 0 {
@@ -121,7 +121,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 		actx, cancel = context.WithTimeout(ctx, st.Timeout)
 		defer cancel()
 	}
-	out, err := act.Run(actx, &action.Call{Params: decoded, Logger: e.runLogger(v.run.id, node), RunID: v.run.id, NodeID: node, Attempt: attempt})
+	out, err := act.Run(actx, &action.Call{Params: decoded, Logger: e.runLogger(v.run.id), RunID: v.run.id, NodeID: node, Attempt: attempt})
 	if err != nil {
 		if st.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, fmt.Errorf("timed out after %s", st.Timeout)

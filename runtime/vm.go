@@ -231,7 +231,7 @@ func (v *vm) step(t token, last any) error {
 			}
 			t.pc = next
 		case blueprint.OpNext:
-			_, name, k, ok := lastSegment(t.frame)
+			name, k, ok := lastSegment(t.frame)
 			if !ok || name != v.p.bp.Nodes[in.Node].ID {
 				return fmt.Errorf("pc %d: Next outside its loop (frame %q)", t.pc, t.frame)
 			}
@@ -245,8 +245,13 @@ func (v *vm) step(t token, last any) error {
 			if v.p.bp.Output >= 0 {
 				val, err := v.eval(t, v.p.bp.Output)
 				if err != nil {
+					var se *storeError
+					if errors.As(err, &se) {
+						return se
+					}
+					// A broken output expression fails the run, not the worker.
 					v.tr.End = &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Message: "output: " + err.Error()}}
-					return nil
+					return nil //nolint:nilerr // the error is recorded as the run's failure
 				}
 				out = val
 			}
@@ -381,7 +386,7 @@ func toList(val any) ([]any, error) {
 // while runs the head of a while loop and returns the next pc.
 func (v *vm) while(t *token, in *blueprint.Instr, last *any) (int32, error) {
 	id := v.p.bp.Nodes[in.Node].ID
-	_, name, k, ok := lastSegment(t.frame)
+	name, k, ok := lastSegment(t.frame)
 	if !ok || name != id || frameDepth(t.frame) != v.p.depth[in.Node]+1 {
 		t.frame = frameJoin(t.frame, id+"[0]")
 		k = 0

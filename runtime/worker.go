@@ -118,7 +118,6 @@ type worker struct {
 	done     chan store.Completion
 	mu       sync.Mutex
 	inflight map[*store.Task]*inflight
-	stopping bool
 }
 
 func (w *worker) report(err error) {

@@ -181,7 +181,7 @@ func testRecordsKeepStarted(t *testing.T, s store.Store) {
 }
 
 // fork creates a group of n children (started of them running) for run id.
-func fork(t testing.TB, s store.Store, id string, n, started int) (*store.Task, []*store.Task) {
+func fork(t testing.TB, s store.Store, id string, n, started int) []*store.Task {
 	tk := leaseN(t, s, 1)[0]
 	g := &store.Group{ID: "t.1", Total: n, Started: started, Frame: "",
 		ChildPCs: make([]int32, n),
@@ -197,7 +197,7 @@ func fork(t testing.TB, s store.Store, id string, n, started int) (*store.Task, 
 		tr.Tasks = append(tr.Tasks, &store.Task{Run: id, Hash: "h", Kind: store.Exec, Token: child, Seq: 1, PC: int32(10 + i), Group: g.ID, Slot: int32(i)})
 	}
 	require.True(t, complete(t, s, tk, tr))
-	return tk, leaseN(t, s, started)
+	return leaseN(t, s, started)
 }
 
 // arrive completes a child task with an arrival of value v.
@@ -208,7 +208,7 @@ func arrive(t testing.TB, s store.Store, tk *store.Task, v any) bool {
 
 func testJoinPassedOnce(t *testing.T, s store.Store) {
 	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
-	_, kids := fork(t, s, id, 3, 3)
+	kids := fork(t, s, id, 3, 3)
 	sort.Slice(kids, func(i, j int) bool { return kids[i].Slot < kids[j].Slot })
 	require.True(t, arrive(t, s, kids[2], "c"))
 	require.True(t, arrive(t, s, kids[0], map[string]any{"a": 1}))
@@ -231,7 +231,7 @@ func testJoinPassedOnce(t *testing.T, s store.Store) {
 
 func testBoundedGroup(t *testing.T, s store.Store) {
 	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
-	_, kids := fork(t, s, id, 3, 1)
+	kids := fork(t, s, id, 3, 1)
 	require.EqualValues(t, 0, kids[0].Slot)
 	require.True(t, arrive(t, s, kids[0], 0))
 	next := leaseN(t, s, 1)[0]
@@ -255,7 +255,7 @@ func testBoundedGroup(t *testing.T, s store.Store) {
 func testConcurrentArrivals(t *testing.T, s store.Store) {
 	const n = 64
 	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
-	_, kids := fork(t, s, id, n, n)
+	kids := fork(t, s, id, n, n)
 	var wg sync.WaitGroup
 	for _, k := range kids {
 		wg.Add(1)
@@ -294,7 +294,7 @@ func testRunEnd(t *testing.T, s store.Store) {
 	ctx := ctxT(t)
 	ended := s.Ended(ctx)
 	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
-	_, kids := fork(t, s, id, 2, 2)
+	kids := fork(t, s, id, 2, 2)
 	sort.Slice(kids, func(i, j int) bool { return kids[i].Slot < kids[j].Slot })
 	// Child 0 records a running node, then child 1 fails the run.
 	require.True(t, complete(t, s, kids[0], &store.Transition{Token: kids[0].Token, Seq: 1,

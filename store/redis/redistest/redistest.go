@@ -122,7 +122,7 @@ func (s *Server) start() error {
 		select {
 		case err := <-s.exit:
 			s.cmd = nil
-			return fmt.Errorf("redis-server exited at start: %v\n%s", err, s.log())
+			return fmt.Errorf("redis-server exited at start: %w\n%s", err, s.log())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
