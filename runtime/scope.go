@@ -35,11 +35,8 @@ func (v *vm) eval(t token, i int32) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := v.p.exprs[i].Run(env)
-	if err != nil {
-		return nil, fmt.Errorf("%d:%d: %w", e.Pos.Line, e.Pos.Col, err)
-	}
-	return out, nil
+	// The program's errors already say "expression at LINE:COL".
+	return v.p.exprs[i].Run(env)
 }
 
 func (v *vm) env(t token, e *blueprint.Expr) (map[string]any, error) {
