@@ -205,3 +205,21 @@ func report(w io.Writer, res *runtime.Result, output string) error {
 	}
 	return nil
 }
+
+// listNodes prints one line per node of a result, in the order they started.
+func listNodes(w io.Writer, res *runtime.Result) {
+	for _, id := range res.SortedNodeIDs() {
+		n := res.Nodes[id]
+		line := fmt.Sprintf("  %-28s %-10s", id, n.Status)
+		if n.Attempts > 1 {
+			line += fmt.Sprintf(" attempt %d", n.Attempts)
+		}
+		if n.Started != nil && n.Finished != nil {
+			line += " " + fmtDur(n.Finished.Sub(*n.Started))
+		}
+		if n.Error != nil && n.Status == store.Failed {
+			line += "  " + n.Error.Message
+		}
+		fmt.Fprintln(w, line)
+	}
+}

@@ -140,6 +140,9 @@ func newStatusCmd() *cobra.Command {
 			if err := report(cmd.OutOrStdout(), res, output); err != nil {
 				return exit(1, err)
 			}
+			if output == "text" {
+				listNodes(cmd.OutOrStdout(), res)
+			}
 			switch res.Status {
 			case store.Succeeded:
 				return nil
