@@ -29,6 +29,12 @@ type WorkerOptions struct {
 	Grace time.Duration
 	// OnError, when set, receives errors the worker recovered from.
 	OnError func(error)
+	// OnStart, when set, is called as the worker starts executing a task,
+	// with the time it started; with task.Enqueued (when the task became
+	// ready) it gives the scheduling latency `skript bench` reports. It
+	// runs on the worker's hot path, so it must be quick; unset, it costs
+	// one nil check per task.
+	OnStart func(task *store.Task, started time.Time)
 }
 
 func (o *WorkerOptions) defaults() {
@@ -190,6 +196,9 @@ func (w *worker) start(execCtx context.Context, t *store.Task) {
 	w.running.Add(1)
 	go func() {
 		defer w.running.Done()
+		if w.opts.OnStart != nil {
+			w.opts.OnStart(t, time.Now())
+		}
 		tr, err := w.e.handle(tctx, t)
 		w.mu.Lock()
 		delete(w.inflight, t)
