@@ -43,6 +43,13 @@ type Action struct {
 	Doc    string
 	Schema Schema
 	Run    Func
+	// Inline marks an action that returns at once: it never waits on I/O,
+	// a timer or another goroutine (noop, set, log, fail). A worker runs
+	// such an action on one of its own goroutines, between other tasks,
+	// rather than on a goroutine of its own with a cancellable context,
+	// which makes a wide fan-out of small actions much cheaper. An Inline
+	// action that blocked would hold up the tasks queued behind it.
+	Inline bool
 }
 
 // Registry maps action names to actions. It is safe for concurrent use, so

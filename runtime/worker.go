@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -63,24 +64,27 @@ type storeError struct{ err error }
 func (e *storeError) Error() string { return e.err.Error() }
 func (e *storeError) Unwrap() error { return e.err }
 
-type inflight struct {
-	task   *store.Task
-	cancel context.CancelCauseFunc
-}
-
 // errRunEnded cancels the actions of a run that has ended.
 var errRunEnded = errors.New("run ended")
 
 // Work leases tasks and runs them until ctx is done. Then it stops leasing,
 // lets running tasks finish for up to Grace, cancels and hands back the
 // rest, and returns.
+//
+// The lease loop hands each leased batch, split in chunks, to a fixed set
+// of runner goroutines (one per CPU). A runner runs short tasks itself, one
+// after the other (see short.go), and gives every other task a goroutine
+// and a cancellable context of its own. Completions go to one completer
+// goroutine, which applies them in batches.
 func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	opts.defaults()
-	w := &worker{e: e, opts: opts, inflight: map[*store.Task]*inflight{},
-		slots: make(chan struct{}, opts.Concurrency), done: make(chan store.Completion, opts.Batch*4)}
+	nr := max(goruntime.GOMAXPROCS(0), 1)
+	w := &worker{e: e, opts: opts, slots: newSlotPool(opts.Concurrency),
+		chunks: make(chan []*store.Task, 4*nr), done: make(chan []store.Completion, 4*nr+64)}
 	// Running tasks outlive ctx by up to Grace.
 	execCtx, stopExec := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopExec()
+	w.execCtx = execCtx
 	subCtx, stopSub := context.WithCancel(execCtx)
 	defer stopSub()
 	go w.watchEnds(e.store.Ended(subCtx))
@@ -91,23 +95,25 @@ func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	}()
 	hbCtx, stopHB := context.WithCancel(execCtx)
 	go w.heartbeat(hbCtx)
+	var runners sync.WaitGroup
+	for range nr {
+		runners.Go(w.runner)
+	}
 
-	w.lease(ctx, execCtx)
+	w.lease(ctx)
+	close(w.chunks)
 
 	// Drain: wait for running tasks, then cancel what is left.
 	idle := make(chan struct{})
 	go func() {
+		runners.Wait()
 		w.running.Wait()
 		close(idle)
 	}()
 	select {
 	case <-idle:
 	case <-time.After(opts.Grace):
-		w.mu.Lock()
-		for _, f := range w.inflight {
-			f.cancel(context.Canceled)
-		}
-		w.mu.Unlock()
+		w.flights.cancelAll(context.Canceled)
 		<-idle
 	}
 	stopHB()
@@ -117,14 +123,17 @@ func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 }
 
 type worker struct {
-	e        *Engine
-	opts     WorkerOptions
-	slots    chan struct{}
-	running  sync.WaitGroup
-	done     chan store.Completion
-	mu       sync.Mutex
-	inflight map[*store.Task]*inflight
-	stopping bool
+	e       *Engine
+	opts    WorkerOptions
+	execCtx context.Context
+	slots   *slotPool
+	// chunks carries leased tasks to the runners.
+	chunks chan []*store.Task
+	// running counts the chunks handed out and the tasks running on
+	// goroutines of their own.
+	running sync.WaitGroup
+	done    chan []store.Completion
+	flights flightSet
 }
 
 func (w *worker) report(err error) {
@@ -135,31 +144,26 @@ func (w *worker) report(err error) {
 	}
 }
 
-func (w *worker) lease(ctx, execCtx context.Context) {
+// minChunk is the smallest number of tasks handed to a runner at once: a
+// handover costs about as much as running a few short tasks.
+const minChunk = 16
+
+func (w *worker) lease(ctx context.Context) {
 	backoff := 50 * time.Millisecond
+	nr := cap(w.chunks) / 4
 	for ctx.Err() == nil {
-		// Hold at least one slot, then take as many more as are free.
-		select {
-		case w.slots <- struct{}{}:
-		case <-ctx.Done():
+		// Hold at least one slot, then as many more as are free.
+		n := w.slots.acquire(ctx, w.opts.Batch)
+		if n == 0 {
 			return
 		}
-		n := 1
-		for n < w.opts.Batch {
-			select {
-			case w.slots <- struct{}{}:
-				n++
-				continue
-			default:
-			}
-			break
-		}
 		tasks, err := w.e.store.Lease(ctx, w.opts.Consumer, n, time.Second)
-		for i := len(tasks); i < n; i++ {
-			<-w.slots
+		if len(tasks) < n {
+			w.slots.release(n - len(tasks))
 		}
 		if err != nil {
 			if ctx.Err() != nil {
+				w.slots.release(len(tasks))
 				w.release(tasks)
 				return
 			}
@@ -172,8 +176,13 @@ func (w *worker) lease(ctx, execCtx context.Context) {
 			continue
 		}
 		backoff = 50 * time.Millisecond
-		for _, t := range tasks {
-			w.start(execCtx, t)
+		// Split the batch so that every runner gets a share.
+		size := max(minChunk, (len(tasks)+nr-1)/nr)
+		for len(tasks) > 0 {
+			k := min(size, len(tasks))
+			w.running.Add(1)
+			w.chunks <- tasks[:k:k]
+			tasks = tasks[k:]
 		}
 	}
 }
@@ -187,12 +196,53 @@ func (w *worker) release(tasks []*store.Task) {
 	}
 }
 
-func (w *worker) start(execCtx context.Context, t *store.Task) {
-	tctx, cancel := context.WithCancelCause(execCtx)
+// runner runs the short tasks of the chunks it receives and starts the
+// others on goroutines of their own.
+func (w *worker) runner() {
+	rs := new(runnerState)
+	var info *runInfo
+	for chunk := range w.chunks {
+		out := make([]store.Completion, 0, len(chunk))
+		freed := 0
+		for _, t := range chunk {
+			p := w.e.programs.cached(t.Hash)
+			if p == nil || !p.isShort(t) {
+				w.spawn(t)
+				continue
+			}
+			if info == nil || info.id != t.Run {
+				info = w.e.cachedRun(t.Run)
+				if info == nil && p.localReads {
+					info, _ = w.e.runInfo(w.execCtx, t.Run)
+				}
+				if info == nil {
+					w.spawn(t)
+					continue
+				}
+			}
+			if w.opts.OnStart != nil {
+				w.opts.OnStart(t, time.Now())
+			}
+			tr, err := w.e.compute(w.execCtx, p, info, t, rs)
+			freed++
+			if c, ok := w.outcome(t, tr, err, nil); ok {
+				out = append(out, c)
+			}
+		}
+		w.slots.release(freed)
+		if len(out) > 0 {
+			w.done <- out
+		}
+		w.running.Done()
+	}
+}
+
+// spawn runs a task on a goroutine of its own, with a context that is
+// cancelled when its run ends or when the worker gives up waiting for it.
+func (w *worker) spawn(t *store.Task) {
+	tctx, cancel := context.WithCancelCause(w.execCtx)
 	f := &inflight{task: t, cancel: cancel}
-	w.mu.Lock()
-	w.inflight[t] = f
-	w.mu.Unlock()
+	w.flights.add(f)
 	w.running.Add(1)
 	go func() {
 		defer w.running.Done()
@@ -200,55 +250,66 @@ func (w *worker) start(execCtx context.Context, t *store.Task) {
 			w.opts.OnStart(t, time.Now())
 		}
 		tr, err := w.e.handle(tctx, t)
-		w.mu.Lock()
-		delete(w.inflight, t)
-		w.mu.Unlock()
+		w.flights.remove(f)
+		// Read the cause before cancel(nil), which would set one.
 		cause := context.Cause(tctx)
 		cancel(nil)
-		<-w.slots
-		switch {
-		case err == nil:
-			w.done <- store.Completion{Task: t, Transition: tr}
-		case errors.Is(cause, errRunEnded):
-			w.done <- store.Completion{Task: t}
-		case tctx.Err() != nil:
-			// The worker is shutting down: another worker takes the task.
-			w.release([]*store.Task{t})
-		default:
-			var se *storeError
-			if errors.As(err, &se) {
-				w.report(fmt.Errorf("run %s: %w", t.Run, err))
-				w.release([]*store.Task{t})
-				return
-			}
-			// A bug or a foreign Blueprint: fail the run loudly rather
-			// than leave it hanging.
-			w.report(fmt.Errorf("run %s: %w", t.Run, err))
-			w.done <- store.Completion{Task: t, Transition: &store.Transition{Token: t.Token, Seq: t.Seq,
-				End: &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Message: "internal error: " + err.Error()}}}}
+		w.slots.release(1)
+		if c, ok := w.outcome(t, tr, err, cause); ok {
+			w.done <- []store.Completion{c}
 		}
 	}()
+}
+
+// outcome turns a task's result into its completion, or hands the task
+// back (ok false). cause is why the task's own context was cancelled
+// while it ran (nil if it was not, or for a short task, which has none).
+func (w *worker) outcome(t *store.Task, tr *store.Transition, err error, cause error) (store.Completion, bool) {
+	if err == nil {
+		return store.Completion{Task: t, Transition: tr}, true
+	}
+	switch {
+	case errors.Is(cause, errRunEnded):
+		return store.Completion{Task: t}, true
+	case cause != nil, w.execCtx.Err() != nil:
+		// The worker is shutting down: another worker takes the task.
+		w.release([]*store.Task{t})
+		return store.Completion{}, false
+	}
+	var se *storeError
+	if errors.As(err, &se) {
+		w.report(fmt.Errorf("run %s: %w", t.Run, err))
+		w.release([]*store.Task{t})
+		return store.Completion{}, false
+	}
+	// A bug or a foreign Blueprint: fail the run loudly rather than leave
+	// it hanging.
+	w.report(fmt.Errorf("run %s: %w", t.Run, err))
+	return store.Completion{Task: t, Transition: &store.Transition{Token: t.Token, Seq: t.Seq,
+		End: &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Message: "internal error: " + err.Error()}}}}, true
 }
 
 // completer applies completions in batches: whatever has finished while the
 // previous batch was being applied goes in the next one.
 func (w *worker) completer(ctx context.Context) {
-	batch := make([]store.Completion, 0, w.opts.Batch)
-	for c := range w.done {
-		batch = append(batch[:0], c)
+	limit := 4 * w.opts.Batch
+	batch := make([]store.Completion, 0, limit)
+	for cs := range w.done {
+		batch = append(batch[:0], cs...)
 	fill:
-		for len(batch) < w.opts.Batch {
+		for len(batch) < limit {
 			select {
-			case c, ok := <-w.done:
+			case cs, ok := <-w.done:
 				if !ok {
 					break fill
 				}
-				batch = append(batch, c)
+				batch = append(batch, cs...)
 			default:
 				break fill
 			}
 		}
 		w.apply(ctx, batch)
+		clear(batch) // let applied transitions go
 	}
 }
 
@@ -305,13 +366,7 @@ func isInternalKey(k string) bool {
 func (w *worker) watchEnds(ch <-chan string) {
 	for id := range ch {
 		w.e.runs.Delete(id)
-		w.mu.Lock()
-		for _, f := range w.inflight {
-			if f.task.Run == id {
-				f.cancel(errRunEnded)
-			}
-		}
-		w.mu.Unlock()
+		w.flights.cancelRun(id, errRunEnded)
 	}
 }
 
@@ -324,12 +379,7 @@ func (w *worker) heartbeat(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		w.mu.Lock()
-		tasks := make([]*store.Task, 0, len(w.inflight))
-		for t := range w.inflight {
-			tasks = append(tasks, t)
-		}
-		w.mu.Unlock()
+		tasks := w.flights.tasks()
 		if len(tasks) == 0 {
 			continue
 		}

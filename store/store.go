@@ -190,6 +190,14 @@ type Completion struct {
 	Transition *Transition
 }
 
+// Local is implemented by drivers that keep runs in this process (the
+// memory driver): their reads return without waiting on a network or a
+// disk, so a worker may read records on the goroutines it keeps for short
+// tasks. The method does nothing; its presence is the answer.
+type Local interface {
+	Local()
+}
+
 // Store is a run store driver. Every method is safe for concurrent use.
 type Store interface {
 	// PutBlueprint stores a serialized Blueprint under its hash (idempotent).

@@ -50,8 +50,13 @@ bench/README.md for what each figure means.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if !cmd.Flags().Changed("retention") {
-				// Benchmark runs are worth nothing once measured.
+				// A benchmark run is worth nothing once it has been waited
+				// for; in memory, keeping them all would make the heap, and
+				// the collector's work, grow for as long as the benchmark runs.
 				sf.retention = 10 * time.Minute
+				if sf.isMemory() {
+					sf.retention = time.Second
+				}
 			}
 			st, err := sf.open(ctx)
 			if err != nil {
