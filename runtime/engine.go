@@ -120,7 +120,7 @@ func (e *Engine) Start(ctx context.Context, bp *blueprint.Blueprint, inputs map[
 	if err != nil {
 		return nil, err
 	}
-	data, err := blueprint.Encode(bp)
+	data, err := p.encoded()
 	if err != nil {
 		return nil, err
 	}
@@ -202,20 +202,21 @@ func (e *Engine) handle(ctx context.Context, task *store.Task) (*store.Transitio
 		}
 		return nil, err
 	}
-	return e.compute(ctx, p, info, task, nil)
+	return e.compute(ctx, p, info, task, nil, time.Time{})
 }
 
 // compute runs a task of program p and run info and returns its
 // transition. rs, when not nil, is the state a runner goroutine keeps
-// between the short tasks it runs.
-func (e *Engine) compute(ctx context.Context, p *program, info *runInfo, task *store.Task, rs *runnerState) (*store.Transition, error) {
+// between the short tasks it runs, and now is when the task started
+// (otherwise compute reads the clock).
+func (e *Engine) compute(ctx context.Context, p *program, info *runInfo, task *store.Task, rs *runnerState, now time.Time) (*store.Transition, error) {
 	if task.PC < 0 || int(task.PC) >= len(p.bp.Code) {
 		return nil, fmt.Errorf("task pc %d out of range", task.PC)
 	}
 	var v *vm
 	if rs != nil {
 		v = &rs.vm
-		v.reset(ctx, e.store, p, info, task)
+		v.reset(ctx, e.store, p, info, task, now)
 	} else {
 		v = newVM(ctx, e.store, p, info, task)
 	}

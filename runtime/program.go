@@ -35,6 +35,18 @@ type program struct {
 	// their own (short.go); localReads that the store's reads are local.
 	short      shortInfo
 	localReads bool
+
+	// enc is the serialized Blueprint, made once: every Start stores it
+	// (PutBlueprint is idempotent), and encoding a Blueprint with a large
+	// constant list costs more than starting the run.
+	encOnce sync.Once
+	enc     []byte
+	encErr  error
+}
+
+func (p *program) encoded() ([]byte, error) {
+	p.encOnce.Do(func() { p.enc, p.encErr = blueprint.Encode(p.bp) })
+	return p.enc, p.encErr
 }
 
 func newProgram(bp *blueprint.Blueprint) (*program, error) {

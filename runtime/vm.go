@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/skript-dev/skript/blueprint"
@@ -97,23 +98,32 @@ func (f *fanout) child(i int) token {
 	return t
 }
 
+// trPool recycles transition buffers: the completer puts back those of
+// the transitions it has applied.
+var trPool = sync.Pool{New: func() any { return new(trBuf) }}
+
+func putTrBuf(b *trBuf) {
+	*b = trBuf{}
+	trPool.Put(b)
+}
+
 func newVM(ctx context.Context, st store.Store, p *program, run *runInfo, fence *store.Task) *vm {
 	v := &vm{}
-	v.reset(ctx, st, p, run, fence)
+	v.reset(ctx, st, p, run, fence, time.Now())
 	return v
 }
 
-// reset prepares v for a new transition; the previous one now belongs to
-// whoever it was handed to.
-func (v *vm) reset(ctx context.Context, st store.Store, p *program, run *runInfo, fence *store.Task) {
-	v.ctx, v.st, v.p, v.run, v.now, v.steps = ctx, st, p, run, time.Now(), 0
+// reset prepares v for a new transition starting at now; the previous one
+// now belongs to whoever it was handed to.
+func (v *vm) reset(ctx context.Context, st store.Store, p *program, run *runInfo, fence *store.Task, now time.Time) {
+	v.ctx, v.st, v.p, v.run, v.now, v.steps = ctx, st, p, run, now, 0
 	clear(v.pending)
 	v.pending = v.pending[:0]
 	if v.overlay != nil {
 		clear(v.overlay)
 	}
 	v.overlaid = 0
-	v.buf = new(trBuf)
+	v.buf = trPool.Get().(*trBuf)
 	v.tr = &v.buf.tr
 	if fence != nil {
 		v.tr.Token, v.tr.Seq = fence.Token, fence.Seq

@@ -80,7 +80,7 @@ func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	opts.defaults()
 	nr := max(goruntime.GOMAXPROCS(0), 1)
 	w := &worker{e: e, opts: opts, slots: newSlotPool(opts.Concurrency),
-		chunks: make(chan []*store.Task, 4*nr), done: make(chan []store.Completion, 4*nr+64)}
+		chunks: make(chan []*store.Task, 4*nr), done: make(chan doneBatch, 4*nr+64)}
 	// Running tasks outlive ctx by up to Grace.
 	execCtx, stopExec := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopExec()
@@ -132,8 +132,15 @@ type worker struct {
 	// running counts the chunks handed out and the tasks running on
 	// goroutines of their own.
 	running sync.WaitGroup
-	done    chan []store.Completion
+	done    chan doneBatch
 	flights flightSet
+}
+
+// doneBatch is completions on their way to the completer, with the
+// transition buffers it recycles once they are applied.
+type doneBatch struct {
+	cs   []store.Completion
+	bufs []*trBuf
 }
 
 func (w *worker) report(err error) {
@@ -203,6 +210,7 @@ func (w *worker) runner() {
 	var info *runInfo
 	for chunk := range w.chunks {
 		out := make([]store.Completion, 0, len(chunk))
+		var bufs []*trBuf
 		freed := 0
 		for _, t := range chunk {
 			p := w.e.programs.cached(t.Hash)
@@ -220,18 +228,25 @@ func (w *worker) runner() {
 					continue
 				}
 			}
+			now := time.Now()
 			if w.opts.OnStart != nil {
-				w.opts.OnStart(t, time.Now())
+				w.opts.OnStart(t, now)
 			}
-			tr, err := w.e.compute(w.execCtx, p, info, t, rs)
+			tr, err := w.e.compute(w.execCtx, p, info, t, rs, now)
 			freed++
 			if c, ok := w.outcome(t, tr, err, nil); ok {
 				out = append(out, c)
+				if c.Transition == tr && tr != nil {
+					if bufs == nil {
+						bufs = make([]*trBuf, 0, len(chunk))
+					}
+					bufs = append(bufs, rs.vm.buf)
+				}
 			}
 		}
 		w.slots.release(freed)
 		if len(out) > 0 {
-			w.done <- out
+			w.done <- doneBatch{cs: out, bufs: bufs}
 		}
 		w.running.Done()
 	}
@@ -256,7 +271,7 @@ func (w *worker) spawn(t *store.Task) {
 		cancel(nil)
 		w.slots.release(1)
 		if c, ok := w.outcome(t, tr, err, cause); ok {
-			w.done <- []store.Completion{c}
+			w.done <- doneBatch{cs: []store.Completion{c}}
 		}
 	}()
 }
@@ -294,22 +309,31 @@ func (w *worker) outcome(t *store.Task, tr *store.Transition, err error, cause e
 func (w *worker) completer(ctx context.Context) {
 	limit := 4 * w.opts.Batch
 	batch := make([]store.Completion, 0, limit)
-	for cs := range w.done {
-		batch = append(batch[:0], cs...)
+	var bufs []*trBuf
+	for db := range w.done {
+		batch = append(batch[:0], db.cs...)
+		bufs = append(bufs[:0], db.bufs...)
 	fill:
 		for len(batch) < limit {
 			select {
-			case cs, ok := <-w.done:
+			case db, ok := <-w.done:
 				if !ok {
 					break fill
 				}
-				batch = append(batch, cs...)
+				batch = append(batch, db.cs...)
+				bufs = append(bufs, db.bufs...)
 			default:
 				break fill
 			}
 		}
 		w.apply(ctx, batch)
 		clear(batch) // let applied transitions go
+		// The store keeps none of the transitions (see store.Store.Complete):
+		// their buffers serve the next tasks.
+		for i, b := range bufs {
+			putTrBuf(b)
+			bufs[i] = nil
+		}
 	}
 }
 

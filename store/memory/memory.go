@@ -77,7 +77,10 @@ func New(opts ...Option) *Store {
 
 // PutBlueprint implements store.Store.
 func (s *Store) PutBlueprint(_ context.Context, hash string, data []byte) error {
-	s.blueprints.LoadOrStore(hash, append([]byte(nil), data...))
+	// A hash names its content: once stored, there is nothing to copy.
+	if _, ok := s.blueprints.Load(hash); !ok {
+		s.blueprints.LoadOrStore(hash, append([]byte(nil), data...))
+	}
 	return nil
 }
 
