@@ -155,11 +155,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.Workflows, res.Concurrency = best.Workflows, best.Concurrency
 
+	// Each measured phase starts from a collected heap, so neither pays
+	// for the garbage of the one before.
 	if cfg.Baseline {
 		b.progress(Progress{Phase: "baseline", Setting: best})
+		goruntime.GC()
 		ns := Baseline(cfg.Fanout, min(cfg.Trial, 2*time.Second))
 		res.BaselineNsPerTask = &ns
 	}
+	goruntime.GC()
 
 	var before, after goruntime.MemStats
 	var cmdsBefore int64

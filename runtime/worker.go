@@ -71,16 +71,19 @@ var errRunEnded = errors.New("run ended")
 // lets running tasks finish for up to Grace, cancels and hands back the
 // rest, and returns.
 //
-// The lease loop hands each leased batch, split in chunks, to a fixed set
-// of runner goroutines (one per CPU). A runner runs short tasks itself, one
-// after the other (see short.go), and gives every other task a goroutine
-// and a cancellable context of its own. Completions go to one completer
-// goroutine, which applies them in batches.
+// A fixed set of runner goroutines (one per CPU) each lease a batch of
+// tasks, run the short ones themselves, one after the other (see short.go),
+// give every other task a goroutine and a cancellable context of its own,
+// and lease again. Completions go to one completer goroutine, which applies
+// them in batches while the runners go on.
 func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	opts.defaults()
 	nr := max(goruntime.GOMAXPROCS(0), 1)
 	w := &worker{e: e, opts: opts, slots: newSlotPool(opts.Concurrency),
-		chunks: make(chan []*store.Task, 4*nr), done: make(chan doneBatch, 4*nr+64)}
+		done: make(chan doneBatch, 4*nr+64)}
+	// Each runner leases at most its share of the slots, so that one
+	// runner never holds them all while the others wait.
+	w.share = max(1, min(opts.Batch, (opts.Concurrency+nr-1)/nr))
 	// Running tasks outlive ctx by up to Grace.
 	execCtx, stopExec := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopExec()
@@ -97,16 +100,13 @@ func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	go w.heartbeat(hbCtx)
 	var runners sync.WaitGroup
 	for range nr {
-		runners.Go(w.runner)
+		runners.Go(func() { w.runner(ctx) })
 	}
-
-	w.lease(ctx)
-	close(w.chunks)
+	runners.Wait()
 
 	// Drain: wait for running tasks, then cancel what is left.
 	idle := make(chan struct{})
 	go func() {
-		runners.Wait()
 		w.running.Wait()
 		close(idle)
 	}()
@@ -127,10 +127,8 @@ type worker struct {
 	opts    WorkerOptions
 	execCtx context.Context
 	slots   *slotPool
-	// chunks carries leased tasks to the runners.
-	chunks chan []*store.Task
-	// running counts the chunks handed out and the tasks running on
-	// goroutines of their own.
+	share   int
+	// running counts the tasks running on goroutines of their own.
 	running sync.WaitGroup
 	done    chan doneBatch
 	flights flightSet
@@ -151,16 +149,13 @@ func (w *worker) report(err error) {
 	}
 }
 
-// minChunk is the smallest number of tasks handed to a runner at once: a
-// handover costs about as much as running a few short tasks.
-const minChunk = 16
-
-func (w *worker) lease(ctx context.Context) {
+// runner leases batches of tasks and runs them until ctx is done.
+func (w *worker) runner(ctx context.Context) {
+	rs := new(runnerState)
 	backoff := 50 * time.Millisecond
-	nr := cap(w.chunks) / 4
 	for ctx.Err() == nil {
 		// Hold at least one slot, then as many more as are free.
-		n := w.slots.acquire(ctx, w.opts.Batch)
+		n := w.slots.acquire(ctx, w.share)
 		if n == 0 {
 			return
 		}
@@ -183,14 +178,7 @@ func (w *worker) lease(ctx context.Context) {
 			continue
 		}
 		backoff = 50 * time.Millisecond
-		// Split the batch so that every runner gets a share.
-		size := max(minChunk, (len(tasks)+nr-1)/nr)
-		for len(tasks) > 0 {
-			k := min(size, len(tasks))
-			w.running.Add(1)
-			w.chunks <- tasks[:k:k]
-			tasks = tasks[k:]
-		}
+		w.run(rs, tasks)
 	}
 }
 
@@ -203,52 +191,48 @@ func (w *worker) release(tasks []*store.Task) {
 	}
 }
 
-// runner runs the short tasks of the chunks it receives and starts the
-// others on goroutines of their own.
-func (w *worker) runner() {
-	rs := new(runnerState)
+// run runs the short tasks of a leased batch, one after the other, and
+// starts the others on goroutines of their own.
+func (w *worker) run(rs *runnerState, tasks []*store.Task) {
+	out := make([]store.Completion, 0, len(tasks))
+	var bufs []*trBuf
 	var info *runInfo
-	for chunk := range w.chunks {
-		out := make([]store.Completion, 0, len(chunk))
-		var bufs []*trBuf
-		freed := 0
-		for _, t := range chunk {
-			p := w.e.programs.cached(t.Hash)
-			if p == nil || !p.isShort(t) {
+	freed := 0
+	for _, t := range tasks {
+		p := w.e.programs.cached(t.Hash)
+		if p == nil || !p.isShort(t) {
+			w.spawn(t)
+			continue
+		}
+		if info == nil || info.id != t.Run {
+			info = w.e.cachedRun(t.Run)
+			if info == nil && p.localReads {
+				info, _ = w.e.runInfo(w.execCtx, t.Run)
+			}
+			if info == nil {
 				w.spawn(t)
 				continue
 			}
-			if info == nil || info.id != t.Run {
-				info = w.e.cachedRun(t.Run)
-				if info == nil && p.localReads {
-					info, _ = w.e.runInfo(w.execCtx, t.Run)
+		}
+		now := time.Now()
+		if w.opts.OnStart != nil {
+			w.opts.OnStart(t, now)
+		}
+		tr, err := w.e.compute(w.execCtx, p, info, t, rs, now)
+		freed++
+		if c, ok := w.outcome(t, tr, err, nil); ok {
+			out = append(out, c)
+			if c.Transition == tr && tr != nil {
+				if bufs == nil {
+					bufs = make([]*trBuf, 0, len(tasks))
 				}
-				if info == nil {
-					w.spawn(t)
-					continue
-				}
-			}
-			now := time.Now()
-			if w.opts.OnStart != nil {
-				w.opts.OnStart(t, now)
-			}
-			tr, err := w.e.compute(w.execCtx, p, info, t, rs, now)
-			freed++
-			if c, ok := w.outcome(t, tr, err, nil); ok {
-				out = append(out, c)
-				if c.Transition == tr && tr != nil {
-					if bufs == nil {
-						bufs = make([]*trBuf, 0, len(chunk))
-					}
-					bufs = append(bufs, rs.vm.buf)
-				}
+				bufs = append(bufs, rs.vm.buf)
 			}
 		}
-		w.slots.release(freed)
-		if len(out) > 0 {
-			w.done <- doneBatch{cs: out, bufs: bufs}
-		}
-		w.running.Done()
+	}
+	w.slots.release(freed)
+	if len(out) > 0 {
+		w.done <- doneBatch{cs: out, bufs: bufs}
 	}
 }
 
