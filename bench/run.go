@@ -298,6 +298,7 @@ func (b *bencher) measure(ctx context.Context, s Setting, d time.Duration, progr
 		wg.Wait()
 		close(finished)
 	}()
+	progress(Progress{Setting: s, Total: d})
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	fanout := int64(b.cfg.Fanout)
