@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +24,8 @@ func newBenchCmd() *cobra.Command {
 		workflows   int
 		concurrency int
 		output      string
+		cpuprofile  string
+		memprofile  string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -82,7 +85,14 @@ bench/README.md for what each figure means.`,
 				bar = &progressBar{w: stderr}
 				cfg.Progress = bar.show
 			}
+			stopProfiles, err := startProfiles(cpuprofile, memprofile)
+			if err != nil {
+				return exit(2, err)
+			}
 			res, err := bench.Run(ctx, cfg)
+			if perr := stopProfiles(); perr != nil && err == nil {
+				err = perr
+			}
 			if bar != nil {
 				bar.clear()
 			}
@@ -105,7 +115,43 @@ bench/README.md for what each figure means.`,
 	cmd.Flags().IntVar(&workflows, "workflows", 1, "workflows in flight to start tuning from (with --concurrency: no tuning)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 64, "worker concurrency to start tuning from (with --workflows: no tuning)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the whole benchmark to this file (go tool pprof)")
+	cmd.Flags().StringVar(&memprofile, "memprofile", "", "write an allocation profile to this file at the end")
 	return cmd
+}
+
+// startProfiles starts the profiles asked for; the function it returns
+// stops them and writes the files.
+func startProfiles(cpu, mem string) (func() error, error) {
+	var cpuFile *os.File
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		cpuFile = f
+	}
+	return func() error {
+		if cpuFile != nil {
+			pprof.StopCPUProfile()
+			if err := cpuFile.Close(); err != nil {
+				return err
+			}
+		}
+		if mem != "" {
+			f, err := os.Create(mem)
+			if err != nil {
+				return fmt.Errorf("--memprofile: %w", err)
+			}
+			defer f.Close()
+			return pprof.Lookup("allocs").WriteTo(f, 0)
+		}
+		return nil
+	}, nil
 }
 
 // redactURL hides a password in a store URL.

@@ -295,6 +295,10 @@ func (s *Store) Extend(context.Context, []*store.Task) error { return nil }
 
 // Release implements store.Store.
 func (s *Store) Release(_ context.Context, tasks []*store.Task) error {
+	// Handed back, a task is ready again from now on.
+	for _, t := range tasks {
+		t.Enqueued = time.Time{}
+	}
 	s.q.push(time.Now(), tasks...)
 	return nil
 }

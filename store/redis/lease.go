@@ -352,7 +352,7 @@ func (s *Store) promote(ctx context.Context) error {
 		}
 		units = [][]string{keys}
 	}
-	args := []string{strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit)}
+	args := []string{strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit), timeString(time.UnixMilli(now))}
 	var mu sync.Mutex
 	var errs []error
 	next, full := int64(0), false
@@ -431,7 +431,10 @@ func (s *Store) Release(ctx context.Context, tasks []*store.Task) error {
 		if lp, lid, ok := s.leaseOf(t); ok && lp == part {
 			id = lid
 		}
-		b, err := json.Marshal(t)
+		// Handed back, the task is ready again from now on.
+		cp := *t
+		cp.Enqueued = time.Now()
+		b, err := json.Marshal(&cp)
 		if err != nil {
 			return fmt.Errorf("release %s/%s: %w", t.Run, t.Token, err)
 		}
