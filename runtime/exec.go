@@ -131,11 +131,13 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 		actx, cancel = context.WithTimeout(ctx, st.Timeout)
 		defer cancel()
 	}
-	call := &action.Call{}
+	var call *action.Call
 	if rs != nil && act.Inline {
 		// An Inline action returns before the next task starts and keeps
 		// nothing of its Call: the runner reuses one.
 		call = &rs.call
+	} else {
+		call = new(action.Call)
 	}
 	*call = action.Call{Params: decoded, Logger: e.stepLogger(rs, v.run.id, node), RunID: v.run.id, NodeID: node, Attempt: attempt}
 	out, err := act.Run(actx, call)

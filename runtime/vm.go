@@ -82,14 +82,48 @@ type fanout struct {
 	g      *store.Group
 	next   int
 	end    int
+	ids    []string // the children's token ids, by slot
 	pcs    []int32  // a Fork's entry pcs, by slot
 	bodyPC int32    // a Map's body
 	frame  string   // a Fork's frame
 	frames []string // a Map's frames, by slot
 }
 
+func newFanout(g *store.Group) *fanout {
+	return &fanout{g: g, end: g.Started, ids: childNames(g.ID, '.', 0, g.Started)}
+}
+
+// childNames returns, for i in 0..n-1, prefix+sep+i+end (end 0 for none):
+// store.ChildToken and store.ChildFrame for a whole fan-out, cut from one
+// string, so that a 2000-way fan-out makes two strings, not 4000.
+func childNames(prefix string, sep, end byte, n int) []string {
+	if n <= 0 {
+		return nil
+	}
+	out := make([]string, n)
+	per := len(prefix) + 3 + len(strconv.Itoa(n))
+	buf := make([]byte, 0, n*per)
+	ends := make([]int, n)
+	for i := range n {
+		buf = append(buf, prefix...)
+		buf = append(buf, sep)
+		buf = strconv.AppendInt(buf, int64(i), 10)
+		if end != 0 {
+			buf = append(buf, end)
+		}
+		ends[i] = len(buf)
+	}
+	all := string(buf)
+	start := 0
+	for i, e := range ends {
+		out[i] = all[start:e]
+		start = e
+	}
+	return out
+}
+
 func (f *fanout) child(i int) token {
-	t := token{id: store.ChildToken(f.g.ID, i), group: f.g.ID, slot: int32(i)}
+	t := token{id: f.ids[i], group: f.g.ID, slot: int32(i)}
 	if f.pcs != nil {
 		t.pc, t.frame = f.pcs[i], f.frame
 	} else {
@@ -487,7 +521,9 @@ func (v *vm) fork(t token, in *blueprint.Instr) {
 	v.wait(t, g, in.Target)
 	v.reserve(0, g.Started)
 	if g.Started > 0 {
-		v.pending = append(v.pending, pendingToken{fan: &fanout{g: g, end: g.Started, pcs: in.Targets, frame: t.frame}})
+		f := newFanout(g)
+		f.pcs, f.frame = in.Targets, t.frame
+		v.pending = append(v.pending, pendingToken{fan: f})
 	}
 }
 
@@ -532,16 +568,17 @@ func (v *vm) mapStart(t token, in *blueprint.Instr, last *any) (bool, error) {
 	v.reserve(nrec, g.Started)
 	v.record(store.Record{RecordKey: key, Status: store.Running, Started: v.now})
 	itemKey := v.p.itemKey[in.Node]
-	frames := make([]string, len(items))
-	for i, it := range items {
-		frames[i] = store.ChildFrame(base, i)
-		if useItem {
+	frames := childNames(base, '[', ']', len(items))
+	if useItem {
+		for i, it := range items {
 			v.record(store.Record{RecordKey: store.RecordKey{Frame: frames[i], Key: itemKey}, Status: store.Succeeded, Output: it})
 		}
 	}
 	v.wait(t, g, in.Target)
 	if g.Started > 0 {
-		v.pending = append(v.pending, pendingToken{fan: &fanout{g: g, end: g.Started, bodyPC: t.pc + 1, frames: frames}})
+		f := newFanout(g)
+		f.bodyPC, f.frames = t.pc+1, frames
+		v.pending = append(v.pending, pendingToken{fan: f})
 	}
 	return false, nil
 }
