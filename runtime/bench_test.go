@@ -23,9 +23,9 @@ func BenchmarkFanout(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Ended runs are dropped after a second, as `skript bench` does, so
+	// Ended runs are dropped after 100ms, as `skript bench` does, so
 	// the heap stays the size of the runs in flight.
-	eng := runtime.New(runtime.WithStore(memory.New(memory.WithRetention(time.Second))))
+	eng := runtime.New(runtime.WithStore(memory.New(memory.WithRetention(100*time.Millisecond))))
 	ctx := context.Background()
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -58,7 +58,7 @@ bench/README.md for what each figure means.`,
 				// the collector's work, grow for as long as the benchmark runs.
 				sf.retention = 10 * time.Minute
 				if sf.isMemory() {
-					sf.retention = time.Second
+					sf.retention = 100 * time.Millisecond
 				}
 			}
 			st, err := sf.open(ctx)

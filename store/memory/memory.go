@@ -46,6 +46,10 @@ type run struct {
 	tokens  map[string]uint32
 	records map[store.RecordKey]*store.Record
 	groups  map[string]*group
+	// running holds every key a running record was written at: the run's
+	// end marks those still running cancelled without looking at every
+	// record (a wide fan-out writes thousands, none of them running).
+	running map[store.RecordKey]struct{}
 	ended   bool
 	done    chan struct{}
 }
@@ -333,6 +337,12 @@ func (s *Store) apply(r *run, t *store.Transition, now time.Time) {
 			}
 		}
 		r.records[rec.RecordKey] = rec
+		if rec.Status == store.Running {
+			if r.running == nil {
+				r.running = map[store.RecordKey]struct{}{}
+			}
+			r.running[rec.RecordKey] = struct{}{}
+		}
 	}
 	for _, ts := range t.Tokens {
 		r.tokens[ts.ID] = ts.Seq
@@ -391,14 +401,15 @@ func (s *Store) end(r *run, e *store.RunEnd, now time.Time) {
 	r.hdr.Ended = now
 	clear(r.tokens)
 	clear(r.groups)
-	for k, rec := range r.records {
-		if rec.Status == store.Running {
+	for k := range r.running {
+		if rec := r.records[k]; rec != nil && rec.Status == store.Running {
 			cp := *rec
 			cp.Status = store.Cancelled
 			cp.Finished = now
 			r.records[k] = &cp
 		}
 	}
+	r.running = nil
 	close(r.done)
 	if s.retention > 0 {
 		s.endedMu.Lock()
