@@ -25,7 +25,7 @@ func BenchmarkFanout(b *testing.B) {
 	}
 	// Ended runs are dropped after 100ms, as `skript bench` does, so
 	// the heap stays the size of the runs in flight.
-	eng := runtime.New(runtime.WithStore(memory.New(memory.WithRetention(100*time.Millisecond))))
+	eng := runtime.New(runtime.WithStore(memory.New(memory.WithRetention(100 * time.Millisecond))))
 	ctx := context.Background()
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
