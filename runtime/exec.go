@@ -84,9 +84,9 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 	return v.advance(t, last)
 }
 
-// emptyParams is the params of a step that has none, for an action that
-// declares none. Such an action has no reason to write to its params; they
-// are shared so that it costs no allocation.
+// emptyParams is the params of a step that has none, for an Inline action
+// that declares none (noop). It is shared so that it costs no allocation;
+// such an action has no reason to write to it.
 var emptyParams = map[string]any{}
 
 // runStep evaluates a step's params and runs its action under its timeout.
@@ -120,10 +120,13 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 		if decoded, err = act.Schema.Decode(params); err != nil {
 			return nil, fmt.Errorf("%w: %v", errParams, err)
 		}
-	} else {
+	} else if act.Inline {
 		// A step without params for an action that declares none (noop):
-		// there is nothing to decode, and the action gets an empty map.
+		// there is nothing to decode, and the action gets an empty map,
+		// shared, since an Inline action keeps nothing of its Call.
 		decoded = emptyParams
+	} else {
+		decoded = map[string]any{}
 	}
 	actx := ctx
 	if st.Timeout > 0 {
