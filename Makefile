@@ -29,11 +29,18 @@ test/race: test ## Same as test: the race detector is always on
 conformance: build ## Run the black-box CLI suite (memory store; STORE=redis://... for Redis)
 	python3 $(CONFORMANCE) --skript $(BIN) $(if $(STORE),--store $(STORE))
 
+GOLANGCI_LINT_VERSION ?= v2.15.0
+
+.PHONY: tools
+tools: ## Install golangci-lint (pinned) into $(GOPATH)/bin
+	$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
 .PHONY: lint
 lint: ## gofmt, go vet and golangci-lint (when installed)
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
-	@if command -v golangci-lint >/dev/null; then golangci-lint run ./...; else echo "golangci-lint not installed: skipped"; fi
+	@lint=$$(command -v golangci-lint || echo "$$($(GO) env GOPATH)/bin/golangci-lint"); \
+	if [ -x "$$lint" ]; then "$$lint" run ./...; else echo "golangci-lint not installed (make tools): skipped"; fi
 
 .PHONY: bench
 bench: ## Go benchmarks: compiler, runtime fan-out, store drivers

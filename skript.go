@@ -118,7 +118,7 @@ func New(opts ...Option) (*Engine, error) {
 				return nil, err
 			}
 		default:
-			return nil, fmt.Errorf("store %q: want memory, redis://... or rediss://...", cfg.storeURL)
+			return nil, fmt.Errorf("store %q: want memory, redis://HOST:PORT/DB or rediss://HOST:PORT/DB", cfg.storeURL)
 		}
 	}
 	reg := action.Builtins()

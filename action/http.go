@@ -169,7 +169,7 @@ func (h *httpAction) run(ctx context.Context, c *Call, method string) (any, erro
 	if err != nil {
 		return nil, h.transportError(ctx, reqCtx, what, timeout, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end or abandoned: nothing to report
 
 	data, err := h.readBody(resp)
 	if err != nil {

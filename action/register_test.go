@@ -36,7 +36,7 @@ type chargeParams struct {
 	Extra    any               `json:"extra"`
 	HTTPCode uint16
 	Skipped  string `json:"-"`
-	private  string
+	private  string //nolint:unused // unexported fields must be skipped by SchemaOf
 }
 
 func TestSchemaOf(t *testing.T) {

@@ -126,7 +126,6 @@ func runShell(ctx context.Context, c *Call, maxOut int64) (any, error) {
 	switch {
 	case err == nil:
 	case errors.As(err, &exitErr):
-		code = exitErr.ExitCode()
 		msg := exitErr.Error() // "exit status 3" or "signal: killed"
 		tail := stderr.buf.Bytes()
 		if len(bytes.TrimSpace(tail)) == 0 {

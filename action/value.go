@@ -181,7 +181,7 @@ type interruptedError struct {
 
 func (e *interruptedError) Error() string { return e.msg }
 func (e *interruptedError) Unwrap() []error {
-	if e.cause == nil || e.cause == e.err {
+	if e.cause == nil || e.cause == e.err { //nolint:errorlint // identity: the same error must not be listed twice
 		return []error{e.err}
 	}
 	return []error{e.err, e.cause}
@@ -199,7 +199,7 @@ func interrupted(ctx context.Context, what string) error {
 		verb = "timed out"
 	}
 	msg := fmt.Sprintf("%s: %s", what, verb)
-	if cause != nil && cause != err {
+	if cause != nil && cause != err { //nolint:errorlint // identity, as above
 		msg += ": " + cause.Error()
 	}
 	return &interruptedError{msg: msg, err: err, cause: cause}

@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skript-dev/skript/action"
+	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/dsl"
+	skexpr "github.com/skript-dev/skript/expr"
 )
 
 // genWorkflow writes a workflow of about n nodes: blocks of an Action with
@@ -45,6 +47,9 @@ func genWorkflow(n int) []byte {
 }
 
 func TestGeneratedWorkflowCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a 10,000-node workflow")
+	}
 	src := genWorkflow(10000)
 	bp, errs := Compile("big.yaml", src, Options{})
 	require.Empty(t, errs, "%v", errs)
@@ -100,5 +105,29 @@ func BenchmarkParse(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		dsl.Parse("big.yaml", src)
+	}
+}
+
+// BenchmarkCheckAndBind times check, inline and refs alone (expressions
+// translated and bound, the must-have-finished analysis) on the parsed
+// 10,000-node workflow.
+func BenchmarkCheckAndBind(b *testing.B) {
+	src := genWorkflow(10000)
+	wf, perrs := dsl.Parse("big.yaml", src)
+	if len(perrs) > 0 {
+		b.Fatal(perrs)
+	}
+	reg := action.Builtins()
+	b.ReportAllocs()
+	for b.Loop() {
+		var errs dsl.ErrorList
+		c := &compiler{file: "big.yaml", wf: wf, reg: reg, errs: &errs,
+			tr: skexpr.NewTranslator("big.yaml", src), bp: &blueprint.Blueprint{Output: -1}}
+		c.check()
+		c.inline()
+		c.refs()
+		if len(errs) > 0 {
+			b.Fatal(errs)
+		}
 	}
 }

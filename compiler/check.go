@@ -99,9 +99,9 @@ func (c *compiler) checkNode(n *dsl.Node) {
 // checkCommon checks the options every node may carry. Retries, on_error
 // and catch are supported on Action nodes only: a composite node's failure
 // is the failure of one of its Actions, which carries its own policy, and
-// the Blueprint attaches these policies to a Task's steps. A timeout is
-// likewise an Action's: Wait nodes have their own duration, and a
-// composite's time is bounded by the timeouts of what it runs.
+// the Blueprint attaches these policies to a Task's steps. A timeout is an
+// Action's or a Wait's (which fails when it would wait longer, see
+// lowerWait); a composite's time is bounded by the timeouts of what it runs.
 func (c *compiler) checkCommon(n *dsl.Node) {
 	if n.Kind == "Action" {
 		if n.HasCatch && n.OnError == "continue" {
@@ -112,8 +112,8 @@ func (c *compiler) checkCommon(n *dsl.Node) {
 	if !isKind(n.Kind) {
 		return
 	}
-	if n.Timeout != nil {
-		c.errorf(firstPos(n.FieldPos["timeout"], n.Timeout.Pos, n.Pos), "timeout is only supported on Action nodes")
+	if n.Timeout != nil && n.Kind != "Wait" {
+		c.errorf(firstPos(n.FieldPos["timeout"], n.Timeout.Pos, n.Pos), "timeout is only supported on Action and Wait nodes")
 	}
 	if n.Retry != nil {
 		c.errorf(firstPos(n.FieldPos["retry"], n.Retry.Pos, n.Pos), "retry is only supported on Action nodes")

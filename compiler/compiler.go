@@ -29,13 +29,14 @@ import (
 )
 
 // Options tune a compilation. The zero value compiles with the built-in
-// actions, every optimizer pass and no size limit.
+// actions, every optimizer pass and the parser's default size limit.
 type Options struct {
 	// Registry holds the actions a workflow may use; nil means
 	// action.Builtins().
 	Registry *action.Registry
 	// MaxBytes refuses a source larger than this many bytes, so a service
-	// that compiles untrusted workflows bounds its work; 0 means no limit.
+	// that compiles untrusted workflows bounds its work; 0 means
+	// dsl.DefaultMaxBytes.
 	MaxBytes int
 	// NoOpt skips every optimizer pass.
 	NoOpt bool
@@ -50,24 +51,31 @@ const maxNodes = 200_000
 
 // Compile compiles a workflow. It returns the Blueprint, or every problem
 // found, sorted by position; it never panics, whatever the input.
-func Compile(file string, src []byte, opts Options) (*blueprint.Blueprint, dsl.ErrorList) {
-	var errs dsl.ErrorList
-	if opts.MaxBytes > 0 && len(src) > opts.MaxBytes {
-		errs.Add(file, dsl.Pos{}, "workflow is %d bytes, more than the limit of %d", len(src), opts.MaxBytes)
-		return nil, errs
-	}
+func Compile(file string, src []byte, opts Options) (bp *blueprint.Blueprint, errs dsl.ErrorList) {
+	// The last line of defence: a compiler bug must become a report, not
+	// take down a server that compiles its users' workflows. The fuzz test
+	// fails on such reports, so they are not hidden from development.
+	defer func() {
+		if r := recover(); r != nil {
+			bp = nil
+			errs = dsl.ErrorList{{File: file, Pos: dsl.Pos{Line: 1, Col: 1},
+				Msg: fmt.Sprintf("internal compiler error: %v (please report this with the file)", r)}}
+		}
+	}()
 	reg := opts.Registry
 	if reg == nil {
 		reg = action.Builtins()
 	}
-	wf, perrs := dsl.Parse(file, src)
+	var popts []dsl.Option
+	if opts.MaxBytes > 0 {
+		popts = append(popts, dsl.WithMaxBytes(opts.MaxBytes))
+	}
+	wf, perrs := dsl.Parse(file, src, popts...)
 	if wf == nil {
-		errs = append(errs, perrs...)
-		if len(errs) == 0 {
-			errs.Add(file, dsl.Pos{}, "workflow could not be read")
+		if len(perrs) == 0 {
+			perrs.Add(file, dsl.Pos{Line: 1, Col: 1}, "workflow could not be read")
 		}
-		errs.Sort()
-		return nil, errs
+		return nil, perrs
 	}
 	return compile(file, src, wf, perrs, reg, opts)
 }

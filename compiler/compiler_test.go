@@ -54,7 +54,8 @@ func TestOptionsRegistryAndLimits(t *testing.T) {
 
 	_, errs = Compile("t.yaml", src, Options{MaxBytes: 10})
 	require.Len(t, errs, 1)
-	require.Contains(t, errs[0].Msg, "more than the limit of 10")
+	require.Len(t, errs, 1)
+	require.Contains(t, errs[0].Msg, "over the 10-byte limit")
 }
 
 func TestOptimizerRunsUnlessDisabled(t *testing.T) {

@@ -71,6 +71,21 @@ func (c *compiler) inline() {
 	c.size = map[string]int{}
 	c.sized = map[string]struct{}{}
 	c.counter = 0
+	// Size the tables once: growing them node by node costs more than the
+	// rest of inlining on large workflows.
+	n := 0
+	walkNodes(c.wf.Nodes, func(x *dsl.Node) {
+		n++
+		if x.Kind == "Call" && !c.recursive[x] {
+			if _, ok := c.funcs[x.Function]; ok {
+				n += c.callSize(x.Function)
+			}
+		}
+	})
+	n = min(n, maxNodes+1)
+	c.nodes = make([]*inode, 0, n)
+	c.bp.Nodes = make([]blueprint.Node, 0, n)
+	c.bp.Exprs = make([]blueprint.Expr, 0, n)
 	root := &fscope{}
 	c.scopes = append(c.scopes, root)
 	c.top = c.seq(c.wf.Nodes, nil, armTop, 0, root, nil, false)

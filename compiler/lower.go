@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/skript-dev/skript/blueprint"
@@ -123,10 +125,73 @@ func (c *compiler) lowerNode(x *inode) {
 		c.lowerSeq(x.body)
 		c.emit(op(blueprint.OpLeave))
 	case "Wait":
-		w := op(blueprint.OpWait)
-		w.Expr, w.Until = x.wait, n.Duration == nil
-		c.emit(w)
+		c.lowerWait(x)
 	}
+}
+
+// lowerWait emits a Wait. With a timeout T, a wait that would last longer
+// than T waits T and then fails, as an Action that runs out of time does:
+//
+//	Branch fits→X; Wait expr; Jump L; X: Wait T; Task fail(node); L:
+//
+// where fits is `duration(expr) <= duration(T)` (for until,
+// `date(expr) - now() <= duration(T)`). A constant duration decides here
+// which of the two waits remains.
+func (c *compiler) lowerWait(x *inode) {
+	n := x.n
+	w := blueprint.Instr{Op: blueprint.OpWait, Node: x.idx, Expr: x.wait, Until: n.Duration == nil}
+	if n.Timeout == nil || x.wait < 0 {
+		c.emit(w)
+		return
+	}
+	limit := n.Timeout.D
+	e := c.bp.Exprs[x.wait]
+	if e.Const && !w.Until {
+		if s, ok := e.Value.(string); ok {
+			if d, err := time.ParseDuration(strings.TrimSpace(s)); err == nil && d <= limit {
+				c.emit(w)
+				return
+			}
+		}
+		c.waitTimeout(x, e.Pos, limit)
+		return
+	}
+	fits := e
+	fits.Const, fits.Value = false, nil
+	if w.Until {
+		fits.Src = fmt.Sprintf("date(%s) - now() <= duration(%q)", e.Src, limit.String())
+	} else {
+		fits.Src = fmt.Sprintf("duration(%s) <= duration(%q)", e.Src, limit.String())
+	}
+	br := c.emit(blueprint.Instr{Op: blueprint.OpBranch, Node: x.idx, Expr: c.addExpr(fits)})
+	c.emit(w)
+	jump := c.emit(blueprint.Instr{Op: blueprint.OpJump, Node: x.idx, Expr: -1})
+	c.bp.Code[br].Target = c.pc()
+	c.waitTimeout(x, e.Pos, limit)
+	c.bp.Code[jump].Target = c.pc()
+}
+
+// waitTimeout emits the wait of a timed-out Wait and its failure.
+func (c *compiler) waitTimeout(x *inode, pos blueprint.Pos, limit time.Duration) {
+	c.emit(blueprint.Instr{Op: blueprint.OpWait, Node: x.idx, Expr: c.addExpr(constExpr(pos, limit.String()))})
+	msg := fmt.Sprintf("Wait %q timed out after %s", x.id, limit)
+	c.emit(blueprint.Instr{Op: blueprint.OpTask, Node: x.idx, Expr: -1, Steps: []blueprint.Step{{
+		Node: x.idx, Action: blueprint.FailAction, Catch: -1, Retry: blueprint.Retry{MaxAttempts: 1},
+		Params: c.addExpr(constExpr(pos, map[string]any{"message": msg})),
+	}}})
+}
+
+// addExpr appends an expression the compiler made itself.
+func (c *compiler) addExpr(e blueprint.Expr) int32 {
+	c.bp.Exprs = append(c.bp.Exprs, e)
+	return int32(len(c.bp.Exprs) - 1)
+}
+
+// constExpr is a constant expression for a value the compiler supplies.
+func constExpr(pos blueprint.Pos, v any) blueprint.Expr {
+	e, _ := skexpr.Const(dsl.Pos{Line: pos.Line, Col: pos.Col}, v).Bind(nil)
+	e.Pos = pos
+	return e
 }
 
 // defaultMaxIterations bounds loops that do not set max_iterations, so a

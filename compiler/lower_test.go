@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skript-dev/skript/blueprint"
+	skexpr "github.com/skript-dev/skript/expr"
 )
 
 // compileOK compiles without optimization and fails the test on errors.
@@ -332,4 +333,46 @@ nodes:
 	require.Len(t, bp.Nodes, 1)
 	require.Empty(t, bp.Exprs)
 	require.Equal(t, lines("0 Task a", "1 End"), listing(bp))
+}
+
+func TestLowerWaitTimeout(t *testing.T) {
+	bp := compileOK(t, `
+name: t
+inputs:
+  d: {type: string, default: 2s}
+nodes:
+  - {id: short, kind: Wait, duration: 1s, timeout: 5s}
+  - {id: long, kind: Wait, duration: 1h, timeout: 5s}
+  - {id: dyn, kind: Wait, duration: "${{ input.d }}", timeout: 5s}
+  - {id: until, kind: Wait, until: "'2030-01-02T15:04:05Z'", timeout: 1m}
+`)
+	require.Equal(t, lines(
+		"0 Wait short",
+		"1 Wait long",
+		"2 Task long",
+		"3 Branch dyn ->6",
+		"4 Wait dyn",
+		"5 Jump dyn ->8",
+		"6 Wait dyn",
+		"7 Task dyn",
+		"8 Branch until ->11",
+		"9 Wait until",
+		"10 Jump until ->13",
+		"11 Wait until",
+		"12 Task until",
+		"13 End",
+	), listing(bp))
+	require.Equal(t, "5s", bp.Exprs[bp.Code[1].Expr].Value)
+	fail := bp.Code[2].Steps[0]
+	require.Equal(t, "fail", fail.Action)
+	require.Equal(t, map[string]any{"message": `Wait "long" timed out after 5s`}, bp.Exprs[fail.Params].Value)
+
+	// The conditions are expressions the runtime can run.
+	for pc, want := range map[int]bool{3: true, 8: false} {
+		p, err := skexpr.Compile(bp.Exprs[bp.Code[pc].Expr])
+		require.NoError(t, err)
+		got, err := p.Run(map[string]any{"input": map[string]any{"d": "2s"}})
+		require.NoError(t, err)
+		require.Equal(t, want, got, "pc %d", pc)
+	}
 }

@@ -26,8 +26,7 @@ func pruneNodes(bp *blueprint.Blueprint) {
 	}
 
 	liveNode := make([]bool, len(bp.Nodes))
-	var markNode func(i int32)
-	markNode = func(i int32) {
+	markNode := func(i int32) {
 		for i >= 0 && int(i) < len(liveNode) && !liveNode[i] {
 			liveNode[i] = true
 			i = bp.Nodes[i].Loop

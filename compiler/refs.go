@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,7 +155,32 @@ func (c *compiler) bare(v *dsl.Value, field string, at *inode, env *lex) int32 {
 	if len(errs) > 0 {
 		return -1
 	}
+	c.checkConstBare(v, field, i)
 	return i
+}
+
+// checkConstBare refuses a condition the compiler can evaluate to something
+// other than a boolean, or a for_each to something other than a list: the
+// run could only fail there, and the optimizer must not guess.
+func (c *compiler) checkConstBare(v *dsl.Value, field string, i int32) {
+	val, ok := c.constExpr(i)
+	if !ok {
+		return
+	}
+	shown := skexpr.Format(val)
+	if s, isString := val.(string); isString {
+		shown = strconv.Quote(s)
+	}
+	switch field {
+	case "condition", "while", "when":
+		if _, isBool := val.(bool); !isBool {
+			c.errs.Add(c.file, v.Pos, "%s is always %s, not true or false", field, shown)
+		}
+	case "for_each":
+		if _, isList := val.([]any); !isList && val != nil {
+			c.errs.Add(c.file, v.Pos, "for_each is always %s, not a list", shown)
+		}
+	}
 }
 
 // bind resolves a source's names and adds it to the expression table
@@ -229,9 +255,7 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 					return
 				}
 				if x.idx >= 0 {
-					e, _ := skexpr.Const(v.Pos, v.Str).Bind(nil)
-					c.bp.Exprs = append(c.bp.Exprs, e)
-					x.wait = int32(len(c.bp.Exprs) - 1)
+					x.wait = c.addExpr(constExpr(blueprint.Pos{Line: v.Pos.Line, Col: v.Pos.Col}, v.Str))
 				}
 				return
 			}

@@ -2,7 +2,6 @@ package dsl
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,10 +21,34 @@ func (d *decoder) add(p Pos, format string, args ...any) {
 	d.errs.Add(d.file, p, format, args...)
 }
 
-var (
-	idPattern    = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	identPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-)
+// isID reports whether s matches [A-Za-z0-9_-]+, the node id rule. Ids
+// end up in run records and in CALLID.INNERID names, so they stay plain.
+// (A loop instead of a regexp: it runs once per node.)
+func isID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isIdent reports whether s matches [A-Za-z_][A-Za-z0-9_]*: a name that
+// expressions can use bare, such as params.NAME or a loop's "as".
+func isIdent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && c != '_' || i == 0 && c >= '0' && c <= '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // article puts "a" or "an" before a word, for messages such as "must be an
 // integer" or "on an Action node".
@@ -109,12 +132,13 @@ func (d *decoder) str(name string, v *Value, nonEmpty bool) (string, bool) {
 }
 
 // integer reads an integer field of at least lo.
-func (d *decoder) integer(name string, v *Value, lo int) (int, bool) {
+// A bad value is reported and reads as 0.
+func (d *decoder) integer(name string, v *Value, lo int) int {
 	if v.Kind != Int || v.Int < int64(lo) || v.Int > 1<<31-1 {
 		d.add(v.Pos, "%q must be an integer >= %d, got %s", name, lo, describe(v))
-		return 0, false
+		return 0
 	}
-	return int(v.Int), true
+	return int(v.Int)
 }
 
 // expression reads a field holding a bare expression. Booleans and numbers
@@ -179,7 +203,7 @@ func (d *decoder) retry(v *Value) *Retry {
 		fv := f.Value
 		switch f.Key {
 		case "max_attempts":
-			r.MaxAttempts, _ = d.integer(f.Key, fv, 1)
+			r.MaxAttempts = d.integer(f.Key, fv, 1)
 		case "initial_interval":
 			r.InitialInterval = d.duration(f.Key, fv)
 		case "max_interval":

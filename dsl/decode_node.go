@@ -45,7 +45,10 @@ func (d *decoder) node(v *Value) *Node {
 			n.Catch = d.nodeList(f.Key, fv)
 		default:
 			switch {
+			case !known && nodeFieldNames[f.Key]:
+				// Which kind's field it is cannot be told.
 			case !known:
+				have[d.unknown(f, allNodeFields)] = true
 			case has(own, f.Key):
 				d.kindField(n, f)
 			case nodeFieldNames[f.Key]:
@@ -55,6 +58,7 @@ func (d *decoder) node(v *Value) *Node {
 			}
 		}
 	}
+	d.require(have, v.Pos, "id", "kind")
 	if known {
 		d.require(have, v.Pos, kindRequired[n.Kind]...)
 		d.checkKind(n, v)
@@ -63,11 +67,10 @@ func (d *decoder) node(v *Value) *Node {
 }
 
 // idAndKind reads the two fields every node needs and reports whether the
-// kind is one of Kinds.
+// kind is one of Kinds. A missing one is reported by the caller, who knows
+// whether a misspelt key already stands for it.
 func (d *decoder) idAndKind(n *Node, v *Value) bool {
-	if id := v.Get("id"); id == nil {
-		d.add(v.Pos, "missing required field %q", "id")
-	} else {
+	if id := v.Get("id"); id != nil {
 		n.IDPos = id.Pos
 		switch id.Kind {
 		case String:
@@ -77,13 +80,12 @@ func (d *decoder) idAndKind(n *Node, v *Value) bool {
 		default:
 			d.add(id.Pos, "%q must be a string, got %s", "id", id.Kind)
 		}
-		if (id.Kind == String || id.Kind == Int) && !idPattern.MatchString(n.ID) {
+		if (id.Kind == String || id.Kind == Int) && !isID(n.ID) {
 			d.add(id.Pos, "invalid id %q: use letters, digits, \"_\" and \"-\" only", n.ID)
 		}
 	}
 	k := v.Get("kind")
 	if k == nil {
-		d.add(v.Pos, "missing required field %q", "kind")
 		return false
 	}
 	n.KindPos = k.Pos
@@ -119,7 +121,7 @@ func (d *decoder) kindField(n *Node, f *Field) {
 		n.BranchesPos = v.Pos
 		n.Branches = d.branches(v)
 	case "max_concurrency":
-		n.MaxConcurrency, _ = d.integer(f.Key, v, 0)
+		n.MaxConcurrency = d.integer(f.Key, v, 0)
 
 	// If
 	case "condition":
@@ -139,19 +141,19 @@ func (d *decoder) kindField(n *Node, f *Field) {
 		n.ForEach = d.expression(f.Key, v)
 	case "as":
 		if s, ok := d.str(f.Key, v, true); ok {
-			if identPattern.MatchString(s) {
+			if isIdent(s) {
 				n.As = s
 			} else {
 				d.add(v.Pos, "%q must be an identifier (letters, digits and \"_\", not starting with a digit), got %q", f.Key, s)
 			}
 		}
 	case "concurrency":
-		n.Concurrency, _ = d.integer(f.Key, v, 0)
+		n.Concurrency = d.integer(f.Key, v, 0)
 	case "body":
 		n.Body = d.nodeList(f.Key, v)
 	case "max_iterations":
 		n.MaxIterationsPos = v.Pos
-		n.MaxIterations, _ = d.integer(f.Key, v, 1)
+		n.MaxIterations = d.integer(f.Key, v, 1)
 
 	// Call
 	case "function":

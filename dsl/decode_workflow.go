@@ -225,7 +225,7 @@ func (d *decoder) params(v *Value) []string {
 			d.add(e.Pos, "a parameter name must be a string, got %s", e.Kind)
 			continue
 		}
-		if !identPattern.MatchString(e.Str) {
+		if !isIdent(e.Str) {
 			d.add(e.Pos, "parameter name %q must be an identifier (letters, digits and \"_\", not starting with a digit)", e.Str)
 			continue
 		}

@@ -77,6 +77,7 @@ var errorCases = []struct {
 	{"node_not_map", head + "  - fetch\n", nil},
 	{"node_list_in_list", head + "  - - {id: a, kind: Action, action: noop}\n", nil},
 	{"node_missing_id_and_kind", head + "  - name: anonymous\n", nil},
+	{"node_id_and_kind_misspelt", head + "  - {ide: a, knd: Action, action: noop, zzz: 1}\n", nil},
 	{"node_id_not_string", head + "  - {id: [a], kind: Action, action: noop}\n", nil},
 	{"node_id_invalid", head + "  - {id: a.b, kind: Action, action: noop}\n", nil},
 	{"node_kind_not_string", head + "  - {id: a, kind: 1}\n", nil},

@@ -171,20 +171,28 @@ var kindDocs = map[string]string{
 	"Wait":     "A durable timer: waits for a duration or until a time.",
 }
 
-// nodeFieldNames has every field known on some node kind, to tell a field
-// of another kind from a typo.
-var nodeFieldNames = func() map[string]bool {
-	m := map[string]bool{}
-	for _, f := range commonFields {
-		m[f.name] = true
-	}
-	for _, fs := range kindFields {
+// allNodeFields lists every field known on some node kind, common fields
+// first, for hints when the node's kind is not known; nodeFieldNames has
+// the same as a set, to tell a field of another kind from a typo.
+var (
+	allNodeFields  []string
+	nodeFieldNames = map[string]bool{}
+)
+
+func init() {
+	add := func(fs []field) {
 		for _, f := range fs {
-			m[f.name] = true
+			if !nodeFieldNames[f.name] {
+				nodeFieldNames[f.name] = true
+				allNodeFields = append(allNodeFields, f.name)
+			}
 		}
 	}
-	return m
-}()
+	add(commonFields)
+	for _, k := range Kinds {
+		add(kindFields[k])
+	}
+}
 
 func anyList(s []string) []any {
 	out := make([]any, len(s))

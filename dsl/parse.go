@@ -2,10 +2,14 @@ package dsl
 
 import "fmt"
 
-// Default limits. They bound the work one file can cause, so that a
-// service that compiles workflows from users cannot be stalled by one.
+// The default limits bound the work one file can cause, so that a service
+// that compiles its users' workflows cannot be stalled by one of them.
 const (
+	// DefaultMaxBytes is the longest source Parse reads: 10 MiB, some
+	// hundred times the largest hand-written workflow.
 	DefaultMaxBytes = 10 << 20
+	// DefaultMaxNodes is how many YAML values a document may expand to,
+	// aliases included: about a 10 MiB file's worth.
 	DefaultMaxNodes = 1_000_000
 )
 

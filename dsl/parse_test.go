@@ -3,12 +3,28 @@ package dsl
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 )
+
+// parseWithin parses src and fails the test when that takes longer than
+// bound (ten times longer under the race detector). The bounds sit far
+// above the expected times: they catch a lost limit, whose inputs then
+// take many seconds, not a slow machine.
+func parseWithin(t *testing.T, bound time.Duration, file string, src []byte, opts ...Option) (*Workflow, ErrorList) {
+	t.Helper()
+	if raceEnabled {
+		bound *= 10
+	}
+	start := time.Now()
+	w, errs := Parse(file, src, opts...)
+	require.Less(t, time.Since(start), bound, "parsing %d bytes", len(src))
+	return w, errs
+}
 
 func mustParse(t *testing.T, src string, opts ...Option) *Workflow {
 	t.Helper()
@@ -311,13 +327,10 @@ func billionLaughs(levels int) string {
 
 func TestAliasBombRefusedFast(t *testing.T) {
 	src := billionLaughs(10) // 10^10 values once expanded
-	start := time.Now()
-	w, errs := Parse("bomb.yaml", []byte(src))
-	elapsed := time.Since(start)
+	w, errs := parseWithin(t, time.Second, "bomb.yaml", []byte(src))
 	require.Nil(t, w)
 	require.Len(t, errs, 1)
 	require.Equal(t, "document expands to more than 1000000 values (YAML alias bomb?)", errs[0].Msg)
-	require.Less(t, elapsed, time.Second)
 
 	// The same file under a budget that fits it expands fully.
 	small := billionLaughs(3) // 1,000 "lol"s
@@ -327,28 +340,33 @@ func TestAliasBombRefusedFast(t *testing.T) {
 	require.Len(t, v.List, 10)
 	require.Len(t, v.List[9].List[9].List, 10)
 	_, errs = Parse("small.yaml", []byte(small), WithMaxNodes(2000))
-	require.Equal(t, "small.yaml:1:1: document expands to more than 2000 values (YAML alias bomb?)", errs.Error())
+	require.Equal(t, "small.yaml:5:56: document expands to more than 2000 values (YAML alias bomb?)", errs.Error())
 }
 
 func TestDeepNestingRefusedFast(t *testing.T) {
 	for name, src := range map[string]string{
-		"flow":    "name: deep\nnodes: " + strings.Repeat("[", 200000) + strings.Repeat("]", 200000) + "\n",
-		"block":   "name: deep\nnodes:\n" + strings.Repeat("- ", 200000) + "x\n",
-		"mapping": "name: deep\nnodes: " + strings.Repeat("{a: ", 100000) + "1" + strings.Repeat("}", 100000) + "\n",
+		"flow":    "name: deep\nnodes: " + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + "\n",
+		"block":   "name: deep\nnodes:\n" + strings.Repeat("- ", 100_000) + "x\n",
+		"mapping": "name: deep\nnodes: " + strings.Repeat("{a: ", 50_000) + "1" + strings.Repeat("}", 50_000) + "\n",
 	} {
-		start := time.Now()
-		_, errs := Parse("deep.yaml", []byte(src))
-		require.Less(t, time.Since(start), time.Second, name)
+		_, errs := parseWithin(t, time.Second, "deep.yaml", []byte(src))
 		require.Len(t, errs, 1, name)
-		require.Equal(t, "document nests deeper than 1000 levels", errs[0].Msg, name)
+		require.Equal(t, "document nests deeper than 100 levels", errs[0].Msg, name)
 	}
 	// Nesting through aliases is bounded too.
 	var b strings.Builder
-	b.WriteString("x-a: &a " + strings.Repeat("[", 990) + strings.Repeat("]", 990) + "\n")
-	b.WriteString("x-b: &b " + strings.Repeat("[", 15) + "*a" + strings.Repeat("]", 15) + "\n")
+	b.WriteString("x-a: &a " + strings.Repeat("[", 90) + strings.Repeat("]", 90) + "\n")
+	b.WriteString("x-b: &b " + strings.Repeat("[", 90) + "*a" + strings.Repeat("]", 90) + "\n")
+	b.WriteString("x-c: " + strings.Repeat("[", 90) + "*b" + strings.Repeat("]", 90) + "\n")
 	b.WriteString("name: x\nnodes: [{id: a, kind: Action, action: noop}]\n")
 	_, errs := Parse("deep.yaml", []byte(b.String()))
-	require.Equal(t, "deep.yaml:2:24: document nests deeper than 1000 levels", errs.Error())
+	require.Equal(t, "deep.yaml:3:96: document nests deeper than 200 levels once aliases are expanded", errs.Error())
+
+	// Just under the bound is fine, in flow and in block style.
+	mustParse(t, "name: x\nnodes: [{id: a, kind: Action, action: set, params: {v: "+
+		strings.Repeat("[", maxDepth-5)+strings.Repeat("]", maxDepth-5)+"}}]\n")
+	mustParse(t, "name: x\nnodes: [{id: a, kind: Action, action: set, params: {v: 1}}]\nx-deep:\n"+
+		strings.Repeat("- ", maxDepth-2)+"x\n")
 }
 
 func TestSizeLimit(t *testing.T) {
@@ -359,9 +377,7 @@ func TestSizeLimit(t *testing.T) {
 	require.Empty(t, errs)
 
 	huge := make([]byte, DefaultMaxBytes+1)
-	start := time.Now()
-	_, errs = Parse("huge.yaml", huge)
-	require.Less(t, time.Since(start), 10*time.Millisecond, "refused before any parsing")
+	_, errs = parseWithin(t, 10*time.Millisecond, "huge.yaml", huge) // refused before any parsing
 	require.Equal(t, "huge.yaml:1:1: file is 10485761 bytes, over the 10 MiB limit", errs.Error())
 }
 
@@ -404,4 +420,106 @@ func TestParseValue(t *testing.T) {
 	require.Equal(t, map[string]any{"a": int64(1), "b": []any{"x"}}, v.Go())
 	_, errs = ParseValue("in.yaml", []byte("a: [1\n"))
 	require.Len(t, errs, 1)
+}
+
+func TestNamePatterns(t *testing.T) {
+	for s, want := range map[string]bool{"a": true, "A-b_9": true, "9": true, "": false, "a.b": false, "a b": false, "é": false} {
+		require.Equal(t, want, isID(s), "isID(%q)", s)
+	}
+	for s, want := range map[string]bool{"a": true, "_x9": true, "A_b": true, "9a": false, "": false, "a-b": false, "é": false} {
+		require.Equal(t, want, isIdent(s), "isIdent(%q)", s)
+	}
+}
+
+func TestBlockMappingKeyLimit(t *testing.T) {
+	keys := func(n int, line func(i int) string) string {
+		var b strings.Builder
+		b.WriteString("name: t\nnodes: [{id: a, kind: Action, action: noop}]\nx-data:\n")
+		for i := 0; i < n; i++ {
+			b.WriteString(line(i))
+		}
+		return b.String()
+	}
+	plain := func(i int) string { return "  k" + strconv.Itoa(i) + ": 1\n" }
+	_, errs := Parse("f.yaml", []byte(keys(maxBlockKeys, plain)))
+	require.Empty(t, errs)
+	_, errs = Parse("f.yaml", []byte(keys(maxBlockKeys+1, plain)))
+	require.Equal(t, "f.yaml:1004:8: a block mapping has more than 1000 keys; write big data in flow style ({...}) or JSON", errs.Error())
+
+	// Anchors, tags and sequences between the keys do not hide them.
+	for name, line := range map[string]func(int) string{
+		"anchors":   func(i int) string { return "  &a" + strconv.Itoa(i) + " k" + strconv.Itoa(i) + ": 1\n" },
+		"tags":      func(i int) string { return "  !!str k" + strconv.Itoa(i) + ": 1\n" },
+		"sequences": func(i int) string { return "  k" + strconv.Itoa(i) + ":\n  - x\n" },
+		"quoted":    func(i int) string { return "  \"k" + strconv.Itoa(i) + "\": 1\n" },
+		"explicit":  func(i int) string { return "  ? k" + strconv.Itoa(i) + "\n  : 1\n" },
+		"key only":  func(i int) string { return "  ? k" + strconv.Itoa(i) + "\n" },
+	} {
+		_, errs := parseWithin(t, time.Second, "f.yaml", []byte(keys(50_000, line)))
+		require.Len(t, errs, 1, name)
+		require.Contains(t, errs[0].Msg, "more than 1000 keys", name)
+	}
+
+	// Many small mappings, and big flow mappings, are fine.
+	var b strings.Builder
+	b.WriteString("name: t\nnodes: [{id: a, kind: Action, action: noop}]\nx-list:\n")
+	for i := 0; i < 3000; i++ {
+		b.WriteString("  - a: 1\n    b: 2\n")
+	}
+	b.WriteString("x-flow: {")
+	for i := 0; i < 3000; i++ {
+		b.WriteString("k" + strconv.Itoa(i) + ": 1, ")
+	}
+	b.WriteString("}\n")
+	mustParse(t, b.String())
+}
+
+// goccy's own error text renders a source excerpt that took seconds to
+// build on this input; the short message must not.
+func TestSyntaxErrorIsFast(t *testing.T) {
+	src := "name: " + strings.Repeat("[]", 200_000) + "\n"
+	_, errs := parseWithin(t, 2*time.Second, "f.yaml", []byte(src))
+	require.Len(t, errs, 1)
+	require.True(t, strings.HasPrefix(errs[0].Msg, "invalid YAML: "), errs[0].Msg)
+}
+
+func TestImplicitNullLimit(t *testing.T) {
+	head := "name: t\nnodes: [{id: a, kind: Action, action: noop}]\n"
+	for name, c := range map[string]struct {
+		unit string
+		n    int
+	}{
+		"sequence entries": {"  -\n", 1},
+		"mapping values":   {"  - k:\n", 1},
+		"flow keys":        {"k, ", 1},
+		"flow values":      {"k: , ", 1},
+		"flow pairs":       {"k: , ", 1},
+	} {
+		wrap := func(n int) string {
+			body := strings.Repeat(c.unit, n)
+			switch name {
+			case "flow keys", "flow values":
+				return head + "x-a: {" + body + "}\n"
+			case "flow pairs":
+				return head + "x-a: [" + body + "]\n"
+			}
+			return head + "x-a:\n" + body
+		}
+		_, errs := Parse("f.yaml", []byte(wrap(maxImplicitNulls)))
+		for _, e := range errs {
+			require.NotContains(t, e.Msg, "empty values", name)
+		}
+		_, errs = parseWithin(t, time.Second, "f.yaml", []byte(wrap(100_000)))
+		require.Len(t, errs, 1, name)
+		require.Equal(t, `more than 1000 empty values ("key:" or "-" with nothing after it); write null where a value is meant to be empty`, errs[0].Msg, name)
+	}
+
+	// Nested blocks, sequences under their key and explicit nulls are
+	// values, not empty ones.
+	var b strings.Builder
+	b.WriteString(head + "x-a:\n")
+	for i := 0; i < 3000; i++ {
+		b.WriteString("  - k:\n      v: 1\n    l:\n    - null\n    m: ~\n    n:\n      - x\n")
+	}
+	mustParse(t, b.String())
 }

@@ -13,11 +13,11 @@ import (
 	"github.com/goccy/go-yaml/token"
 )
 
-// maxDepth bounds how deeply collections may nest. goccy's parser spends
-// time quadratic in the nesting depth, so without this bound a few hundred
-// kilobytes of "- - - - ..." keep it busy for seconds. Real workflows stay far
-// below: each nested node adds two or three levels.
-const maxDepth = 1000
+// maxValueDepth bounds the nesting of the Value tree, which aliases can
+// make deeper than the source (checked by maxDepth): whatever walks the
+// tree recursively, here or in the compiler, stays within a known depth.
+// Twice maxDepth, because the two count levels a little differently.
+const maxValueDepth = 2 * maxDepth
 
 // errTooMany stops the conversion once the value budget is spent; it never
 // escapes this file.
@@ -39,6 +39,7 @@ type converter struct {
 	maxNodes int
 	count    int
 	anchors  map[string]anchorInfo
+	aliasAt  Pos // the alias being expanded, where a spent budget is reported
 
 	// Values and Fields are carved out of slabs: a 10,000-node workflow has
 	// a few hundred thousand of them, and one allocation per value made the
@@ -50,12 +51,11 @@ type converter struct {
 // parseYAML reads one YAML document into a Value tree. On any problem it
 // records errors and returns nil.
 func parseYAML(file string, src []byte, maxNodes int, errs *ErrorList) *Value {
-	tokens := lexer.Tokenize(string(src))
-	if tk := tooDeep(tokens); tk != nil {
-		errs.Add(file, tokenPos(tk), "document nests deeper than %d levels", maxDepth)
+	f, over, err := goccyParse(src)
+	if over != nil {
+		errs.Add(file, tokenPos(over.tk), "%s", over.msg)
 		return nil
 	}
-	f, err := parseTokens(tokens)
 	if err != nil {
 		addSyntaxError(file, err, errs)
 		return nil
@@ -85,57 +85,21 @@ func parseYAML(file string, src []byte, maxNodes int, errs *ErrorList) *Value {
 	return v
 }
 
-// parseTokens runs goccy's parser, turning a panic inside it into an error:
-// the parser is third-party code and a crash there must not take the
-// caller down.
-func parseTokens(tokens token.Tokens) (f *ast.File, err error) {
+// goccyParse is parser.ParseBytes with the shape limits checked between
+// lexing and parsing, and with a panic inside goccy turned into an error:
+// it is third-party code, and a crash there must not take the caller down.
+func goccyParse(src []byte) (f *ast.File, over *limitError, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("the YAML parser failed: %v", r)
+			f, over, err = nil, nil, fmt.Errorf("the YAML parser failed: %v", r)
 		}
 	}()
-	return parser.Parse(tokens, 0)
-}
-
-// tooDeep returns the first token that opens a collection nested more than
-// maxDepth levels deep, or nil. Block nesting is estimated from the
-// indentation of the indicators, which is exact enough for a resource bound.
-func tooDeep(tokens token.Tokens) *token.Token {
-	flow := 0
-	var block []int // columns of the open block collections
-	for i, tk := range tokens {
-		if tk == nil || tk.Position == nil {
-			continue
-		}
-		switch tk.Type {
-		case token.SequenceStartType, token.MappingStartType:
-			flow++
-		case token.SequenceEndType, token.MappingEndType:
-			if flow > 0 {
-				flow--
-			}
-		case token.SequenceEntryType, token.MappingKeyType, token.MappingValueType:
-			if flow > 0 {
-				continue
-			}
-			col := tk.Position.Column
-			if tk.Type == token.MappingValueType && i > 0 && tokens[i-1] != nil && tokens[i-1].Position != nil {
-				col = tokens[i-1].Position.Column // the key opens the level, not the colon
-			}
-			for len(block) > 0 && block[len(block)-1] > col {
-				block = block[:len(block)-1]
-			}
-			if len(block) == 0 || block[len(block)-1] < col {
-				block = append(block, col)
-			}
-		default:
-			continue
-		}
-		if flow+len(block) > maxDepth {
-			return tk
-		}
+	tokens := lexer.Tokenize(string(src))
+	if over := checkLimits(tokens); over != nil {
+		return nil, over, nil
 	}
-	return nil
+	f, err = parser.Parse(tokens, 0)
+	return f, nil, err
 }
 
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
@@ -145,16 +109,21 @@ var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
 // ErrorList.Print already shows.
 func addSyntaxError(file string, err error, errs *ErrorList) {
 	pos := Pos{1, 1}
-	msg := err.Error()
 	type goccyError interface {
 		GetToken() *token.Token
 		GetMessage() string
 	}
+	var msg string
 	if ge, ok := err.(goccyError); ok {
+		// Not err.Error(): goccy's pretty print walks the tokens around
+		// the error, which takes seconds on some inputs of a few hundred
+		// kilobytes.
 		msg = ge.GetMessage()
 		if tk := ge.GetToken(); tk != nil && tk.Position != nil {
 			pos = tokenPos(tk)
 		}
+	} else {
+		msg = err.Error()
 	}
 	msg = ansiEscape.ReplaceAllString(msg, "")
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
@@ -207,7 +176,11 @@ func (c *converter) run(n ast.Node) (v *Value) {
 			if _, ok := r.(errTooMany); !ok {
 				panic(r)
 			}
-			c.errs.Add(c.file, nodePos(n), "document expands to more than %d values (YAML alias bomb?)", c.maxNodes)
+			at := c.aliasAt
+			if !at.IsValid() {
+				at = nodePos(n)
+			}
+			c.errs.Add(c.file, at, "document expands to more than %d values (YAML alias bomb?)", c.maxNodes)
 			v = nil
 		}
 	}()
@@ -218,12 +191,18 @@ func (c *converter) run(n ast.Node) (v *Value) {
 // newValue hands out one Value from the slab and charges it to the budget.
 func (c *converter) newValue(k Kind, p Pos) *Value {
 	c.charge(1)
+	v := c.slot()
+	v.Kind, v.Pos = k, p
+	return v
+}
+
+// slot is a zero Value from the slab, not charged.
+func (c *converter) slot() *Value {
 	if len(c.values) == 0 {
 		c.values = make([]Value, 256)
 	}
 	v := &c.values[0]
 	c.values = c.values[1:]
-	v.Kind, v.Pos = k, p
 	return v
 }
 
@@ -250,8 +229,8 @@ func (c *converter) charge(n int) {
 // spans. depth is the level n sits at, for the nesting bound that aliases
 // could otherwise get around.
 func (c *converter) convert(n ast.Node, depth int) (*Value, int) {
-	if depth > maxDepth {
-		c.errs.Add(c.file, nodePos(n), "document nests deeper than %d levels", maxDepth)
+	if depth > maxValueDepth {
+		c.errs.Add(c.file, nodePos(n), "document nests deeper than %d levels once aliases are expanded", maxValueDepth)
 		return c.newValue(Null, nodePos(n)), 1
 	}
 	switch n := n.(type) {
@@ -338,8 +317,10 @@ func (c *converter) integer(n *ast.IntegerNode) *Value {
 	return v
 }
 
-// tag applies the YAML core tags the way goccy's decoder does, but reports
-// a value that does not fit its tag instead of silently zeroing it.
+// tag applies the YAML core tags the way goccy's decoder does, with two
+// differences: a value that does not fit its tag is reported instead of
+// silently zeroed, and !!binary and !!timestamp keep their text, since a
+// Value has no bytes or time kind. Other tags leave the value as it is.
 func (c *converter) tag(n *ast.TagNode, depth int) (*Value, int) {
 	p := tokenPos(n.Start)
 	name := ""
@@ -462,18 +443,16 @@ func (c *converter) alias(n *ast.AliasNode, depth int) (*Value, int) {
 		c.errs.Add(c.file, p, "alias *%s refers to no anchor defined before it", name)
 		return c.newValue(Null, p), 1
 	}
-	if depth+a.height-1 > maxDepth {
-		c.errs.Add(c.file, p, "document nests deeper than %d levels", maxDepth)
+	if depth+a.height-1 > maxValueDepth {
+		c.errs.Add(c.file, p, "document nests deeper than %d levels once aliases are expanded", maxValueDepth)
 		return c.newValue(Null, p), 1
 	}
+	c.aliasAt = p
 	c.charge(a.size)
 	// A shallow copy, so that a message about the value itself points at
-	// the alias the user wrote here rather than at the anchor.
-	if len(c.values) == 0 {
-		c.values = make([]Value, 256)
-	}
-	cp := &c.values[0]
-	c.values = c.values[1:]
+	// the alias the user wrote here rather than at the anchor. Its cost is
+	// in a.size already.
+	cp := c.slot()
 	*cp = *a.value
 	cp.Pos = p
 	return cp, a.height
@@ -485,6 +464,9 @@ func (c *converter) sequence(n *ast.SequenceNode, depth int) (*Value, int) {
 	height := 0
 	for _, e := range n.Values {
 		ev, h := c.convert(e, depth+1)
+		if !ev.Pos.IsValid() {
+			ev.Pos = v.Pos
+		}
 		v.List = append(v.List, ev)
 		height = max(height, h)
 	}
@@ -598,7 +580,7 @@ func keyText(k ast.MapKeyNode) (string, bool) {
 }
 
 func describeNode(n ast.Node) string {
-	var x ast.Node = n
+	x := n
 	if mk, ok := x.(*ast.MappingKeyNode); ok {
 		x = mk.Value
 	}

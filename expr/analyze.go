@@ -48,6 +48,11 @@ type parsed struct {
 	errAt  int    // rune offset of the syntax error
 	uses   []rawUse
 	impure bool // calls now(): never folded
+	// heavy marks what may cost unbounded time or memory to evaluate
+	// (loops over ranges or lists, `let` chains that double a string,
+	// repeat): the compiler leaves it to the run rather than risk its own
+	// time on folding it.
+	heavy bool
 }
 
 // builtinNames are the functions every expression may call, for hints.
@@ -138,6 +143,9 @@ func (w *walker) walk(n ast.Node) {
 	case *ast.UnaryNode:
 		w.walk(n.Node)
 	case *ast.BinaryNode:
+		if n.Operator == ".." {
+			w.p.heavy = true
+		}
 		w.walk(n.Left)
 		w.walk(n.Right)
 	case *ast.SliceNode:
@@ -160,12 +168,17 @@ func (w *walker) walk(n ast.Node) {
 		if impureBuiltins[n.Name] {
 			w.p.impure = true
 		}
+		if n.Name == "repeat" {
+			w.p.heavy = true
+		}
 		for _, a := range n.Arguments {
 			w.walk(a)
 		}
 	case *ast.PredicateNode:
+		w.p.heavy = true
 		w.walk(n.Node)
 	case *ast.VariableDeclaratorNode:
+		w.p.heavy = true
 		w.walk(n.Value)
 		w.bound = append(w.bound, n.Name)
 		w.walk(n.Expr)

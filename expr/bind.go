@@ -68,6 +68,8 @@ func (s *Source) Bind(sc Scope) (blueprint.Expr, dsl.ErrorList) {
 	var errs dsl.ErrorList
 	e := blueprint.Expr{Pos: blueprint.Pos{Line: s.pos.Line, Col: s.pos.Col}}
 	parts := s.parts
+	// impure: the value may differ between runs, or folding it may cost
+	// unbounded time; either way it is left to the run.
 	impure, broken, copied := false, false, false
 	for k := range s.exprs {
 		pc := &s.exprs[k]
@@ -75,7 +77,7 @@ func (s *Source) Bind(sc Scope) (blueprint.Expr, dsl.ErrorList) {
 			broken = true // reported by the Translator
 			continue
 		}
-		impure = impure || pc.p.impure
+		impure = impure || pc.p.impure || pc.p.heavy
 		var rw []rewrite
 		for i := range pc.p.uses {
 			ru := &pc.p.uses[i]
@@ -179,6 +181,7 @@ func evalConst(src string) (any, error) {
 
 type constError struct{ msg string }
 
+// Error returns the message.
 func (e *constError) Error() string { return e.msg }
 
 // at returns the position of rune offset off of a piece's text.

@@ -263,6 +263,16 @@ func TestConstantFolding(t *testing.T) {
 	// now() changes on every run: never folded.
 	e = compileValue(t, str("${{ now() }}"))
 	require.False(t, e.Const)
+	// Loops, ranges, let and repeat may cost unbounded time: left to run
+	// time, where they cost the run, not the compiler.
+	for _, src := range []string{
+		"${{ reduce(1..100000, #acc + 'xxxxxxxxxx', '') }}",
+		"${{ map([1], # * 2) }}",
+		"${{ let a = 'x'; a + a }}",
+		"${{ repeat('x', 3) }}",
+	} {
+		require.False(t, compileValue(t, str(src)).Const, src)
+	}
 	// A duration value is not plain data: left to run time.
 	e = compileValue(t, str("${{ duration('1h') }}"))
 	require.False(t, e.Const)

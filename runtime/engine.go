@@ -92,8 +92,8 @@ func (e *Engine) observe(ev Event) {
 	}
 }
 
-func (e *Engine) runLogger(run, node string) *slog.Logger {
-	return e.logger.With("run", run, "node", node)
+func (e *Engine) runLogger(run string) *slog.Logger {
+	return e.logger.With("run", run)
 }
 
 // NewRunID returns a new random run id.
@@ -231,7 +231,6 @@ func (e *Engine) compute(ctx context.Context, p *program, info *runInfo, task *s
 			return nil, fmt.Errorf("timer at pc %d is %v, not Wait", task.PC, in.Op)
 		}
 		v.record(store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Succeeded, Finished: v.now})
-		e.observe(Event{Run: info.id, Node: p.bp.Nodes[in.Node].ID, Status: store.Succeeded, Time: v.now})
 		t.pc++
 		err = v.advance(t, nil)
 	case store.Resume:
@@ -267,20 +266,20 @@ func (e *Engine) cachedRun(id string) *runInfo {
 // runs, so that they cost as few allocations as possible: its VM, the
 // Call it hands to Inline actions, and the last run logger it made
 // (slog's With costs several allocations, and the tasks of a fan-out
-// share their run and node; a Logger never changes, so sharing it is safe).
+// share their run; a Logger never changes, so sharing it is safe).
 type runnerState struct {
-	vm        vm
-	call      action.Call
-	run, node string
-	logger    *slog.Logger
+	vm     vm
+	call   action.Call
+	run    string
+	logger *slog.Logger
 }
 
-func (e *Engine) stepLogger(rs *runnerState, run, node string) *slog.Logger {
+func (e *Engine) stepLogger(rs *runnerState, run string) *slog.Logger {
 	if rs == nil {
-		return e.runLogger(run, node)
+		return e.runLogger(run)
 	}
-	if rs.logger == nil || rs.run != run || rs.node != node {
-		rs.run, rs.node, rs.logger = run, node, e.runLogger(run, node)
+	if rs.logger == nil || rs.run != run {
+		rs.run, rs.logger = run, e.runLogger(run)
 	}
 	return rs.logger
 }

@@ -49,6 +49,12 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			// run again (or dropped) rather than recording a failure.
 			return ctx.Err()
 		}
+		var se *storeError
+		if errors.As(err, &se) {
+			// The store could not be read: hand the task back rather than
+			// blame the node.
+			return se
+		}
 		msg := err.Error()
 		if attempt < st.Retry.MaxAttempts && !errors.Is(err, errParams) {
 			v.record(store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: started,
@@ -101,7 +107,11 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 	if st.Params >= 0 {
 		val, err := v.eval(t, st.Params)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errParams, err)
+			var se *storeError
+			if errors.As(err, &se) {
+				return nil, se
+			}
+			return nil, fmt.Errorf("%w: %w", errParams, err)
 		}
 		m, ok := val.(map[string]any)
 		if !ok && val != nil {
@@ -118,7 +128,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 		}
 		var err error
 		if decoded, err = act.Schema.Decode(params); err != nil {
-			return nil, fmt.Errorf("%w: %v", errParams, err)
+			return nil, fmt.Errorf("%w: %w", errParams, err)
 		}
 	} else if act.Inline {
 		// A step without params for an action that declares none (noop):
@@ -142,7 +152,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 	} else {
 		call = new(action.Call)
 	}
-	*call = action.Call{Params: decoded, Logger: e.stepLogger(rs, v.run.id, node), RunID: v.run.id, NodeID: node, Attempt: attempt}
+	*call = action.Call{Params: decoded, Logger: e.stepLogger(rs, v.run.id), RunID: v.run.id, NodeID: node, Attempt: attempt}
 	out, err := act.Run(actx, call)
 	if err != nil {
 		if st.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {

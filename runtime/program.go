@@ -175,26 +175,26 @@ func frameJoin(frame, seg string) string {
 	return frame + "/" + seg
 }
 
-// lastSegment splits the last segment "name[i]" off frame.
-func lastSegment(frame string) (parent, name string, index int, ok bool) {
+// lastSegment reads the last segment "name[i]" of frame.
+func lastSegment(frame string) (name string, index int, ok bool) {
 	seg := frame
 	if i := strings.LastIndexByte(frame, '/'); i >= 0 {
-		parent, seg = frame[:i], frame[i+1:]
+		seg = frame[i+1:]
 	}
 	open := strings.IndexByte(seg, '[')
 	if open < 0 || !strings.HasSuffix(seg, "]") {
-		return "", "", 0, false
+		return "", 0, false
 	}
 	n, err := strconv.Atoi(seg[open+1 : len(seg)-1])
 	if err != nil {
-		return "", "", 0, false
+		return "", 0, false
 	}
-	return parent, seg[:open], n, true
+	return seg[:open], n, true
 }
 
 // segmentIndex returns the iteration index of the n-th segment (1-based).
 func segmentIndex(frame string, n int) int {
-	_, _, idx, ok := lastSegment(framePrefix(frame, n))
+	_, idx, ok := lastSegment(framePrefix(frame, n))
 	if !ok {
 		return 0
 	}

@@ -216,6 +216,8 @@ type nodeFailure struct {
 
 func (f *nodeFailure) Error() string { return f.err.Error() }
 
+func (f *nodeFailure) Unwrap() error { return f.err }
+
 // record adds a record to the transition and returns where it is kept.
 func (v *vm) record(rec store.Record) *store.Record {
 	if len(v.recSlab) == 0 {
@@ -338,6 +340,12 @@ func (v *vm) advance(t token, last any) error {
 			v.pending = v.pending[:n]
 		}
 		if err := v.step(pt.t, pt.last); err != nil {
+			// A store that cannot be read is not the node's fault: the
+			// task goes back to the queue.
+			var se *storeError
+			if errors.As(err, &se) {
+				return se
+			}
 			var nf *nodeFailure
 			if errors.As(err, &nf) {
 				v.fail(pt.t, nf.node, nf.err)
@@ -427,7 +435,7 @@ func (v *vm) step(t token, last any) error {
 			}
 			t.pc = next
 		case blueprint.OpNext:
-			_, name, k, ok := lastSegment(t.frame)
+			name, k, ok := lastSegment(t.frame)
 			if !ok || name != v.p.bp.Nodes[in.Node].ID {
 				return fmt.Errorf("pc %d: Next outside its loop (frame %q)", t.pc, t.frame)
 			}
@@ -441,8 +449,13 @@ func (v *vm) step(t token, last any) error {
 			if v.p.bp.Output >= 0 {
 				val, err := v.eval(t, v.p.bp.Output)
 				if err != nil {
+					var se *storeError
+					if errors.As(err, &se) {
+						return se
+					}
+					// A broken output expression fails the run, not the worker.
 					v.tr.End = &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Message: "output: " + err.Error()}}
-					return nil
+					return nil //nolint:nilerr // the error is recorded as the run's failure
 				}
 				out = val
 			}
@@ -604,7 +617,7 @@ func toList(val any) ([]any, error) {
 // while runs the head of a while loop and returns the next pc.
 func (v *vm) while(t *token, in *blueprint.Instr, last *any) (int32, error) {
 	id := v.p.bp.Nodes[in.Node].ID
-	_, name, k, ok := lastSegment(t.frame)
+	name, k, ok := lastSegment(t.frame)
 	if !ok || name != id || frameDepth(t.frame) != v.p.depth[in.Node]+1 {
 		t.frame = frameJoin(t.frame, id+"[0]")
 		k = 0

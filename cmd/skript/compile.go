@@ -71,7 +71,7 @@ func readWorkflow(path string, max int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	if max <= 0 {
 		max = 10 << 20
 	}

@@ -91,7 +91,7 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer func() { _ = st.Close() }()
 
 			stderr := cmd.ErrOrStderr()
 			v := newView(stderr, isTerminal(stderr))

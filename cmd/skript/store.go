@@ -42,7 +42,7 @@ func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
 		return memory.New(memory.WithRetention(f.retention)), nil
 	}
 	if !strings.HasPrefix(f.url, "redis://") && !strings.HasPrefix(f.url, "rediss://") {
-		return nil, exit(2, fmt.Errorf("--store %q: want memory, redis://... or rediss://...", f.url))
+		return nil, exit(2, fmt.Errorf("--store %q: want memory, redis://HOST:PORT/DB or rediss://HOST:PORT/DB", f.url))
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

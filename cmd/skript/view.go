@@ -25,6 +25,9 @@ type view struct {
 	drawn  int
 	dirty  bool
 	closed bool
+	// failedIn remembers the loop iterations whose failure of a node was
+	// printed, so a failure a catch block handled is not printed twice.
+	failedIn map[string]bool
 }
 
 type nodeLine struct {
@@ -38,6 +41,7 @@ type nodeLine struct {
 	failed    int
 	looped    bool
 	lastError string
+	printed   store.Status
 }
 
 func newView(w io.Writer, tty bool) *view {
@@ -95,11 +99,37 @@ func (v *view) event(ev runtime.Event) {
 		if !ev.Started.IsZero() && !ev.Time.IsZero() {
 			n.took = ev.Time.Sub(ev.Started)
 		}
-		if !v.tty && (!n.looped || ev.Status == store.Failed) {
+		// A node whose failure a catch block handled is left again when the
+		// block ends; report it once.
+		if !v.tty && v.firstReport(n, ev) {
 			v.plain(n, ev)
 		}
 	}
 	v.dirty = true
+}
+
+// firstReport says whether a plain line should be printed for ev: once per
+// top-level node, and once per failed iteration of a node in a loop.
+func (v *view) firstReport(n *nodeLine, ev runtime.Event) bool {
+	if !n.looped {
+		if n.printed == ev.Status {
+			return false
+		}
+		n.printed = ev.Status
+		return true
+	}
+	if ev.Status != store.Failed {
+		return false
+	}
+	key := ev.Node + "|" + ev.Frame
+	if v.failedIn[key] {
+		return false
+	}
+	if v.failedIn == nil {
+		v.failedIn = map[string]bool{}
+	}
+	v.failedIn[key] = true
+	return true
 }
 
 func (v *view) plain(n *nodeLine, ev runtime.Event) {

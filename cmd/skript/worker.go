@@ -39,7 +39,7 @@ finish for up to --grace, hands back the rest, and exits 0.`,
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer func() { _ = st.Close() }()
 			cf := compileFlags{deny: deny}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(cf.registry()), runtime.WithLogger(logger))
@@ -83,7 +83,7 @@ func newSubmitCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer func() { _ = st.Close() }()
 			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg))
 			run, err := eng.Start(cmd.Context(), bp, inputs)
 			if err != nil {
@@ -123,7 +123,7 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer func() { _ = st.Close() }()
 			eng := runtime.New(runtime.WithStore(st))
 			if wait {
 				if _, err := st.WaitRun(ctx, args[0]); err != nil {

@@ -172,22 +172,34 @@ func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, 
 			return applied, fmt.Errorf("complete %s/%s: %w", c.Task.Run, c.Task.Token, err)
 		}
 	}
-	errs := make([]error, len(list))
-	run := func(k int) {
-		codes, err := s.exec(ctx, list[k])
-		if err != nil {
-			errs[k] = err
-			return
+	// One goroutine per partition: a partition's batches run in order,
+	// since a later transition may depend on an earlier one of its run.
+	byPart := map[int][]*batch{}
+	var parts []int
+	for _, b := range list {
+		if byPart[b.part] == nil {
+			parts = append(parts, b.part)
 		}
-		for j, code := range codes {
-			applied[list[k].idx[j]] = code == codeApplied
+		byPart[b.part] = append(byPart[b.part], b)
+	}
+	errs := make([]error, len(parts))
+	run := func(k int) {
+		for _, b := range byPart[parts[k]] {
+			codes, err := s.exec(ctx, b)
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			for j, code := range codes {
+				applied[b.idx[j]] = code == codeApplied
+			}
 		}
 	}
-	if len(list) == 1 {
+	if len(parts) == 1 {
 		run(0)
 	} else {
 		var wg sync.WaitGroup
-		for k := range list {
+		for k := range parts {
 			wg.Go(func() { run(k) })
 		}
 		wg.Wait()

@@ -60,7 +60,7 @@ func (s *Store) newBatch(part int, now time.Time) *batch {
 	p := s.parts[part]
 	ttl := max(int64(s.opt.retention/time.Second), 1)
 	return &batch{part: part, byRun: map[string]*batchRun{},
-		head: []string{p.prefix, group, timeString(now), strconv.FormatInt(ttl, 10), s.endedChannel()}}
+		head: []string{p.prefix, group, timeString(now), strconv.FormatInt(ttl, 10), s.endedChannel(), s.bellChannel(part)}}
 }
 
 func (b *batch) run(id string) *batchRun {

@@ -22,18 +22,23 @@ const (
 	promoteEvery = 50 * time.Millisecond
 	promoteLimit = 100
 	// idleWait bounds one blocking wait of an idle Lease, so it promotes
-	// delayed tasks and reclaims lost leases while it waits.
-	idleWait = 100 * time.Millisecond
-	// pollMax bounds the sleep between sweeps on a Cluster, where one
-	// command cannot block on streams of several slots.
+	// delayed tasks that other processes enqueued (its own it knows the due
+	// time of) and reclaims lost leases while it waits.
+	idleWait = 250 * time.Millisecond
+	// pollMax bounds the sleep between sweeps on a Cluster while the
+	// doorbell's subscriptions are not up.
 	pollMax = 50 * time.Millisecond
+	// bellTrust is how long an idle Lease on a Cluster goes without a sweep
+	// when the doorbell stays silent.
+	bellTrust = time.Second
 )
 
 // Lease implements store.Store. It takes entries from the partitions'
 // streams through the consumer group, starting at a different partition
 // each time so that no partition starves. When none is ready it blocks (on
 // a single Redis, XREAD BLOCK on all the streams from where they ended; on
-// a Cluster, polling with backoff) until one comes or wait has passed.
+// a Cluster, waiting for a partition's doorbell, see bell.go) until one
+// comes or wait has passed.
 func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time.Duration) ([]*store.Task, error) {
 	if limit <= 0 {
 		limit = 1
@@ -44,59 +49,103 @@ func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time
 	s.consumer.Store(&consumer)
 	deadline := time.Now().Add(wait)
 	backoff := time.Millisecond
+	// quiet is set while nothing was added to the streams since the last
+	// sweep: on a single Redis, XREAD from where each stream ended saw
+	// nothing; on a Cluster, the doorbell did not ring.
+	quiet := false
+	var wake *wakeup
+	var swept time.Time
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := s.promote(ctx); err != nil {
+		var rung <-chan struct{}
+		bellOK := false
+		if s.cluster {
+			rung, bellOK = s.bell.wait() // before the sweep, so no ring after it is missed
+		}
+		moved, err := s.promote(ctx)
+		if err != nil {
 			return nil, err
 		}
-		tasks, wake, progressed, err := s.sweep(ctx, consumer, limit)
-		if err != nil || len(tasks) > 0 {
-			return tasks, err
+		// A sweep after a quiet wait would find nothing, unless delayed
+		// tasks were just promoted or lost leases are due to be reclaimed.
+		// A doorbell's silence is trusted for bellTrust only: a ring is lost
+		// when a connection drops.
+		if s.cluster && time.Since(swept) >= bellTrust {
+			quiet = false
+		}
+		if !quiet || moved > 0 || s.reclaimDue() {
+			swept = time.Now()
+			var tasks []*store.Task
+			var progressed bool
+			tasks, wake, progressed, err = s.sweep(ctx, consumer, limit)
+			if err != nil || len(tasks) > 0 {
+				return tasks, err
+			}
+			if progressed {
+				continue // entries were buried; others may be right behind them
+			}
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
 			return nil, nil
 		}
-		if progressed {
-			continue // entries were buried; others may be right behind them
-		}
 		d := min(left, idleWait)
 		if due := s.nextDue.Load(); due > 0 {
 			d = min(d, max(time.Until(time.UnixMilli(due)), time.Millisecond))
 		}
-		if wake == nil {
-			d = min(d, backoff)
-			backoff = min(backoff*2, pollMax)
+		switch {
+		case wake != nil:
+			added, err := s.block(ctx, wake, d)
+			if err != nil {
+				return nil, err
+			}
+			quiet = !added
+		case bellOK:
+			quiet = true
 			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			case <-rung:
+				quiet = false
+			case <-t.C:
+			}
+			t.Stop()
+		default:
+			// No way to be woken (the doorbell is not up yet): poll.
+			quiet = false
+			t := time.NewTimer(min(d, backoff))
+			backoff = min(backoff*2, pollMax)
 			select {
 			case <-ctx.Done():
 				t.Stop()
 				return nil, ctx.Err()
 			case <-t.C:
 			}
-			continue
-		}
-		if err := s.block(ctx, wake, d); err != nil {
-			return nil, err
 		}
 	}
 }
 
 // block waits until an entry newer than ids is added to one of the streams
 // (single Redis only: the streams are in several slots), or d has passed.
-func (s *Store) block(ctx context.Context, w *wakeup, d time.Duration) error {
+// It reports whether an entry came.
+func (s *Store) block(ctx context.Context, w *wakeup, d time.Duration) (bool, error) {
 	ms := max(d.Milliseconds(), 1)
 	cmd := s.c.B().Xread().Count(1).Block(ms).Streams().Key(w.keys...).Id(w.ids...).Build()
 	err := s.c.Do(ctx, cmd).Error()
-	if err != nil && !rueidis.IsRedisNil(err) {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("redis store: lease: %w", err)
+	if rueidis.IsRedisNil(err) {
+		return false, nil
 	}
-	return nil
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, fmt.Errorf("redis store: lease: %w", err)
+	}
+	return true, nil
 }
 
 // wakeup is where each stream ended at the last sweep.
@@ -312,6 +361,21 @@ func (s *Store) takeReclaim(order []int) []string {
 	return out
 }
 
+// reclaimDue reports whether a sweep now would reclaim lost leases.
+func (s *Store) reclaimDue() bool {
+	s.reclaimMu.Lock()
+	defer s.reclaimMu.Unlock()
+	if time.Now().UnixMilli()-s.lastReclaim.Load() >= (s.opt.lease / 4).Milliseconds() {
+		return true
+	}
+	for _, c := range s.reclaim {
+		if c != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // putReclaim records the cursors after a sweep: a visited partition whose
 // scan is complete is done; the others keep theirs for the next sweep.
 func (s *Store) putReclaim(order []int, cursors []string, visited int) {
@@ -329,37 +393,40 @@ func (s *Store) putReclaim(order []int, cursors []string, visited int) {
 }
 
 // promote moves due delayed tasks to the streams, at most every
-// promoteEvery unless a known delayed task is due.
-func (s *Store) promote(ctx context.Context) error {
+// promoteEvery unless a known delayed task is due, and returns how many it
+// moved.
+func (s *Store) promote(ctx context.Context) (int64, error) {
 	now := time.Now().UnixMilli()
 	last := s.lastPromote.Load()
 	due := s.nextDue.Load()
 	if now-last < promoteEvery.Milliseconds() && (due == 0 || now < due) {
-		return nil
+		return 0, nil
 	}
 	if !s.lastPromote.CompareAndSwap(last, now) {
-		return nil // another Lease of this process is at it
+		return 0, nil // another Lease of this process is at it
 	}
-	var units [][]string
+	type unit struct{ keys, args []string }
+	var units []unit
+	nowArg, limitArg := strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit)
+	stampArg := timeString(time.UnixMilli(now)) // when the tasks moved became ready
 	if s.cluster {
-		for _, p := range s.parts {
-			units = append(units, []string{p.q, p.delayed})
+		for i, p := range s.parts {
+			units = append(units, unit{[]string{p.q, p.delayed}, []string{nowArg, limitArg, s.bellChannel(i), stampArg}})
 		}
 	} else {
 		keys := make([]string, 0, 2*len(s.parts))
 		for _, p := range s.parts {
 			keys = append(keys, p.q, p.delayed)
 		}
-		units = [][]string{keys}
+		units = []unit{{keys, []string{nowArg, limitArg, "", stampArg}}}
 	}
-	args := []string{strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit), timeString(time.UnixMilli(now))}
 	var mu sync.Mutex
 	var errs []error
-	next, full := int64(0), false
+	next, full, total := int64(0), false, int64(0)
 	var wg sync.WaitGroup
-	for _, keys := range units {
+	for _, u := range units {
 		wg.Go(func() {
-			msg, err := promoteScript.Exec(ctx, s.c, keys, args).ToArray()
+			msg, err := promoteScript.Exec(ctx, s.c, u.keys, u.args).ToArray()
 			var moved, nd int64
 			if err == nil && len(msg) == 2 {
 				moved, err = msg[0].AsInt64()
@@ -376,6 +443,7 @@ func (s *Store) promote(ctx context.Context) error {
 				errs = append(errs, err)
 				return
 			}
+			total += moved
 			if moved >= promoteLimit {
 				full = true
 			}
@@ -387,18 +455,20 @@ func (s *Store) promote(ctx context.Context) error {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		s.lastPromote.Store(0)
-		return fmt.Errorf("redis store: promote: %w", err)
+		return 0, fmt.Errorf("redis store: promote: %w", err)
 	}
 	s.nextDue.Store(next)
 	if full {
 		s.lastPromote.Store(0) // more are due: go on at the next sweep
 	}
-	return nil
+	return total, nil
 }
 
-// Extend implements store.Store: XCLAIM to the same consumer resets an
-// entry's idle time, so XAUTOCLAIM leaves it alone. JUSTID keeps the
-// delivery count as it is.
+// Extend implements store.Store: XCLAIM resets an entry's idle time, so
+// XAUTOCLAIM leaves it alone; JUSTID keeps the delivery count as it is.
+// XCLAIM names a consumer, which the interface does not pass: it is the one
+// this Store last leased for (a worker process normally uses one name), and
+// only who the entry is listed under depends on it, not the lease.
 func (s *Store) Extend(ctx context.Context, tasks []*store.Task) error {
 	consumer := group
 	if c := s.consumer.Load(); c != nil {
@@ -439,7 +509,7 @@ func (s *Store) Release(ctx context.Context, tasks []*store.Task) error {
 			return fmt.Errorf("release %s/%s: %w", t.Run, t.Token, err)
 		}
 		if args[part] == nil {
-			args[part] = []string{group}
+			args[part] = []string{group, s.bellChannel(part)}
 		}
 		args[part] = append(args[part], id, string(b))
 	}

@@ -51,8 +51,9 @@ func leaseOne(t testing.TB, s store.Store, consumer string, wait time.Duration) 
 	return got[0]
 }
 
-func TestLeaseExpires(t *testing.T) {
-	tg := redistest.New(t)
+func TestLeaseExpires(t *testing.T) { testLeaseExpires(t, redistest.New(t)) }
+
+func testLeaseExpires(t *testing.T, tg *redistest.Target) {
 	prefix := tg.Prefix(t)
 	a := open(t, tg, prefix, redis.WithLease(500*time.Millisecond))
 	b := open(t, tg, prefix, redis.WithLease(500*time.Millisecond))
@@ -79,9 +80,10 @@ func TestLeaseExpires(t *testing.T) {
 	require.Nil(t, leaseOne(t, b, "B", 100*time.Millisecond), "A's late completion enqueued nothing")
 }
 
-func TestHeartbeatKeepsLease(t *testing.T) {
+func TestHeartbeatKeepsLease(t *testing.T) { testHeartbeatKeepsLease(t, redistest.New(t)) }
+
+func testHeartbeatKeepsLease(t *testing.T, tg *redistest.Target) {
 	const lease = 500 * time.Millisecond
-	tg := redistest.New(t)
 	prefix := tg.Prefix(t)
 	a := open(t, tg, prefix, redis.WithLease(lease))
 	b := open(t, tg, prefix, redis.WithLease(lease))
@@ -130,8 +132,9 @@ func (w *syncBuffer) String() string {
 	return w.b.String()
 }
 
-func TestBadEntriesGoToDeadStream(t *testing.T) {
-	tg := redistest.New(t)
+func TestBadEntriesGoToDeadStream(t *testing.T) { testBadEntriesGoToDeadStream(t, redistest.New(t)) }
+
+func testBadEntriesGoToDeadStream(t *testing.T, tg *redistest.Target) {
 	prefix := tg.Prefix(t)
 	var logs syncBuffer
 	s := open(t, tg, prefix, redis.WithPartitions(1), redis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
@@ -173,8 +176,9 @@ func TestBadEntriesGoToDeadStream(t *testing.T) {
 	require.EqualValues(t, 1, n, "bad and orphaned entries are deleted from the stream")
 }
 
-func TestEndedRunKeysExpire(t *testing.T) {
-	tg := redistest.New(t)
+func TestEndedRunKeysExpire(t *testing.T) { testEndedRunKeysExpire(t, redistest.New(t)) }
+
+func testEndedRunKeysExpire(t *testing.T, tg *redistest.Target) {
 	prefix := tg.Prefix(t)
 	s := open(t, tg, prefix, redis.WithPartitions(1), redis.WithRetention(time.Hour))
 	c := tg.Client(t)
@@ -218,4 +222,100 @@ func TestPartitionCountIsFixed(t *testing.T) {
 func TestOpenBadURL(t *testing.T) {
 	_, err := redis.Open(ctxT(t), "http://127.0.0.1:1/0")
 	require.Error(t, err)
+}
+
+// TestCompleteAppliesInOrder sends one Complete with more transitions than
+// one script call takes, each depending on the one before.
+func TestCompleteAppliesInOrder(t *testing.T) {
+	tg := redistest.New(t)
+	s := open(t, tg, tg.Prefix(t))
+	id := newRun(t, s)
+	tk := leaseOne(t, s, "w", time.Second)
+	require.NotNil(t, tk)
+	const n = 1300
+	done := make([]store.Completion, n)
+	for i := range done {
+		tr := &store.Transition{Token: "t", Seq: uint32(i + 1), Tokens: []store.TokenSet{{ID: "t", Seq: uint32(i + 2)}}}
+		if i == n-1 {
+			tr.End = &store.RunEnd{Status: store.Succeeded, Output: i}
+		}
+		done[i] = store.Completion{Task: tk, Transition: tr}
+	}
+	applied, err := s.Complete(ctxT(t), done)
+	require.NoError(t, err)
+	for i, ok := range applied {
+		require.True(t, ok, "transition %d", i)
+	}
+	r, err := s.WaitRun(ctxT(t), id)
+	require.NoError(t, err)
+	require.Equal(t, store.Succeeded, r.Status)
+	require.EqualValues(t, n-1, r.Output)
+}
+
+// TestOddNames uses quotes, backslashes and non-ASCII text in run, group
+// and frame names, which the scripts splice into JSON and key names.
+func TestOddNames(t *testing.T) {
+	tg := redistest.New(t)
+	s := open(t, tg, tg.Prefix(t))
+	ctx := ctxT(t)
+	id := `run "ü" \ ` + storetest.NewRunID()
+	gid := `g"1\ä`
+	base := `lines["é"]\x`
+	g := &store.Group{ID: gid, Total: 2, Started: 1, BodyPC: 4, FrameBase: base,
+		Result: store.RecordKey{Frame: `f"|`, Key: `k\`},
+		Parent: &store.Task{Run: id, Hash: "h", Kind: store.Resume, Token: "t", Seq: 2, PC: 9}}
+	first := &store.Transition{
+		Tokens: []store.TokenSet{{ID: "t", Seq: 2}, {ID: store.ChildToken(gid, 0), Seq: 1}},
+		Groups: []*store.Group{g},
+		Tasks: []*store.Task{{Run: id, Hash: "h", Kind: store.Exec, Token: store.ChildToken(gid, 0), Seq: 1, PC: 4,
+			Frame: store.ChildFrame(base, 0), Group: gid}},
+	}
+	require.NoError(t, s.CreateRun(ctx, &store.Run{ID: id, Workflow: "wf", Hash: "h"}, first))
+	arrive := func(tk *store.Task, v any) {
+		applied, err := s.Complete(ctx, []store.Completion{{Task: tk, Transition: &store.Transition{Token: tk.Token, Seq: tk.Seq,
+			Drop: []string{tk.Token}, Arrivals: []*store.Arrival{{Group: tk.Group, Slot: tk.Slot, Value: v}}}}})
+		require.NoError(t, err)
+		require.Equal(t, []bool{true}, applied)
+	}
+	tk := leaseOne(t, s, "w", time.Second)
+	require.NotNil(t, tk)
+	require.Equal(t, id, tk.Run)
+	arrive(tk, `"quoted"`)
+	next := leaseOne(t, s, "w", time.Second)
+	require.NotNil(t, next)
+	require.Equal(t, store.ChildTask(id, "h", g, 1), &store.Task{Run: next.Run, Hash: next.Hash, Kind: next.Kind,
+		Token: next.Token, Seq: next.Seq, PC: next.PC, Frame: next.Frame, Group: next.Group, Slot: next.Slot})
+	arrive(next, map[string]any{"ü": `\`})
+	parent := leaseOne(t, s, "w", time.Second)
+	require.NotNil(t, parent)
+	require.Equal(t, "t", parent.Token)
+	recs, err := s.Records(ctx, id, []store.RecordKey{g.Result})
+	require.NoError(t, err)
+	require.Equal(t, []any{`"quoted"`, map[string]any{"ü": `\`}}, recs[0].Output)
+	require.Equal(t, g.Result, recs[0].RecordKey)
+}
+
+func TestIdleLeaseWakesUp(t *testing.T) { testIdleLeaseWakesUp(t, redistest.New(t)) }
+
+// testIdleLeaseWakesUp checks that a Lease waiting on empty streams is woken
+// by a task another process adds (XREAD on a single Redis, the doorbell on
+// a Cluster), rather than finding it at its next timed sweep.
+func testIdleLeaseWakesUp(t *testing.T, tg *redistest.Target) {
+	prefix := tg.Prefix(t)
+	waiter, adder := open(t, tg, prefix), open(t, tg, prefix)
+	require.Nil(t, leaseOne(t, waiter, "w", 300*time.Millisecond)) // let the doorbell come up
+	best := time.Hour
+	for range 3 {
+		added := make(chan time.Time, 1)
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			added <- time.Now()
+			newRun(t, adder)
+		}()
+		tk := leaseOne(t, waiter, "w", 3*time.Second)
+		require.NotNil(t, tk)
+		best = min(best, time.Since(<-added))
+	}
+	// A timed sweep comes every 250 ms; a wake-up takes a few.
+	require.Less(t, best, 100*time.Millisecond)
 }

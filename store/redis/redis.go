@@ -1,30 +1,3 @@
-// Package redis is Skript's Redis store driver, for workers spread over
-// several processes or machines. It runs unchanged on a single Redis and on a
-// Redis Cluster.
-//
-// Each run belongs to one of a fixed number of partitions (a hash of its id).
-// Every key of a partition carries the partition's hash tag, so all of a
-// run's state and the queue it uses live in one Cluster slot:
-//
-//	skript:meta                    HASH   deployment settings (partitions)
-//	skript:bp:HASH                 STRING a Blueprint, by content hash
-//	skript:{p7}:q                  STREAM ready tasks, consumer group "skript"
-//	skript:{p7}:delayed            ZSET   delayed tasks, score = due time (ms)
-//	skript:{p7}:dead               STREAM entries that could not be read
-//	skript:{p7}:run:ID             HASH   run header (hdr, status, output, error, ended, grp:GID)
-//	skript:{p7}:rec:ID             HASH   records, field frame|key -> JSON
-//	skript:{p7}:tok:ID             HASH   tokens, id -> seq
-//	skript:{p7}:grp:ID:GID         HASH   a group: counters, spec, slot:i -> JSON
-//	skript:ended                   pub/sub channel of ended run ids
-//
-// A lease is a pending entry of the stream's consumer group; a worker that
-// dies stops extending its leases, and another worker takes the entries over
-// with XAUTOCLAIM once they have been idle for the lease time.
-//
-// Creating a run, applying transitions and cancelling each take one Lua
-// script call (scripts/*.lua), which checks the fence, writes the run's
-// state and enqueues the next tasks atomically. Completions are grouped by
-// partition, so a batch of completions costs one script call per partition.
 package redis
 
 import (
@@ -113,7 +86,8 @@ type Store struct {
 	reclaim     []string // per partition: XAUTOCLAIM cursor, "" when not due
 	consumer    atomic.Pointer[string]
 
-	hub *hub
+	hub  *hub
+	bell *bell
 }
 
 // partition holds the key names of one partition.
@@ -154,10 +128,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	// The driver never uses client-side caching; leaving it off saves a
 	// CLIENT TRACKING per connection.
 	copt.DisableCache = true
-	// rueidis would retry read-only commands until the context is done
-	// while Redis is unreachable; callers (the worker loop) retry with their
-	// own backoff, and an error tells them, and their logs, what is wrong.
-	copt.DisableRetry = true
+	// rueidis' retries stay on: while Redis is unreachable, read-only
+	// commands (GetRun, Records, Blueprints) wait for it until their context
+	// ends, so a short restart does not fail the reads a transition depends
+	// on. Scripts are not retried, so Lease and Complete fail fast, and the
+	// worker loop backs off and tries again.
 	c, err := rueidis.NewClient(copt)
 	if err != nil {
 		return nil, fmt.Errorf("redis store: connect %s: %w", redactURL(url), err)
@@ -170,6 +145,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	s.reclaim = make([]string, o.partitions)
 	s.hub = newHub(s)
+	s.bell = newBell(s)
 	if err := s.setup(ctx); err != nil {
 		c.Close()
 		return nil, err
@@ -208,6 +184,7 @@ func (s *Store) setup(ctx context.Context) error {
 // Close implements store.Store.
 func (s *Store) Close() error {
 	s.hub.close()
+	s.bell.close()
 	s.c.Close()
 	return nil
 }

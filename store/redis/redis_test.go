@@ -40,11 +40,19 @@ func TestConformanceOnePartition(t *testing.T) {
 	storetest.Run(t, factory(redistest.New(t), redis.WithPartitions(1)))
 }
 
-func TestConformanceCluster(t *testing.T) {
+// TestCluster runs the conformance suite and the lease tests on a Redis
+// Cluster of three primaries, where every call must stay in one slot.
+func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node Redis Cluster")
 	}
-	storetest.Run(t, factory(redistest.StartCluster(t, 3)))
+	tg := redistest.StartCluster(t, 3)
+	t.Run("Conformance", func(t *testing.T) { storetest.Run(t, factory(tg)) })
+	t.Run("LeaseExpires", func(t *testing.T) { testLeaseExpires(t, tg) })
+	t.Run("HeartbeatKeepsLease", func(t *testing.T) { testHeartbeatKeepsLease(t, tg) })
+	t.Run("BadEntriesGoToDeadStream", func(t *testing.T) { testBadEntriesGoToDeadStream(t, tg) })
+	t.Run("EndedRunKeysExpire", func(t *testing.T) { testEndedRunKeysExpire(t, tg) })
+	t.Run("IdleLeaseWakesUp", func(t *testing.T) { testIdleLeaseWakesUp(t, tg) })
 }
 
 func BenchmarkFanout2000(b *testing.B) {

@@ -71,7 +71,10 @@ func FreePort(t testing.TB) int {
 
 // Server is a redis-server process owned by a test.
 type Server struct {
+	// Port the server listens on, at 127.0.0.1.
 	Port int
+	// Dir is the server's working directory (its log, and its data files
+	// when persistence is on); it is removed when the test ends.
 	Dir  string
 	args []string
 	cmd  *exec.Cmd
@@ -119,7 +122,7 @@ func (s *Server) start() error {
 		select {
 		case err := <-s.exit:
 			s.cmd = nil
-			return fmt.Errorf("redis-server exited at start: %v\n%s", err, s.log())
+			return fmt.Errorf("redis-server exited at start: %w\n%s", err, s.log())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

@@ -6,7 +6,8 @@
 -- partition's hash tag, so the whole call touches one Cluster slot.
 --
 -- ARGV[1] prefix, [2] consumer group, [3] now (RFC 3339, UTC),
--- [4] retention in seconds, [5] channel for ended runs, [6] the number of
+-- [4] retention in seconds, [5] channel for ended runs, [6] the
+-- partition's doorbell channel ("" for none, see bell.go), [7] the number of
 -- runs in the batch, then per run what the batch will read, so each hash is
 -- read once (HMGET):
 --   run  nfence (token)*  nrec (record field)*
@@ -37,7 +38,7 @@
 
 local A = ARGV
 local Q, D = KEYS[1], KEYS[2]
-local P, GROUP, NOW, TTL, CHAN = A[1], A[2], A[3], tonumber(A[4]), A[5]
+local P, GROUP, NOW, TTL, CHAN, BELL = A[1], A[2], A[3], tonumber(A[4]), A[5], A[6]
 local CHUNK = 1000 -- stays below Lua's unpack limit
 
 -- call runs cmd key list... in chunks (list is flat; CHUNK is even, so
@@ -78,8 +79,8 @@ local function run(id)
   return r
 end
 
-local argi = 7
-for _ = 1, tonumber(A[6]) do
+local argi = 8
+for _ = 1, tonumber(A[7]) do
   local r = run(A[argi])
   local nf = tonumber(A[argi + 1])
   local fences, recs = {}, {}
@@ -482,6 +483,7 @@ end
 for _, json in ipairs(adds) do
   redis.call('XADD', Q, '*', 't', json)
 end
+if #adds > 0 and BELL ~= '' then redis.call('SPUBLISH', BELL, '') end
 if #delayed > 0 then chunked('ZADD', D, delayed) end
 if #acks > 0 then
   chunked('XACK', Q, acks, GROUP)

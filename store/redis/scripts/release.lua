@@ -2,12 +2,13 @@
 -- entry is acknowledged and deleted and the task is added again, in one call,
 -- so it is never both lost and pending.
 --
--- KEYS[1] stream. ARGV[1] consumer group, then pairs of (entry id, task JSON);
--- the id is empty for a task that was not leased from this stream.
+-- KEYS[1] stream. ARGV[1] consumer group, [2] the doorbell channel ("" for
+-- none), then pairs of (entry id, task JSON); the id is empty for a task that
+-- was not leased from this stream.
 
 local q, G = KEYS[1], ARGV[1]
 local ids = {}
-for k = 2, #ARGV, 2 do
+for k = 3, #ARGV, 2 do
   if ARGV[k] ~= '' then ids[#ids + 1] = ARGV[k] end
   redis.call('XADD', q, '*', 't', ARGV[k + 1])
 end
@@ -15,4 +16,5 @@ if #ids > 0 then
   redis.call('XACK', q, G, unpack(ids))
   redis.call('XDEL', q, unpack(ids))
 end
+if ARGV[2] ~= '' then redis.call('SPUBLISH', ARGV[2], '') end
 return #ids

@@ -1,0 +1,193 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var bin string
+
+// TestMain builds the real binary once; every test runs it as a child
+// process, the way users and CI do.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "skript-cli-")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "skript")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func skript(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Env = append(os.Environ(), "SKRIPT_STORE=")
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func writeFlow(t *testing.T, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "flow.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(src), 0o600))
+	return path
+}
+
+func TestRunExampleJSON(t *testing.T) {
+	r := skript(t, "run", "../../examples/hello.yaml", "--output", "json", "--input", "who=tester")
+	require.Equal(t, 0, r.code, r.stderr)
+	var res struct {
+		Status string         `json:"status"`
+		Output map[string]any `json:"output"`
+		Nodes  map[string]struct {
+			Status   string `json:"status"`
+			Started  string `json:"started_at"`
+			Finished string `json:"finished_at"`
+		} `json:"nodes"`
+		Error any `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	require.Equal(t, "succeeded", res.Status)
+	require.Nil(t, res.Error)
+	require.Equal(t, []any{"left", "right"}, res.Output["sides"])
+	require.Equal(t, "succeeded", res.Nodes["greet"].Status)
+	_, err := time.Parse(time.RFC3339Nano, res.Nodes["greet"].Finished)
+	require.NoError(t, err)
+	require.Contains(t, r.stderr, "hello tester")
+}
+
+func TestEveryExampleValidates(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	r := skript(t, append([]string{"validate"}, files...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+}
+
+func TestValidateReportsEveryErrorWithPositions(t *testing.T) {
+	path := writeFlow(t, `name: broken
+nodes:
+  - {id: a, kind: Action, action: http_pst}
+  - {id: a, kind: Action, action: noop}
+  - {id: c, kind: Paralel, branches: []}
+`)
+	r := skript(t, "validate", path)
+	require.Equal(t, 2, r.code)
+	lines := regexp.MustCompile(`(?m)^\S*flow\.yaml:\d+:\d+: .*$`).FindAllString(r.stderr, -1)
+	require.GreaterOrEqual(t, len(lines), 3, r.stderr)
+	require.Contains(t, r.stderr, `did you mean "http_post"?`)
+	require.Contains(t, r.stderr, `did you mean "Parallel"?`)
+	require.NotContains(t, r.stderr, "goroutine", "no stack traces")
+}
+
+func TestExitCodes(t *testing.T) {
+	failing := writeFlow(t, "name: f\nnodes:\n  - {id: x, kind: Action, action: fail, params: {message: nope}}\n")
+	r := skript(t, "run", failing, "--output", "json")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stdout, `"node": "x"`)
+
+	needs := writeFlow(t, "name: n\ninputs:\n  id: {type: integer, required: true}\nnodes:\n  - {id: a, kind: Action, action: noop}\n")
+	r = skript(t, "run", needs)
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, `"id"`)
+	r = skript(t, "run", needs, "--input", "id=abc")
+	require.Equal(t, 2, r.code)
+	r = skript(t, "run", needs, "--input", "id=3", "--input", "other=1")
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, "not declared")
+	r = skript(t, "run", needs, "--input", "id=3")
+	require.Equal(t, 0, r.code, r.stderr)
+
+	require.Equal(t, 2, skript(t, "run").code, "missing argument")
+	require.Equal(t, 2, skript(t, "run", needs, "--bogus").code, "unknown flag")
+	require.Equal(t, 2, skript(t, "run", "/no/such/file.yaml").code)
+	require.Equal(t, 2, skript(t, "run", needs, "--store", "ftp://x").code)
+}
+
+func TestBadInputIsRefusedNotPanicking(t *testing.T) {
+	// A "billion laughs" document: 12 levels of ten aliases each.
+	var bomb strings.Builder
+	bomb.WriteString("l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 12; i++ {
+		prev := fmt.Sprintf("*l%d", i-1)
+		fmt.Fprintf(&bomb, "l%d: &l%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(prev+", ", 10), ", "))
+	}
+	bomb.WriteString("name: bomb\nnodes: [{id: a, kind: Action, action: noop}]\n")
+	src := bomb.String()
+	r := skript(t, "validate", writeFlow(t, src))
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "alias bomb")
+	require.NotContains(t, r.stderr, "goroutine")
+
+	big := writeFlow(t, "name: big\nnodes: [{id: a, kind: Action, action: noop}]\n#"+strings.Repeat("x", 11<<20)+"\n")
+	r = skript(t, "validate", big)
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, "limit")
+}
+
+func TestCompileEmits(t *testing.T) {
+	for emit, want := range map[string]string{"text": "Fork", "json": `"Fork"`, "dot": "digraph", "mermaid": "flowchart"} {
+		r := skript(t, "compile", "../../examples/seed.yaml", "--emit", emit)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, want, emit)
+		require.Contains(t, r.stdout, "process_a", emit)
+	}
+	r := skript(t, "schema")
+	require.Equal(t, 0, r.code)
+	var schema map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &schema))
+}
+
+func TestDenyAction(t *testing.T) {
+	path := writeFlow(t, "name: s\nnodes:\n  - {id: x, kind: Action, action: shell, params: {command: 'true'}}\n")
+	r := skript(t, "validate", path, "--deny-action", "shell")
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, "shell")
+}
+
+func TestInterruptCancelsTheRun(t *testing.T) {
+	path := writeFlow(t, "name: slow\nnodes:\n  - {id: nap, kind: Action, action: sleep, params: {duration: 30s}}\n")
+	cmd := exec.Command(bin, "run", path, "--output", "json")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	require.NoError(t, cmd.Start())
+	time.Sleep(500 * time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.True(t, errors.As(err, &ee), "exit error: %v", err)
+	require.Equal(t, 130, ee.ExitCode())
+	require.Contains(t, out.String(), `"status": "cancelled"`)
+}

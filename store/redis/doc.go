@@ -1,0 +1,67 @@
+// Package redis is Skript's Redis store driver, for workers spread over
+// several processes or machines. The same code runs on a single Redis and on
+// a Redis Cluster (detected when connecting).
+//
+// # Keys
+//
+// Each run belongs to one of a fixed number of partitions (FNV-1a of its id,
+// modulo the count recorded in skript:meta). Every key of a partition
+// carries the partition's hash tag, so all of a run's state and the queue
+// its tasks go through live in one Cluster slot, and one script call can
+// change all of them atomically:
+//
+//	skript:meta                HASH   partitions: the deployment's fixed count
+//	skript:bp:HASH             STRING a Blueprint, by content hash (cached in process)
+//	skript:{p7}:q              STREAM ready tasks (field t = task JSON), consumer group "skript"
+//	skript:{p7}:delayed        ZSET   delayed tasks, score = due time in ms, member = task JSON
+//	skript:{p7}:dead           STREAM entries that were not tasks, with the reason
+//	skript:{p7}:run:ID         HASH   hdr (creation-time JSON), status, output, error, ended, grp:GID
+//	skript:{p7}:rec:ID         HASH   frame|key -> record JSON
+//	skript:{p7}:tok:ID         HASH   token -> seq
+//	skript:{p7}:grp:ID:GID     HASH   remaining, next, total, started, the spec fields, slot:i -> JSON
+//	skript:{p7}:ready          sharded channel, Cluster only: rung when tasks are added
+//	skript:ended               channel of ended run ids
+//
+// "skript" is the default prefix (WithPrefix). When a run ends its header
+// and records expire after the retention time (WithRetention); its tokens
+// and groups are deleted at once.
+//
+// # Transitions
+//
+// CreateRun, Cancel and every batch of completions of one partition are one
+// call of scripts/apply.lua: it checks each fence (the token's seq, and
+// that the run is running), writes records (keeping a stored Started),
+// tokens and groups, passes arrivals to groups (building a completed
+// group's list from the slots' raw JSON, and starting the next child of a
+// bounded group as store.ChildTask does), enqueues tasks (XADD, or ZADD
+// when delayed), ends runs, and acknowledges and deletes the completed
+// tasks' stream entries. Reads are batched per hash and writes per key, so
+// a batch of N completions costs a handful of commands beyond its N XADDs.
+//
+// # Leases
+//
+// A lease is a pending entry of the partition stream's consumer group.
+// Lease runs scripts/lease.lua, which reads with XREADGROUP partition after
+// partition (from a rotating start) until it has as many tasks as asked for,
+// drops the tasks of ended runs, and reclaims entries idle for longer than
+// the lease (XAUTOCLAIM, every lease/4). On a single Redis one call visits
+// every partition and, when nothing is ready, Lease blocks on XREAD for new
+// entries; on a Cluster each partition is a call of its own (its own slot)
+// and an idle Lease waits for a partition's doorbell (see bell.go), with a
+// sweep every second in case a ring was lost. Due delayed tasks are moved to the
+// streams by scripts/promote.lua at most every 50 ms, or when a delayed
+// task this process knows of is due. Extend resets the entries' idle time
+// (XCLAIM JUSTID); Release re-adds the tasks and acknowledges their entries
+// in one call. An entry that is not a task of this deployment is moved to
+// the partition's dead stream and logged.
+//
+// # Failures
+//
+// While Redis is unreachable, the calls that write (PutBlueprint, CreateRun,
+// Complete, Lease, Extend, Release, Cancel) return an error at once, and the reads
+// (GetRun, Records, AllRecords, GetBlueprint, WaitRun) wait for Redis until
+// their context ends. rueidis reconnects by itself, and a caller that
+// retries recovers once Redis is back. Scripts are reloaded by EVAL when a restarted Redis has lost them.
+// Ended resubscribes after a dropped connection; runs that end while it is
+// down are not reported, and WaitRun falls back to reading the run header.
+package redis
