@@ -218,8 +218,8 @@ func (f *nodeFailure) Error() string { return f.err.Error() }
 
 func (f *nodeFailure) Unwrap() error { return f.err }
 
-// record adds a record to the transition and returns where it is kept.
-func (v *vm) record(rec store.Record) *store.Record {
+// record adds a record to the transition, kept in the VM's slab.
+func (v *vm) record(rec store.Record) {
 	if len(v.recSlab) == 0 {
 		v.recSlab = make([]store.Record, recSlab)
 	}
@@ -230,7 +230,6 @@ func (v *vm) record(rec store.Record) *store.Record {
 		v.tr.Records = v.buf.recs[:0]
 	}
 	v.tr.Records = append(v.tr.Records, r)
-	return r
 }
 
 // overlayMin is how many records a transition holds before reads of its

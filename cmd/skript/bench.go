@@ -65,7 +65,7 @@ bench/README.md for what each figure means.`,
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer func() { _ = st.Close() }()
 			cfg := bench.Config{Store: st, StoreName: "memory", Fanout: fanout, Duration: duration, Trial: trial,
 				Start:    bench.Setting{Workflows: workflows, Concurrency: concurrency},
 				Fixed:    cmd.Flags().Changed("workflows") && cmd.Flags().Changed("concurrency"),
@@ -130,7 +130,7 @@ func startProfiles(cpu, mem string) (func() error, error) {
 			return nil, fmt.Errorf("--cpuprofile: %w", err)
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("--cpuprofile: %w", err)
 		}
 		cpuFile = f
@@ -147,8 +147,11 @@ func startProfiles(cpu, mem string) (func() error, error) {
 			if err != nil {
 				return fmt.Errorf("--memprofile: %w", err)
 			}
-			defer f.Close()
-			return pprof.Lookup("allocs").WriteTo(f, 0)
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				_ = f.Close()
+				return fmt.Errorf("--memprofile: %w", err)
+			}
+			return f.Close()
 		}
 		return nil
 	}, nil

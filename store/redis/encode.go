@@ -243,9 +243,13 @@ func (s *Store) appendGroup(args []string, g *store.Group, run, hash string, now
 	if g.Parent != nil {
 		// The parent becomes ready when the group completes: the script
 		// stamps it then. (With a zero now, encodeTask stamps nothing and
-		// takes the due time from At alone.)
+		// takes the due time from At alone; an At already past means
+		// ready.)
 		p := *g.Parent
 		p.Enqueued = time.Time{}
+		if !p.At.After(now) {
+			p.At = time.Time{}
+		}
 		var err error
 		if parent, pdue, err = encodeTask(&p, time.Time{}); err != nil {
 			return nil, fmt.Errorf("group %s parent: %w", g.ID, err)
