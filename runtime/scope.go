@@ -27,6 +27,16 @@ func newRunInfo(r *store.Run) *runInfo {
 // eval evaluates expression i for token t. Only the records the expression
 // names are read, so the cost does not grow with the run.
 func (v *vm) eval(t token, i int32) (any, error) {
+	return v.evalAs(t, i, false)
+}
+
+// evalRaw evaluates expression i without normalizing its value (see
+// expr.Program.RunRaw).
+func (v *vm) evalRaw(t token, i int32) (any, error) {
+	return v.evalAs(t, i, true)
+}
+
+func (v *vm) evalAs(t token, i int32, raw bool) (any, error) {
 	e := &v.p.bp.Exprs[i]
 	if e.Const {
 		return e.Value, nil
@@ -35,7 +45,12 @@ func (v *vm) eval(t token, i int32) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := v.p.exprs[i].Run(env)
+	var out any
+	if raw {
+		out, err = v.p.exprs[i].RunRaw(env)
+	} else {
+		out, err = v.p.exprs[i].Run(env)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%d:%d: %w", e.Pos.Line, e.Pos.Col, err)
 	}

@@ -143,3 +143,47 @@ nodes:
 		t.Fatal("the blocked action was never cancelled")
 	}
 }
+
+// TestForEachOverANonList fails the same way whether or not the body reads
+// its item (without, the list is only measured, not normalized).
+func TestForEachOverANonList(t *testing.T) {
+	for _, body := range []string{
+		`{id: w, kind: Action, action: noop}`,
+		`{id: w, kind: Action, action: set, params: {v: "${{ item }}"}}`,
+	} {
+		bp, errs := compiler.Compile("l.yaml", []byte(`name: l
+nodes:
+  - id: each
+    kind: Loop
+    for_each: input.v
+    body:
+      - `+body+"\n"), compiler.Options{})
+		require.Empty(t, errs)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		eng := runtime.New()
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = eng.Work(wctx, runtime.WorkerOptions{Grace: time.Second})
+		}()
+		for _, in := range []any{5, "x", map[string]any{"a": 1}} {
+			run, err := eng.Start(ctx, bp, map[string]any{"v": in})
+			require.NoError(t, err)
+			res, err := run.Wait(ctx)
+			require.NoError(t, err)
+			require.Equal(t, store.Failed, res.Status)
+			require.Equal(t, "each", res.Error.Node)
+			require.Contains(t, res.Error.Message, "for_each: want a list, got ")
+		}
+		run, err := eng.Start(ctx, bp, map[string]any{"v": []any{1, 2}})
+		require.NoError(t, err)
+		res, err := run.Wait(ctx)
+		require.NoError(t, err)
+		require.Equal(t, store.Succeeded, res.Status, body)
+		require.Len(t, res.Nodes["each"].Output, 2)
+		stop()
+		<-done
+		cancel()
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skript-dev/skript/blueprint"
+	skexpr "github.com/skript-dev/skript/expr"
 	"github.com/skript-dev/skript/store"
 )
 
@@ -417,7 +418,7 @@ func (v *vm) step(t token, last any) error {
 			t.pc = in.Target
 		case blueprint.OpJoin:
 			v.end(t)
-			v.arrive(store.Arrival{Group: t.group, Slot: t.slot, Value: last})
+			v.arrive(t.group, t.slot, last)
 			return nil
 		case blueprint.OpWait:
 			at, err := v.waitUntil(t, in)
@@ -466,15 +467,16 @@ func (v *vm) step(t token, last any) error {
 	}
 }
 
-// arrive hands a child token's value to its group.
-func (v *vm) arrive(a store.Arrival) {
+// arrive hands a child token's value to its group. The first arrival of
+// a transition is kept in its buffer; only more cost an allocation.
+func (v *vm) arrive(group string, slot int32, value any) {
 	if v.tr.Arrivals == nil {
-		v.buf.arr = a
+		v.buf.arr = store.Arrival{Group: group, Slot: slot, Value: value}
 		v.buf.arrs[0] = &v.buf.arr
 		v.tr.Arrivals = v.buf.arrs[:1]
 		return
 	}
-	v.tr.Arrivals = append(v.tr.Arrivals, &a)
+	v.tr.Arrivals = append(v.tr.Arrivals, &store.Arrival{Group: group, Slot: slot, Value: value})
 }
 
 func (v *vm) cond(t token, in *blueprint.Instr) (bool, error) {
@@ -549,38 +551,53 @@ func started(n, conc int) int {
 // mapStart begins a for_each loop. It reports done when the list was empty
 // and the token goes straight on.
 func (v *vm) mapStart(t token, in *blueprint.Instr, last *any) (bool, error) {
-	val, err := v.eval(t, in.Expr)
-	if err != nil {
-		return false, &nodeFailure{node: in.Node, err: err}
-	}
-	items, err := toList(val)
-	if err != nil {
-		return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each: %w", err)}
+	// Each item is recorded for the body to read as `item`, unless no
+	// expression reads it: then only the list's length matters, and the
+	// list is not even normalized.
+	useItem := v.p.itemUsed[in.Node]
+	var items []any
+	var n int
+	if useItem {
+		val, err := v.eval(t, in.Expr)
+		if err != nil {
+			return false, &nodeFailure{node: in.Node, err: err}
+		}
+		if items, err = toList(val); err != nil {
+			return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each: %w", err)}
+		}
+		n = len(items)
+	} else {
+		val, err := v.evalRaw(t, in.Expr)
+		if err != nil {
+			return false, &nodeFailure{node: in.Node, err: err}
+		}
+		var ok bool
+		if n, ok = listLen(val); !ok {
+			// Not a list: word the error as for a normalized value.
+			_, err := toList(skexpr.Normalize(val))
+			if err == nil {
+				err = fmt.Errorf("want a list, got %T", val)
+			}
+			return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each: %w", err)}
+		}
 	}
 	key := v.nodeKey(t.frame, in.Node)
-	if in.Max > 0 && len(items) > in.Max {
-		return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each list has %d elements, over max_iterations (%d)", len(items), in.Max)}
+	if in.Max > 0 && n > in.Max {
+		return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each list has %d elements, over max_iterations (%d)", n, in.Max)}
 	}
-	if len(items) == 0 {
+	if n == 0 {
 		*last = []any{}
 		v.record(store.Record{RecordKey: key, Status: store.Succeeded, Output: []any{}, Started: v.now, Finished: v.now})
 		return true, nil
 	}
 	base := frameJoin(t.frame, v.p.bp.Nodes[in.Node].ID)
-	g := &store.Group{ID: v.groupID(t), Total: len(items), Started: started(len(items), in.Concurrency),
+	g := &store.Group{ID: v.groupID(t), Total: n, Started: started(n, in.Concurrency),
 		BodyPC: t.pc + 1, FrameBase: base, Result: key}
-	// Each item is recorded for the body to read as `item`, unless no
-	// expression reads it; each child started now gets a token and (most
-	// often) a task.
-	useItem := v.p.itemUsed[in.Node]
-	nrec := 1
-	if useItem {
-		nrec += len(items)
-	}
-	v.reserve(nrec, g.Started)
+	// Each child started now gets a token and (most often) a task.
+	v.reserve(1+len(items), g.Started)
 	v.record(store.Record{RecordKey: key, Status: store.Running, Started: v.now})
 	itemKey := v.p.itemKey[in.Node]
-	frames := childNames(base, '[', ']', len(items))
+	frames := childNames(base, '[', ']', n)
 	if useItem {
 		for i, it := range items {
 			v.record(store.Record{RecordKey: store.RecordKey{Frame: frames[i], Key: itemKey}, Status: store.Succeeded, Output: it})
@@ -593,6 +610,21 @@ func (v *vm) mapStart(t token, in *blueprint.Instr, last *any) (bool, error) {
 		v.pending = append(v.pending, pendingToken{fan: f})
 	}
 	return false, nil
+}
+
+// listLen returns the length of a list value (nil is empty), or false.
+func listLen(val any) (int, bool) {
+	switch l := val.(type) {
+	case []any:
+		return len(l), true
+	case nil:
+		return 0, true
+	}
+	rv := reflect.ValueOf(val)
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return 0, false
+	}
+	return rv.Len(), true
 }
 
 func toList(val any) ([]any, error) {
