@@ -322,7 +322,14 @@ func (v *vm) fail(t token, node int32, err error) {
 // advance runs control instructions from t.pc until every token it touches
 // stops, then drains child tokens started on the way.
 func (v *vm) advance(t token, last any) error {
-	v.pending = append(v.pending, pendingToken{t: t, last: last})
+	// The token itself goes first (pending is empty when advance is
+	// called), without a trip through the pending list: most transitions
+	// advance this one token and nothing else.
+	if v.tr.End == nil {
+		if done, err := v.stepped(t, last); done {
+			return err
+		}
+	}
 	for len(v.pending) > 0 && v.tr.End == nil {
 		n := len(v.pending) - 1
 		pt := v.pending[n]
@@ -339,22 +346,32 @@ func (v *vm) advance(t token, last any) error {
 			v.pending[n] = pendingToken{}
 			v.pending = v.pending[:n]
 		}
-		if err := v.step(pt.t, pt.last); err != nil {
-			// A store that cannot be read is not the node's fault: the
-			// task goes back to the queue.
-			var se *storeError
-			if errors.As(err, &se) {
-				return se
-			}
-			var nf *nodeFailure
-			if errors.As(err, &nf) {
-				v.fail(pt.t, nf.node, nf.err)
-				return nil
-			}
+		if done, err := v.stepped(pt.t, pt.last); done {
 			return err
 		}
 	}
 	return nil
+}
+
+// stepped steps one token; done says the transition is over (a node
+// failed and ended the run, or err is to be returned).
+func (v *vm) stepped(t token, last any) (done bool, err error) {
+	err = v.step(t, last)
+	if err == nil {
+		return false, nil
+	}
+	// A store that cannot be read is not the node's fault: the task goes
+	// back to the queue.
+	var se *storeError
+	if errors.As(err, &se) {
+		return true, se
+	}
+	var nf *nodeFailure
+	if errors.As(err, &nf) {
+		v.fail(t, nf.node, nf.err)
+		return true, nil
+	}
+	return true, err
 }
 
 // step advances one token until it stops.

@@ -46,6 +46,9 @@ type run struct {
 	tokens  map[string]uint32
 	records map[store.RecordKey]*store.Record
 	groups  map[string]*group
+	// lastGroup is the group of the last arrival: a fan-out's arrivals
+	// come one after the other, and the lookup is then free.
+	lastGroup *group
 	// running holds every key a running record was written at: the run's
 	// end marks those still running cancelled without looking at every
 	// record (a wide fan-out writes thousands, none of them running).
@@ -355,10 +358,15 @@ func (s *Store) apply(r *run, t *store.Transition, now time.Time) {
 	}
 	for _, g := range t.Groups {
 		r.groups[g.ID] = &group{g: g, remaining: g.Total, next: g.Started, slots: make([]any, g.Total), started: now}
+		r.lastGroup = nil // a group id is reused once its group is done
 	}
 	var more []*store.Task
 	for _, a := range t.Arrivals {
-		g := r.groups[a.Group]
+		g := r.lastGroup
+		if g == nil || g.g.ID != a.Group {
+			g = r.groups[a.Group]
+			r.lastGroup = g
+		}
 		if g == nil || a.Slot < 0 || int(a.Slot) >= len(g.slots) {
 			continue
 		}
@@ -371,6 +379,7 @@ func (s *Store) apply(r *run, t *store.Transition, now time.Time) {
 		}
 		if g.remaining == 0 {
 			delete(r.groups, a.Group)
+			r.lastGroup = nil
 			r.records[g.g.Result] = &store.Record{RecordKey: g.g.Result, Status: store.Succeeded, Output: g.slots, Started: startedOf(r, g), Finished: now}
 			if p := g.g.Parent; p != nil {
 				r.tokens[p.Token] = p.Seq
@@ -401,6 +410,7 @@ func (s *Store) end(r *run, e *store.RunEnd, now time.Time) {
 	r.hdr.Ended = now
 	clear(r.tokens)
 	clear(r.groups)
+	r.lastGroup = nil
 	for k := range r.running {
 		if rec := r.records[k]; rec != nil && rec.Status == store.Running {
 			cp := *rec
