@@ -208,4 +208,3 @@ func (v *vm) written(k store.RecordKey) (*store.Record, bool) {
 	r, ok := v.overlay[k]
 	return r, ok
 }
-
