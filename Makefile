@@ -46,6 +46,10 @@ lint: ## gofmt, go vet and golangci-lint (when installed)
 bench: ## Go benchmarks: compiler, runtime fan-out, store drivers
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+.PHONY: bench/skript
+bench/skript: build ## The auto-tuned fan-out benchmark (STORE=redis://... for Redis); see bench/README.md
+	$(BIN) bench $(if $(STORE),--store $(STORE))
+
 .PHONY: fuzz
 fuzz: ## Fuzz the parser, the compiler and the Blueprint decoder for FUZZTIME each
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./dsl

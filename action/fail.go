@@ -10,8 +10,9 @@ import (
 // sees exactly the text that was written.
 func Fail() Action {
 	return Action{
-		Name: "fail",
-		Doc:  "Always fails with the given message.",
+		Name:   "fail",
+		Inline: true,
+		Doc:    "Always fails with the given message.",
 		Schema: Schema{Fields: []Field{
 			{Name: "message", Type: String, Required: true, Doc: "the error message"},
 		}},

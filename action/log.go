@@ -18,8 +18,9 @@ var logLevels = map[string]slog.Level{
 // the node that wrote it.
 func Log() Action {
 	return Action{
-		Name: "log",
-		Doc:  "Writes a line to the run's log; outputs null.",
+		Name:   "log",
+		Inline: true,
+		Doc:    "Writes a line to the run's log; outputs null.",
 		Schema: Schema{Fields: []Field{
 			{Name: "msg", Type: String, Required: true, Doc: "the line to write"},
 			{Name: "level", Type: String, Default: "info", Enum: []string{"debug", "info", "warn", "error"}, Doc: "the severity"},

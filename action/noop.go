@@ -6,8 +6,9 @@ import "context"
 // is a placeholder in a branch and a cheap task for benchmarks.
 func Noop() Action {
 	return Action{
-		Name: "noop",
-		Doc:  "Does nothing; outputs null.",
+		Name:   "noop",
+		Inline: true,
+		Doc:    "Does nothing; outputs null.",
 		Run: func(ctx context.Context, c *Call) (any, error) {
 			return nil, nil
 		},

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -43,19 +44,50 @@ type Action struct {
 	Doc    string
 	Schema Schema
 	Run    Func
+	// Inline marks an action that returns at once: it never waits on I/O,
+	// a timer or another goroutine (noop, set, log, fail). A worker runs
+	// such an action on one of its own goroutines, between other tasks,
+	// rather than on a goroutine of its own with a cancellable context,
+	// which makes a wide fan-out of small actions much cheaper. An Inline
+	// action that blocked would hold up the tasks queued behind it, and it
+	// must not keep its *Call once it returns (the worker reuses it).
+	Inline bool
 }
 
 // Registry maps action names to actions. It is safe for concurrent use, so
 // a host may register actions while workers already look them up.
+//
+// Workers look an action up for every step they run, so lookups take no
+// lock: the map is never changed once published, and Add and Remove
+// publish a changed copy (registries are small and rarely change).
 type Registry struct {
-	mu      sync.RWMutex
-	actions map[string]*Action
+	mu      sync.Mutex // serializes writers
+	actions atomic.Pointer[map[string]*Action]
+}
+
+// load returns the current map; nil (a zero Registry) reads as empty.
+func (r *Registry) load() map[string]*Action {
+	if m := r.actions.Load(); m != nil {
+		return *m
+	}
+	return nil
+}
+
+// publish replaces the map with a copy changed by edit; the caller holds mu.
+func (r *Registry) publish(edit func(m map[string]*Action)) {
+	old := r.load()
+	m := make(map[string]*Action, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	edit(m)
+	r.actions.Store(&m)
 }
 
 // NewRegistry returns an empty registry; see Builtins for one that holds
 // the built-in actions.
 func NewRegistry() *Registry {
-	return &Registry{actions: map[string]*Action{}}
+	return &Registry{}
 }
 
 // Builtins returns a new registry holding every built-in action. Each call
@@ -93,29 +125,26 @@ func (r *Registry) Add(a Action) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, dup := r.actions[a.Name]; dup {
+	if _, dup := r.load()[a.Name]; dup {
 		return fmt.Errorf("action %q is already registered", a.Name)
 	}
-	r.actions[a.Name] = &a
+	r.publish(func(m map[string]*Action) { m[a.Name] = &a })
 	return nil
 }
 
 // Lookup returns the named action. The result is shared: treat it as
 // read-only.
 func (r *Registry) Lookup(name string) (*Action, bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	a, ok := r.actions[name]
+	a, ok := r.load()[name]
 	return a, ok
 }
 
 // Names returns every registered name, sorted, for "did you mean" hints,
 // docs and `skript schema`.
 func (r *Registry) Names() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]string, 0, len(r.actions))
-	for n := range r.actions {
+	actions := r.load()
+	out := make([]string, 0, len(actions))
+	for n := range actions {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -125,13 +154,14 @@ func (r *Registry) Names() []string {
 // Clone returns an independent registry with the same actions, so a host
 // can add or remove actions for one engine without touching another's.
 func (r *Registry) Clone() *Registry {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	c := &Registry{actions: make(map[string]*Action, len(r.actions))}
-	for n, a := range r.actions {
+	actions := r.load()
+	m := make(map[string]*Action, len(actions))
+	for n, a := range actions {
 		cp := *a
-		c.actions[n] = &cp
+		m[n] = &cp
 	}
+	c := &Registry{}
+	c.actions.Store(&m)
 	return c
 }
 
@@ -141,9 +171,11 @@ func (r *Registry) Clone() *Registry {
 func (r *Registry) Remove(names ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, n := range names {
-		delete(r.actions, n)
-	}
+	r.publish(func(m map[string]*Action) {
+		for _, n := range names {
+			delete(m, n)
+		}
+	})
 }
 
 // callKey carries the *Call into a host action's context.

@@ -8,6 +8,7 @@ import "context"
 func Set() Action {
 	return Action{
 		Name:   "set",
+		Inline: true,
 		Doc:    "Outputs its params (any map), expressions evaluated.",
 		Schema: Schema{Open: true},
 		Run: func(ctx context.Context, c *Call) (any, error) {

@@ -72,6 +72,23 @@ func (p *Program) Run(env map[string]any) (any, error) {
 	return Normalize(out), nil
 }
 
+// RunRaw evaluates like Run but returns the value as expr-lang made it,
+// not normalized: for a caller that needs only the length of a list (a
+// for_each whose body never reads its item), which saves building a list
+// of boxed values that nobody reads.
+func (p *Program) RunRaw(env map[string]any) (any, error) {
+	if p.konst {
+		return p.value, nil
+	}
+	m := vms.Get().(*vm.VM)
+	out, err := m.Run(p.prog, env)
+	vms.Put(m)
+	if err != nil {
+		return nil, &Error{Pos: p.pos, Msg: message(err)}
+	}
+	return out, nil
+}
+
 // Error is an expression that failed to compile or to evaluate, with the
 // position of the YAML value it came from.
 type Error struct {

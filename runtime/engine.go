@@ -75,6 +75,8 @@ func New(opts ...Option) *Engine {
 	if e.logger == nil {
 		e.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	e.programs.reg = e.registry
+	_, e.programs.local = e.store.(store.Local)
 	return e
 }
 
@@ -118,7 +120,7 @@ func (e *Engine) Start(ctx context.Context, bp *blueprint.Blueprint, inputs map[
 	if err != nil {
 		return nil, err
 	}
-	data, err := blueprint.Encode(bp)
+	data, err := p.encoded()
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +130,7 @@ func (e *Engine) Start(ctx context.Context, bp *blueprint.Blueprint, inputs map[
 	hdr := &store.Run{ID: NewRunID(), Workflow: bp.Name, Version: bp.Version, Hash: bp.Hash, Inputs: in, Status: store.Running, Created: time.Now()}
 	info := newRunInfo(hdr)
 	v := newVM(ctx, e.store, p, info, nil)
-	v.tr.Tokens = append(v.tr.Tokens, store.TokenSet{ID: "t", Seq: 0})
+	v.setToken("t", 0)
 	if err := v.advance(token{id: "t"}, nil); err != nil {
 		return nil, err
 	}
@@ -139,18 +141,14 @@ func (e *Engine) Start(ctx context.Context, bp *blueprint.Blueprint, inputs map[
 }
 
 func (c *programCache) lookupOrBuild(bp *blueprint.Blueprint) (*program, error) {
-	c.mu.Lock()
-	p := c.m[bp.Hash]
-	c.mu.Unlock()
-	if p != nil {
+	if p := c.cached(bp.Hash); p != nil {
 		return p, nil
 	}
 	p, err := newProgram(bp)
 	if err != nil {
 		return nil, err
 	}
-	c.put(p)
-	return p, nil
+	return c.put(p), nil
 }
 
 // Run is a handle on a started run.
@@ -189,7 +187,8 @@ func (e *Engine) runInfo(ctx context.Context, id string) (*runInfo, error) {
 	return info, nil
 }
 
-// handle computes the transition for one leased task. A nil transition
+// handle computes the transition for one leased task, fetching what it
+// needs (the program, the run's header) from the store. A nil transition
 // means the task is to be acknowledged only.
 func (e *Engine) handle(ctx context.Context, task *store.Task) (*store.Transition, error) {
 	p, err := e.programs.get(ctx, e.store, task.Hash)
@@ -203,20 +202,35 @@ func (e *Engine) handle(ctx context.Context, task *store.Task) (*store.Transitio
 		}
 		return nil, err
 	}
+	return e.compute(ctx, p, info, task, nil, time.Time{})
+}
+
+// compute runs a task of program p and run info and returns its
+// transition. rs, when not nil, is the state a runner goroutine keeps
+// between the short tasks it runs, and now is when the task started
+// (otherwise compute reads the clock).
+func (e *Engine) compute(ctx context.Context, p *program, info *runInfo, task *store.Task, rs *runnerState, now time.Time) (*store.Transition, error) {
 	if task.PC < 0 || int(task.PC) >= len(p.bp.Code) {
 		return nil, fmt.Errorf("task pc %d out of range", task.PC)
 	}
-	v := newVM(ctx, e.store, p, info, task)
+	var v *vm
+	if rs != nil {
+		v = &rs.vm
+		v.reset(ctx, e.store, p, info, task, now)
+	} else {
+		v = newVM(ctx, e.store, p, info, task)
+	}
 	t := token{id: task.Token, seq: task.Seq, pc: task.PC, frame: task.Frame, group: task.Group, slot: task.Slot}
+	var err error
 	switch task.Kind {
 	case store.Exec:
-		err = e.execTask(ctx, v, task)
+		err = e.execTask(ctx, v, task, rs)
 	case store.Timer:
 		in := &p.bp.Code[task.PC]
 		if in.Op != blueprint.OpWait {
 			return nil, fmt.Errorf("timer at pc %d is %v, not Wait", task.PC, in.Op)
 		}
-		v.record(&store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Succeeded, Finished: v.now})
+		v.record(store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Succeeded, Finished: v.now})
 		t.pc++
 		err = v.advance(t, nil)
 	case store.Resume:
@@ -238,4 +252,34 @@ func (e *Engine) handle(ctx context.Context, task *store.Task) (*store.Transitio
 		return nil, err
 	}
 	return v.tr, nil
+}
+
+// cachedRun returns the cached header of a run, or nil.
+func (e *Engine) cachedRun(id string) *runInfo {
+	if v, ok := e.runs.Load(id); ok {
+		return v.(*runInfo)
+	}
+	return nil
+}
+
+// runnerState is what a runner goroutine keeps between the short tasks it
+// runs, so that they cost as few allocations as possible: its VM, the
+// Call it hands to Inline actions, and the last run logger it made
+// (slog's With costs several allocations, and the tasks of a fan-out
+// share their run; a Logger never changes, so sharing it is safe).
+type runnerState struct {
+	vm     vm
+	call   action.Call
+	run    string
+	logger *slog.Logger
+}
+
+func (e *Engine) stepLogger(rs *runnerState, run string) *slog.Logger {
+	if rs == nil {
+		return e.runLogger(run)
+	}
+	if rs.logger == nil || rs.run != run {
+		rs.run, rs.logger = run, e.runLogger(run)
+	}
+	return rs.logger
 }

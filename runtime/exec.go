@@ -18,7 +18,7 @@ var errParams = errors.New("params")
 // execTask runs the steps of an Exec task from task.Step and computes the
 // transition: records for every step run, then the token advanced past the
 // Task, to a retry, to a catch block, or the run failed.
-func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task) error {
+func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runnerState) error {
 	in := &v.p.bp.Code[task.PC]
 	if in.Op != blueprint.OpTask {
 		return fmt.Errorf("task at pc %d is %v, not Task", task.PC, in.Op)
@@ -33,12 +33,13 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task) error {
 		st := &in.Steps[k]
 		node := v.p.bp.Nodes[st.Node].ID
 		key := v.nodeKey(t.frame, st.Node)
-		started := time.Now()
+		// v.now was read when the task started or the last step ended.
+		started := v.now
 		e.observe(Event{Run: v.run.id, Node: node, Frame: key.Frame, Status: store.Running, Attempt: attempt, Time: started})
-		out, err := e.runStep(ctx, v, t, st, node, attempt)
+		out, err := e.runStep(ctx, v, t, st, node, attempt, rs)
 		v.now = time.Now()
 		if err == nil {
-			v.record(&store.Record{RecordKey: key, Status: store.Succeeded, Output: out, Attempts: attempt, Started: started, Finished: v.now})
+			v.record(store.Record{RecordKey: key, Status: store.Succeeded, Output: out, Attempts: attempt, Started: started, Finished: v.now})
 			last = out
 			attempt = 1
 			continue
@@ -56,29 +57,31 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task) error {
 		}
 		msg := err.Error()
 		if attempt < st.Retry.MaxAttempts && !errors.Is(err, errParams) {
-			v.record(&store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: started,
+			v.record(store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: started,
 				Error: &store.ErrorInfo{Node: node, Message: msg}})
 			seq := t.seq + 1
-			v.tr.Tokens = append(v.tr.Tokens, store.TokenSet{ID: t.id, Seq: seq})
-			v.tr.Tasks = append(v.tr.Tasks, &store.Task{Run: v.run.id, Hash: v.p.bp.Hash, Kind: store.Exec, Token: t.id, Seq: seq,
+			v.setToken(t.id, seq)
+			task := v.newTask()
+			*task = store.Task{Run: v.run.id, Hash: v.p.bp.Hash, Kind: store.Exec, Token: t.id, Seq: seq,
 				PC: t.pc, Step: int32(k), Attempt: int32(attempt + 1), Frame: t.frame, Group: t.group, Slot: t.slot,
-				At: v.now.Add(st.Retry.Delay(attempt + 1))})
+				At: v.now.Add(st.Retry.Delay(attempt + 1))}
+			v.addTask(task)
 			return nil
 		}
 		info := &store.ErrorInfo{Node: node, Message: msg}
 		switch {
 		case st.Continue:
 			out := map[string]any{"error": map[string]any{"message": msg, "node": node}}
-			v.record(&store.Record{RecordKey: key, Status: store.Failed, Output: out, Error: info, Attempts: attempt, Started: started, Finished: v.now})
+			v.record(store.Record{RecordKey: key, Status: store.Failed, Output: out, Error: info, Attempts: attempt, Started: started, Finished: v.now})
 			last = out
 			attempt = 1
 			continue
 		case st.Catch >= 0:
-			v.record(&store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: started, Finished: v.now})
+			v.record(store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: started, Finished: v.now})
 			t.pc = st.Catch
 			return v.advance(t, nil)
 		default:
-			v.record(&store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: started, Finished: v.now})
+			v.record(store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: started, Finished: v.now})
 			v.tr.End = &store.RunEnd{Status: store.Failed, Error: info}
 			return nil
 		}
@@ -87,13 +90,20 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task) error {
 	return v.advance(t, last)
 }
 
+// emptyParams is the params of a step that has none, for an Inline action
+// that declares none (noop). It is shared so that it costs no allocation;
+// such an action has no reason to write to it.
+var emptyParams = map[string]any{}
+
 // runStep evaluates a step's params and runs its action under its timeout.
-func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step, node string, attempt int) (any, error) {
+// rs is the state of the runner goroutine running the task (nil on a
+// goroutine of its own).
+func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step, node string, attempt int, rs *runnerState) (any, error) {
 	act, ok := e.registry.Lookup(st.Action)
 	if !ok {
 		return nil, fmt.Errorf("%w: action %q is not available on this worker", errParams, st.Action)
 	}
-	params := map[string]any{}
+	var params map[string]any
 	if st.Params >= 0 {
 		val, err := v.eval(t, st.Params)
 		if err != nil {
@@ -111,9 +121,22 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 			params = m
 		}
 	}
-	decoded, err := act.Schema.Decode(params)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errParams, err)
+	var decoded map[string]any
+	if params != nil || len(act.Schema.Fields) > 0 || len(act.Schema.OneOf) > 0 || act.Schema.Open {
+		if params == nil {
+			params = map[string]any{}
+		}
+		var err error
+		if decoded, err = act.Schema.Decode(params); err != nil {
+			return nil, fmt.Errorf("%w: %w", errParams, err)
+		}
+	} else if act.Inline {
+		// A step without params for an action that declares none (noop):
+		// there is nothing to decode, and the action gets an empty map,
+		// shared, since an Inline action keeps nothing of its Call.
+		decoded = emptyParams
+	} else {
+		decoded = map[string]any{}
 	}
 	actx := ctx
 	if st.Timeout > 0 {
@@ -121,7 +144,16 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 		actx, cancel = context.WithTimeout(ctx, st.Timeout)
 		defer cancel()
 	}
-	out, err := act.Run(actx, &action.Call{Params: decoded, Logger: e.runLogger(v.run.id), RunID: v.run.id, NodeID: node, Attempt: attempt})
+	var call *action.Call
+	if rs != nil && act.Inline {
+		// An Inline action returns before the next task starts and keeps
+		// nothing of its Call: the runner reuses one.
+		call = &rs.call
+	} else {
+		call = new(action.Call)
+	}
+	*call = action.Call{Params: decoded, Logger: e.stepLogger(rs, v.run.id), RunID: v.run.id, NodeID: node, Attempt: attempt}
+	out, err := act.Run(actx, call)
 	if err != nil {
 		if st.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, fmt.Errorf("timed out after %s", st.Timeout)

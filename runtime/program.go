@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
+	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/blueprint"
 	skexpr "github.com/skript-dev/skript/expr"
 	"github.com/skript-dev/skript/store"
@@ -26,6 +28,25 @@ type program struct {
 	iterKey   []string
 	itemKey   []string
 	paramsKey []string
+	// itemUsed[i] says some expression reads loop i's `item`: only then
+	// does starting the loop record each item.
+	itemUsed []bool
+	// short says which tasks a worker may run without a goroutine of
+	// their own (short.go); localReads that the store's reads are local.
+	short      shortInfo
+	localReads bool
+
+	// enc is the serialized Blueprint, made once: every Start stores it
+	// (PutBlueprint is idempotent), and encoding a Blueprint with a large
+	// constant list costs more than starting the run.
+	encOnce sync.Once
+	enc     []byte
+	encErr  error
+}
+
+func (p *program) encoded() ([]byte, error) {
+	p.encOnce.Do(func() { p.enc, p.encErr = blueprint.Encode(p.bp) })
+	return p.enc, p.encErr
 }
 
 func newProgram(bp *blueprint.Blueprint) (*program, error) {
@@ -36,6 +57,14 @@ func newProgram(bp *blueprint.Blueprint) (*program, error) {
 		iterKey:   make([]string, len(bp.Nodes)),
 		itemKey:   make([]string, len(bp.Nodes)),
 		paramsKey: make([]string, len(bp.Nodes)),
+		itemUsed:  make([]bool, len(bp.Nodes)),
+	}
+	for i := range bp.Exprs {
+		for _, v := range bp.Exprs[i].Vars {
+			if v.Kind == blueprint.VarItem && v.Node >= 0 && int(v.Node) < len(bp.Nodes) {
+				p.itemUsed[v.Node] = true
+			}
+		}
 	}
 	for i := range bp.Exprs {
 		if bp.Exprs[i].Const {
@@ -60,26 +89,43 @@ func newProgram(bp *blueprint.Blueprint) (*program, error) {
 	return p, nil
 }
 
-// programCache maps Blueprint hashes to programs.
+// programCache maps Blueprint hashes to programs. Every task looks its
+// program up, so the lookup takes no lock: a sync.Map, in front of which
+// the program of the last lookup is kept, since the tasks a worker takes
+// in a row mostly belong to one Blueprint (and, from an in-process store,
+// carry the very string the lookup compares with, which compares in one
+// step).
 type programCache struct {
-	mu sync.Mutex
-	m  map[string]*program
+	m    sync.Map // hash -> *program
+	last atomic.Pointer[program]
+	// reg and local classify the tasks of new programs (see short.go).
+	reg   *action.Registry
+	local bool
 }
 
-func (c *programCache) put(p *program) {
-	c.mu.Lock()
-	if c.m == nil {
-		c.m = map[string]*program{}
+func (c *programCache) cached(hash string) *program {
+	if p := c.last.Load(); p != nil && p.bp.Hash == hash {
+		return p
 	}
-	c.m[p.bp.Hash] = p
-	c.mu.Unlock()
+	if v, ok := c.m.Load(hash); ok {
+		p := v.(*program)
+		c.last.Store(p)
+		return p
+	}
+	return nil
+}
+
+func (c *programCache) put(p *program) *program {
+	if c.reg != nil {
+		p.short = classify(p, c.reg, c.local)
+	}
+	p.localReads = c.local
+	v, _ := c.m.LoadOrStore(p.bp.Hash, p)
+	return v.(*program)
 }
 
 func (c *programCache) get(ctx context.Context, s store.Store, hash string) (*program, error) {
-	c.mu.Lock()
-	p := c.m[hash]
-	c.mu.Unlock()
-	if p != nil {
+	if p := c.cached(hash); p != nil {
 		return p, nil
 	}
 	data, err := s.GetBlueprint(ctx, hash)
@@ -93,12 +139,11 @@ func (c *programCache) get(ctx context.Context, s store.Store, hash string) (*pr
 	if err != nil {
 		return nil, fmt.Errorf("blueprint %s: %w", hash, err)
 	}
-	p, err = newProgram(bp)
+	p, err := newProgram(bp)
 	if err != nil {
 		return nil, fmt.Errorf("blueprint %s: %w", hash, err)
 	}
-	c.put(p)
-	return p, nil
+	return c.put(p), nil
 }
 
 // Frames are paths of loop iterations: "" at the top level, "each[3]" in an

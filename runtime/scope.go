@@ -27,6 +27,16 @@ func newRunInfo(r *store.Run) *runInfo {
 // eval evaluates expression i for token t. Only the records the expression
 // names are read, so the cost does not grow with the run.
 func (v *vm) eval(t token, i int32) (any, error) {
+	return v.evalAs(t, i, false)
+}
+
+// evalRaw evaluates expression i without normalizing its value (see
+// expr.Program.RunRaw).
+func (v *vm) evalRaw(t token, i int32) (any, error) {
+	return v.evalAs(t, i, true)
+}
+
+func (v *vm) evalAs(t token, i int32, raw bool) (any, error) {
 	e := &v.p.bp.Exprs[i]
 	if e.Const {
 		return e.Value, nil
@@ -36,6 +46,9 @@ func (v *vm) eval(t token, i int32) (any, error) {
 		return nil, err
 	}
 	// The program's errors already say "expression at LINE:COL".
+	if raw {
+		return v.p.exprs[i].RunRaw(env)
+	}
 	return v.p.exprs[i].Run(env)
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/skript-dev/skript/blueprint"
+	skexpr "github.com/skript-dev/skript/expr"
 	"github.com/skript-dev/skript/store"
 )
 
@@ -28,30 +29,29 @@ type token struct {
 
 // vm computes one transition. It reads records through the store, sees its
 // own writes first, and collects everything it changes in tr.
+//
+// A worker goroutine that runs many short tasks keeps one vm and resets it
+// for each (reset), so the vm itself, its pending list and its overlay
+// cost nothing per task; what a transition hands to the store comes from
+// small slabs (newRecord, newTask) and, for the common one-step task, from
+// one allocation holding the transition and its short lists (trBuf).
 type vm struct {
-	ctx     context.Context
-	st      store.Store
-	p       *program
-	run     *runInfo
-	tr      *store.Transition
-	overlay map[store.RecordKey]*store.Record
-	now     time.Time
-	steps   int
+	ctx   context.Context
+	st    store.Store
+	p     *program
+	run   *runInfo
+	tr    *store.Transition
+	now   time.Time
+	steps int
 	// pending are child tokens started by this transition and not yet advanced.
 	pending []pendingToken
-}
-
-type pendingToken struct {
-	t    token
-	last any
-}
-
-func newVM(ctx context.Context, st store.Store, p *program, run *runInfo, fence *store.Task) *vm {
-	v := &vm{ctx: ctx, st: st, p: p, run: run, now: time.Now(), tr: &store.Transition{}}
-	if fence != nil {
-		v.tr.Token, v.tr.Seq = fence.Token, fence.Seq
-	}
-	return v
+	// overlay indexes tr.Records by key once a transition has more than a
+	// few (overlaid of them so far); with fewer, reads scan tr.Records.
+	overlay  map[store.RecordKey]*store.Record
+	overlaid int
+	buf      *trBuf
+	recSlab  []store.Record
+	taskSlab []store.Task
 }
 
 // nodeFailure fails a node and, with it, the run.
@@ -64,14 +64,6 @@ func (f *nodeFailure) Error() string { return f.err.Error() }
 
 func (f *nodeFailure) Unwrap() error { return f.err }
 
-func (v *vm) record(rec *store.Record) {
-	if v.overlay == nil {
-		v.overlay = make(map[store.RecordKey]*store.Record, 4)
-	}
-	v.overlay[rec.RecordKey] = rec
-	v.tr.Records = append(v.tr.Records, rec)
-}
-
 func (v *vm) nodeKey(frame string, node int32) store.RecordKey {
 	return store.RecordKey{Frame: framePrefix(frame, v.p.depth[node]), Key: v.p.bp.Nodes[node].ID}
 }
@@ -82,7 +74,7 @@ func (v *vm) readRecords(keys []store.RecordKey) ([]*store.Record, error) {
 	var miss []store.RecordKey
 	var missAt []int
 	for i, k := range keys {
-		if r, ok := v.overlay[k]; ok {
+		if r, ok := v.written(k); ok {
 			out[i] = r
 			continue
 		}
@@ -104,15 +96,20 @@ func (v *vm) readRecords(keys []store.RecordKey) ([]*store.Record, error) {
 // stopAt leaves the token waiting at a Task or Wait: its sequence moves on.
 func (v *vm) stopAt(t token, kind store.TaskKind, at time.Time) {
 	seq := t.seq + 1
-	v.tr.Tokens = append(v.tr.Tokens, store.TokenSet{ID: t.id, Seq: seq})
-	v.tr.Tasks = append(v.tr.Tasks, &store.Task{
+	v.setToken(t.id, seq)
+	task := v.newTask()
+	*task = store.Task{
 		Run: v.run.id, Hash: v.p.bp.Hash, Kind: kind, Token: t.id, Seq: seq, PC: t.pc,
 		Attempt: 1, Frame: t.frame, Group: t.group, Slot: t.slot, At: at,
-	})
+	}
+	v.addTask(task)
 }
 
 // end drops a token that has finished its part.
 func (v *vm) end(t token) {
+	if v.tr.Drop == nil {
+		v.tr.Drop = v.buf.drop[:0]
+	}
 	v.tr.Drop = append(v.tr.Drop, t.id)
 }
 
@@ -121,7 +118,7 @@ func (v *vm) fail(t token, node int32, err error) {
 	id := ""
 	if node >= 0 {
 		id = v.p.bp.Nodes[node].ID
-		v.record(&store.Record{RecordKey: v.nodeKey(t.frame, node), Status: store.Failed,
+		v.record(store.Record{RecordKey: v.nodeKey(t.frame, node), Status: store.Failed,
 			Error: &store.ErrorInfo{Node: id, Message: err.Error()}, Finished: v.now})
 	}
 	v.tr.End = &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Node: id, Message: err.Error()}}
@@ -130,27 +127,56 @@ func (v *vm) fail(t token, node int32, err error) {
 // advance runs control instructions from t.pc until every token it touches
 // stops, then drains child tokens started on the way.
 func (v *vm) advance(t token, last any) error {
-	v.pending = append(v.pending, pendingToken{t, last})
+	// The token itself goes first (pending is empty when advance is
+	// called), without a trip through the pending list: most transitions
+	// advance this one token and nothing else.
+	if v.tr.End == nil {
+		if done, err := v.stepped(t, last); done {
+			return err
+		}
+	}
 	for len(v.pending) > 0 && v.tr.End == nil {
 		n := len(v.pending) - 1
 		pt := v.pending[n]
-		v.pending = v.pending[:n]
-		if err := v.step(pt.t, pt.last); err != nil {
-			// A store that cannot be read is not the node's fault: the
-			// task goes back to the queue.
-			var se *storeError
-			if errors.As(err, &se) {
-				return se
+		if f := pt.fan; f != nil {
+			// The next child; the rest stay below whatever it starts, so
+			// children are advanced depth first, in slot order.
+			pt = pendingToken{t: f.child(f.next)}
+			f.next++
+			if f.next >= f.end {
+				v.pending[n] = pendingToken{}
+				v.pending = v.pending[:n]
 			}
-			var nf *nodeFailure
-			if errors.As(err, &nf) {
-				v.fail(pt.t, nf.node, nf.err)
-				return nil
-			}
+		} else {
+			v.pending[n] = pendingToken{}
+			v.pending = v.pending[:n]
+		}
+		if done, err := v.stepped(pt.t, pt.last); done {
 			return err
 		}
 	}
 	return nil
+}
+
+// stepped steps one token; done says the transition is over (a node
+// failed and ended the run, or err is to be returned).
+func (v *vm) stepped(t token, last any) (done bool, err error) {
+	err = v.step(t, last)
+	if err == nil {
+		return false, nil
+	}
+	// A store that cannot be read is not the node's fault: the task goes
+	// back to the queue.
+	var se *storeError
+	if errors.As(err, &se) {
+		return true, se
+	}
+	var nf *nodeFailure
+	if errors.As(err, &nf) {
+		v.fail(t, nf.node, nf.err)
+		return true, nil
+	}
+	return true, err
 }
 
 // step advances one token until it stops.
@@ -185,13 +211,13 @@ func (v *vm) step(t token, last any) error {
 			}
 		case blueprint.OpEnter:
 			key := v.nodeKey(t.frame, in.Node)
-			v.record(&store.Record{RecordKey: key, Status: store.Running, Started: v.now})
+			v.record(store.Record{RecordKey: key, Status: store.Running, Started: v.now})
 			if in.Expr >= 0 {
 				args, err := v.eval(t, in.Expr)
 				if err != nil {
 					return &nodeFailure{node: in.Node, err: err}
 				}
-				v.record(&store.Record{RecordKey: store.RecordKey{Frame: key.Frame, Key: v.p.paramsKey[in.Node]}, Status: store.Succeeded, Output: args})
+				v.record(store.Record{RecordKey: store.RecordKey{Frame: key.Frame, Key: v.p.paramsKey[in.Node]}, Status: store.Succeeded, Output: args})
 			}
 			last = nil
 			t.pc++
@@ -214,14 +240,14 @@ func (v *vm) step(t token, last any) error {
 			t.pc = in.Target
 		case blueprint.OpJoin:
 			v.end(t)
-			v.tr.Arrivals = append(v.tr.Arrivals, &store.Arrival{Group: t.group, Slot: t.slot, Value: last})
+			v.arrive(t.group, t.slot, last)
 			return nil
 		case blueprint.OpWait:
 			at, err := v.waitUntil(t, in)
 			if err != nil {
 				return &nodeFailure{node: in.Node, err: err}
 			}
-			v.record(&store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Running, Started: v.now})
+			v.record(store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Running, Started: v.now})
 			v.stopAt(t, store.Timer, at)
 			return nil
 		case blueprint.OpWhile:
@@ -235,7 +261,7 @@ func (v *vm) step(t token, last any) error {
 			if !ok || name != v.p.bp.Nodes[in.Node].ID {
 				return fmt.Errorf("pc %d: Next outside its loop (frame %q)", t.pc, t.frame)
 			}
-			v.record(&store.Record{RecordKey: store.RecordKey{Frame: t.frame, Key: v.p.iterKey[in.Node]}, Status: store.Succeeded, Output: last})
+			v.record(store.Record{RecordKey: store.RecordKey{Frame: t.frame, Key: v.p.iterKey[in.Node]}, Status: store.Succeeded, Output: last})
 			parent := framePrefix(t.frame, frameDepth(t.frame)-1)
 			t.frame = frameJoin(parent, name+"["+strconv.Itoa(k+1)+"]")
 			t.pc = in.Target
@@ -263,6 +289,18 @@ func (v *vm) step(t token, last any) error {
 	}
 }
 
+// arrive hands a child token's value to its group. The first arrival of
+// a transition is kept in its buffer; only more cost an allocation.
+func (v *vm) arrive(group string, slot int32, value any) {
+	if v.tr.Arrivals == nil {
+		v.buf.arr = store.Arrival{Group: group, Slot: slot, Value: value}
+		v.buf.arrs[0] = &v.buf.arr
+		v.tr.Arrivals = v.buf.arrs[:1]
+		return
+	}
+	v.tr.Arrivals = append(v.tr.Arrivals, &store.Arrival{Group: group, Slot: slot, Value: value})
+}
+
 func (v *vm) cond(t token, in *blueprint.Instr) (bool, error) {
 	val, err := v.eval(t, in.Expr)
 	if err != nil {
@@ -277,7 +315,7 @@ func (v *vm) cond(t token, in *blueprint.Instr) (bool, error) {
 
 func (v *vm) leave(t token, in *blueprint.Instr, last *any) error {
 	key := v.nodeKey(t.frame, in.Node)
-	rec := &store.Record{RecordKey: key, Status: store.Succeeded, Output: *last, Finished: v.now}
+	rec := store.Record{RecordKey: key, Status: store.Succeeded, Output: *last, Finished: v.now}
 	if in.Wrap {
 		rec.Output = []any{*last}
 		*last = rec.Output
@@ -304,7 +342,7 @@ func (v *vm) groupID(t token) string {
 // group's list.
 func (v *vm) wait(t token, g *store.Group, resume int32) {
 	seq := t.seq + 1
-	v.tr.Tokens = append(v.tr.Tokens, store.TokenSet{ID: t.id, Seq: seq})
+	v.setToken(t.id, seq)
 	res := g.Result
 	g.Parent = &store.Task{Run: v.run.id, Hash: v.p.bp.Hash, Kind: store.Resume, Token: t.id, Seq: seq, PC: resume,
 		Frame: t.frame, Group: t.group, Slot: t.slot, Last: &res}
@@ -315,10 +353,13 @@ func (v *vm) fork(t token, in *blueprint.Instr) {
 	n := len(in.Targets)
 	g := &store.Group{ID: v.groupID(t), Total: n, Started: started(n, in.Concurrency),
 		ChildPCs: in.Targets, Frame: t.frame, Result: v.nodeKey(t.frame, in.Node)}
-	v.record(&store.Record{RecordKey: g.Result, Status: store.Running, Started: v.now})
+	v.record(store.Record{RecordKey: g.Result, Status: store.Running, Started: v.now})
 	v.wait(t, g, in.Target)
-	for i := g.Started - 1; i >= 0; i-- {
-		v.pending = append(v.pending, pendingToken{t: token{id: store.ChildToken(g.ID, i), pc: in.Targets[i], frame: t.frame, group: g.ID, slot: int32(i)}})
+	v.reserve(0, g.Started)
+	if g.Started > 0 {
+		f := newFanout(g)
+		f.pcs, f.frame = in.Targets, t.frame
+		v.pending = append(v.pending, pendingToken{fan: f})
 	}
 }
 
@@ -332,37 +373,80 @@ func started(n, conc int) int {
 // mapStart begins a for_each loop. It reports done when the list was empty
 // and the token goes straight on.
 func (v *vm) mapStart(t token, in *blueprint.Instr, last *any) (bool, error) {
-	val, err := v.eval(t, in.Expr)
-	if err != nil {
-		return false, &nodeFailure{node: in.Node, err: err}
-	}
-	items, err := toList(val)
-	if err != nil {
-		return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each: %w", err)}
+	// Each item is recorded for the body to read as `item`, unless no
+	// expression reads it: then only the list's length matters, and the
+	// list is not even normalized.
+	useItem := v.p.itemUsed[in.Node]
+	var items []any
+	var n int
+	if useItem {
+		val, err := v.eval(t, in.Expr)
+		if err != nil {
+			return false, &nodeFailure{node: in.Node, err: err}
+		}
+		if items, err = toList(val); err != nil {
+			return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each: %w", err)}
+		}
+		n = len(items)
+	} else {
+		val, err := v.evalRaw(t, in.Expr)
+		if err != nil {
+			return false, &nodeFailure{node: in.Node, err: err}
+		}
+		var ok bool
+		if n, ok = listLen(val); !ok {
+			// Not a list: word the error as for a normalized value.
+			_, err := toList(skexpr.Normalize(val))
+			if err == nil {
+				err = fmt.Errorf("want a list, got %T", val)
+			}
+			return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each: %w", err)}
+		}
 	}
 	key := v.nodeKey(t.frame, in.Node)
-	if in.Max > 0 && len(items) > in.Max {
-		return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each list has %d elements, over max_iterations (%d)", len(items), in.Max)}
+	if in.Max > 0 && n > in.Max {
+		return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each list has %d elements, over max_iterations (%d)", n, in.Max)}
 	}
-	if len(items) == 0 {
+	if n == 0 {
 		*last = []any{}
-		v.record(&store.Record{RecordKey: key, Status: store.Succeeded, Output: []any{}, Started: v.now, Finished: v.now})
+		v.record(store.Record{RecordKey: key, Status: store.Succeeded, Output: []any{}, Started: v.now, Finished: v.now})
 		return true, nil
 	}
 	base := frameJoin(t.frame, v.p.bp.Nodes[in.Node].ID)
-	g := &store.Group{ID: v.groupID(t), Total: len(items), Started: started(len(items), in.Concurrency),
+	g := &store.Group{ID: v.groupID(t), Total: n, Started: started(n, in.Concurrency),
 		BodyPC: t.pc + 1, FrameBase: base, Result: key}
-	v.record(&store.Record{RecordKey: key, Status: store.Running, Started: v.now})
+	// Each child started now gets a token and (most often) a task.
+	v.reserve(1+len(items), g.Started)
+	v.record(store.Record{RecordKey: key, Status: store.Running, Started: v.now})
 	itemKey := v.p.itemKey[in.Node]
-	for i, it := range items {
-		v.record(&store.Record{RecordKey: store.RecordKey{Frame: store.ChildFrame(base, i), Key: itemKey}, Status: store.Succeeded, Output: it})
+	frames := childNames(base, '[', ']', n)
+	if useItem {
+		for i, it := range items {
+			v.record(store.Record{RecordKey: store.RecordKey{Frame: frames[i], Key: itemKey}, Status: store.Succeeded, Output: it})
+		}
 	}
 	v.wait(t, g, in.Target)
-	for i := g.Started - 1; i >= 0; i-- {
-		v.pending = append(v.pending, pendingToken{t: token{id: store.ChildToken(g.ID, i), pc: t.pc + 1,
-			frame: store.ChildFrame(base, i), group: g.ID, slot: int32(i)}})
+	if g.Started > 0 {
+		f := newFanout(g)
+		f.bodyPC, f.frames = t.pc+1, frames
+		v.pending = append(v.pending, pendingToken{fan: f})
 	}
 	return false, nil
+}
+
+// listLen returns the length of a list value (nil is empty), or false.
+func listLen(val any) (int, bool) {
+	switch l := val.(type) {
+	case []any:
+		return len(l), true
+	case nil:
+		return 0, true
+	}
+	rv := reflect.ValueOf(val)
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return 0, false
+	}
+	return rv.Len(), true
 }
 
 func toList(val any) ([]any, error) {
@@ -418,7 +502,7 @@ func (v *vm) while(t *token, in *blueprint.Instr, last *any) (int32, error) {
 	}
 	t.frame = parent
 	*last = list
-	v.record(&store.Record{RecordKey: v.nodeKey(parent, in.Node), Status: store.Succeeded, Output: list, Finished: v.now})
+	v.record(store.Record{RecordKey: v.nodeKey(parent, in.Node), Status: store.Succeeded, Output: list, Finished: v.now})
 	return in.Target, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -29,6 +30,12 @@ type WorkerOptions struct {
 	Grace time.Duration
 	// OnError, when set, receives errors the worker recovered from.
 	OnError func(error)
+	// OnStart, when set, is called as the worker starts executing a task,
+	// with the time it started; with task.Enqueued (when the task became
+	// ready) it gives the scheduling latency `skript bench` reports. It
+	// runs on the worker's hot path, so it must be quick; unset, it costs
+	// one nil check per task.
+	OnStart func(task *store.Task, started time.Time)
 }
 
 func (o *WorkerOptions) defaults() {
@@ -57,24 +64,30 @@ type storeError struct{ err error }
 func (e *storeError) Error() string { return e.err.Error() }
 func (e *storeError) Unwrap() error { return e.err }
 
-type inflight struct {
-	task   *store.Task
-	cancel context.CancelCauseFunc
-}
-
 // errRunEnded cancels the actions of a run that has ended.
 var errRunEnded = errors.New("run ended")
 
 // Work leases tasks and runs them until ctx is done. Then it stops leasing,
 // lets running tasks finish for up to Grace, cancels and hands back the
 // rest, and returns.
+//
+// A fixed set of runner goroutines (one per CPU) each lease a batch of
+// tasks, run the short ones themselves, one after the other (see short.go),
+// give every other task a goroutine and a cancellable context of its own,
+// and lease again. Completions go to one completer goroutine, which applies
+// them in batches while the runners go on.
 func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	opts.defaults()
-	w := &worker{e: e, opts: opts, inflight: map[*store.Task]*inflight{},
-		slots: make(chan struct{}, opts.Concurrency), done: make(chan store.Completion, opts.Batch*4)}
+	nr := max(goruntime.GOMAXPROCS(0), 1)
+	w := &worker{e: e, opts: opts, slots: newSlotPool(opts.Concurrency),
+		done: make(chan doneBatch, 4*nr+64)}
+	// Each runner leases at most its share of the slots, so that one
+	// runner never holds them all while the others wait.
+	w.share = max(1, min(opts.Batch, (opts.Concurrency+nr-1)/nr))
 	// Running tasks outlive ctx by up to Grace.
 	execCtx, stopExec := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopExec()
+	w.execCtx = execCtx
 	subCtx, stopSub := context.WithCancel(execCtx)
 	defer stopSub()
 	go w.watchEnds(e.store.Ended(subCtx))
@@ -85,8 +98,11 @@ func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	}()
 	hbCtx, stopHB := context.WithCancel(execCtx)
 	go w.heartbeat(hbCtx)
-
-	w.lease(ctx, execCtx)
+	var runners sync.WaitGroup
+	for range nr {
+		runners.Go(func() { w.runner(ctx) })
+	}
+	runners.Wait()
 
 	// Drain: wait for running tasks, then cancel what is left.
 	idle := make(chan struct{})
@@ -97,11 +113,7 @@ func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	select {
 	case <-idle:
 	case <-time.After(opts.Grace):
-		w.mu.Lock()
-		for _, f := range w.inflight {
-			f.cancel(context.Canceled)
-		}
-		w.mu.Unlock()
+		w.flights.cancelAll(context.Canceled)
 		<-idle
 	}
 	stopHB()
@@ -111,13 +123,22 @@ func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 }
 
 type worker struct {
-	e        *Engine
-	opts     WorkerOptions
-	slots    chan struct{}
-	running  sync.WaitGroup
-	done     chan store.Completion
-	mu       sync.Mutex
-	inflight map[*store.Task]*inflight
+	e       *Engine
+	opts    WorkerOptions
+	execCtx context.Context
+	slots   *slotPool
+	share   int
+	// running counts the tasks running on goroutines of their own.
+	running sync.WaitGroup
+	done    chan doneBatch
+	flights flightSet
+}
+
+// doneBatch is completions on their way to the completer, with the
+// transition buffers it recycles once they are applied.
+type doneBatch struct {
+	cs   []store.Completion
+	bufs []*trBuf
 }
 
 func (w *worker) report(err error) {
@@ -128,31 +149,23 @@ func (w *worker) report(err error) {
 	}
 }
 
-func (w *worker) lease(ctx, execCtx context.Context) {
+// runner leases batches of tasks and runs them until ctx is done.
+func (w *worker) runner(ctx context.Context) {
+	rs := new(runnerState)
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
-		// Hold at least one slot, then take as many more as are free.
-		select {
-		case w.slots <- struct{}{}:
-		case <-ctx.Done():
+		// Hold at least one slot, then as many more as are free.
+		n := w.slots.acquire(ctx, w.share)
+		if n == 0 {
 			return
 		}
-		n := 1
-		for n < w.opts.Batch {
-			select {
-			case w.slots <- struct{}{}:
-				n++
-				continue
-			default:
-			}
-			break
-		}
 		tasks, err := w.e.store.Lease(ctx, w.opts.Consumer, n, time.Second)
-		for i := len(tasks); i < n; i++ {
-			<-w.slots
+		if len(tasks) < n {
+			w.slots.release(n - len(tasks))
 		}
 		if err != nil {
 			if ctx.Err() != nil {
+				w.slots.release(len(tasks))
 				w.release(tasks)
 				return
 			}
@@ -165,9 +178,7 @@ func (w *worker) lease(ctx, execCtx context.Context) {
 			continue
 		}
 		backoff = 50 * time.Millisecond
-		for _, t := range tasks {
-			w.start(execCtx, t)
-		}
+		w.run(rs, tasks)
 	}
 }
 
@@ -180,65 +191,146 @@ func (w *worker) release(tasks []*store.Task) {
 	}
 }
 
-func (w *worker) start(execCtx context.Context, t *store.Task) {
-	tctx, cancel := context.WithCancelCause(execCtx)
+// run runs the short tasks of a leased batch, one after the other, and
+// starts the others on goroutines of their own.
+func (w *worker) run(rs *runnerState, tasks []*store.Task) {
+	out := make([]store.Completion, 0, len(tasks))
+	var bufs []*trBuf
+	var info *runInfo
+	// now is when the runner is free for the next task. After an Exec task
+	// it is the clock reading that ended the task's last step: the runner
+	// goes straight on (the transition's bookkeeping in between takes well
+	// under a microsecond), and a clock reading costs as much as a noop.
+	var now time.Time
+	freed := 0
+	for _, t := range tasks {
+		p := w.e.programs.cached(t.Hash)
+		if p == nil || !p.isShort(t) {
+			w.spawn(t)
+			now = time.Time{}
+			continue
+		}
+		if info == nil || info.id != t.Run {
+			info = w.e.cachedRun(t.Run)
+			if info == nil && p.localReads {
+				info, _ = w.e.runInfo(w.execCtx, t.Run)
+			}
+			if info == nil {
+				w.spawn(t)
+				now = time.Time{}
+				continue
+			}
+		}
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if w.opts.OnStart != nil {
+			w.opts.OnStart(t, now)
+		}
+		tr, err := w.e.compute(w.execCtx, p, info, t, rs, now)
+		now = time.Time{}
+		if t.Kind == store.Exec && err == nil {
+			now = rs.vm.now
+		}
+		freed++
+		if c, ok := w.outcome(t, tr, err, nil); ok {
+			out = append(out, c)
+			if c.Transition == tr && tr != nil {
+				if bufs == nil {
+					bufs = make([]*trBuf, 0, len(tasks))
+				}
+				bufs = append(bufs, rs.vm.buf)
+			}
+		}
+	}
+	w.slots.release(freed)
+	if len(out) > 0 {
+		w.done <- doneBatch{cs: out, bufs: bufs}
+	}
+}
+
+// spawn runs a task on a goroutine of its own, with a context that is
+// cancelled when its run ends or when the worker gives up waiting for it.
+func (w *worker) spawn(t *store.Task) {
+	tctx, cancel := context.WithCancelCause(w.execCtx)
 	f := &inflight{task: t, cancel: cancel}
-	w.mu.Lock()
-	w.inflight[t] = f
-	w.mu.Unlock()
+	w.flights.add(f)
 	w.running.Add(1)
 	go func() {
 		defer w.running.Done()
+		if w.opts.OnStart != nil {
+			w.opts.OnStart(t, time.Now())
+		}
 		tr, err := w.e.handle(tctx, t)
-		w.mu.Lock()
-		delete(w.inflight, t)
-		w.mu.Unlock()
+		w.flights.remove(f)
+		// Read the cause before cancel(nil), which would set one.
 		cause := context.Cause(tctx)
 		cancel(nil)
-		<-w.slots
-		switch {
-		case err == nil:
-			w.done <- store.Completion{Task: t, Transition: tr}
-		case errors.Is(cause, errRunEnded):
-			w.done <- store.Completion{Task: t}
-		case tctx.Err() != nil:
-			// The worker is shutting down: another worker takes the task.
-			w.release([]*store.Task{t})
-		default:
-			var se *storeError
-			if errors.As(err, &se) {
-				w.report(fmt.Errorf("run %s: %w", t.Run, err))
-				w.release([]*store.Task{t})
-				return
-			}
-			// A bug or a foreign Blueprint: fail the run loudly rather
-			// than leave it hanging.
-			w.report(fmt.Errorf("run %s: %w", t.Run, err))
-			w.done <- store.Completion{Task: t, Transition: &store.Transition{Token: t.Token, Seq: t.Seq,
-				End: &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Message: "internal error: " + err.Error()}}}}
+		w.slots.release(1)
+		if c, ok := w.outcome(t, tr, err, cause); ok {
+			w.done <- doneBatch{cs: []store.Completion{c}}
 		}
 	}()
+}
+
+// outcome turns a task's result into its completion, or hands the task
+// back (ok false). cause is why the task's own context was cancelled
+// while it ran (nil if it was not, or for a short task, which has none).
+func (w *worker) outcome(t *store.Task, tr *store.Transition, err error, cause error) (store.Completion, bool) {
+	if err == nil {
+		return store.Completion{Task: t, Transition: tr}, true
+	}
+	switch {
+	case errors.Is(cause, errRunEnded):
+		return store.Completion{Task: t}, true
+	case cause != nil, w.execCtx.Err() != nil:
+		// The worker is shutting down: another worker takes the task.
+		w.release([]*store.Task{t})
+		return store.Completion{}, false
+	}
+	var se *storeError
+	if errors.As(err, &se) {
+		w.report(fmt.Errorf("run %s: %w", t.Run, err))
+		w.release([]*store.Task{t})
+		return store.Completion{}, false
+	}
+	// A bug or a foreign Blueprint: fail the run loudly rather than leave
+	// it hanging.
+	w.report(fmt.Errorf("run %s: %w", t.Run, err))
+	return store.Completion{Task: t, Transition: &store.Transition{Token: t.Token, Seq: t.Seq,
+		End: &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Message: "internal error: " + err.Error()}}}}, true
 }
 
 // completer applies completions in batches: whatever has finished while the
 // previous batch was being applied goes in the next one.
 func (w *worker) completer(ctx context.Context) {
-	batch := make([]store.Completion, 0, w.opts.Batch)
-	for c := range w.done {
-		batch = append(batch[:0], c)
+	limit := 4 * w.opts.Batch
+	batch := make([]store.Completion, 0, limit)
+	var bufs []*trBuf
+	for db := range w.done {
+		batch = append(batch[:0], db.cs...)
+		bufs = append(bufs[:0], db.bufs...)
 	fill:
-		for len(batch) < w.opts.Batch {
+		for len(batch) < limit {
 			select {
-			case c, ok := <-w.done:
+			case db, ok := <-w.done:
 				if !ok {
 					break fill
 				}
-				batch = append(batch, c)
+				batch = append(batch, db.cs...)
+				bufs = append(bufs, db.bufs...)
 			default:
 				break fill
 			}
 		}
 		w.apply(ctx, batch)
+		clear(batch) // let applied transitions go
+		// The store keeps none of the transitions (see store.Store.Complete):
+		// their buffers serve the next tasks.
+		for i, b := range bufs {
+			putTrBuf(b)
+			bufs[i] = nil
+		}
 	}
 }
 
@@ -295,13 +387,7 @@ func isInternalKey(k string) bool {
 func (w *worker) watchEnds(ch <-chan string) {
 	for id := range ch {
 		w.e.runs.Delete(id)
-		w.mu.Lock()
-		for _, f := range w.inflight {
-			if f.task.Run == id {
-				f.cancel(errRunEnded)
-			}
-		}
-		w.mu.Unlock()
+		w.flights.cancelRun(id, errRunEnded)
 	}
 }
 
@@ -314,12 +400,7 @@ func (w *worker) heartbeat(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		w.mu.Lock()
-		tasks := make([]*store.Task, 0, len(w.inflight))
-		for t := range w.inflight {
-			tasks = append(tasks, t)
-		}
-		w.mu.Unlock()
+		tasks := w.flights.tasks()
 		if len(tasks) == 0 {
 			continue
 		}

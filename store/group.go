@@ -6,12 +6,20 @@ import "strconv"
 // transition computed twice names the same tokens, and every driver and the
 // runtime agree on it.
 func ChildToken(group string, slot int) string {
-	return group + "." + strconv.Itoa(slot)
+	// One allocation: a fan-out builds thousands of these at once.
+	var buf [64]byte
+	b := append(buf[:0], group...)
+	b = append(b, '.')
+	return string(strconv.AppendInt(b, int64(slot), 10))
 }
 
 // ChildFrame is the frame a Map child runs in.
 func ChildFrame(base string, slot int) string {
-	return base + "[" + strconv.Itoa(slot) + "]"
+	var buf [64]byte
+	b := append(buf[:0], base...)
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(slot), 10)
+	return string(append(b, ']'))
 }
 
 // ChildTask builds the Resume task that starts child slot of a group.

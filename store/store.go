@@ -190,6 +190,14 @@ type Completion struct {
 	Transition *Transition
 }
 
+// Local is implemented by drivers that keep runs in this process (the
+// memory driver): their reads return without waiting on a network or a
+// disk, so a worker may read records on the goroutines it keeps for short
+// tasks. The method does nothing; its presence is the answer.
+type Local interface {
+	Local()
+}
+
 // Store is a run store driver. Every method is safe for concurrent use.
 type Store interface {
 	// PutBlueprint stores a serialized Blueprint under its hash (idempotent).
@@ -217,6 +225,9 @@ type Store interface {
 	// Complete acknowledges leased tasks and applies their transitions, in
 	// order. applied[i] is false when the i-th transition was stale (its
 	// token had moved on or the run had ended) and so changed nothing.
+	// Once it returns, the driver keeps nothing of the Transition values
+	// and their slices (the runtime reuses them); it may keep what they
+	// point to: records, tasks, groups and arrival values.
 	Complete(ctx context.Context, done []Completion) (applied []bool, err error)
 	// Extend keeps the leases of long-running tasks alive.
 	Extend(ctx context.Context, tasks []*Task) error

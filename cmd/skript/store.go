@@ -29,7 +29,7 @@ func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
 	}
 	cmd.Flags().StringVar(&f.url, "store", def, help)
 	cmd.Flags().DurationVar(&f.lease, "lease", 30*time.Second, "Redis: a task not heartbeated for this long is taken over by another worker")
-	cmd.Flags().DurationVar(&f.retention, "retention", 7*24*time.Hour, "Redis: how long ended runs are kept")
+	cmd.Flags().DurationVar(&f.retention, "retention", 7*24*time.Hour, "how long ended runs are kept")
 }
 
 func (f *storeFlags) isMemory() bool {
@@ -39,7 +39,7 @@ func (f *storeFlags) isMemory() bool {
 // open connects to the selected store. Errors are usage errors (exit 2).
 func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
 	if f.isMemory() {
-		return memory.New(), nil
+		return memory.New(memory.WithRetention(f.retention)), nil
 	}
 	if !strings.HasPrefix(f.url, "redis://") && !strings.HasPrefix(f.url, "rediss://") {
 		return nil, exit(2, fmt.Errorf("--store %q: want memory, redis://HOST:PORT/DB or rediss://HOST:PORT/DB", f.url))

@@ -17,10 +17,28 @@ type Store struct {
 	blueprints sync.Map // hash -> []byte
 	runs       sync.Map // id -> *run
 	q          *queue
+	retention  time.Duration
 
 	subMu sync.Mutex
 	subs  map[chan string]struct{}
+
+	// endedMu guards the ended runs in the order they ended, for retention.
+	endedMu sync.Mutex
+	ended   []endedRun
 }
+
+type endedRun struct {
+	id string
+	at time.Time
+}
+
+// Option configures New.
+type Option func(*Store)
+
+// WithRetention drops runs that ended more than d ago, so a long-lived
+// process (a service, a benchmark) does not keep every run it ever ran.
+// Zero, the default, keeps them all.
+func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
 
 type run struct {
 	mu      sync.Mutex
@@ -28,6 +46,13 @@ type run struct {
 	tokens  map[string]uint32
 	records map[store.RecordKey]*store.Record
 	groups  map[string]*group
+	// lastGroup is the group of the last arrival: a fan-out's arrivals
+	// come one after the other, and the lookup is then free.
+	lastGroup *group
+	// running holds every key a running record was written at: the run's
+	// end marks those still running cancelled without looking at every
+	// record (a wide fan-out writes thousands, none of them running).
+	running map[store.RecordKey]struct{}
 	ended   bool
 	done    chan struct{}
 }
@@ -40,16 +65,29 @@ type group struct {
 	started   time.Time
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store = (*Store)(nil)
+	_ store.Local = (*Store)(nil)
+)
+
+// Local implements store.Local: everything is in this process.
+func (s *Store) Local() {}
 
 // New returns an empty store.
-func New() *Store {
-	return &Store{q: newQueue(), subs: map[chan string]struct{}{}}
+func New(opts ...Option) *Store {
+	s := &Store{q: newQueue(), subs: map[chan string]struct{}{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // PutBlueprint implements store.Store.
 func (s *Store) PutBlueprint(_ context.Context, hash string, data []byte) error {
-	s.blueprints.LoadOrStore(hash, append([]byte(nil), data...))
+	// A hash names its content: once stored, there is nothing to copy.
+	if _, ok := s.blueprints.Load(hash); !ok {
+		s.blueprints.LoadOrStore(hash, append([]byte(nil), data...))
+	}
 	return nil
 }
 
@@ -64,10 +102,17 @@ func (s *Store) GetBlueprint(_ context.Context, hash string) ([]byte, error) {
 
 // CreateRun implements store.Store.
 func (s *Store) CreateRun(_ context.Context, hdr *store.Run, first *store.Transition) error {
+	s.expire(time.Now())
+	var nrec, ntok int
+	if first != nil {
+		// Each task the run starts with writes at least one record: size the
+		// maps for them, so a wide fan-out does not grow them step by step.
+		nrec, ntok = len(first.Records)+len(first.Tasks), len(first.Tokens)
+	}
 	r := &run{
 		hdr:     *hdr,
-		tokens:  map[string]uint32{},
-		records: map[store.RecordKey]*store.Record{},
+		tokens:  make(map[string]uint32, ntok),
+		records: make(map[store.RecordKey]*store.Record, nrec),
 		groups:  map[string]*group{},
 		done:    make(chan struct{}),
 	}
@@ -145,7 +190,31 @@ func (s *Store) WaitRun(ctx context.Context, id string) (*store.Run, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return s.GetRun(ctx, id)
+	// From r, not by id: with a short retention the run may already be
+	// gone from the index.
+	r.mu.Lock()
+	h := r.hdr
+	r.mu.Unlock()
+	return &h, nil
+}
+
+// expire drops the runs whose retention has passed.
+func (s *Store) expire(now time.Time) {
+	if s.retention <= 0 {
+		return
+	}
+	s.endedMu.Lock()
+	n := 0
+	for n < len(s.ended) && now.Sub(s.ended[n].at) > s.retention {
+		s.runs.Delete(s.ended[n].id)
+		n++
+	}
+	if n > 0 {
+		k := copy(s.ended, s.ended[n:])
+		clear(s.ended[k:])
+		s.ended = s.ended[:k]
+	}
+	s.endedMu.Unlock()
 }
 
 // Cancel implements store.Store.
@@ -171,43 +240,59 @@ func (s *Store) Lease(ctx context.Context, _ string, max int, wait time.Duration
 	if max <= 0 {
 		max = 1
 	}
-	return s.q.lease(ctx, max, wait, s.live)
-}
-
-func (s *Store) live(t *store.Task) bool {
-	v, ok := s.runs.Load(t.Run)
-	if !ok {
-		return false
-	}
-	r := v.(*run)
-	select {
-	case <-r.done:
-		return false
-	default:
-		return true
-	}
+	// Tasks taken in a row mostly belong to one run: look it up once.
+	var last *run
+	return s.q.lease(ctx, max, wait, func(t *store.Task) bool {
+		if last == nil || last.hdr.ID != t.Run {
+			v, ok := s.runs.Load(t.Run)
+			if !ok {
+				return false
+			}
+			last = v.(*run)
+		}
+		select {
+		case <-last.done:
+			return false
+		default:
+			return true
+		}
+	})
 }
 
 // Complete implements store.Store.
 func (s *Store) Complete(_ context.Context, done []store.Completion) ([]bool, error) {
 	applied := make([]bool, len(done))
 	now := time.Now()
+	// Completions of one run mostly come in a row (a fan-out's children):
+	// the run is looked up and locked once for each such span.
+	var r *run
+	defer func() {
+		if r != nil {
+			r.mu.Unlock()
+		}
+	}()
 	for i, c := range done {
 		if c.Transition == nil {
 			continue
 		}
-		r, err := s.run(c.Task.Run)
-		if err != nil {
-			continue
+		if r == nil || r.hdr.ID != c.Task.Run {
+			if r != nil {
+				r.mu.Unlock()
+				r = nil
+			}
+			next, err := s.run(c.Task.Run)
+			if err != nil {
+				continue
+			}
+			r = next
+			r.mu.Lock()
 		}
-		r.mu.Lock()
 		if !r.ended {
 			if seq, ok := r.tokens[c.Transition.Token]; ok && seq == c.Transition.Seq {
 				s.apply(r, c.Transition, now)
 				applied[i] = true
 			}
 		}
-		r.mu.Unlock()
 	}
 	return applied, nil
 }
@@ -217,6 +302,10 @@ func (s *Store) Extend(context.Context, []*store.Task) error { return nil }
 
 // Release implements store.Store.
 func (s *Store) Release(_ context.Context, tasks []*store.Task) error {
+	// Handed back, a task is ready again from now on.
+	for _, t := range tasks {
+		t.Enqueued = time.Time{}
+	}
 	s.q.push(time.Now(), tasks...)
 	return nil
 }
@@ -251,6 +340,12 @@ func (s *Store) apply(r *run, t *store.Transition, now time.Time) {
 			}
 		}
 		r.records[rec.RecordKey] = rec
+		if rec.Status == store.Running {
+			if r.running == nil {
+				r.running = map[store.RecordKey]struct{}{}
+			}
+			r.running[rec.RecordKey] = struct{}{}
+		}
 	}
 	for _, ts := range t.Tokens {
 		r.tokens[ts.ID] = ts.Seq
@@ -263,10 +358,15 @@ func (s *Store) apply(r *run, t *store.Transition, now time.Time) {
 	}
 	for _, g := range t.Groups {
 		r.groups[g.ID] = &group{g: g, remaining: g.Total, next: g.Started, slots: make([]any, g.Total), started: now}
+		r.lastGroup = nil // a group id is reused once its group is done
 	}
 	var more []*store.Task
 	for _, a := range t.Arrivals {
-		g := r.groups[a.Group]
+		g := r.lastGroup
+		if g == nil || g.g.ID != a.Group {
+			g = r.groups[a.Group]
+			r.lastGroup = g
+		}
 		if g == nil || a.Slot < 0 || int(a.Slot) >= len(g.slots) {
 			continue
 		}
@@ -279,6 +379,7 @@ func (s *Store) apply(r *run, t *store.Transition, now time.Time) {
 		}
 		if g.remaining == 0 {
 			delete(r.groups, a.Group)
+			r.lastGroup = nil
 			r.records[g.g.Result] = &store.Record{RecordKey: g.g.Result, Status: store.Succeeded, Output: g.slots, Started: startedOf(r, g), Finished: now}
 			if p := g.g.Parent; p != nil {
 				r.tokens[p.Token] = p.Seq
@@ -309,15 +410,22 @@ func (s *Store) end(r *run, e *store.RunEnd, now time.Time) {
 	r.hdr.Ended = now
 	clear(r.tokens)
 	clear(r.groups)
-	for k, rec := range r.records {
-		if rec.Status == store.Running {
+	r.lastGroup = nil
+	for k := range r.running {
+		if rec := r.records[k]; rec != nil && rec.Status == store.Running {
 			cp := *rec
 			cp.Status = store.Cancelled
 			cp.Finished = now
 			r.records[k] = &cp
 		}
 	}
+	r.running = nil
 	close(r.done)
+	if s.retention > 0 {
+		s.endedMu.Lock()
+		s.ended = append(s.ended, endedRun{id: r.hdr.ID, at: now})
+		s.endedMu.Unlock()
+	}
 	s.subMu.Lock()
 	for ch := range s.subs {
 		select {

@@ -138,6 +138,10 @@ func marshalValue(v any) (string, error) {
 
 // encodeTask returns a task's JSON and when it is due: "0" for now, else
 // the due time in ms (rounded up, so it is never leased early).
+//
+// A task that is ready now is stamped Enqueued = now (when the transition
+// that enqueues it is applied), for the scheduling latency the worker
+// measures; a delayed one is stamped when it is promoted (promote.lua).
 func encodeTask(t *store.Task, now time.Time) (string, string, error) {
 	due := "0"
 	cp := *t
@@ -146,6 +150,8 @@ func encodeTask(t *store.Task, now time.Time) (string, string, error) {
 		// A delayed task becomes ready when it is promoted, as in the memory
 		// driver: its Enqueued is the time it moves to the stream.
 		cp.Enqueued = time.Time{}
+	} else if cp.Enqueued.IsZero() {
+		cp.Enqueued = now
 	}
 	b, err := json.Marshal(&cp)
 	if err != nil {
@@ -235,8 +241,17 @@ func (s *Store) appendBody(args []string, tr *store.Transition, r *batchRun, has
 func (s *Store) appendGroup(args []string, g *store.Group, run, hash string, now time.Time) ([]string, error) {
 	parent, ptok, pseq, pdue := "", "", "", "0"
 	if g.Parent != nil {
+		// The parent becomes ready when the group completes: the script
+		// stamps it then. (With a zero now, encodeTask stamps nothing and
+		// takes the due time from At alone; an At already past means
+		// ready.)
+		p := *g.Parent
+		p.Enqueued = time.Time{}
+		if !p.At.After(now) {
+			p.At = time.Time{}
+		}
 		var err error
-		if parent, pdue, err = encodeTask(g.Parent, now); err != nil {
+		if parent, pdue, err = encodeTask(&p, time.Time{}); err != nil {
 			return nil, fmt.Errorf("group %s parent: %w", g.ID, err)
 		}
 		if pdue != "0" {

@@ -408,16 +408,17 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 	type unit struct{ keys, args []string }
 	var units []unit
 	nowArg, limitArg := strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit)
+	stampArg := timeString(time.UnixMilli(now)) // when the tasks moved became ready
 	if s.cluster {
 		for i, p := range s.parts {
-			units = append(units, unit{[]string{p.q, p.delayed}, []string{nowArg, limitArg, s.bellChannel(i)}})
+			units = append(units, unit{[]string{p.q, p.delayed}, []string{nowArg, limitArg, s.bellChannel(i), stampArg}})
 		}
 	} else {
 		keys := make([]string, 0, 2*len(s.parts))
 		for _, p := range s.parts {
 			keys = append(keys, p.q, p.delayed)
 		}
-		units = []unit{{keys, []string{nowArg, limitArg, ""}}}
+		units = []unit{{keys, []string{nowArg, limitArg, "", stampArg}}}
 	}
 	var mu sync.Mutex
 	var errs []error
@@ -500,7 +501,10 @@ func (s *Store) Release(ctx context.Context, tasks []*store.Task) error {
 		if lp, lid, ok := s.leaseOf(t); ok && lp == part {
 			id = lid
 		}
-		b, err := json.Marshal(t)
+		// Handed back, the task is ready again from now on.
+		cp := *t
+		cp.Enqueued = time.Now()
+		b, err := json.Marshal(&cp)
 		if err != nil {
 			return fmt.Errorf("release %s/%s: %w", t.Run, t.Token, err)
 		}

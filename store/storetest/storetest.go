@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"Release", testRelease},
 		{"LeaseTimesOut", testLeaseTimesOut},
 		{"NotFound", testNotFound},
+		{"Enqueued", testEnqueued},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -385,4 +386,55 @@ func normalize(v any) any {
 		return out
 	}
 	return v
+}
+
+// readyWithin checks that a task's Enqueued says it became ready between
+// from and to (with a little slack for clocks that round).
+func readyWithin(t testing.TB, tk *store.Task, from, to time.Time) {
+	t.Helper()
+	require.False(t, tk.Enqueued.IsZero(), "task %s has no Enqueued", tk.Token)
+	require.False(t, tk.Enqueued.Before(from.Add(-2*time.Millisecond)), "Enqueued %v is before %v", tk.Enqueued, from)
+	require.False(t, tk.Enqueued.After(to.Add(2*time.Millisecond)), "Enqueued %v is after %v", tk.Enqueued, to)
+}
+
+// testEnqueued checks that every task carries the time it became ready
+// (for the scheduling latency workers measure): when its transition was
+// applied, when a group's arrival started it, when the group completed
+// (the parent), when it was due (a delayed task) and when it was handed
+// back.
+func testEnqueued(t *testing.T, s store.Store) {
+	before := time.Now()
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+	first := leaseN(t, s, 1)[0]
+	readyWithin(t, first, before, time.Now())
+
+	// A group of 2 that starts 1 child: the second is started by the
+	// first's arrival, the parent by the last one.
+	require.NoError(t, s.Release(ctxT(t), []*store.Task{first}))
+	kids := fork(t, s, id, 2, 1)
+	time.Sleep(20 * time.Millisecond)
+	mark := time.Now()
+	require.True(t, arrive(t, s, kids[0], 0))
+	next := leaseN(t, s, 1)[0]
+	require.EqualValues(t, 1, next.Slot)
+	readyWithin(t, next, mark, time.Now())
+	time.Sleep(20 * time.Millisecond)
+	mark = time.Now()
+	require.True(t, arrive(t, s, next, 1))
+	parent := leaseN(t, s, 1)[0]
+	require.Equal(t, "t", parent.Token)
+	readyWithin(t, parent, mark, time.Now())
+
+	// Handed back, a task is ready again from then on.
+	time.Sleep(20 * time.Millisecond)
+	mark = time.Now()
+	require.NoError(t, s.Release(ctxT(t), []*store.Task{parent}))
+	again := leaseN(t, s, 1)[0]
+	readyWithin(t, again, mark, time.Now())
+
+	// A delayed task becomes ready when it is due, not when it was enqueued.
+	at := time.Now().Add(200 * time.Millisecond)
+	newRun(t, s, &store.Task{Kind: store.Timer, Token: "t", Seq: 1, At: at})
+	late := leaseN(t, s, 1)[0]
+	readyWithin(t, late, at, time.Now())
 }

@@ -186,7 +186,15 @@ local function child(g, slot)
   local s = g.head .. ',"t":"' .. g.tokesc .. '.' .. slot .. '","s":0,"p":' .. pc
   if frame ~= '' then s = s .. ',"f":"' .. frame .. '"' end
   if slot ~= 0 then s = s .. ',"sl":' .. slot end
-  return s .. '}'
+  return s .. ',"e":"' .. NOW .. '"}'
+end
+
+-- stamped adds the time a task becomes ready ("e", store.Task.Enqueued) to
+-- a task's JSON that has none: a group's parent is encoded when the group
+-- is created, but becomes ready only when the group completes.
+local function stamped(json)
+  if string.find(json, '"e":"', 1, true) then return json end
+  return string.sub(json, 1, -2) .. ',"e":"' .. NOW .. '"}'
 end
 
 -- group_list concatenates the slots' raw JSON values: no decode, no encode.
@@ -335,7 +343,11 @@ local function apply(r, i)
           g.resk .. ',"output":' .. group_list(r, g) .. '}')
         if g.parent ~= '' then
           tok_set(r, g.ptok, g.pseq)
-          more[#more + 1] = g.parent
+          if g.pdue == '0' or g.pdue == '' then
+            more[#more + 1] = stamped(g.parent)
+          else
+            more[#more + 1] = g.parent
+          end
           more[#more + 1] = g.pdue
         end
       end

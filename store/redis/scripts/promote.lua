@@ -3,7 +3,9 @@
 -- KEYS: pairs of (stream, delayed set), one pair per partition.
 -- ARGV[1] now in ms, [2] how many to move per partition at most, [3] the
 -- doorbell channel to ring when tasks were moved ("" for none; Cluster only,
--- where a call has one partition).
+-- where a call has one partition), [4] now as RFC 3339: a task moved is
+-- stamped with it as the time it became ready ("e", store.Task.Enqueued),
+-- unless it already has one.
 --
 -- Returns { moved, next } where next is the earliest due time (ms) left in
 -- any of the sets, or -1, so the driver knows how long it may sleep.
@@ -18,6 +20,9 @@ for k = 1, #KEYS, 2 do
   if first[1] and tonumber(first[2]) <= now then
     local due = redis.call('ZRANGEBYSCORE', d, '-inf', now, 'LIMIT', 0, limit)
     for _, m in ipairs(due) do
+      if ARGV[4] and not string.find(m, '"e":"', 1, true) then
+        m = string.sub(m, 1, -2) .. ',"e":"' .. ARGV[4] .. '"}'
+      end
       redis.call('XADD', q, '*', 't', m)
     end
     redis.call('ZREM', d, unpack(due))
