@@ -134,6 +134,10 @@ func (e *Engine) Start(ctx context.Context, bp *blueprint.Blueprint, inputs map[
 	if err := v.advance(token{id: "t"}, nil); err != nil {
 		return nil, err
 	}
+	if e.observer != nil {
+		// Composite nodes entered before the first task show from the start.
+		e.observeTransition(hdr.ID, v.tr)
+	}
 	if err := e.store.CreateRun(ctx, hdr, v.tr); err != nil {
 		return nil, fmt.Errorf("create run: %w", err)
 	}
@@ -240,8 +244,10 @@ func (e *Engine) compute(ctx context.Context, p *program, info *runInfo, task *s
 			if rerr != nil {
 				return nil, rerr
 			}
-			if recs[0] != nil {
-				last = recs[0].Output
+			if r := recs[0]; r != nil {
+				last = r.Output
+				// The group's node (a Parallel or a Loop) has finished.
+				e.observe(Event{Run: info.id, Node: r.Key, Frame: r.Frame, Status: r.Status, Started: r.Started, Time: r.Finished})
 			}
 		}
 		err = v.advance(t, last)

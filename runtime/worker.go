@@ -361,10 +361,18 @@ func (w *worker) apply(ctx context.Context, batch []store.Completion) {
 
 func (e *Engine) observeTransition(run string, tr *store.Transition) {
 	for _, r := range tr.Records {
-		if r.Status == store.Running || len(r.Key) == 0 || isInternalKey(r.Key) {
+		if len(r.Key) == 0 || isInternalKey(r.Key) {
 			continue
 		}
 		ev := Event{Run: run, Node: r.Key, Frame: r.Frame, Status: r.Status, Attempt: r.Attempts, Started: r.Started, Time: r.Finished}
+		if r.Status == store.Running {
+			// Composite nodes and Waits start here; a retried step was
+			// already reported when its attempt started.
+			if r.Attempts > 0 || r.Started.IsZero() {
+				continue
+			}
+			ev.Time = r.Started
+		}
 		if r.Error != nil {
 			ev.Error = r.Error.Message
 		}

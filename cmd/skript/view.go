@@ -96,8 +96,12 @@ func (v *view) event(ev runtime.Event) {
 		if ev.Attempt > 0 {
 			n.attempt = ev.Attempt
 		}
-		if !ev.Started.IsZero() && !ev.Time.IsZero() {
+		switch {
+		case !ev.Started.IsZero() && !ev.Time.IsZero():
 			n.took = ev.Time.Sub(ev.Started)
+		case !n.started.IsZero() && !ev.Time.IsZero() && !n.looped:
+			// A composite node reports its start when it is entered.
+			n.took = ev.Time.Sub(n.started)
 		}
 		// A node whose failure a catch block handled is left again when the
 		// block ends; report it once.
