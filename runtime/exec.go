@@ -153,7 +153,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 		call = new(action.Call)
 	}
 	*call = action.Call{Params: decoded, Logger: e.stepLogger(rs, v.run.id), RunID: v.run.id, NodeID: node, Attempt: attempt}
-	out, err := act.Run(actx, call)
+	out, err := runAction(actx, act, call)
 	if err != nil {
 		if st.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, fmt.Errorf("timed out after %s", st.Timeout)
@@ -161,6 +161,18 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 		return nil, err
 	}
 	return plain(out)
+}
+
+// runAction calls an action, turning a panic into the attempt's error: a
+// bug in one host action must fail its node, not the worker and every other
+// run on it.
+func runAction(ctx context.Context, act *action.Action, call *action.Call) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("action %q panicked: %v", act.Name, r)
+		}
+	}()
+	return act.Run(ctx, call)
 }
 
 // plain turns an action's output into JSON-shaped data (maps, lists,

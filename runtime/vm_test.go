@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/store"
@@ -170,4 +171,34 @@ func TestWaitResumes(t *testing.T) {
 	require.Equal(t, store.Succeeded, res.Status)
 	require.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond)
 	require.Equal(t, store.Succeeded, res.Nodes["pause"].Status)
+}
+
+func TestPanickingActionFailsItsNode(t *testing.T) {
+	reg := action.Builtins()
+	require.NoError(t, action.Register(reg, "explode", func(context.Context, struct{}) (any, error) {
+		panic("boom")
+	}))
+	bp := &blueprint.Blueprint{Name: "panic", Output: -1,
+		Nodes: []blueprint.Node{node("x", "Action", -1)},
+		Code: []blueprint.Instr{
+			task(0, "explode", -1),
+			{Op: blueprint.OpEnd, Node: -1, Expr: -1},
+		}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	eng := runtime.New(runtime.WithRegistry(reg))
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = eng.Work(wctx, runtime.WorkerOptions{Grace: time.Second})
+	}()
+	defer func() { stop(); <-done }()
+	run, err := eng.Start(ctx, bp, nil)
+	require.NoError(t, err)
+	res, err := run.Wait(ctx)
+	require.NoError(t, err)
+	require.Equal(t, store.Failed, res.Status)
+	require.Equal(t, "x", res.Error.Node)
+	require.Contains(t, res.Error.Message, `action "explode" panicked: boom`)
 }
