@@ -213,7 +213,18 @@ func (e *Engine) handle(ctx context.Context, task *store.Task) (*store.Transitio
 // transition. rs, when not nil, is the state a runner goroutine keeps
 // between the short tasks it runs, and now is when the task started
 // (otherwise compute reads the clock).
-func (e *Engine) compute(ctx context.Context, p *program, info *runInfo, task *store.Task, rs *runnerState, now time.Time) (*store.Transition, error) {
+func (e *Engine) compute(ctx context.Context, p *program, info *runInfo, task *store.Task, rs *runnerState, now time.Time) (tr *store.Transition, err error) {
+	// A bug in the VM fails the task's run ("internal error"), not the
+	// worker process and every other run on it.
+	defer func() {
+		if r := recover(); r != nil {
+			tr, err = nil, fmt.Errorf("internal error at pc %d: %v", task.PC, r)
+		}
+	}()
+	return e.computeTask(ctx, p, info, task, rs, now)
+}
+
+func (e *Engine) computeTask(ctx context.Context, p *program, info *runInfo, task *store.Task, rs *runnerState, now time.Time) (*store.Transition, error) {
 	if task.PC < 0 || int(task.PC) >= len(p.bp.Code) {
 		return nil, fmt.Errorf("task pc %d out of range", task.PC)
 	}
