@@ -191,3 +191,12 @@ func TestInterruptCancelsTheRun(t *testing.T) {
 	require.Equal(t, 130, ee.ExitCode())
 	require.Contains(t, out.String(), `"status": "cancelled"`)
 }
+
+func TestActionsListsSchemas(t *testing.T) {
+	r := skript(t, "actions")
+	require.Equal(t, 0, r.code, r.stderr)
+	for _, want := range []string{"http_post", "allow_status   list of integer", "exactly one of: command, args", "msg            string             required"} {
+		require.Contains(t, r.stdout, want)
+	}
+	require.Equal(t, 2, skript(t, "actions", "bogus").code)
+}
