@@ -104,7 +104,7 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 	sf.register(cmd, false)
 	inf.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
-	cmd.Flags().IntVar(&workers, "workers", 1, "in-process worker loops (0: leave the work to `skript worker` processes; Redis only)")
+	cmd.Flags().IntVar(&workers, "workers", 1, "in-process worker loops (0: leave the work to separate skript worker processes; Redis only)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 1024, "tasks each in-process worker runs at once")
 	return cmd
 }
