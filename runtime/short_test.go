@@ -63,21 +63,7 @@ func runOn(t *testing.T, st store.Store, src string) *runtime.Result {
 	t.Helper()
 	bp, errs := compiler.Compile("mixed.yaml", []byte(src), compiler.Options{})
 	require.Empty(t, errs)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	eng := runtime.New(runtime.WithStore(st))
-	wctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = eng.Work(wctx, runtime.WorkerOptions{Grace: time.Second, Concurrency: 8})
-	}()
-	defer func() { stop(); <-done }()
-	run, err := eng.Start(ctx, bp, nil)
-	require.NoError(t, err)
-	res, err := run.Wait(ctx)
-	require.NoError(t, err)
-	return res
+	return runWith(t, runtime.New(runtime.WithStore(st)), runtime.WorkerOptions{Grace: time.Second, Concurrency: 8}, bp, nil)
 }
 
 // TestShortAndBlockingTasksAgree runs a workflow that mixes short tasks

@@ -19,14 +19,19 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // runBP runs a hand-built Blueprint on the memory store with one worker.
 func runBP(t *testing.T, bp *blueprint.Blueprint, inputs map[string]any) *runtime.Result {
 	t.Helper()
+	return runWith(t, runtime.New(), runtime.WorkerOptions{Grace: time.Second}, bp, inputs)
+}
+
+// runWith runs bp to its end on eng with one worker, and stops the worker.
+func runWith(t *testing.T, eng *runtime.Engine, wopts runtime.WorkerOptions, bp *blueprint.Blueprint, inputs map[string]any) *runtime.Result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	eng := runtime.New()
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = eng.Work(wctx, runtime.WorkerOptions{Grace: time.Second})
+		_ = eng.Work(wctx, wopts)
 	}()
 	defer func() { stop(); <-done }()
 	run, err := eng.Start(ctx, bp, inputs)
@@ -184,20 +189,7 @@ func TestPanickingActionFailsItsNode(t *testing.T) {
 			task(0, "explode", -1),
 			{Op: blueprint.OpEnd, Node: -1, Expr: -1},
 		}}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	eng := runtime.New(runtime.WithRegistry(reg))
-	wctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = eng.Work(wctx, runtime.WorkerOptions{Grace: time.Second})
-	}()
-	defer func() { stop(); <-done }()
-	run, err := eng.Start(ctx, bp, nil)
-	require.NoError(t, err)
-	res, err := run.Wait(ctx)
-	require.NoError(t, err)
+	res := runWith(t, runtime.New(runtime.WithRegistry(reg)), runtime.WorkerOptions{Grace: time.Second}, bp, nil)
 	require.Equal(t, store.Failed, res.Status)
 	require.Equal(t, "x", res.Error.Node)
 	require.Contains(t, res.Error.Message, `action "explode" panicked: boom`)
