@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/store"
@@ -52,6 +53,31 @@ func (f *inputFlags) parse(bp *blueprint.Blueprint) (map[string]any, error) {
 	return in, nil
 }
 
+// compileWithInputs compiles the workflow at path and parses the inputs
+// given for it on the command line.
+func compileWithInputs(cmd *cobra.Command, cf *compileFlags, inf *inputFlags, path string) (*action.Registry, *blueprint.Blueprint, map[string]any, error) {
+	reg := cf.registry()
+	bp, err := compileFile(path, cf.options(reg), cmd.ErrOrStderr())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	inputs, err := inf.parse(bp)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return reg, bp, inputs, nil
+}
+
+// startError maps a failure to start a run to its exit code: refused
+// inputs are a usage error.
+func startError(err error) error {
+	var ie *runtime.InputError
+	if errors.As(err, &ie) {
+		return exit(2, err)
+	}
+	return exit(1, err)
+}
+
 func newRunCmd() *cobra.Command {
 	var (
 		cf          compileFlags
@@ -73,12 +99,7 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 			if output != "text" && output != "json" {
 				return exit(2, fmt.Errorf("--output %q: want text or json", output))
 			}
-			reg := cf.registry()
-			bp, err := compileFile(args[0], cf.options(reg), cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			inputs, err := inf.parse(bp)
+			reg, bp, inputs, err := compileWithInputs(cmd, &cf, &inf, args[0])
 			if err != nil {
 				return err
 			}
@@ -140,11 +161,7 @@ func runAndReport(ctx context.Context, cmd *cobra.Command, eng *runtime.Engine, 
 
 	run, err := eng.Start(ctx, bp, inputs)
 	if err != nil {
-		var ie *runtime.InputError
-		if errors.As(err, &ie) {
-			return exit(2, err)
-		}
-		return exit(1, err)
+		return startError(err)
 	}
 	viewCtx, stopView := context.WithCancel(context.Background())
 	go v.loop(viewCtx)

@@ -36,6 +36,15 @@ func (f *storeFlags) isMemory() bool {
 	return f.url == "" || f.url == "memory" || strings.HasPrefix(f.url, "memory:")
 }
 
+// requireShared refuses the memory store for commands that work across
+// processes.
+func (f *storeFlags) requireShared(command string) error {
+	if f.isMemory() {
+		return exit(2, fmt.Errorf("%s needs a shared store: --store redis://... (or $SKRIPT_STORE)", command))
+	}
+	return nil
+}
+
 // open connects to the selected store. Errors are usage errors (exit 2).
 func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
 	if f.isMemory() {

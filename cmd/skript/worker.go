@@ -30,8 +30,8 @@ any machines. On SIGTERM or Ctrl-C a worker stops leasing, lets running tasks
 finish for up to --grace, hands back the rest, and exits 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if sf.isMemory() {
-				return exit(2, errors.New("worker needs a shared store: --store redis://... (or $SKRIPT_STORE)"))
+			if err := sf.requireShared("worker"); err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -67,15 +67,10 @@ func newSubmitCmd() *cobra.Command {
 		Short: "Start a run on a shared store and print its id",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if sf.isMemory() {
-				return exit(2, errors.New("submit needs a shared store: --store redis://... (or $SKRIPT_STORE)"))
-			}
-			reg := cf.registry()
-			bp, err := compileFile(args[0], cf.options(reg), cmd.ErrOrStderr())
-			if err != nil {
+			if err := sf.requireShared("submit"); err != nil {
 				return err
 			}
-			inputs, err := inf.parse(bp)
+			reg, bp, inputs, err := compileWithInputs(cmd, &cf, &inf, args[0])
 			if err != nil {
 				return err
 			}
@@ -87,11 +82,7 @@ func newSubmitCmd() *cobra.Command {
 			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg))
 			run, err := eng.Start(cmd.Context(), bp, inputs)
 			if err != nil {
-				var ie *runtime.InputError
-				if errors.As(err, &ie) {
-					return exit(2, err)
-				}
-				return exit(1, err)
+				return startError(err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), run.ID)
 			return nil
@@ -114,8 +105,8 @@ func newStatusCmd() *cobra.Command {
 		Short: "Show a run's state; --wait blocks until it ends (exit codes as run)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if sf.isMemory() {
-				return exit(2, errors.New("status needs a shared store: --store redis://... (or $SKRIPT_STORE)"))
+			if err := sf.requireShared("status"); err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
