@@ -51,7 +51,7 @@ func Register[P any](r *Registry, name string, fn func(ctx context.Context, p P)
 		if err != nil {
 			return nil, err
 		}
-		out, err = plainOutput(out)
+		out, err = Plain(out)
 		if err != nil {
 			return nil, fmt.Errorf("action %q: %w", name, err)
 		}

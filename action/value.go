@@ -108,6 +108,32 @@ func intOrFloat(i int64) any {
 	return float64(i)
 }
 
+// isNormal reports whether Normalize would return v unchanged: plain shapes,
+// and no whole float64 (Normalize turns those into int).
+func isNormal(v any) bool {
+	switch x := v.(type) {
+	case nil, bool, string, int:
+		return true
+	case float64:
+		return normFloat(x) == any(x)
+	case []any:
+		for _, e := range x {
+			if !isNormal(e) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		for _, e := range x {
+			if !isNormal(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 // isPlain reports whether v is already made only of the shapes Normalize
 // produces, so a host action's output can skip the JSON round trip.
 func isPlain(v any) bool {
@@ -132,11 +158,15 @@ func isPlain(v any) bool {
 	return false
 }
 
-// plainOutput makes a host action's output storable: structs and other Go
-// types are passed through encoding/json so expressions see the same field
-// names (the json ones) on every store, including Redis, where outputs are
-// serialized anyway.
-func plainOutput(v any) (any, error) {
+// Plain makes an action's output storable: structs and other Go types are
+// passed through encoding/json so expressions see the same field names (the
+// json ones) on every store, including Redis, where outputs are serialized
+// anyway. An output that is already normalized (as the built-ins' are) is
+// returned as it is, without a copy: this runs once per task.
+func Plain(v any) (any, error) {
+	if isNormal(v) {
+		return v, nil
+	}
 	if isPlain(v) {
 		return Normalize(v), nil
 	}

@@ -60,3 +60,19 @@ func TestDecodeJSONKeepsBigIntegers(t *testing.T) {
 	_, err = decodeJSON([]byte(`{} x`))
 	require.Error(t, err)
 }
+
+func TestPlainKeepsNormalOutputs(t *testing.T) {
+	m := map[string]any{"a": 1, "b": []any{"x", 2.5}}
+	got, err := Plain(m)
+	require.NoError(t, err)
+	require.Equal(t, m, got)
+	got, err = Plain(map[string]any{"n": 2.0})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"n": 2}, got)
+	type out struct {
+		ID int `json:"id"`
+	}
+	got, err = Plain(out{ID: 7})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"id": 7}, got)
+}

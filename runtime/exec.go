@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -160,7 +159,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 		}
 		return nil, err
 	}
-	return plain(out)
+	return action.Plain(out)
 }
 
 // runAction calls an action, turning a panic into the attempt's error: a
@@ -173,23 +172,4 @@ func runAction(ctx context.Context, act *action.Action, call *action.Call) (out 
 		}
 	}()
 	return act.Run(ctx, call)
-}
-
-// plain turns an action's output into JSON-shaped data (maps, lists,
-// strings, bools, ints and floats), so expressions and every store see the
-// same thing whatever Go type a custom action returned.
-func plain(v any) (any, error) {
-	switch v.(type) {
-	case nil, bool, string, int, float64, map[string]any, []any:
-		return action.Normalize(v), nil
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("output is not JSON-encodable: %w", err)
-	}
-	var out any
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, err
-	}
-	return action.Normalize(out), nil
 }
