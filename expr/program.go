@@ -60,14 +60,9 @@ var vms = sync.Pool{New: func() any { return new(vm.VM) }}
 // normalised (see Normalize) exactly as constant folding normalises, so a
 // folded and an evaluated expression never differ.
 func (p *Program) Run(env map[string]any) (any, error) {
-	if p.konst {
-		return p.value, nil
-	}
-	m := vms.Get().(*vm.VM)
-	out, err := m.Run(p.prog, env)
-	vms.Put(m)
-	if err != nil {
-		return nil, &Error{Pos: p.pos, Msg: message(err)}
+	out, err := p.RunRaw(env)
+	if err != nil || p.konst {
+		return out, err
 	}
 	return Normalize(out), nil
 }
