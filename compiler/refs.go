@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -316,7 +317,7 @@ func (s *scope) Var(u *skexpr.Use) (blueprint.Var, *skexpr.Problem) {
 	case "input":
 		if s.c.inputs != nil && len(u.Path) > 0 && !s.c.inputs[u.Path[0]] {
 			return blueprint.Var{}, &skexpr.Problem{Pos: u.PathPos(0),
-				Msg: fmt.Sprintf("unknown input %q%s", u.Path[0], dsl.Hint(u.Path[0], sortedSet(s.c.inputs)))}
+				Msg: fmt.Sprintf("unknown input %q%s", u.Path[0], dsl.Hint(u.Path[0], slices.Sorted(maps.Keys(s.c.inputs))))}
 		}
 		return blueprint.Var{Name: "input", Kind: blueprint.VarInput, Node: -1}, nil
 	case "run":
@@ -528,13 +529,4 @@ func (s *scope) armReason(par, e *inode) string {
 // local names a node as the expression's scope sees it.
 func (s *scope) local(x *inode) string {
 	return strings.TrimPrefix(x.id, s.fs.prefix)
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

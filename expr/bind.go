@@ -239,12 +239,3 @@ func joinParts(parts []string) string {
 	}
 	return string(b)
 }
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
