@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skript-dev/skript/bench"
+	"github.com/skript-dev/skript/store/redis"
 )
 
 func newBenchCmd() *cobra.Command {
@@ -71,7 +72,7 @@ bench/README.md for what each figure means.`,
 				Fixed:    cmd.Flags().Changed("workflows") && cmd.Flags().Changed("concurrency"),
 				Baseline: sf.isMemory()}
 			if !sf.isMemory() {
-				cfg.StoreName = redactURL(sf.url)
+				cfg.StoreName = redis.RedactURL(sf.url)
 				count, closeCounter, err := bench.CommandCounter(sf.url)
 				if err != nil {
 					return exit(2, fmt.Errorf("--store: %w", err))
@@ -155,16 +156,6 @@ func startProfiles(cpu, mem string) (func() error, error) {
 		}
 		return nil
 	}, nil
-}
-
-// redactURL hides a password in a store URL.
-func redactURL(u string) string {
-	at := strings.LastIndex(u, "@")
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return u
-	}
-	return u[:scheme+3] + "***" + u[at:]
 }
 
 // progressBar draws one line on a terminal, redrawn in place.

@@ -135,7 +135,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	// worker loop backs off and tries again.
 	c, err := rueidis.NewClient(copt)
 	if err != nil {
-		return nil, fmt.Errorf("redis store: connect %s: %w", redactURL(url), err)
+		return nil, fmt.Errorf("redis store: connect %s: %w", RedactURL(url), err)
 	}
 	s := &Store{c: c, cluster: c.Mode() == rueidis.ClientModeCluster, opt: o, log: o.logger}
 	s.parts = make([]partition, o.partitions)
@@ -228,8 +228,8 @@ func (s *Store) GetBlueprint(ctx context.Context, hash string) ([]byte, error) {
 	return data, nil
 }
 
-// redactURL hides a password in a URL for error messages.
-func redactURL(u string) string {
+// RedactURL hides the credentials of a store URL, for messages and reports.
+func RedactURL(u string) string {
 	at := strings.LastIndex(u, "@")
 	scheme := strings.Index(u, "://")
 	if at < 0 || scheme < 0 || at < scheme {
