@@ -45,6 +45,9 @@ func (r *Result) WriteText(w io.Writer) error {
 		row("ratio", fmt.Sprintf("%.2fx the baseline", *r.Ratio))
 	}
 	row("sched latency", fmt.Sprintf("p50 %.1f µs, p99 %.1f µs (ready to started)", r.SchedP50us, r.SchedP99us))
+	if r.BaselineSchedP50us != nil && r.BaselineSchedP99us != nil {
+		row("baseline latency", fmt.Sprintf("p50 %.1f µs, p99 %.1f µs (the same, for a goroutine per task)", *r.BaselineSchedP50us, *r.BaselineSchedP99us))
+	}
 	row("allocations", fmt.Sprintf("%.1f per task", r.AllocsPerTask))
 	if r.CommandsPerTask != nil {
 		row("redis commands", fmt.Sprintf("%.2f per task", *r.CommandsPerTask))

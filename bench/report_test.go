@@ -17,10 +17,11 @@ const time1us = time.Microsecond
 // TestResultJSONShape pins the names of `skript bench --output json`:
 // scripts read them.
 func TestResultJSONShape(t *testing.T) {
-	base, ratio, cmds := 230.0, 2.5, 1.2
+	base, ratio, cmds, bp50, bp99 := 230.0, 2.5, 1.2, 300.0, 1000.0
 	r := &Result{Store: "memory", Fanout: 2000, Workflows: 4, Concurrency: 256, Tasks: 1000, Seconds: 1.5,
 		TasksPerSec: 666.7, NsPerTask: 1500, SchedP50us: 12.5, SchedP99us: 80, AllocsPerTask: 4.2, PeakRSSMB: 100,
 		BaselineNsPerTask: &base, Ratio: &ratio, CommandsPerTask: &cmds, GOMAXPROCS: 2,
+		BaselineSchedP50us: &bp50, BaselineSchedP99us: &bp99,
 		Trials: []Trial{{Setting: Setting{1, 64}, TasksPerSec: 10, Kept: true}}}
 	var buf bytes.Buffer
 	require.NoError(t, r.WriteJSON(&buf))
@@ -29,7 +30,7 @@ func TestResultJSONShape(t *testing.T) {
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &m))
 	for _, k := range []string{"store", "fanout", "workflows", "concurrency", "tasks", "seconds", "tasks_per_sec",
 		"ns_per_task", "sched_p50_us", "sched_p99_us", "allocs_per_task", "peak_rss_mb", "baseline_ns_per_task",
-		"ratio", "commands_per_task", "gomaxprocs", "trials"} {
+		"ratio", "commands_per_task", "gomaxprocs", "trials", "baseline_sched_p50_us", "baseline_sched_p99_us"} {
 		require.Contains(t, m, k)
 	}
 	require.Equal(t, "memory", m["store"])
@@ -39,13 +40,14 @@ func TestResultJSONShape(t *testing.T) {
 	require.Equal(t, map[string]any{"workflows": 1.0, "concurrency": 64.0, "tasks_per_sec": 10.0, "kept": true}, trial)
 
 	// Without a baseline (a Redis store), the baseline fields are absent.
-	r.BaselineNsPerTask, r.Ratio, r.CommandsPerTask = nil, nil, nil
+	r.BaselineNsPerTask, r.Ratio, r.CommandsPerTask, r.BaselineSchedP50us, r.BaselineSchedP99us = nil, nil, nil, nil, nil
 	buf.Reset()
 	require.NoError(t, r.WriteJSON(&buf))
 	m = nil
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &m))
 	require.NotContains(t, m, "baseline_ns_per_task")
 	require.NotContains(t, m, "ratio")
+	require.NotContains(t, m, "baseline_sched_p99_us")
 }
 
 func TestResultText(t *testing.T) {

@@ -113,6 +113,14 @@ type Result struct {
 	// when the baseline was measured.
 	BaselineNsPerTask *float64 `json:"baseline_ns_per_task,omitempty"`
 	Ratio             *float64 `json:"ratio,omitempty"`
+	// BaselineSchedP50us and BaselineSchedP99us, set with the baseline, are
+	// the same latency quantiles for Go's own scheduler: from the start of
+	// a round of goroutines (when its Fanout tasks are all ready) to when
+	// each goroutine starts, with as many rounds in flight as workflows.
+	// They are the floor the load itself puts under SchedP50us and
+	// SchedP99us on this machine.
+	BaselineSchedP50us *float64 `json:"baseline_sched_p50_us,omitempty"`
+	BaselineSchedP99us *float64 `json:"baseline_sched_p99_us,omitempty"`
 	// CommandsPerTask is set when Config.Commands is.
 	CommandsPerTask *float64 `json:"commands_per_task,omitempty"`
 	GOMAXPROCS      int      `json:"gomaxprocs"`
@@ -173,6 +181,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		goruntime.GC()
 		ns := Baseline(cfg.Fanout, min(cfg.Trial, 2*time.Second))
 		res.BaselineNsPerTask = &ns
+		goruntime.GC()
+		p50, p99 := BaselineLatency(cfg.Fanout, best.Workflows, min(cfg.Trial, time.Second))
+		p50us, p99us := float64(p50)/1e3, float64(p99)/1e3
+		res.BaselineSchedP50us, res.BaselineSchedP99us = &p50us, &p99us
 	}
 	goruntime.GC()
 
@@ -365,6 +377,44 @@ func Baseline(n int, d time.Duration) float64 {
 		tasks += n
 	}
 	return float64(time.Since(start).Nanoseconds()) / float64(tasks)
+}
+
+// BaselineLatency returns the p50 and p99 scheduling latency of Go's own
+// scheduler under the benchmark's load: rounds goroutines each start n
+// goroutines at once and wait for them with a sync.WaitGroup, again and
+// again for about d; a task's latency is from the start of its round (when
+// all n are ready, as a fan-out's tasks are when its transition is
+// applied) to when its goroutine starts running. It is measured apart from
+// Baseline because reading the clock twice per task would add to the cost
+// that Baseline measures.
+func BaselineLatency(n, rounds int, d time.Duration) (p50, p99 time.Duration) {
+	n, rounds = max(n, 1), max(rounds, 1)
+	h := new(histogram)
+	loop := func(until time.Time, record bool) {
+		var wg sync.WaitGroup
+		for range rounds {
+			wg.Go(func() {
+				for first := true; first || time.Now().Before(until); first = false {
+					var round sync.WaitGroup
+					round.Add(n)
+					ready := time.Now()
+					for range n {
+						go func() {
+							if record {
+								h.add(time.Since(ready))
+							}
+							round.Done()
+						}()
+					}
+					round.Wait()
+				}
+			})
+		}
+		wg.Wait()
+	}
+	loop(time.Now().Add(min(d/4, 250*time.Millisecond)), false)
+	loop(time.Now().Add(d), true)
+	return h.quantile(0.50), h.quantile(0.99)
 }
 
 // noop is the baseline's task; the compiler must not remove the call.

@@ -46,6 +46,8 @@ func TestRunMeasuresEveryFigure(t *testing.T) {
 	require.Positive(t, res.AllocsPerTask)
 	require.Positive(t, res.PeakRSSMB)
 	require.NotNil(t, res.BaselineNsPerTask)
+	require.NotNil(t, res.BaselineSchedP99us)
+	require.GreaterOrEqual(t, *res.BaselineSchedP99us, *res.BaselineSchedP50us)
 	require.NotNil(t, res.Ratio)
 	require.InDelta(t, res.NsPerTask / *res.BaselineNsPerTask, *res.Ratio, 1e-9)
 	require.Nil(t, res.CommandsPerTask)
@@ -73,4 +75,10 @@ func TestRunStopsWithItsContext(t *testing.T) {
 func TestBaseline(t *testing.T) {
 	ns := Baseline(100, 10*time.Millisecond)
 	require.Positive(t, ns)
+}
+
+func TestBaselineLatency(t *testing.T) {
+	p50, p99 := BaselineLatency(100, 2, 10*time.Millisecond)
+	require.Positive(t, p50)
+	require.GreaterOrEqual(t, p99, p50)
 }
