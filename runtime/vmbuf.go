@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,25 +63,39 @@ func childNames(prefix string, sep, end byte, n int) []string {
 		return nil
 	}
 	out := make([]string, n)
-	per := len(prefix) + 3 + len(strconv.Itoa(n))
-	buf := make([]byte, 0, n*per)
-	ends := make([]int, n)
+	var b strings.Builder
+	b.Grow(n * (len(prefix) + 3 + len(strconv.Itoa(n))))
+	var num [20]byte
 	for i := range n {
-		buf = append(buf, prefix...)
-		buf = append(buf, sep)
-		buf = strconv.AppendInt(buf, int64(i), 10)
+		b.WriteString(prefix)
+		b.WriteByte(sep)
+		b.Write(strconv.AppendInt(num[:0], int64(i), 10))
 		if end != 0 {
-			buf = append(buf, end)
+			b.WriteByte(end)
 		}
-		ends[i] = len(buf)
 	}
-	all := string(buf)
+	// The Builder hands its bytes over without a copy; the names are cut
+	// from them again, each as long as it was written.
+	all := b.String()
 	start := 0
-	for i, e := range ends {
-		out[i] = all[start:e]
-		start = e
+	for i := range n {
+		l := len(prefix) + 1 + digits(i)
+		if end != 0 {
+			l++
+		}
+		out[i] = all[start : start+l]
+		start += l
 	}
 	return out
+}
+
+// digits returns how many decimal digits i >= 0 has.
+func digits(i int) int {
+	d := 1
+	for ; i >= 10; i /= 10 {
+		d++
+	}
+	return d
 }
 
 func (f *fanout) child(i int) token {

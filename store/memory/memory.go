@@ -408,9 +408,9 @@ func (s *Store) end(r *run, e *store.RunEnd, now time.Time) {
 	r.hdr.Output = e.Output
 	r.hdr.Error = e.Error
 	r.hdr.Ended = now
-	clear(r.tokens)
-	clear(r.groups)
-	r.lastGroup = nil
+	// Dropped, not cleared: clear keeps a map's memory, and an ended run is
+	// kept for its retention with nothing more to fence.
+	r.tokens, r.groups, r.lastGroup = nil, nil, nil
 	for k := range r.running {
 		if rec := r.records[k]; rec != nil && rec.Status == store.Running {
 			cp := *rec
