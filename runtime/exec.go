@@ -16,7 +16,8 @@ var errParams = errors.New("params")
 
 // execTask runs the steps of an Exec task from task.Step and computes the
 // transition: records for every step run, then the token advanced past the
-// Task, to a retry, to a catch block, or the run failed.
+// Task, to a retry, to a catch block, or the run failed. A task delivered
+// more often than its store allows runs less (see redeliveryOf).
 func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runnerState) error {
 	in := &v.p.bp.Code[task.PC]
 	if in.Op != blueprint.OpTask {
@@ -27,15 +28,31 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 	if attempt < 1 {
 		attempt = 1
 	}
+	redo := redeliveryOf(task, len(in.Steps))
 	var last any
 	for k := int(task.Step); k < len(in.Steps); k++ {
+		if k > int(task.Step) && redo != runAll {
+			// The steps left go on as a new queue entry, whose deliveries
+			// are counted afresh: a step that stops workers must not be
+			// run inline after the one this delivery was about.
+			v.stopAtStep(t, int32(k), int32(attempt), time.Time{})
+			return nil
+		}
 		st := &in.Steps[k]
 		node := v.p.bp.Nodes[st.Node].ID
 		key := v.nodeKey(t.frame, st.Node)
 		// v.now was read when the task started or the last step ended.
 		started := v.now
-		e.observe(Event{Run: v.run.id, Node: node, Frame: key.Frame, Status: store.Running, Attempt: attempt, Time: started})
-		out, err := e.runStep(ctx, v, t, st, node, attempt, rs)
+		var out any
+		var err error
+		if k == int(task.Step) && redo == abandon {
+			err = &abandonedError{deliveries: task.Deliveries - 1}
+			e.runLogger(v.run.id).Warn("task abandoned: not running its action again",
+				"node", node, "frame", key.Frame, "attempt", attempt, "deliveries", task.Deliveries-1, "max_deliveries", task.MaxDeliveries)
+		} else {
+			e.observe(Event{Run: v.run.id, Node: node, Frame: key.Frame, Status: store.Running, Attempt: attempt, Time: started})
+			out, err = e.runStep(ctx, v, t, st, node, attempt, rs)
+		}
 		v.now = time.Now()
 		if err == nil {
 			v.record(store.Record{RecordKey: key, Status: store.Succeeded, Output: out, Attempts: attempt, Started: started, Finished: v.now})
@@ -58,13 +75,7 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		if attempt < st.Retry.MaxAttempts && !errors.Is(err, errParams) {
 			v.record(store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: started,
 				Error: &store.ErrorInfo{Node: node, Message: msg}})
-			seq := t.seq + 1
-			v.setToken(t.id, seq)
-			task := v.newTask()
-			*task = store.Task{Run: v.run.id, Hash: v.p.bp.Hash, Kind: store.Exec, Token: t.id, Seq: seq,
-				PC: t.pc, Step: int32(k), Attempt: int32(attempt + 1), Frame: t.frame, Group: t.group, Slot: t.slot,
-				At: v.now.Add(st.Retry.Delay(attempt + 1))}
-			v.addTask(task)
+			v.stopAtStep(t, int32(k), int32(attempt+1), v.now.Add(st.Retry.Delay(attempt+1)))
 			return nil
 		}
 		info := &store.ErrorInfo{Node: node, Message: msg}

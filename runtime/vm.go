@@ -105,6 +105,19 @@ func (v *vm) stopAt(t token, kind store.TaskKind, at time.Time) {
 	v.addTask(task)
 }
 
+// stopAtStep leaves the token waiting at step step of the Task at t.pc,
+// as a new queue entry for that attempt, ready at at (zero: now).
+func (v *vm) stopAtStep(t token, step, attempt int32, at time.Time) {
+	seq := t.seq + 1
+	v.setToken(t.id, seq)
+	task := v.newTask()
+	*task = store.Task{
+		Run: v.run.id, Hash: v.p.bp.Hash, Kind: store.Exec, Token: t.id, Seq: seq, PC: t.pc,
+		Step: step, Attempt: attempt, Frame: t.frame, Group: t.group, Slot: t.slot, At: at,
+	}
+	v.addTask(task)
+}
+
 // end drops a token that has finished its part.
 func (v *vm) end(t token) {
 	if v.tr.Drop == nil {

@@ -110,6 +110,18 @@ type Task struct {
 	Enqueued time.Time `json:"e,omitzero"`
 	// Lease is the driver's handle for the leased entry (set by Lease).
 	Lease string `json:"-"`
+	// Deliveries is how many times the driver has handed this queue entry
+	// to a worker, this lease included (set by Lease; 0 when the driver does
+	// not count). It is not part of the task's JSON: the count belongs to the
+	// entry (on Redis, the consumer group's delivery counter), so a new
+	// entry for the same token, such as a retry, starts again at 1.
+	Deliveries int32 `json:"-"`
+	// MaxDeliveries is the driver's limit on Deliveries (set by Lease; 0 for
+	// none). An Exec task delivered more often than that was being run
+	// each time a worker stopped without finishing it, so the runtime fails
+	// it rather than run its action once more (a poison task would
+	// otherwise take down every worker in turn, forever).
+	MaxDeliveries int32 `json:"-"`
 }
 
 // TokenSet says a token now exists at a sequence number. The sequence of a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"strconv"
@@ -147,4 +148,80 @@ func TestRunOnRedis(t *testing.T) {
 	out, err := cmd.Output()
 	require.NoError(t, err)
 	require.Contains(t, string(out), `"succeeded"`)
+}
+
+// runPoisoned submits flow, whose first action kills the worker running
+// it, and keeps one worker running (a new one each time the last dies)
+// until the run ends. It returns the run's status and how many workers died.
+func runPoisoned(t *testing.T, url, flow string, workerArgs ...string) (statusOut, int) {
+	t.Helper()
+	r := skript(t, "submit", flow, "--store", url)
+	require.Equal(t, 0, r.code, r.stderr)
+	id := strings.TrimSpace(r.stdout)
+	type ended struct {
+		out []byte
+		err error
+	}
+	done := make(chan ended, 1)
+	go func() {
+		out, err := exec.Command(bin, "status", id, "--store", url, "--wait", "--output", "json").Output()
+		done <- ended{out, err}
+	}()
+	deaths := 0
+	for {
+		w := startWorker(t, url, workerArgs...)
+		select {
+		case err := <-w.exited:
+			w.exited <- err // for the cleanup
+			require.ErrorContains(t, err, "killed", "the worker died of its task\n%s", w.stderr.String())
+			deaths++
+			require.Less(t, deaths, 10, "the poison task keeps killing workers")
+			continue
+		case e := <-done:
+			if ee := (*exec.ExitError)(nil); !errors.As(e.err, &ee) || ee.ExitCode() != 1 {
+				require.NoError(t, e.err, "exit 0, or 1 for a failed run")
+			}
+			var st statusOut
+			require.NoError(t, json.Unmarshal(e.out, &st), "%s", e.out)
+			// Stop the survivor before reading what it logged.
+			require.NoError(t, w.cmd.Process.Kill())
+			w.exited <- <-w.exited
+			require.Contains(t, w.stderr.String(), "task abandoned")
+			return st, deaths
+		case <-time.After(60 * time.Second):
+			t.Fatal("the run did not end")
+		}
+	}
+}
+
+// A task that kills every worker running it (here, a shell action that
+// SIGKILLs its worker) is given up after --max-deliveries workers died,
+// and its node fails through its own failure handling.
+func TestPoisonTaskStopsAfterMaxDeliveries(t *testing.T) {
+	srv := redistest.Start(t)
+	url := srv.URL()
+	args := []string{"--lease", "1s", "--max-deliveries", "2", "--concurrency", "4"}
+	const msg = "task abandoned after 2 deliveries: the workers running it stopped before finishing (crash, kill or lost lease)"
+
+	st, deaths := runPoisoned(t, url, writeFlow(t, `name: poison
+nodes:
+  - {id: poison, kind: Action, action: shell, params: {command: "kill -9 $PPID"}}
+`), args...)
+	require.Equal(t, "failed", st.Status)
+	require.Equal(t, map[string]any{"node": "poison", "message": msg}, st.Error)
+	require.Equal(t, 2, deaths)
+
+	st, deaths = runPoisoned(t, url, writeFlow(t, `name: caught
+nodes:
+  - id: poison
+    kind: Action
+    action: shell
+    params: {command: "kill -9 $PPID"}
+    catch:
+      - {id: handle, kind: Action, action: set, params: {caught: "${{ error.message }}"}}
+output: "${{ nodes.poison.output }}"
+`), args...)
+	require.Equal(t, "succeeded", st.Status, "%v", st.Error)
+	require.Equal(t, map[string]any{"caught": msg}, st.Output)
+	require.Equal(t, 2, deaths)
 }

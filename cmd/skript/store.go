@@ -19,6 +19,8 @@ type storeFlags struct {
 	url       string
 	lease     time.Duration
 	retention time.Duration
+	// maxDeliveries: 0 or less is the driver's default.
+	maxDeliveries int
 }
 
 func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
@@ -29,6 +31,8 @@ func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
 	}
 	cmd.Flags().StringVar(&f.url, "store", def, help)
 	cmd.Flags().DurationVar(&f.lease, "lease", 30*time.Second, "Redis: a task not heartbeated for this long is taken over by another worker")
+	cmd.Flags().IntVar(&f.maxDeliveries, "max-deliveries", redis.DefaultMaxDeliveries,
+		"Redis: after this many workers stopped while running a task (crash, kill, lost lease), its node fails instead of running it again")
 	cmd.Flags().DurationVar(&f.retention, "retention", 7*24*time.Hour, "how long ended runs are kept")
 }
 
@@ -55,7 +59,8 @@ func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	s, err := redis.Open(cctx, f.url, redis.WithLease(f.lease), redis.WithRetention(f.retention))
+	s, err := redis.Open(cctx, f.url, redis.WithLease(f.lease), redis.WithRetention(f.retention),
+		redis.WithMaxDeliveries(f.maxDeliveries))
 	if err != nil {
 		return nil, exit(2, fmt.Errorf("--store: %w", err))
 	}

@@ -55,6 +55,20 @@
 // in one call. An entry that is not a task of this deployment is moved to
 // the partition's dead stream and logged.
 //
+// # Delivery limit
+//
+// The consumer group counts the deliveries of each pending entry:
+// XREADGROUP hands out a new entry (1), and each XAUTOCLAIM of an entry
+// whose worker stopped heartbeating counts one more (Extend's XCLAIM JUSTID
+// does not). Lease sets store.Task.Deliveries from that count, read back
+// with XPENDING inside lease.lua for reclaimed entries only, and
+// store.Task.MaxDeliveries from WithMaxDeliveries (default 5). The count is
+// not in the task's JSON: it belongs to the entry, so a Release (a new
+// entry), a retry or the token's next task starts again at 1. The runtime
+// does not run the action of an Exec task delivered more than MaxDeliveries
+// times; it fails the task's node instead, through the node's retry,
+// on_error and catch (see docs/redis.md).
+//
 // # Failures
 //
 // While Redis is unreachable, the calls that write (PutBlueprint, CreateRun,

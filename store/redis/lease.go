@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,6 +160,9 @@ type leased struct {
 	id   string
 	json string
 	live bool // the run's header exists (and says running)
+	// deliveries is how many times the group has handed the entry out,
+	// this time included.
+	deliveries int64
 }
 
 // sweep runs the lease script over the partitions, in rotated order. On a
@@ -259,15 +263,16 @@ func (s *Store) leaseCall(ctx context.Context, keys, args []string) (*leaseResul
 	if err != nil {
 		return nil, fmt.Errorf("redis store: lease: %w", err)
 	}
-	for i := 0; i+3 < len(flat); i += 4 {
+	for i := 0; i+4 < len(flat); i += 5 {
 		k, err1 := flat[i].AsInt64()
 		id, err2 := flat[i+1].ToString()
 		js, err3 := flat[i+2].ToString()
 		live, err4 := flat[i+3].AsInt64()
-		if err := errors.Join(err1, err2, err3, err4); err != nil {
+		n, err5 := flat[i+4].AsInt64()
+		if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 			return nil, fmt.Errorf("redis store: lease: %w", err)
 		}
-		r.entries = append(r.entries, leased{part: int(k) - 1, id: id, json: js, live: live == 1})
+		r.entries = append(r.entries, leased{part: int(k) - 1, id: id, json: js, live: live == 1, deliveries: n})
 	}
 	if r.wake, err = msg[3].AsStrSlice(); err != nil {
 		return nil, fmt.Errorf("redis store: lease: %w", err)
@@ -304,6 +309,8 @@ func (s *Store) decode(got []leased) (tasks []*store.Task, bad map[int][][2]stri
 			continue
 		}
 		t.Lease = strconv.Itoa(e.part) + "/" + e.id
+		t.Deliveries = int32(min(max(e.deliveries, 1), math.MaxInt32))
+		t.MaxDeliveries = int32(s.opt.maxDeliveries)
 		if !e.live {
 			gone = append(gone, t)
 			continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,9 @@ const (
 	DefaultLease      = 30 * time.Second
 	DefaultRetention  = 7 * 24 * time.Hour
 	DefaultPrefix     = "skript"
+	// DefaultMaxDeliveries is how many workers may stop while running a
+	// task before it is failed rather than run again (WithMaxDeliveries).
+	DefaultMaxDeliveries = 5
 )
 
 // group is the consumer group every worker reads the streams through.
@@ -36,8 +40,10 @@ type options struct {
 	lease      time.Duration
 	retention  time.Duration
 	prefix     string
-	addrs      []string
-	logger     *slog.Logger
+	// maxDeliveries is at most math.MaxInt32: it goes into store.Task.
+	maxDeliveries int
+	addrs         []string
+	logger        *slog.Logger
 }
 
 // WithPartitions sets the number of queue partitions. It is fixed for a
@@ -48,6 +54,25 @@ func WithPartitions(n int) Option { return func(o *options) { o.partitions = n }
 // WithLease sets how long a task stays leased to a worker that stops
 // extending it before another worker may take it over.
 func WithLease(d time.Duration) Option { return func(o *options) { o.lease = d } }
+
+// WithMaxDeliveries sets how many times a task may be delivered to workers
+// that stop before finishing it (killed, crashed, or cut off from Redis for
+// longer than the lease) before it is given up: the next worker to lease it
+// does not run its action but fails its node with the error "task abandoned
+// after N deliveries", which the node's retry, on_error and catch handle as
+// any other failure. A poison task, one whose action takes down every
+// worker that runs it, so stops after n workers rather than running through
+// the whole fleet forever. Zero or less means DefaultMaxDeliveries. A task
+// handed back by a worker shutting down cleanly (Release) starts its count
+// again.
+func WithMaxDeliveries(n int) Option {
+	return func(o *options) {
+		if n <= 0 {
+			n = DefaultMaxDeliveries
+		}
+		o.maxDeliveries = min(n, math.MaxInt32)
+	}
+}
 
 // WithRetention sets how long an ended run's keys are kept.
 func WithRetention(d time.Duration) Option { return func(o *options) { o.retention = d } }
@@ -103,7 +128,8 @@ var _ store.Store = (*Store)(nil)
 // Open connects to Redis at url (redis://[user:pass@]host:port/db, or
 // rediss:// for TLS) and prepares the partitions' streams.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	o := options{partitions: DefaultPartitions, lease: DefaultLease, retention: DefaultRetention, prefix: DefaultPrefix}
+	o := options{partitions: DefaultPartitions, lease: DefaultLease, retention: DefaultRetention, prefix: DefaultPrefix,
+		maxDeliveries: DefaultMaxDeliveries}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -13,8 +13,13 @@
 -- exists; the driver decodes them, moves the bad ones to the dead stream and
 -- drops those of runs that are gone.
 --
--- Returns { visited, {cursor per visited key}, {k, id, json, live, ...},
--- {wake id per key} }.
+-- Each entry also comes with how many times the group has delivered it. An
+-- entry read with XREADGROUP ">" is new (1); a reclaimed one was counted up
+-- by XAUTOCLAIM, and XPENDING reads the count back, so only the rare reclaim
+-- path pays for it.
+--
+-- Returns { visited, {cursor per visited key},
+-- {k, id, json, live, deliveries, ...}, {wake id per key} }.
 
 local G, C = ARGV[1], ARGV[2]
 local need = tonumber(ARGV[3])
@@ -68,7 +73,7 @@ for k = 1, #KEYS do
   local prefix = string.sub(q, 1, -2) -- "skript:{p7}:q" -> "skript:{p7}:"
   local drop = {}
 
-  local function take(entries)
+  local function take(entries, reclaimed)
     local n = 0
     for _, e in ipairs(entries) do
       n = n + 1
@@ -90,6 +95,12 @@ for k = 1, #KEYS do
         out[#out + 1] = id
         out[#out + 1] = json or ''
         out[#out + 1] = st and 1 or 0
+        local d = 1
+        if reclaimed then
+          local p = redis.call('XPENDING', q, G, id, id, 1)
+          if p[1] then d = p[1][4] end
+        end
+        out[#out + 1] = d
         need = need - 1
       end
     end
@@ -100,13 +111,13 @@ for k = 1, #KEYS do
   if cur and cur ~= '' then
     local r = call(q, 'XAUTOCLAIM', q, G, C, IDLE, cur, 'COUNT', need)
     cursors[k] = r[1]
-    take(r[2])
+    take(r[2], true)
   else
     cursors[k] = ''
   end
   while need > 0 and #drop < MAXDROP do
     local r = call(q, 'XREADGROUP', 'GROUP', G, C, 'COUNT', need, 'STREAMS', q, '>')
-    if not r or take(r[1][2]) == 0 then break end
+    if not r or take(r[1][2], false) == 0 then break end
   end
   if #drop > 0 then
     redis.call('XACK', q, G, unpack(drop))
