@@ -39,7 +39,8 @@ number of workflows in flight, then the worker concurrency, while throughput
 improves by more than 5%, then holds the best setting for --duration and
 reports tasks/s, ns/task, scheduling latency (ready to started), allocations
 per task and peak RSS. On the memory store it also measures, right before,
-a goroutine per task joined by a sync.WaitGroup, as a baseline.
+a goroutine per task joined by a sync.WaitGroup, as a baseline: its cost
+per task and its scheduling latency under the same load.
 
 With --workflows and --concurrency both given, the tuning is skipped. See
 bench/README.md for what each figure means.`,
