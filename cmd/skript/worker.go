@@ -13,6 +13,7 @@ import (
 
 	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/store/redis"
 )
 
 func newWorkerCmd() *cobra.Command {
@@ -43,7 +44,11 @@ finish for up to --grace, hands back the rest, and exits 0.`,
 			cf := compileFlags{deny: deny}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(cf.registry()), runtime.WithLogger(logger))
-			logger.Info("worker started", "concurrency", concurrency, "lease", sf.lease)
+			maxDeliveries := sf.maxDeliveries
+			if maxDeliveries <= 0 {
+				maxDeliveries = redis.DefaultMaxDeliveries
+			}
+			logger.Info("worker started", "concurrency", concurrency, "lease", sf.lease, "max_deliveries", maxDeliveries)
 			err = eng.Work(ctx, runtime.WorkerOptions{Concurrency: concurrency, Heartbeat: sf.lease / 3, Grace: grace})
 			logger.Info("worker stopped")
 			return err
