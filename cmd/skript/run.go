@@ -116,6 +116,7 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 
 			stderr := cmd.ErrOrStderr()
 			v := newView(stderr, isTerminal(stderr))
+			v.depth = loopDepths(bp)
 			logger := slog.New(&viewHandler{v: v, level: slog.LevelDebug})
 			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg), runtime.WithLogger(logger), runtime.WithObserver(v.event))
 			return runAndReport(ctx, cmd, eng, bp, inputs, v, output, workers, concurrency, sf)
@@ -163,8 +164,7 @@ func runAndReport(ctx context.Context, cmd *cobra.Command, eng *runtime.Engine, 
 	if err != nil {
 		return startError(err)
 	}
-	viewCtx, stopView := context.WithCancel(context.Background())
-	go v.loop(viewCtx)
+	lv := startLive(v, eng.Store(), run.ID)
 
 	interrupted := false
 	res, err := run.Wait(ctx)
@@ -176,8 +176,7 @@ func runAndReport(ctx context.Context, cmd *cobra.Command, eng *runtime.Engine, 
 		_ = run.Cancel(cctx)
 		res, err = run.Wait(cctx)
 	}
-	stopView()
-	v.finish()
+	lv.stop(false)
 	if err != nil {
 		return exit(1, err)
 	}

@@ -15,6 +15,13 @@ import (
 
 // view shows a run's progress: on a terminal, one line per node updated in
 // place; otherwise plain log lines.
+//
+// A line has two sources. Events come from the tasks this process runs, as
+// they happen; on a store outside this process, where `skript worker`
+// processes run some or all of the tasks, the run's records are also read
+// every few hundred milliseconds (follow). The records are the truth, but a
+// poll behind: a line shows whichever source has the later news, and once
+// the run has ended, only the final records.
 type view struct {
 	mu     sync.Mutex
 	w      io.Writer
@@ -25,13 +32,20 @@ type view struct {
 	drawn  int
 	dirty  bool
 	closed bool
+	// final is set once the lines hold the run's final records.
+	final bool
+	// depth says how many loops enclose each node (nil when unknown): a
+	// record in a deeper frame is not the node's own.
+	depth map[string]int
 	// failedIn remembers the loop iterations whose failure of a node was
 	// printed, so a failure a catch block handled is not printed twice.
 	failedIn map[string]bool
 }
 
-type nodeLine struct {
-	id        string
+// state is what one source knows of a node. For a node inside a loop the
+// counts are over its iterations, and status, took and lastError are those
+// of the latest one.
+type state struct {
 	status    store.Status
 	attempt   int
 	started   time.Time
@@ -39,9 +53,20 @@ type nodeLine struct {
 	running   int
 	done      int
 	failed    int
-	looped    bool
 	lastError string
-	printed   store.Status
+	// asOf is the time of the latest news in this state, to tell which
+	// source is ahead.
+	asOf time.Time
+}
+
+type nodeLine struct {
+	id     string
+	looped bool
+	// local is what this process's events said; rec what the records said
+	// at the last poll (nil until one showed the node).
+	local   state
+	rec     *state
+	printed store.Status
 }
 
 func newView(w io.Writer, tty bool) *view {
@@ -72,36 +97,40 @@ func (v *view) event(ev runtime.Event) {
 	if ev.Frame != "" {
 		n.looped = true
 	}
+	l := &n.local
+	if ev.Time.After(l.asOf) {
+		l.asOf = ev.Time
+	}
 	switch ev.Status {
 	case store.Running:
-		n.running++
-		n.attempt = ev.Attempt
-		if n.started.IsZero() {
-			n.started = ev.Time
+		l.running++
+		l.attempt = ev.Attempt
+		if l.started.IsZero() {
+			l.started = ev.Time
 		}
-		if n.status == "" {
-			n.status = store.Running
+		if l.status == "" {
+			l.status = store.Running
 		}
 	default:
-		if n.running > 0 {
-			n.running--
+		if l.running > 0 {
+			l.running--
 		}
 		if ev.Status == store.Failed {
-			n.failed++
-			n.lastError = ev.Error
+			l.failed++
+			l.lastError = ev.Error
 		} else {
-			n.done++
+			l.done++
 		}
-		n.status = ev.Status
+		l.status = ev.Status
 		if ev.Attempt > 0 {
-			n.attempt = ev.Attempt
+			l.attempt = ev.Attempt
 		}
 		switch {
 		case !ev.Started.IsZero() && !ev.Time.IsZero():
-			n.took = ev.Time.Sub(ev.Started)
-		case !n.started.IsZero() && !ev.Time.IsZero() && !n.looped:
+			l.took = ev.Time.Sub(ev.Started)
+		case !l.started.IsZero() && !ev.Time.IsZero() && !n.looped:
 			// A composite node reports its start when it is entered.
-			n.took = ev.Time.Sub(n.started)
+			l.took = ev.Time.Sub(l.started)
 		}
 		// A node whose failure a catch block handled is left again when the
 		// block ends; report it once.
@@ -138,11 +167,11 @@ func (v *view) firstReport(n *nodeLine, ev runtime.Event) bool {
 
 func (v *view) plain(n *nodeLine, ev runtime.Event) {
 	msg := fmt.Sprintf("%8.3fs  %-24s %s", time.Since(v.start).Seconds(), n.id, ev.Status)
-	if n.attempt > 1 {
-		msg += fmt.Sprintf("  attempt %d", n.attempt)
+	if n.local.attempt > 1 {
+		msg += fmt.Sprintf("  attempt %d", n.local.attempt)
 	}
-	if n.took > 0 {
-		msg += "  " + fmtDur(n.took)
+	if n.local.took > 0 {
+		msg += "  " + fmtDur(n.local.took)
 	}
 	if ev.Error != "" {
 		msg += "  " + ev.Error
@@ -182,34 +211,35 @@ func (v *view) draw() {
 }
 
 func (v *view) render(n *nodeLine) string {
+	st := v.shown(n)
 	icon := map[store.Status]string{store.Running: "\x1b[33m●\x1b[0m", store.Succeeded: "\x1b[32m✓\x1b[0m",
-		store.Failed: "\x1b[31m✗\x1b[0m", store.Cancelled: "\x1b[90m-\x1b[0m"}[n.status]
-	status := string(n.status)
-	if n.running > 0 {
+		store.Failed: "\x1b[31m✗\x1b[0m", store.Cancelled: "\x1b[90m-\x1b[0m"}[st.status]
+	status := string(st.status)
+	if st.running > 0 {
 		status = "running"
 		icon = "\x1b[33m●\x1b[0m"
 	}
 	s := fmt.Sprintf(" %s %-28s %-10s", icon, n.id, status)
 	if n.looped {
-		s += fmt.Sprintf(" %d done", n.done)
-		if n.failed > 0 {
-			s += fmt.Sprintf(", %d failed", n.failed)
+		s += fmt.Sprintf(" %d done", st.done)
+		if st.failed > 0 {
+			s += fmt.Sprintf(", %d failed", st.failed)
 		}
-		if n.running > 0 {
-			s += fmt.Sprintf(", %d running", n.running)
+		if st.running > 0 {
+			s += fmt.Sprintf(", %d running", st.running)
 		}
 	}
-	if n.attempt > 1 {
-		s += fmt.Sprintf("  attempt %d", n.attempt)
+	if st.attempt > 1 {
+		s += fmt.Sprintf("  attempt %d", st.attempt)
 	}
 	switch {
-	case n.running > 0 && !n.started.IsZero():
-		s += "  " + fmtDur(time.Since(n.started))
-	case n.took > 0:
-		s += "  " + fmtDur(n.took)
+	case st.running > 0 && !st.started.IsZero():
+		s += "  " + fmtDur(time.Since(st.started))
+	case st.took > 0:
+		s += "  " + fmtDur(st.took)
 	}
-	if n.lastError != "" && n.status == store.Failed {
-		s += "  \x1b[31m" + n.lastError + "\x1b[0m"
+	if st.lastError != "" && st.status == store.Failed {
+		s += "  \x1b[31m" + st.lastError + "\x1b[0m"
 	}
 	return s
 }
@@ -236,20 +266,11 @@ func (v *view) loop(ctx context.Context) {
 
 func (v *view) anyRunning() bool {
 	for _, n := range v.nodes {
-		if n.running > 0 {
+		if v.shown(n).running > 0 {
 			return true
 		}
 	}
 	return false
-}
-
-// finish draws the final state once and stops updating.
-func (v *view) finish() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.dirty = true
-	v.draw()
-	v.closed = true
 }
 
 func fmtDur(d time.Duration) string {

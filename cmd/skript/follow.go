@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/store"
+)
+
+// pollEvery is how often the view reads a run's records from a store
+// outside this process: one read of the run's record hash, a few times a
+// second.
+const pollEvery = 200 * time.Millisecond
+
+// live keeps a view up to date while a run goes on: it redraws the view
+// and, when the store is outside this process, polls the run's records,
+// since the tasks other processes run send this one no events.
+type live struct {
+	v      *view
+	st     store.Store
+	run    string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startLive starts the updates of v for run. Off a terminal it does
+// nothing: the plain lines come from this process's events alone.
+func startLive(v *view, st store.Store, run string) *live {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &live{v: v, st: st, run: run, cancel: cancel, done: make(chan struct{})}
+	if !v.tty {
+		close(l.done)
+		return l
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { v.loop(ctx) })
+	if _, local := st.(store.Local); !local {
+		wg.Go(func() { follow(ctx, st, run, v) })
+	}
+	go func() {
+		wg.Wait()
+		close(l.done)
+	}()
+	return l
+}
+
+// stop ends the updates once the run has ended and draws the last frame
+// from the run's final records, so it agrees with `skript status`. With
+// erase, the live block is cleared instead, for a caller that prints the
+// nodes itself.
+func (l *live) stop(erase bool) {
+	l.cancel()
+	<-l.done
+	var recs []*store.Record
+	if l.v.tty && !erase {
+		// The run's own context may be cancelled already (Ctrl-C).
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		recs, _ = l.st.AllRecords(ctx, l.run)
+		cancel()
+	}
+	l.v.finish(recs, erase)
+}
+
+// follow reads the run's records into v until ctx is done.
+func follow(ctx context.Context, st store.Store, run string, v *view) {
+	for {
+		began := time.Now()
+		if recs, err := st.AllRecords(ctx, run); err == nil {
+			v.records(recs)
+		}
+		// A run with many records (a wide loop) takes longer to read: poll
+		// it less often rather than keep the store busy with it.
+		wait := max(pollEvery, 4*time.Since(began))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// loopDepths says how many loops enclose each node of bp.
+func loopDepths(bp *blueprint.Blueprint) map[string]int {
+	m := make(map[string]int, len(bp.Nodes))
+	for _, n := range bp.Nodes {
+		d := 0
+		for l := n.Loop; l >= 0 && int(l) < len(bp.Nodes) && d <= len(bp.Nodes); l = bp.Nodes[l].Loop {
+			d++
+		}
+		m[n.ID] = d
+	}
+	return m
+}
+
+// frameDepth is the number of loop iterations a record's frame names.
+func frameDepth(frame string) int {
+	if frame == "" {
+		return 0
+	}
+	return strings.Count(frame, "/") + 1
+}
+
+// fold turns a run's records into one state per node, and says which
+// nodes are inside a loop.
+func (v *view) fold(recs []*store.Record) (map[string]*state, map[string]bool) {
+	states := map[string]*state{}
+	looped := map[string]bool{}
+	latest := map[string]time.Time{}
+	lastFailed := map[string]time.Time{}
+	for _, r := range recs {
+		if r == nil || r.Key == "" || strings.IndexByte(r.Key, '#') >= 0 {
+			continue // internal records: loop items, iteration values
+		}
+		d, known := v.depth[r.Key]
+		if known && d != frameDepth(r.Frame) {
+			continue
+		}
+		if (known && d > 0) || r.Frame != "" {
+			looped[r.Key] = true
+		}
+		s := states[r.Key]
+		if s == nil {
+			s = &state{}
+			states[r.Key] = s
+		}
+		switch r.Status {
+		case store.Running:
+			s.running++
+		case store.Failed:
+			s.failed++
+		case store.Succeeded, store.Cancelled:
+			s.done++
+		}
+		s.started = earliest(s.started, r.Started)
+		news := r.Finished
+		if news.IsZero() {
+			news = r.Started
+		}
+		if news.After(s.asOf) {
+			s.asOf = news
+		}
+		if r.Status == store.Failed && r.Error != nil {
+			if t, ok := lastFailed[r.Key]; !ok || !news.Before(t) {
+				lastFailed[r.Key] = news
+				s.lastError = r.Error.Message
+			}
+		}
+		if t, ok := latest[r.Key]; ok && news.Before(t) {
+			continue
+		}
+		latest[r.Key] = news
+		s.status = r.Status
+		s.attempt = r.Attempts
+		s.took = 0
+		if !r.Started.IsZero() && !r.Finished.IsZero() {
+			s.took = r.Finished.Sub(r.Started)
+		}
+	}
+	return states, looped
+}
+
+// records takes a poll of the run's records.
+func (v *view) records(recs []*store.Record) {
+	states, looped := v.fold(recs)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closed {
+		return
+	}
+	v.apply(states, looped)
+	v.dirty = true
+}
+
+func (v *view) apply(states map[string]*state, looped map[string]bool) {
+	var fresh []string
+	for id, s := range states {
+		if n := v.byID[id]; n != nil {
+			n.rec = s
+			n.looped = n.looped || looped[id]
+			continue
+		}
+		fresh = append(fresh, id)
+	}
+	// Nodes first seen in this poll go below the others in the order they
+	// started; those with no start time yet last.
+	sort.Slice(fresh, func(i, j int) bool {
+		a, b := states[fresh[i]].started, states[fresh[j]].started
+		if a.IsZero() != b.IsZero() {
+			return b.IsZero()
+		}
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return fresh[i] < fresh[j]
+	})
+	for _, id := range fresh {
+		n := v.line(id)
+		n.rec = states[id]
+		n.looped = looped[id]
+	}
+}
+
+// shown is what n's line shows: the source with the later news, and once
+// the run has ended, the final records.
+func (v *view) shown(n *nodeLine) state {
+	l, r := n.local, n.rec
+	if v.final {
+		s := l
+		if r != nil {
+			s = *r
+		}
+		// The run has ended: what was still running here was cancelled
+		// with it, whether or not its record says so yet.
+		if s.running > 0 || s.status == store.Running {
+			s.running = 0
+			s.status = store.Cancelled
+		}
+		return s
+	}
+	if r == nil {
+		return l
+	}
+	s := *r
+	if n.looped {
+		// This process saw more iterations end than the last poll did.
+		if l.done+l.failed > r.done+r.failed {
+			s.status, s.took, s.attempt, s.lastError = l.status, l.took, l.attempt, l.lastError
+		}
+		s.done, s.failed, s.running = max(l.done, r.done), max(l.failed, r.failed), max(l.running, r.running)
+	} else if l.asOf.After(r.asOf) {
+		s = l
+	}
+	s.started = earliest(l.started, r.started)
+	return s
+}
+
+// earliest returns the earlier of two times, a zero time meaning unknown.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// finish draws the last frame and stops updating. recs are the run's
+// final records (nil when not read); lines still running here show as
+// cancelled, since the run has ended. With erase, the live block is
+// cleared instead of drawn.
+func (v *view) finish(recs []*store.Record, erase bool) {
+	var states map[string]*state
+	var looped map[string]bool
+	if recs != nil {
+		states, looped = v.fold(recs)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closed {
+		return
+	}
+	v.closed = true
+	if erase {
+		v.clear()
+		return
+	}
+	if states != nil {
+		v.apply(states, looped)
+	}
+	v.final = true
+	v.dirty = true
+	v.draw()
+}

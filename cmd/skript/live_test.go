@@ -1,0 +1,188 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/skript-dev/skript/store/redis/redistest"
+)
+
+// onTerminal runs skript with stdin, stdout and stderr on a pseudo-terminal
+// (through util-linux `script`), the way a user at a terminal sees it, and
+// returns its exit code and everything it wrote, carriage returns removed.
+func onTerminal(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("no `script` command to run skript on a pseudo-terminal")
+	}
+	line := shellQuote(bin)
+	for _, a := range args {
+		line += " " + shellQuote(a)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, scriptBin, "-qec", line, "/dev/null")
+	cmd.Env = append(os.Environ(), "SKRIPT_STORE=")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return code, strings.ReplaceAll(out.String(), "\r", "")
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// frames splits a live view's output into the frames it drew: each redraw
+// starts by erasing the previous frame. The last one holds the final frame
+// and what followed it.
+func frames(out string) []string {
+	var fs []string
+	for _, f := range strings.Split(out, "\x1b[J") {
+		fs = append(fs, ansi.ReplaceAllString(f, ""))
+	}
+	return fs
+}
+
+// nodeLine finds a node's line in a frame.
+func nodeLine(frame, id string) (string, bool) {
+	for _, l := range strings.Split(frame, "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && f[1] == id {
+			return l, true
+		}
+	}
+	return "", false
+}
+
+func anyFrame(fs []string, ok func(string) bool) bool {
+	for _, f := range fs {
+		if ok(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// A run executed entirely by a separate worker process shows its nodes
+// progressing on the terminal of `skript run --workers 0`, read from the
+// run's records, and its last frame shows them all ended.
+func TestLiveViewFollowsRemoteWorker(t *testing.T) {
+	srv := redistest.Start(t)
+	url := srv.URL()
+	startWorker(t, url)
+	flow := writeFlow(t, `name: remote
+nodes:
+  - {id: first, kind: Action, action: sleep, params: {duration: 500ms}}
+  - id: each
+    kind: Loop
+    for_each: "0..2"
+    body:
+      - {id: step, kind: Action, action: sleep, params: {duration: 150ms}}
+  - {id: last, kind: Action, action: sleep, params: {duration: 500ms}}
+`)
+	code, out := onTerminal(t, "run", flow, "--store", url, "--workers", "0")
+	require.Equal(t, 0, code, out)
+	checkFinal(t, out)
+	fs := frames(out)
+	require.Greater(t, len(fs), 2, "the view redrew while the run went on:\n%s", out)
+
+	// Some frame before the end showed `first` done while `last` was not.
+	require.True(t, anyFrame(fs[:len(fs)-1], func(f string) bool {
+		first, _ := nodeLine(f, "first")
+		last, _ := nodeLine(f, "last")
+		return strings.Contains(first, "succeeded") && !strings.Contains(last, "succeeded")
+	}), "no frame showed the run in progress:\n%s", out)
+
+	// This process and the other worker both run tasks: the view merges
+	// what it saw with the records.
+	code, out = onTerminal(t, "run", flow, "--store", url, "--workers", "1")
+	require.Equal(t, 0, code, out)
+	checkFinal(t, out)
+
+	// Off a terminal, nothing of the kind: this process ran no task.
+	r := skript(t, "run", flow, "--store", url, "--workers", "0")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.NotContains(t, r.stderr, "\x1b[")
+	require.NotContains(t, r.stderr, "succeeded")
+}
+
+// checkFinal checks the last frame of the `remote` workflow's run: every
+// node ended, the loop body's three iterations counted.
+func checkFinal(t *testing.T, out string) {
+	t.Helper()
+	fs := frames(out)
+	final := fs[len(fs)-1]
+	require.NotContains(t, final, "running", final)
+	for _, id := range []string{"first", "each", "last"} {
+		l, ok := nodeLine(final, id)
+		require.True(t, ok, "%s in the final frame:\n%s", id, final)
+		require.Contains(t, l, "succeeded")
+	}
+	l, ok := nodeLine(final, "step")
+	require.True(t, ok, final)
+	require.Regexp(t, `succeeded\s+3 done`, l)
+	require.Regexp(t, `(?m)^run \w+ \(remote\) succeeded`, final)
+}
+
+// When a run fails while another node is still running (a Parallel whose
+// one branch fails while the other sleeps in a shell), the last frame
+// shows nothing as running, on the memory store and with the work done by
+// a separate worker on Redis.
+func TestLiveViewFinalFrameAfterFailure(t *testing.T) {
+	flow := writeFlow(t, `name: failfast
+nodes:
+  - id: p
+    kind: Parallel
+    branches:
+      - - {id: nap, kind: Action, action: shell, params: {command: "sleep 3"}}
+      - - {id: pause, kind: Action, action: sleep, params: {duration: 400ms}}
+        - {id: boom, kind: Action, action: fail, params: {message: nope}}
+`)
+	srv := redistest.Start(t)
+	url := srv.URL()
+	startWorker(t, url)
+	for name, args := range map[string][]string{
+		"memory": {"run", flow},
+		"redis":  {"run", flow, "--store", url, "--workers", "0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, out := onTerminal(t, args...)
+			require.Equal(t, 1, code, out)
+			fs := frames(out)
+			final := fs[len(fs)-1]
+			require.NotContains(t, final, "running", final)
+			l, ok := nodeLine(final, "boom")
+			require.True(t, ok, final)
+			require.Contains(t, l, "failed")
+			require.Contains(t, l, "nope")
+			l, ok = nodeLine(final, "p")
+			require.True(t, ok, final)
+			require.NotContains(t, l, "succeeded")
+			if l, ok := nodeLine(final, "nap"); ok {
+				require.Contains(t, l, "cancelled")
+			}
+			if name == "memory" {
+				// Seen running here, so shown; it ended with the run.
+				_, ok := nodeLine(final, "nap")
+				require.True(t, ok, final)
+			}
+		})
+	}
+}
