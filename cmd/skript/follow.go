@@ -98,6 +98,24 @@ func loopDepths(bp *blueprint.Blueprint) map[string]int {
 	return m
 }
 
+// runDepths reads the loop depths of a stored run's Blueprint; nil when
+// it cannot be read, and then a record counts as in a loop by its frame.
+func runDepths(ctx context.Context, st store.Store, id string) map[string]int {
+	hdr, err := st.GetRun(ctx, id)
+	if err != nil {
+		return nil
+	}
+	data, err := st.GetBlueprint(ctx, hdr.Hash)
+	if err != nil {
+		return nil
+	}
+	bp, err := blueprint.Decode(data)
+	if err != nil {
+		return nil
+	}
+	return loopDepths(bp)
+}
+
 // frameDepth is the number of loop iterations a record's frame names.
 func frameDepth(frame string) int {
 	if frame == "" {

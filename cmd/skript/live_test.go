@@ -121,6 +121,23 @@ nodes:
 	require.Equal(t, 0, r.code, r.stderr)
 	require.NotContains(t, r.stderr, "\x1b[")
 	require.NotContains(t, r.stderr, "succeeded")
+
+	// `status --wait` shows the same lines while it waits, then clears
+	// them and prints the nodes on stdout.
+	r = skript(t, "submit", flow, "--store", url)
+	require.Equal(t, 0, r.code, r.stderr)
+	id := strings.TrimSpace(r.stdout)
+	code, out = onTerminal(t, "status", id, "--store", url, "--wait")
+	require.Equal(t, 0, code, out)
+	fs = frames(out)
+	require.Greater(t, len(fs), 2, out)
+	require.True(t, anyFrame(fs[:len(fs)-1], func(f string) bool {
+		_, ok := nodeLine(f, "first")
+		return ok
+	}), "live lines while waiting:\n%s", out)
+	final := fs[len(fs)-1]
+	require.Regexp(t, `^run \w+ \(remote\) succeeded`, final, "the block was cleared before the report")
+	require.Regexp(t, `(?m)^  step\s+succeeded`, final)
 }
 
 // checkFinal checks the last frame of the `remote` workflow's run: every

@@ -122,7 +122,17 @@ func newStatusCmd() *cobra.Command {
 			defer func() { _ = st.Close() }()
 			eng := runtime.New(runtime.WithStore(st))
 			if wait {
-				if _, err := st.WaitRun(ctx, args[0]); err != nil {
+				// On a terminal the run's nodes show live on stderr while it
+				// goes on; the block is cleared at the end, since the nodes
+				// are then printed on stdout.
+				v := newView(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr()))
+				if v.tty {
+					v.depth = runDepths(ctx, st, args[0])
+				}
+				lv := startLive(v, st, args[0])
+				_, err := st.WaitRun(ctx, args[0])
+				lv.stop(true)
+				if err != nil {
 					if ctx.Err() != nil {
 						return exit(130, nil)
 					}
