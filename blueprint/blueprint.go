@@ -77,6 +77,13 @@ type Node struct {
 	// node, or -1. It tells the runtime which prefix of a token's frame holds
 	// this node's record.
 	Loop int32 `json:"loop"`
+	// Parent is the index of the innermost composite node (Parallel, If,
+	// Loop, Switch, Call) whose body contains this node, or -1. A node in
+	// an Action's catch block has the Action's parent: the Action has
+	// already failed. When a node fails its run, the runtime records
+	// this chain of nodes as failed too (the others still running are
+	// cancelled). A serialized Blueprint without the field reads as -1.
+	Parent int32 `json:"parent"`
 	// Var is, for Loop nodes, the name the current element is bound to
 	// (for_each `as`, default "item"); empty for while loops.
 	Var string `json:"var,omitempty"`

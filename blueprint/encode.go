@@ -121,3 +121,15 @@ func number(s string) (any, error) {
 	}
 	return f, nil
 }
+
+// UnmarshalJSON reads a node, with Parent -1 when the field is absent (a
+// Blueprint serialized before nodes had it): 0 would name node 0.
+func (n *Node) UnmarshalJSON(data []byte) error {
+	type plain Node // without this method
+	p := plain{Parent: -1}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	*n = Node(p)
+	return nil
+}

@@ -41,6 +41,30 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 }
 
+// TestDecodeWithoutParent reads a Blueprint serialized before nodes had a
+// parent: every node then has none, rather than node 0.
+func TestDecodeWithoutParent(t *testing.T) {
+	data, err := Encode(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{`"parent":-1,`, `"parent":1,`, `"parent":4,`, `"parent":6,`, `"parent":9,`} {
+		data = bytes.ReplaceAll(data, []byte(p), nil)
+	}
+	if bytes.Contains(data, []byte(`"parent"`)) {
+		t.Fatalf("a parent is left: %s", data)
+	}
+	bp, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range bp.Nodes {
+		if n.Parent != -1 {
+			t.Errorf("node %s: parent %d, want -1", n.ID, n.Parent)
+		}
+	}
+}
+
 func TestEncodeDeterministic(t *testing.T) {
 	// Maps are iterated in random order; the encoding must not be.
 	first, err := Encode(sample())
@@ -159,6 +183,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"var kind", mutate(func(bp *Blueprint) { bp.Exprs[5].Vars[0].Kind = 9 }), "unknown kind 9"},
 		{"var node", mutate(func(bp *Blueprint) { bp.Exprs[5].Vars[0].Node = -1 }), "var line: node -1"},
 		{"loop", mutate(func(bp *Blueprint) { bp.Nodes[5].Loop = 40 }), "loop: node 40"},
+		{"parent", mutate(func(bp *Blueprint) { bp.Nodes[5].Parent = -2 }), "parent: node -2"},
 		{"opcode", bytes.Replace(good, []byte(`"op":"Task"`), []byte(`"op":"Bogus"`), 1), `unknown opcode "Bogus"`},
 		{"falls off", mutate(func(bp *Blueprint) { bp.Code = bp.Code[:24] }), "falls off the end"},
 		{"next not to while", mutate(func(bp *Blueprint) { bp.Code[18].Target = 17 }), "not the While head"},

@@ -26,20 +26,20 @@ func sample() *Blueprint {
 			{Name: "ratio", Type: "number", Default: 2.5, HasDefault: true},
 		},
 		Nodes: []Node{
-			{ID: "fetch", Kind: "Action", Action: "http", Loop: -1, Pos: Pos{32, 5}},  // 0
-			{ID: "big", Kind: "If", Loop: -1, Pos: Pos{36, 5}},                        // 1
-			{ID: "review", Kind: "Action", Action: "log", Loop: -1, Pos: Pos{40, 9}},  // 2
-			{ID: "fast", Kind: "Action", Action: "log", Loop: -1, Pos: Pos{42, 9}},    // 3
-			{ID: "lines", Kind: "Loop", Var: "line", Loop: -1, Pos: Pos{43, 5}},       // 4
-			{ID: "price", Kind: "Action", Action: "set", Loop: 4, Pos: Pos{49, 9}},    // 5
-			{ID: "fanout", Kind: "Parallel", Loop: -1, Pos: Pos{50, 5}},               // 6
-			{ID: "a", Kind: "Action", Action: "noop", Loop: -1, Pos: Pos{53, 11}},     // 7
-			{ID: "b", Kind: "Action", Action: "sleep", Loop: -1, Pos: Pos{54, 11}},    // 8
-			{ID: "poll", Kind: "Loop", Loop: -1, Pos: Pos{55, 5}},                     // 9
-			{ID: "check", Kind: "Action", Action: "http", Loop: 9, Pos: Pos{58, 9}},   // 10
-			{ID: "risky", Kind: "Action", Action: "shell", Loop: -1, Pos: Pos{59, 5}}, // 11
-			{ID: "cleanup", Kind: "Action", Action: "log", Loop: -1, Pos: Pos{62, 9}}, // 12
-			{ID: "pause", Kind: "Wait", Loop: -1, Pos: Pos{63, 5}},                    // 13
+			{ID: "fetch", Kind: "Action", Action: "http", Loop: -1, Parent: -1, Pos: Pos{32, 5}},  // 0
+			{ID: "big", Kind: "If", Loop: -1, Parent: -1, Pos: Pos{36, 5}},                        // 1
+			{ID: "review", Kind: "Action", Action: "log", Loop: -1, Parent: 1, Pos: Pos{40, 9}},   // 2
+			{ID: "fast", Kind: "Action", Action: "log", Loop: -1, Parent: 1, Pos: Pos{42, 9}},     // 3
+			{ID: "lines", Kind: "Loop", Var: "line", Loop: -1, Parent: -1, Pos: Pos{43, 5}},       // 4
+			{ID: "price", Kind: "Action", Action: "set", Loop: 4, Parent: 4, Pos: Pos{49, 9}},     // 5
+			{ID: "fanout", Kind: "Parallel", Loop: -1, Parent: -1, Pos: Pos{50, 5}},               // 6
+			{ID: "a", Kind: "Action", Action: "noop", Loop: -1, Parent: 6, Pos: Pos{53, 11}},      // 7
+			{ID: "b", Kind: "Action", Action: "sleep", Loop: -1, Parent: 6, Pos: Pos{54, 11}},     // 8
+			{ID: "poll", Kind: "Loop", Loop: -1, Parent: -1, Pos: Pos{55, 5}},                     // 9
+			{ID: "check", Kind: "Action", Action: "http", Loop: 9, Parent: 9, Pos: Pos{58, 9}},    // 10
+			{ID: "risky", Kind: "Action", Action: "shell", Loop: -1, Parent: -1, Pos: Pos{59, 5}}, // 11
+			{ID: "cleanup", Kind: "Action", Action: "log", Loop: -1, Parent: -1, Pos: Pos{62, 9}}, // 12
+			{ID: "pause", Kind: "Wait", Loop: -1, Parent: -1, Pos: Pos{63, 5}},                    // 13
 		},
 		Exprs: []Expr{
 			{Src: `{total: sum(map(nodes.lines.output, #.cost)), fetched: nodes.fetch.output.status}`,

@@ -64,6 +64,7 @@ func (v *validator) check() {
 	v.expr("output", bp.Output, true)
 	for i, n := range bp.Nodes {
 		v.node(fmt.Sprintf("node %d (%s) loop", i, n.ID), n.Loop, true)
+		v.node(fmt.Sprintf("node %d (%s) parent", i, n.ID), n.Parent, true)
 	}
 	for i := range bp.Exprs {
 		v.checkExpr(i)

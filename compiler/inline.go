@@ -206,7 +206,7 @@ func (c *compiler) define(x *inode, phantom bool) {
 		loop = x.loop.idx
 	}
 	bn := blueprint.Node{
-		ID: x.id, Kind: n.Kind, Name: n.Name, Loop: loop,
+		ID: x.id, Kind: n.Kind, Name: n.Name, Loop: loop, Parent: compositeParent(x),
 		Pos: blueprint.Pos{Line: n.Pos.Line, Col: n.Pos.Col},
 	}
 	if n.Kind == "Action" {
@@ -216,6 +216,20 @@ func (c *compiler) define(x *inode, phantom bool) {
 		bn.Var = loopVar(n)
 	}
 	c.bp.Nodes = append(c.bp.Nodes, bn)
+}
+
+// compositeParent is the node-table index of the innermost composite node
+// around x, or -1. Actions are skipped: a node in a catch block runs after
+// its Action has failed, inside whatever holds the Action.
+func compositeParent(x *inode) int32 {
+	p := x.parent
+	for p != nil && p.n.Kind == "Action" {
+		p = p.parent
+	}
+	if p == nil {
+		return -1
+	}
+	return p.idx
 }
 
 // loopVar is the name a for_each loop binds its element to.

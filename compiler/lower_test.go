@@ -376,3 +376,61 @@ nodes:
 		require.Equal(t, want, got, "pc %d", pc)
 	}
 }
+
+// TestNodeParents checks the composite parent of every node, through
+// inlined calls and catch blocks, with and without the optimizer (which
+// may drop nodes from the table).
+func TestNodeParents(t *testing.T) {
+	src := `
+name: t
+functions:
+  fn:
+    nodes:
+      - {id: x, kind: Action, action: sleep, params: {duration: 1ms}}
+      - id: s
+        kind: Switch
+        cases:
+          - when: input.k == 1
+            nodes: [{id: y, kind: Action, action: sleep, params: {duration: 1ms}}]
+        default:
+          - id: l
+            kind: Loop
+            for_each: "[1, 2]"
+            body: [{id: z, kind: Action, action: sleep, params: {duration: 1ms}}]
+nodes:
+  - id: p
+    kind: Parallel
+    branches:
+      - - id: i
+          kind: If
+          condition: input.go == true
+          then: [{id: c, kind: Call, function: fn}]
+      - - id: w
+          kind: Loop
+          while: iteration < 2
+          body:
+            - id: r
+              kind: Action
+              action: fail
+              params: {message: no}
+              catch: [{id: h, kind: Action, action: sleep, params: {duration: 1ms}}]
+  - {id: top, kind: Action, action: sleep, params: {duration: 1ms}}
+`
+	want := map[string]string{
+		"p": "", "i": "p", "c": "i", "c.x": "c", "c.s": "c", "c.y": "c.s", "c.l": "c.s", "c.z": "c.l",
+		"w": "p", "r": "w", "h": "w", "top": "",
+	}
+	for _, noOpt := range []bool{true, false} {
+		bp, errs := Compile("t.yaml", []byte(src), Options{NoOpt: noOpt})
+		require.Empty(t, errs, "%v", errs)
+		require.NoError(t, blueprint.Validate(bp))
+		got := map[string]string{}
+		for _, n := range bp.Nodes {
+			got[n.ID] = ""
+			if n.Parent >= 0 {
+				got[n.ID] = bp.Nodes[n.Parent].ID
+			}
+		}
+		require.Equal(t, want, got, "no-opt %v", noOpt)
+	}
+}

@@ -62,10 +62,24 @@ func pruneNodes(bp *blueprint.Blueprint) {
 		return m[i]
 	}
 
+	// A node's parent that goes is replaced by its nearest ancestor that
+	// stays, found before the table is renumbered.
+	parents := make([]int32, len(bp.Nodes))
+	for i, n := range bp.Nodes {
+		p := n.Parent
+		for steps := 0; p >= 0 && int(p) < len(bp.Nodes) && !liveNode[p] && steps < len(bp.Nodes); steps++ {
+			p = bp.Nodes[p].Parent
+		}
+		if p >= 0 && (int(p) >= len(bp.Nodes) || !liveNode[p]) {
+			p = -1
+		}
+		parents[i] = p
+	}
 	nodes := bp.Nodes[:0]
 	for i, n := range bp.Nodes {
 		if liveNode[i] {
 			n.Loop = mapIdx(nodeMap, n.Loop)
+			n.Parent = mapIdx(nodeMap, parents[i])
 			nodes = append(nodes, n)
 		}
 	}

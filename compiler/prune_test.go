@@ -50,3 +50,33 @@ func TestPruneNodesRenumbers(t *testing.T) {
 	require.Equal(t, int32(3), bp.Exprs[0].Vars[1].Node)
 	require.NoError(t, blueprint.Validate(bp))
 }
+
+// TestPruneNodesRemapsParents gives a node whose parent is dropped the
+// nearest ancestor that stays.
+func TestPruneNodesRemapsParents(t *testing.T) {
+	bp := &blueprint.Blueprint{
+		Nodes: []blueprint.Node{
+			{ID: "outer", Kind: "If", Loop: -1, Parent: -1},     // 0: kept
+			{ID: "dropped", Kind: "If", Loop: -1, Parent: 0},    // 1: named by nothing
+			{ID: "leaf", Kind: "Action", Loop: -1, Parent: 1},   // 2: a step
+			{ID: "top", Kind: "Action", Loop: -1, Parent: -1},   // 3: a step
+			{ID: "orphan", Kind: "Action", Loop: -1, Parent: 1}, // 4: dropped too
+		},
+		Exprs: []blueprint.Expr{},
+		Code: []blueprint.Instr{
+			{Op: blueprint.OpEnter, Node: 0, Expr: -1},
+			{Op: blueprint.OpTask, Node: 2, Expr: -1, Steps: []blueprint.Step{{Node: 2, Action: "noop", Params: -1, Catch: -1}}},
+			{Op: blueprint.OpLeave, Node: 0, Expr: -1},
+			{Op: blueprint.OpTask, Node: 3, Expr: -1, Steps: []blueprint.Step{{Node: 3, Action: "noop", Params: -1, Catch: -1}}},
+			{Op: blueprint.OpEnd, Node: -1, Expr: -1},
+		},
+		Output: -1,
+	}
+	pruneNodes(bp)
+	parents := map[string]int32{}
+	for _, n := range bp.Nodes {
+		parents[n.ID] = n.Parent
+	}
+	require.Equal(t, map[string]int32{"outer": -1, "leaf": 0, "top": -1}, parents)
+	require.NoError(t, blueprint.Validate(bp))
+}

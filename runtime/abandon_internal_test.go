@@ -58,7 +58,11 @@ nodes:
 	p, err := newProgram(bp)
 	require.NoError(t, err)
 	e := New(WithRegistry(reg))
-	info := newRunInfo(&store.Run{ID: "r", Workflow: "p"})
+	hdr := &store.Run{ID: "r", Workflow: "p", Hash: bp.Hash}
+	info := newRunInfo(hdr)
+	// The run exists with its token where the task says, so that the
+	// start of a step is recorded and the step runs.
+	require.NoError(t, e.store.CreateRun(context.Background(), hdr, &store.Transition{Tokens: []store.TokenSet{{ID: "root", Seq: 7}}}))
 	compute := func(deliveries int32) *store.Transition {
 		t.Helper()
 		task := &store.Task{Run: "r", Hash: bp.Hash, Kind: store.Exec, Token: "root", Seq: 7, PC: 0, Attempt: 1,

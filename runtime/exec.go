@@ -43,6 +43,13 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		key := v.nodeKey(t.frame, st.Node)
 		// v.now was read when the task started or the last step ended.
 		started := v.now
+		// A node's record starts when its first attempt did: the records
+		// of later attempts leave Started zero, and the store keeps the
+		// first one's.
+		recStarted := started
+		if attempt > 1 {
+			recStarted = time.Time{}
+		}
 		var out any
 		var err error
 		if k == int(task.Step) && redo == abandon {
@@ -50,12 +57,20 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			e.runLogger(v.run.id).Warn("task abandoned: not running its action again",
 				"node", node, "frame", key.Frame, "attempt", attempt, "deliveries", task.Deliveries-1, "max_deliveries", task.MaxDeliveries)
 		} else {
+			// A short task (rs set) runs Inline actions only, which finish
+			// within the transition; a step that may block shows as running
+			// while it does.
+			if rs == nil && e.blocks(st.Action) {
+				if serr := e.startStep(ctx, v, task, store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: recStarted}); serr != nil {
+					return serr
+				}
+			}
 			e.observe(Event{Run: v.run.id, Node: node, Frame: key.Frame, Status: store.Running, Attempt: attempt, Time: started})
 			out, err = e.runStep(ctx, v, t, st, node, attempt, rs)
 		}
 		v.now = time.Now()
 		if err == nil {
-			v.record(store.Record{RecordKey: key, Status: store.Succeeded, Output: out, Attempts: attempt, Started: started, Finished: v.now})
+			v.record(store.Record{RecordKey: key, Status: store.Succeeded, Output: out, Attempts: attempt, Started: recStarted, Finished: v.now})
 			last = out
 			attempt = 1
 			continue
@@ -73,7 +88,7 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		}
 		msg := err.Error()
 		if attempt < st.Retry.MaxAttempts && !errors.Is(err, errParams) {
-			v.record(store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: started,
+			v.record(store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: recStarted,
 				Error: &store.ErrorInfo{Node: node, Message: msg}})
 			v.stopAtStep(t, int32(k), int32(attempt+1), v.now.Add(st.Retry.Delay(attempt+1)))
 			return nil
@@ -82,22 +97,60 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		switch {
 		case st.Continue:
 			out := map[string]any{"error": map[string]any{"message": msg, "node": node}}
-			v.record(store.Record{RecordKey: key, Status: store.Failed, Output: out, Error: info, Attempts: attempt, Started: started, Finished: v.now})
+			v.record(store.Record{RecordKey: key, Status: store.Failed, Output: out, Error: info, Attempts: attempt, Started: recStarted, Finished: v.now})
 			last = out
 			attempt = 1
 			continue
 		case st.Catch >= 0:
-			v.record(store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: started, Finished: v.now})
+			v.record(store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: recStarted, Finished: v.now})
 			t.pc = st.Catch
 			return v.advance(t, nil)
 		default:
-			v.record(store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: started, Finished: v.now})
+			v.record(store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: recStarted, Finished: v.now})
+			v.failParents(t.frame, st.Node, info)
 			v.tr.End = &store.RunEnd{Status: store.Failed, Error: info}
 			return nil
 		}
 	}
 	t.pc++
 	return v.advance(t, last)
+}
+
+// errStale says a task's token has moved on or its run has ended (the
+// store refused to record the start of its step): its completion would
+// change nothing, so its action is not run and the task is only
+// acknowledged.
+var errStale = errors.New("stale task")
+
+// blocks says whether a step's action may block (is not Inline): such a
+// step gets a running record as it starts. An action missing here fails
+// its step at once.
+func (e *Engine) blocks(name string) bool {
+	a, ok := e.registry.Lookup(name)
+	return ok && !a.Inline
+}
+
+// startStep writes the running record of the step about to run, with the
+// records of the task's steps that ran before it (the transition so far),
+// through the store's fenced StartStep. It returns errStale when the fence
+// did not hold, and ctx's error when the task is being cancelled. A store
+// that cannot be reached does not stop the step: the record is progress
+// shown to users, while the task's completion, which is what counts, is
+// retried on its own.
+func (e *Engine) startStep(ctx context.Context, v *vm, task *store.Task, running store.Record) error {
+	recs := make([]*store.Record, 0, len(v.tr.Records)+1)
+	recs = append(recs, v.tr.Records...)
+	recs = append(recs, &running)
+	ok, err := e.store.StartStep(ctx, task, recs)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		e.runLogger(v.run.id).Warn("could not record the start of a step", "node", running.Key, "frame", running.Frame, "err", err)
+	case !ok:
+		return errStale
+	}
+	return nil
 }
 
 // emptyParams is the params of a step that has none, for an Inline action

@@ -31,6 +31,9 @@ type program struct {
 	// itemUsed[i] says some expression reads loop i's `item`: only then
 	// does starting the loop record each item.
 	itemUsed []bool
+	// parent[i] is the composite node around node i (Node.Parent, checked),
+	// or -1: the nodes a failure of node i fails with it.
+	parent []int32
 	// short says which tasks a worker may run without a goroutine of
 	// their own (short.go); localReads that the store's reads are local.
 	short      shortInfo
@@ -58,6 +61,7 @@ func newProgram(bp *blueprint.Blueprint) (*program, error) {
 		itemKey:   make([]string, len(bp.Nodes)),
 		paramsKey: make([]string, len(bp.Nodes)),
 		itemUsed:  make([]bool, len(bp.Nodes)),
+		parent:    make([]int32, len(bp.Nodes)),
 	}
 	for i := range bp.Exprs {
 		for _, v := range bp.Exprs[i].Vars {
@@ -82,11 +86,24 @@ func newProgram(bp *blueprint.Blueprint) (*program, error) {
 			d++
 		}
 		p.depth[i] = d
+		p.parent[i] = -1
+		if q := n.Parent; q >= 0 && int(q) < len(bp.Nodes) && int(q) != i && isComposite(bp.Nodes[q].Kind) {
+			p.parent[i] = q
+		}
 		p.iterKey[i] = n.ID + "#iter"
 		p.itemKey[i] = n.ID + "#item"
 		p.paramsKey[i] = n.ID + "#params"
 	}
 	return p, nil
+}
+
+// isComposite says whether nodes of a kind hold other nodes.
+func isComposite(kind string) bool {
+	switch kind {
+	case "Parallel", "If", "Loop", "Switch", "Call":
+		return true
+	}
+	return false
 }
 
 // programCache maps Blueprint hashes to programs. Every task looks its

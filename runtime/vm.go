@@ -126,15 +126,29 @@ func (v *vm) end(t token) {
 	v.tr.Drop = append(v.tr.Drop, t.id)
 }
 
-// fail ends the run because node failed.
+// fail ends the run because node failed, t in the frame it failed in.
 func (v *vm) fail(t token, node int32, err error) {
 	id := ""
 	if node >= 0 {
 		id = v.p.bp.Nodes[node].ID
-		v.record(store.Record{RecordKey: v.nodeKey(t.frame, node), Status: store.Failed,
-			Error: &store.ErrorInfo{Node: id, Message: err.Error()}, Finished: v.now})
+		info := &store.ErrorInfo{Node: id, Message: err.Error()}
+		v.record(store.Record{RecordKey: v.nodeKey(t.frame, node), Status: store.Failed, Error: info, Finished: v.now})
+		v.failParents(t.frame, node, info)
 	}
 	v.tr.End = &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Node: id, Message: err.Error()}}
+}
+
+// failParents records the composite nodes around node (a token of which
+// failed the run in frame) as failed with the node's error. The run's end
+// marks the records still running cancelled: that is right for the work
+// the failure merely stopped, not for the Loop, Parallel, If, Switch or
+// Call that failed because a node inside it did. Their Started is left
+// zero, so the store keeps the time they were entered.
+func (v *vm) failParents(frame string, node int32, info *store.ErrorInfo) {
+	// The bound guards against a foreign Blueprint whose parents loop.
+	for p, n := v.p.parent[node], 0; p >= 0 && n < len(v.p.parent); p, n = v.p.parent[p], n+1 {
+		v.record(store.Record{RecordKey: v.nodeKey(frame, p), Status: store.Failed, Error: info, Finished: v.now})
+	}
 }
 
 // advance runs control instructions from t.pc until every token it touches
@@ -174,7 +188,7 @@ func (v *vm) advance(t token, last any) error {
 // stepped steps one token; done says the transition is over (a node
 // failed and ended the run, or err is to be returned).
 func (v *vm) stepped(t token, last any) (done bool, err error) {
-	err = v.step(t, last)
+	err = v.step(&t, last)
 	if err == nil {
 		return false, nil
 	}
@@ -192,8 +206,9 @@ func (v *vm) stepped(t token, last any) (done bool, err error) {
 	return true, err
 }
 
-// step advances one token until it stops.
-func (v *vm) step(t token, last any) error {
+// step advances one token until it stops. t is left where it stopped or
+// failed, in the frame it had then (a while loop moves it inline).
+func (v *vm) step(t *token, last any) error {
 	code := v.p.bp.Code
 	for {
 		v.steps++
@@ -208,12 +223,12 @@ func (v *vm) step(t token, last any) error {
 		case blueprint.OpNop:
 			t.pc++
 		case blueprint.OpTask:
-			v.stopAt(t, store.Exec, time.Time{})
+			v.stopAt(*t, store.Exec, time.Time{})
 			return nil
 		case blueprint.OpJump:
 			t.pc = in.Target
 		case blueprint.OpBranch:
-			ok, err := v.cond(t, in)
+			ok, err := v.cond(*t, in)
 			if err != nil {
 				return err
 			}
@@ -226,7 +241,7 @@ func (v *vm) step(t token, last any) error {
 			key := v.nodeKey(t.frame, in.Node)
 			v.record(store.Record{RecordKey: key, Status: store.Running, Started: v.now})
 			if in.Expr >= 0 {
-				args, err := v.eval(t, in.Expr)
+				args, err := v.eval(*t, in.Expr)
 				if err != nil {
 					return &nodeFailure{node: in.Node, err: err}
 				}
@@ -235,15 +250,15 @@ func (v *vm) step(t token, last any) error {
 			last = nil
 			t.pc++
 		case blueprint.OpLeave:
-			if err := v.leave(t, in, &last); err != nil {
+			if err := v.leave(*t, in, &last); err != nil {
 				return err
 			}
 			t.pc++
 		case blueprint.OpFork:
-			v.fork(t, in)
+			v.fork(*t, in)
 			return nil
 		case blueprint.OpMap:
-			done, err := v.mapStart(t, in, &last)
+			done, err := v.mapStart(*t, in, &last)
 			if err != nil {
 				return err
 			}
@@ -252,19 +267,19 @@ func (v *vm) step(t token, last any) error {
 			}
 			t.pc = in.Target
 		case blueprint.OpJoin:
-			v.end(t)
+			v.end(*t)
 			v.arrive(t.group, t.slot, last)
 			return nil
 		case blueprint.OpWait:
-			at, err := v.waitUntil(t, in)
+			at, err := v.waitUntil(*t, in)
 			if err != nil {
 				return &nodeFailure{node: in.Node, err: err}
 			}
 			v.record(store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Running, Started: v.now})
-			v.stopAt(t, store.Timer, at)
+			v.stopAt(*t, store.Timer, at)
 			return nil
 		case blueprint.OpWhile:
-			next, err := v.while(&t, in, &last)
+			next, err := v.while(t, in, &last)
 			if err != nil {
 				return err
 			}
@@ -279,10 +294,10 @@ func (v *vm) step(t token, last any) error {
 			t.frame = frameJoin(parent, name+"["+strconv.Itoa(k+1)+"]")
 			t.pc = in.Target
 		case blueprint.OpEnd:
-			v.end(t)
+			v.end(*t)
 			out := last
 			if v.p.bp.Output >= 0 {
-				val, err := v.eval(t, v.p.bp.Output)
+				val, err := v.eval(*t, v.p.bp.Output)
 				if err != nil {
 					var se *storeError
 					if errors.As(err, &se) {

@@ -281,7 +281,8 @@ func (w *worker) outcome(t *store.Task, tr *store.Transition, err error, cause e
 		return store.Completion{Task: t, Transition: tr}, true
 	}
 	switch {
-	case errors.Is(cause, errRunEnded):
+	case errors.Is(err, errStale), errors.Is(cause, errRunEnded):
+		// Acknowledged only: the token has moved on or the run has ended.
 		return store.Completion{Task: t}, true
 	case cause != nil, w.execCtx.Err() != nil:
 		// The worker is shutting down: another worker takes the task.

@@ -241,6 +241,18 @@ type Store interface {
 	// and their slices (the runtime reuses them); it may keep what they
 	// point to: records, tasks, groups and arrival values.
 	Complete(ctx context.Context, done []Completion) (applied []bool, err error)
+	// StartStep records that a worker starts running a blocking step of a
+	// leased Exec task, as the task's completion would record it had it
+	// ended there: recs are the running record of that step, after the
+	// final records of the task's steps that ran before it. They are
+	// written only if the task's token is still at task.Seq and the run
+	// is running (the fence of Complete), so a late or duplicate delivery
+	// cannot overwrite a finished record; a zero Started keeps the stored
+	// one. A running record written here is marked cancelled when the run
+	// ends, like one a transition wrote, and the task's completion
+	// overwrites it. applied is false when the fence did not hold or the
+	// run is unknown: the task's completion would be stale as well.
+	StartStep(ctx context.Context, task *Task, recs []*Record) (applied bool, err error)
 	// Extend keeps the leases of long-running tasks alive.
 	Extend(ctx context.Context, tasks []*Task) error
 	// Release hands leased tasks back to the queue without running them

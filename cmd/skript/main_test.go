@@ -177,19 +177,35 @@ func TestDenyAction(t *testing.T) {
 	require.Contains(t, r.stderr, "shell")
 }
 
+// Ctrl-C cancels the run; the node that was running is reported cancelled.
 func TestInterruptCancelsTheRun(t *testing.T) {
-	path := writeFlow(t, "name: slow\nnodes:\n  - {id: nap, kind: Action, action: sleep, params: {duration: 30s}}\n")
-	cmd := exec.Command(bin, "run", path, "--output", "json")
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	require.NoError(t, cmd.Start())
-	time.Sleep(500 * time.Millisecond)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	require.True(t, errors.As(err, &ee), "exit error: %v", err)
-	require.Equal(t, 130, ee.ExitCode())
-	require.Contains(t, out.String(), `"status": "cancelled"`)
+	for _, act := range []string{
+		"{id: nap, kind: Action, action: sleep, params: {duration: 30s}}",
+		`{id: nap, kind: Action, action: shell, params: {command: "sleep 30"}}`,
+	} {
+		path := writeFlow(t, "name: slow\nnodes:\n  - "+act+"\n")
+		cmd := exec.Command(bin, "run", path, "--output", "json")
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		require.NoError(t, cmd.Start())
+		time.Sleep(500 * time.Millisecond)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		require.True(t, errors.As(err, &ee), "exit error: %v", err)
+		require.Equal(t, 130, ee.ExitCode())
+		var res struct {
+			Status string `json:"status"`
+			Nodes  map[string]struct {
+				Status  string  `json:"status"`
+				Started *string `json:"started_at"`
+			} `json:"nodes"`
+		}
+		require.NoError(t, json.Unmarshal(out.Bytes(), &res), out.String())
+		require.Equal(t, "cancelled", res.Status)
+		require.Equal(t, "cancelled", res.Nodes["nap"].Status, out.String())
+		require.NotNil(t, res.Nodes["nap"].Started)
+	}
 }
 
 func TestActionsListsSchemas(t *testing.T) {

@@ -150,6 +150,48 @@ func TestRunOnRedis(t *testing.T) {
 	require.Contains(t, string(out), `"succeeded"`)
 }
 
+// `skript status` of a run whose task is running shows its step running,
+// and the step fused before it done (the run has no other record yet).
+func TestStatusShowsTheRunningStep(t *testing.T) {
+	srv := redistest.Start(t)
+	url := srv.URL()
+	startWorker(t, url)
+	r := skript(t, "submit", writeFlow(t, `name: t9
+nodes:
+  - {id: a, kind: Action, action: noop}
+  - {id: slow, kind: Action, action: sleep, params: {duration: 2s}}
+`), "--store", url)
+	require.Equal(t, 0, r.code, r.stderr)
+	id := strings.TrimSpace(r.stdout)
+	type node struct {
+		Status   string  `json:"status"`
+		Attempts int     `json:"attempts"`
+		Started  *string `json:"started_at"`
+		Finished *string `json:"finished_at"`
+	}
+	var st struct {
+		Status string          `json:"status"`
+		Nodes  map[string]node `json:"nodes"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r = skript(t, "status", id, "--store", url, "--output", "json")
+		require.Equal(t, 0, r.code, r.stderr)
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &st), r.stdout)
+		if st.Nodes["slow"].Status != "" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.Equal(t, "running", st.Status)
+	require.Equal(t, "running", st.Nodes["slow"].Status, "%+v", st.Nodes)
+	require.Equal(t, 1, st.Nodes["slow"].Attempts)
+	require.NotNil(t, st.Nodes["slow"].Started)
+	require.Nil(t, st.Nodes["slow"].Finished)
+	require.Equal(t, "succeeded", st.Nodes["a"].Status)
+	require.Equal(t, "succeeded", waitStatus(t, url, id).Status)
+}
+
 // runPoisoned submits flow, whose first action kills the worker running
 // it, and keeps one worker running (a new one each time the last dies)
 // until the run ends. It returns the run's status and how many workers died.

@@ -297,6 +297,29 @@ func (s *Store) Complete(_ context.Context, done []store.Completion) ([]bool, er
 	return applied, nil
 }
 
+// StartStep implements store.Store.
+func (s *Store) StartStep(_ context.Context, task *store.Task, recs []*store.Record) (bool, error) {
+	v, ok := s.runs.Load(task.Run)
+	if !ok {
+		return false, nil
+	}
+	r := v.(*run)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended {
+		return false, nil
+	}
+	if seq, ok := r.tokens[task.Token]; !ok || seq != task.Seq {
+		return false, nil
+	}
+	for _, rec := range recs {
+		// A copy: the caller may hand the same records to its transition.
+		cp := *rec
+		r.write(&cp)
+	}
+	return true, nil
+}
+
 // Extend implements store.Store: in one process a lease never expires.
 func (s *Store) Extend(context.Context, []*store.Task) error { return nil }
 
@@ -332,20 +355,7 @@ func (s *Store) Close() error { return nil }
 // apply runs a transition; the caller holds r.mu and has checked the fence.
 func (s *Store) apply(r *run, t *store.Transition, now time.Time) {
 	for _, rec := range t.Records {
-		if rec.Started.IsZero() {
-			if old := r.records[rec.RecordKey]; old != nil && !old.Started.IsZero() {
-				cp := *rec
-				cp.Started = old.Started
-				rec = &cp
-			}
-		}
-		r.records[rec.RecordKey] = rec
-		if rec.Status == store.Running {
-			if r.running == nil {
-				r.running = map[store.RecordKey]struct{}{}
-			}
-			r.running[rec.RecordKey] = struct{}{}
-		}
+		r.write(rec)
 	}
 	for _, ts := range t.Tokens {
 		r.tokens[ts.ID] = ts.Seq
@@ -392,6 +402,25 @@ func (s *Store) apply(r *run, t *store.Transition, now time.Time) {
 		return
 	}
 	s.q.push(now, more...)
+}
+
+// write stores a record, keeping the stored Started when rec has none;
+// the caller holds r.mu.
+func (r *run) write(rec *store.Record) {
+	if rec.Started.IsZero() {
+		if old := r.records[rec.RecordKey]; old != nil && !old.Started.IsZero() {
+			cp := *rec
+			cp.Started = old.Started
+			rec = &cp
+		}
+	}
+	r.records[rec.RecordKey] = rec
+	if rec.Status == store.Running {
+		if r.running == nil {
+			r.running = map[store.RecordKey]struct{}{}
+		}
+		r.running[rec.RecordKey] = struct{}{}
+	}
 }
 
 func startedOf(r *run, g *group) time.Time {

@@ -33,6 +33,7 @@ var (
 	promoteScript = loadScript("promote.lua")
 	buryScript    = loadScript("bury.lua")
 	releaseScript = loadScript("release.lua")
+	startScript   = loadScript("start.lua")
 )
 
 // Item results of the apply script.
@@ -116,6 +117,30 @@ func (s *Store) Cancel(ctx context.Context, id string, reason string) error {
 		return fmt.Errorf("run %s: %w", id, store.ErrNotFound)
 	}
 	return nil
+}
+
+// StartStep implements store.Store, in one call of scripts/start.lua.
+func (s *Store) StartStep(ctx context.Context, task *store.Task, recs []*store.Record) (bool, error) {
+	args := make([]string, 0, 2+3*len(recs))
+	args = append(args, task.Token, strconv.FormatUint(uint64(task.Seq), 10))
+	for _, rec := range recs {
+		js, err := encodeRecord(rec)
+		if err != nil {
+			return false, fmt.Errorf("start %s/%s: %w", task.Run, task.Token, err)
+		}
+		hasStarted := "1"
+		if rec.Started.IsZero() {
+			hasStarted = "0"
+		}
+		args = append(args, recordField(rec.RecordKey), js, hasStarted)
+	}
+	p := s.parts[s.partOf(task.Run)].prefix
+	keys := []string{p + "run:" + task.Run, p + "tok:" + task.Run, p + "rec:" + task.Run}
+	n, err := startScript.Exec(ctx, s.c, keys, args).AsInt64()
+	if err != nil {
+		return false, fmt.Errorf("redis store: start %s/%s: %w", task.Run, task.Token, err)
+	}
+	return n == 1, nil
 }
 
 // leaseOf splits a lease handle "partition/entryID".

@@ -37,6 +37,9 @@
 // when delayed), ends runs, and acknowledges and deletes the completed
 // tasks' stream entries. Reads are batched per hash and writes per key, so
 // a batch of N completions costs a handful of commands beyond its N XADDs.
+// StartStep, the running record of a blocking step that begins, is one
+// call of scripts/start.lua behind the same fence; it needs no bookkeeping
+// of its own, since a run's end looks at every record of the run.
 //
 // # Leases
 //

@@ -30,6 +30,17 @@ type wireRecord struct {
 	Attempts int              `json:"attempts,omitempty"`
 }
 
+// encodeRecord returns a record's stored JSON (see wireRecord).
+func encodeRecord(rec *store.Record) (string, error) {
+	w := wireRecord{Started: rec.Started, Finished: rec.Finished, Status: rec.Status, Frame: rec.Frame, Key: rec.Key,
+		Output: rec.Output, Error: rec.Error, Attempts: rec.Attempts}
+	b, err := json.Marshal(&w)
+	if err != nil {
+		return "", fmt.Errorf("record %s/%s: %w", rec.Frame, rec.Key, err)
+	}
+	return string(b), nil
+}
+
 // recordField is the records hash field of a record key.
 func recordField(k store.RecordKey) string { return k.Frame + "|" + k.Key }
 
@@ -187,18 +198,16 @@ func (s *Store) appendBody(args []string, tr *store.Transition, r *batchRun, has
 	}
 	args = append(args, itoa(len(tr.Records)))
 	for _, rec := range tr.Records {
-		w := wireRecord{Started: rec.Started, Finished: rec.Finished, Status: rec.Status, Frame: rec.Frame, Key: rec.Key,
-			Output: rec.Output, Error: rec.Error, Attempts: rec.Attempts}
-		b, err := json.Marshal(&w)
+		js, err := encodeRecord(rec)
 		if err != nil {
-			return nil, fmt.Errorf("record %s/%s: %w", rec.Frame, rec.Key, err)
+			return nil, err
 		}
 		f, hasStarted := recordField(rec.RecordKey), "1"
 		if rec.Started.IsZero() {
 			hasStarted = "0"
 			r.records = append(r.records, f)
 		}
-		args = append(args, f, string(b), hasStarted)
+		args = append(args, f, js, hasStarted)
 	}
 	args = append(args, itoa(len(tr.Tokens)))
 	for _, t := range tr.Tokens {

@@ -46,6 +46,9 @@ func Run(t *testing.T, newStore Factory) {
 		{"LeaseTimesOut", testLeaseTimesOut},
 		{"NotFound", testNotFound},
 		{"Enqueued", testEnqueued},
+		{"StartStepIsFenced", testStartStepIsFenced},
+		{"StartStepCancelledAtRunEnd", testStartStepCancelledAtRunEnd},
+		{"StartStepThenComplete", testStartStepThenComplete},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -359,6 +362,153 @@ func testLeaseTimesOut(t *testing.T, s store.Store) {
 func testNotFound(t *testing.T, s store.Store) {
 	_, err := s.GetRun(ctxT(t), "no-such-run")
 	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// running is the record a worker writes as it starts a step.
+func running(key store.RecordKey, attempt int, started time.Time) *store.Record {
+	return &store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: started}
+}
+
+func record(t testing.TB, s store.Store, id string, key store.RecordKey) *store.Record {
+	t.Helper()
+	recs, err := s.Records(ctxT(t), id, []store.RecordKey{key})
+	require.NoError(t, err)
+	return recs[0]
+}
+
+// testStartStepIsFenced checks that a step's start is recorded only for a
+// task whose token is still where the task says: not for another sequence
+// or token, not after the task's completion moved the token on (a late
+// duplicate delivery must not turn a finished record back into running),
+// and not once the run has ended.
+func testStartStepIsFenced(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+	tk := leaseN(t, s, 1)[0]
+	key := store.RecordKey{Frame: "each[1]", Key: "slow"}
+	start := time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond)
+
+	for _, bad := range []*store.Task{
+		{Run: id, Kind: store.Exec, Token: "t", Seq: 2},
+		{Run: id, Kind: store.Exec, Token: "t", Seq: 0},
+		{Run: id, Kind: store.Exec, Token: "other", Seq: 1},
+		{Run: "no-such-run", Kind: store.Exec, Token: "t", Seq: 1},
+	} {
+		ok, err := s.StartStep(ctx, bad, []*store.Record{running(key, 1, start)})
+		require.NoError(t, err)
+		require.False(t, ok, "token %s seq %d of run %s", bad.Token, bad.Seq, bad.Run)
+	}
+	require.Nil(t, record(t, s, id, key))
+
+	ok, err := s.StartStep(ctx, tk, []*store.Record{running(key, 1, start)})
+	require.NoError(t, err)
+	require.True(t, ok)
+	got := record(t, s, id, key)
+	require.Equal(t, store.Running, got.Status)
+	require.Equal(t, 1, got.Attempts)
+	require.True(t, got.Started.Equal(start), "started %v, want %v", got.Started, start)
+
+	end := time.Now().UTC()
+	require.True(t, complete(t, s, tk, &store.Transition{Token: "t", Seq: 1,
+		Records: []*store.Record{{RecordKey: key, Status: store.Succeeded, Output: "done", Attempts: 1, Finished: end}},
+		Tokens:  []store.TokenSet{{ID: "t", Seq: 2}},
+		Tasks:   []*store.Task{{Run: id, Hash: "h", Kind: store.Exec, Token: "t", Seq: 2, PC: 1}}}))
+	// The same task delivered again, late: its start is stale.
+	ok, err = s.StartStep(ctx, tk, []*store.Record{running(key, 1, time.Now())})
+	require.NoError(t, err)
+	require.False(t, ok)
+	got = record(t, s, id, key)
+	require.Equal(t, store.Succeeded, got.Status)
+	require.True(t, got.Started.Equal(start))
+
+	// Once the run has ended, nothing starts.
+	next := leaseN(t, s, 1)[0]
+	require.NoError(t, s.Cancel(ctx, id, "stop"))
+	ok, err = s.StartStep(ctx, next, []*store.Record{running(store.RecordKey{Key: "late"}, 1, time.Now())})
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Nil(t, record(t, s, id, store.RecordKey{Key: "late"}))
+}
+
+// testStartStepCancelledAtRunEnd checks that the running record of a step
+// started when its run ends (failed elsewhere, or cancelled) becomes
+// cancelled, keeping its start, while the records written with it stay.
+func testStartStepCancelledAtRunEnd(t *testing.T, s store.Store) {
+	for _, how := range []string{"failed", "cancelled"} {
+		t.Run(how, func(t *testing.T) {
+			ctx := ctxT(t)
+			id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+			kids := fork(t, s, id, 2, 2)
+			sort.Slice(kids, func(i, j int) bool { return kids[i].Slot < kids[j].Slot })
+			start := time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond)
+			done := store.RecordKey{Key: "quick"}
+			slow := store.RecordKey{Key: "slow"}
+			ok, err := s.StartStep(ctx, kids[0], []*store.Record{
+				{RecordKey: done, Status: store.Succeeded, Output: 1, Attempts: 1, Started: start, Finished: start},
+				running(slow, 2, start),
+			})
+			require.NoError(t, err)
+			require.True(t, ok)
+			if how == "failed" {
+				require.True(t, complete(t, s, kids[1], &store.Transition{Token: kids[1].Token, Seq: kids[1].Seq,
+					Records: []*store.Record{{RecordKey: store.RecordKey{Key: "boom"}, Status: store.Failed, Error: &store.ErrorInfo{Node: "boom", Message: "bad"}}},
+					End:     &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Node: "boom", Message: "bad"}}}))
+			} else {
+				require.NoError(t, s.Cancel(ctx, id, "stop"))
+			}
+			r, err := s.WaitRun(ctx, id)
+			require.NoError(t, err)
+			require.Equal(t, store.Status(how), r.Status)
+			got := record(t, s, id, slow)
+			require.Equal(t, store.Cancelled, got.Status)
+			require.Equal(t, 2, got.Attempts)
+			require.True(t, got.Started.Equal(start), "started %v, want %v", got.Started, start)
+			require.False(t, got.Finished.IsZero(), "a cancelled record has its end")
+			require.Equal(t, store.Succeeded, record(t, s, id, done).Status)
+			// The step's own late completion changes nothing.
+			require.False(t, complete(t, s, kids[0], &store.Transition{Token: kids[0].Token, Seq: kids[0].Seq,
+				Records: []*store.Record{{RecordKey: slow, Status: store.Succeeded}}}))
+			require.Equal(t, store.Cancelled, record(t, s, id, slow).Status)
+		})
+	}
+}
+
+// testStartStepThenComplete checks that the task's completion replaces the
+// running record and keeps its start, and that a later attempt's start,
+// written without a Started, keeps the first attempt's.
+func testStartStepThenComplete(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+	tk := leaseN(t, s, 1)[0]
+	key := store.RecordKey{Key: "flaky"}
+	first := time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond)
+	ok, err := s.StartStep(ctx, tk, []*store.Record{running(key, 1, first)})
+	require.NoError(t, err)
+	require.True(t, ok)
+	// Attempt 1 fails; attempt 2 is a new task of the token.
+	require.True(t, complete(t, s, tk, &store.Transition{Token: "t", Seq: 1,
+		Records: []*store.Record{{RecordKey: key, Status: store.Running, Attempts: 1, Error: &store.ErrorInfo{Node: "flaky", Message: "try again"}}},
+		Tokens:  []store.TokenSet{{ID: "t", Seq: 2}},
+		Tasks:   []*store.Task{{Run: id, Hash: "h", Kind: store.Exec, Token: "t", Seq: 2, Attempt: 2}}}))
+	tk = leaseN(t, s, 1)[0]
+	ok, err = s.StartStep(ctx, tk, []*store.Record{running(key, 2, time.Time{})})
+	require.NoError(t, err)
+	require.True(t, ok)
+	got := record(t, s, id, key)
+	require.Equal(t, store.Running, got.Status)
+	require.Equal(t, 2, got.Attempts)
+	require.True(t, got.Started.Equal(first), "started %v, want the first attempt's %v", got.Started, first)
+
+	end := time.Now().UTC()
+	require.True(t, complete(t, s, tk, &store.Transition{Token: "t", Seq: 2,
+		Records: []*store.Record{{RecordKey: key, Status: store.Succeeded, Output: map[string]any{"ok": true}, Attempts: 2, Finished: end}},
+		End:     &store.RunEnd{Status: store.Succeeded}}))
+	got = record(t, s, id, key)
+	require.Equal(t, store.Succeeded, got.Status)
+	require.Equal(t, 2, got.Attempts)
+	require.Equal(t, map[string]any{"ok": true}, got.Output)
+	require.True(t, got.Started.Equal(first), "started %v, want %v", got.Started, first)
+	require.WithinDuration(t, end, got.Finished, time.Millisecond)
 }
 
 // normalize turns JSON-decoded numbers into ints where whole, so drivers that
