@@ -7,10 +7,11 @@
 // The stages, one file each:
 //
 //	dsl.Parse        YAML → syntax tree with positions
-//	check.go         static rules: actions and params, functions and args,
-//	                 recursion, loop bounds, node options, inputs
+//	check.go         static rules: unique ids, actions and params,
+//	                 functions and args, recursion, loop bounds, node
+//	                 options, inputs
 //	inline.go        the tree with every Call expanded (ids CALLID.INNERID),
-//	                 the node table, unique ids
+//	                 the node table
 //	refs.go          expressions: syntax, names in scope, and which node
 //	                 records have certainly been written where they are read
 //	lower.go         the instruction arena
