@@ -96,3 +96,31 @@ nodes:
 		})
 	}
 }
+
+// TestTemplateTextIsKept: the YAML forms of a template around which text,
+// white space included, makes the value a string.
+func TestTemplateTextIsKept(t *testing.T) {
+	bp, errs := Compile("t.yaml", []byte(`name: t
+nodes:
+  - id: a
+    kind: Action
+    action: set
+    params:
+      lead: " ${{ 1 }}"
+      list: "  ${{ [1,2] }}  "
+      exact: "${{ [1,2] }}"
+      inner: "${{   [1,2]   }}"
+      plain: ${{ 2 }}
+      block: |
+        ${{ 3 }}
+      chomped: |-
+        ${{ 4 }}
+`), Options{NoOpt: true})
+	require.Empty(t, errs)
+	e := bp.Exprs[bp.Code[0].Steps[0].Params]
+	require.True(t, e.Const, e.Src)
+	require.Equal(t, map[string]any{
+		"lead": " 1", "list": "  [1,2]  ", "exact": []any{1, 2}, "inner": []any{1, 2},
+		"plain": 2, "block": "3\n", "chomped": 4,
+	}, e.Value)
+}

@@ -107,13 +107,46 @@ func TestWholeTemplateKeepsType(t *testing.T) {
 	env := map[string]any{"input": map[string]any{"l": []any{1, 2}, "m": map[string]any{"k": 1.5}, "n": nil}}
 	for src, want := range map[string]any{
 		"${{ input.l }}":       []any{1, 2},
-		"  ${{ input.m }}  ":   map[string]any{"k": 1.5},
+		"${{   input.m\t}}":    map[string]any{"k": 1.5},
 		"${{input.n}}":         nil,
 		"${{ len(input.l) }}":  2,
 		"${{ input.m.k * 2 }}": 3, // whole floats normalise to int
 	} {
 		require.Equal(t, want, run(t, compileValue(t, str(src)), env), src)
 	}
+}
+
+// TestTextAroundTemplateIsKept: only a value that is exactly one template
+// keeps the expression's type; any text around it, white space included,
+// makes the value a string that keeps that text.
+func TestTextAroundTemplateIsKept(t *testing.T) {
+	env := map[string]any{"input": map[string]any{"l": []any{1, 2}}}
+	for _, tc := range []struct {
+		src  string
+		want any
+	}{
+		{" ${{ 1 }}", " 1"},
+		{"${{ 1 }} ", "1 "},
+		{"  ${{ [1,2] }}  ", "  [1,2]  "},
+		{"   ${{ 'indented' }}", "   indented"},
+		{"\t${{ input.l }}\n", "\t[1,2]\n"},
+		{"${{ 1 }}\n", "1\n"}, // a YAML block scalar's final newline is text
+		{"${{ input.l }}", []any{1, 2}},
+	} {
+		require.Equal(t, tc.want, run(t, compileValue(t, str(tc.src)), env), "%q", tc.src)
+	}
+}
+
+// TestBareFieldAllowsSpaceAroundTemplate: a bare-expression field has no
+// text to keep, so a template with white space around it is still the
+// expression.
+func TestBareFieldAllowsSpaceAroundTemplate(t *testing.T) {
+	tr := NewTranslator("f.yaml", nil)
+	s, errs := tr.Bare(str("  ${{ input.l }} "), "for_each")
+	require.Empty(t, errs)
+	e, errs := s.Bind(scope())
+	require.Empty(t, errs)
+	require.Equal(t, "input.l", strings.TrimSpace(e.Src))
 }
 
 func TestConcatenationFormatting(t *testing.T) {

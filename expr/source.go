@@ -137,7 +137,7 @@ func (t *Translator) template(s *Source, v *dsl.Value, errs *dsl.ErrorList) {
 		s.parts = append(s.parts, quote(v.Str))
 		return
 	}
-	if g, ok := wholeTemplate(v.Str, segs); ok {
+	if g, ok := wholeTemplate(v.Str, segs, false); ok {
 		// Exactly one template: the value keeps the expression's type.
 		t.expr(s, v, g, "(", ")", errs)
 		return
@@ -214,7 +214,7 @@ func (t *Translator) Bare(v *dsl.Value, field string) (*Source, dsl.ErrorList) {
 		t.expr(s, v, segment{expr: v.Str}, "", "", &errs)
 		return s, errs
 	default:
-		if g, ok := wholeTemplate(v.Str, segs); ok {
+		if g, ok := wholeTemplate(v.Str, segs, true); ok {
 			t.expr(s, v, g, "", "", &errs)
 			return s, errs
 		}
