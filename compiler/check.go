@@ -100,18 +100,21 @@ func (c *compiler) checkIDs() {
 	}
 }
 
-// checkInputs collects the declared inputs; their types and defaults are
-// checked by the parser.
+// checkInputs collects the declared inputs and hands their types to the
+// expression checker; their types and defaults are checked by the parser.
 func (c *compiler) checkInputs() {
 	if len(c.wf.Inputs) == 0 {
 		return
 	}
 	c.inputs = map[string]bool{}
+	types := map[string]string{}
 	for _, in := range c.wf.Inputs {
 		if in != nil {
 			c.inputs[in.Name] = true
+			types[in.Name] = in.Type
 		}
 	}
+	c.tr.DeclareInputs(types)
 }
 
 func (c *compiler) checkSeq(nodes []*dsl.Node) {

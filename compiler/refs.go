@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/dsl"
 	skexpr "github.com/skript-dev/skript/expr"
@@ -84,8 +85,11 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 	switch n.Kind {
 	case "Action":
 		if p := n.Params; p != nil && p.Kind == dsl.Map && len(p.Map) > 0 {
-			x.params = c.value(p, x, env)
-			c.checkConstParams(x)
+			var src *skexpr.Source
+			x.params, src = c.valueSource(p, x, env)
+			if !c.checkConstParams(x) && src != nil {
+				c.checkParamTypes(x, src)
+			}
 		}
 		c.exprSeq(x.catch, &lex{kind: lexCatch, node: x, up: env})
 	case "Parallel":
@@ -134,39 +138,102 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 
 // value compiles a params/args-style value (templates allowed).
 func (c *compiler) value(v *dsl.Value, at *inode, env *lex) int32 {
+	i, _ := c.valueSource(v, at, env)
+	return i
+}
+
+// typedValue is value that also returns the static type of a value that
+// is one whole template ("" when unknown, see skexpr.Source.TypeName).
+func (c *compiler) typedValue(v *dsl.Value, at *inode, env *lex) (int32, string) {
+	i, src := c.valueSource(v, at, env)
+	if src == nil {
+		return i, ""
+	}
+	return i, src.TypeName()
+}
+
+// valueSource is value that also returns the translated source, or nil
+// when the value or a name it reads was refused.
+func (c *compiler) valueSource(v *dsl.Value, at *inode, env *lex) (int32, *skexpr.Source) {
 	src, errs := c.tr.Value(v)
 	*c.errs = append(*c.errs, errs...)
 	// Bind even a broken source: the names in its other templates may
 	// hold more mistakes worth reporting in the same round.
+	before := len(*c.errs)
 	i := c.bind(src, at, env, at.scope)
-	if len(errs) > 0 {
-		return -1
+	if len(errs) > 0 || len(*c.errs) > before {
+		return -1, nil
+	}
+	return i, src
+}
+
+// bare compiles a field holding a bare expression, and refuses one whose
+// value or static type the run could only fail on.
+func (c *compiler) bare(v *dsl.Value, field string, at *inode, env *lex) int32 {
+	before := len(*c.errs)
+	i, typ := c.typedBare(v, field, at, env)
+	if len(*c.errs) == before && !c.checkConstBare(v, field, i) {
+		c.checkBareType(v, field, typ)
 	}
 	return i
 }
 
-// bare compiles a field holding a bare expression.
-func (c *compiler) bare(v *dsl.Value, field string, at *inode, env *lex) int32 {
+// typedBare compiles a field holding a bare expression and returns it
+// with its static type ("" when unknown), checking neither.
+func (c *compiler) typedBare(v *dsl.Value, field string, at *inode, env *lex) (int32, string) {
 	if v == nil {
-		return -1 // missing or refused: reported by the parser
+		return -1, "" // missing or refused: reported by the parser
 	}
 	src, errs := c.tr.Bare(v, field)
 	*c.errs = append(*c.errs, errs...)
 	i := c.bind(src, at, env, at.scope)
 	if len(errs) > 0 {
-		return -1
+		return -1, ""
 	}
-	c.checkConstBare(v, field, i)
-	return i
+	return i, src.TypeName()
+}
+
+// bareTypes are the static types each bare field accepts besides unknown:
+// what the runtime takes there (see runtime/vm.go).
+var bareTypes = map[string][]string{
+	"condition": {"boolean"},
+	"while":     {"boolean"},
+	"when":      {"boolean"},
+	"for_each":  {"list"},
+	"until":     {"string", "time"},
+	"duration":  {"string", "duration"},
+}
+
+// bareWants says what a bare field must give, for messages.
+var bareWants = map[string]string{
+	"condition": "true or false",
+	"while":     "true or false",
+	"when":      "true or false",
+	"for_each":  "a list",
+	"until":     "an RFC 3339 time such as 2030-01-02T15:04:05Z",
+	"duration":  `a duration such as "30s"`,
+}
+
+// checkBareType refuses a bare field whose expression has a static type
+// the run could only fail on: `condition: input.n + 1` with n an integer,
+// `for_each: input.s` with s a string. typ is "" when the type depends on
+// the run's data; that is left to the run.
+func (c *compiler) checkBareType(v *dsl.Value, field, typ string) {
+	ok, known := bareTypes[field]
+	if typ == "" || !known || slices.Contains(ok, typ) {
+		return
+	}
+	c.errs.Add(c.file, v.Pos, "%s is a %s, not %s", field, typ, bareWants[field])
 }
 
 // checkConstBare refuses a condition the compiler can evaluate to something
 // other than a boolean, or a for_each to something other than a list: the
-// run could only fail there, and the optimizer must not guess.
-func (c *compiler) checkConstBare(v *dsl.Value, field string, i int32) {
+// run could only fail there, and the optimizer must not guess. It reports
+// whether the expression folded to a constant.
+func (c *compiler) checkConstBare(v *dsl.Value, field string, i int32) bool {
 	val, ok := c.constExpr(i)
 	if !ok {
-		return
+		return false
 	}
 	shown := skexpr.Format(val)
 	if s, isString := val.(string); isString {
@@ -182,6 +249,7 @@ func (c *compiler) checkConstBare(v *dsl.Value, field string, i int32) {
 			c.errs.Add(c.file, v.Pos, "for_each is always %s, not a list", shown)
 		}
 	}
+	return true
 }
 
 // bind resolves a source's names and adds it to the expression table
@@ -205,16 +273,17 @@ func (c *compiler) constExpr(i int32) (any, bool) {
 }
 
 // checkConstParams checks templated params that folded to constants
-// against the schema, as literal ones were in check.go.
-func (c *compiler) checkConstParams(x *inode) {
+// against the schema, as literal ones were in check.go. It reports whether
+// the params folded.
+func (c *compiler) checkConstParams(x *inode) bool {
 	v, ok := c.constExpr(x.params)
 	if !ok {
-		return
+		return false
 	}
 	m, _ := v.(map[string]any)
 	a, ok := c.reg.Lookup(x.n.Action)
 	if !ok || m == nil {
-		return
+		return true
 	}
 	for _, f := range x.n.Params.Map {
 		if !hasTemplate(f.Value) {
@@ -228,6 +297,52 @@ func (c *compiler) checkConstParams(x *inode) {
 			c.errorf(f.Value.Pos, "param %q of action %q %v", f.Key, a.Name, err)
 		}
 	}
+	return true
+}
+
+// paramTypes are the static types each param type takes at run time (see
+// action.Field.CheckValue); a static "number" may hold an integer.
+var paramTypes = map[action.Type][]string{
+	action.String:   {"string", "number", "boolean"},
+	action.Integer:  {"number"},
+	action.Number:   {"number"},
+	action.Boolean:  {"boolean"},
+	action.Duration: {"string", "duration"},
+	action.List:     {"list"},
+	action.Map:      {"map"},
+}
+
+// checkParamTypes refuses a param that is one template whose static type
+// its field cannot take: `duration: "${{ input.n }}"` for sleep, with n an
+// integer. Other templated params are checked when the run evaluates them.
+func (c *compiler) checkParamTypes(x *inode, src *skexpr.Source) {
+	a, ok := c.reg.Lookup(x.n.Action)
+	if !ok {
+		return
+	}
+	for _, f := range x.n.Params.Map {
+		fd, ok := a.Schema.Field(f.Key)
+		if !ok || f.Value == nil {
+			continue
+		}
+		typ := src.TypeNameOf(f.Value)
+		takes, checked := paramTypes[fd.Type]
+		if typ == "" || !checked || slices.Contains(takes, typ) {
+			continue
+		}
+		c.errorf(f.Value.Pos, "param %q of action %q must be %s, not %s", f.Key, a.Name, typePhrase(fd.Type), "a "+typ)
+	}
+}
+
+// typePhrase names a param type after "must be".
+func typePhrase(t action.Type) string {
+	switch t {
+	case action.Integer:
+		return "an integer"
+	case action.Duration:
+		return `a duration such as "200ms"`
+	}
+	return "a " + t.String()
 }
 
 // waitExpr compiles a Wait's duration or deadline. A literal duration
@@ -242,13 +357,15 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 	if v == nil {
 		return // missing or refused: reported by the parser
 	}
+	typ := ""
+	before := len(*c.errs)
 	if field == "duration" {
 		switch {
 		case v.Kind != dsl.String:
 			c.errorf(v.Pos, `duration must be a string such as "30s", not %s`, article(v.Kind))
 			return
 		case strings.Contains(v.Str, "${{"):
-			x.wait = c.value(v, x, env)
+			x.wait, typ = c.typedValue(v, x, env)
 		default:
 			if d, err := time.ParseDuration(strings.TrimSpace(v.Str)); err == nil {
 				if d < 0 {
@@ -260,8 +377,7 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 				}
 				return
 			}
-			before := len(*c.errs)
-			x.wait = c.bare(v, field, x, env)
+			x.wait, typ = c.typedBare(v, field, x, env)
 			if len(*c.errs) > before {
 				// The expression reading is a guess; say what was meant.
 				*c.errs = (*c.errs)[:before]
@@ -270,7 +386,10 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 			}
 		}
 	} else {
-		x.wait = c.bare(v, field, x, env)
+		x.wait, typ = c.typedBare(v, field, x, env)
+	}
+	if len(*c.errs) > before {
+		return
 	}
 	if val, ok := c.constExpr(x.wait); ok {
 		s, isStr := val.(string)
@@ -286,7 +405,9 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 				c.errorf(v.Pos, "until must be an RFC 3339 time such as 2030-01-02T15:04:05Z, not %q", s)
 			}
 		}
+		return
 	}
+	c.checkBareType(v, field, typ)
 }
 
 // scope resolves the names of one expression; it implements skexpr.Scope.

@@ -398,3 +398,86 @@ func analyzeSlow(text string, c *conf.Config) *parsed {
 	}
 	return w.p
 }
+
+// TestDeclaredInputTypes: with the inputs' types declared, the checker
+// refuses what can only fail and knows the type of what it can tell;
+// everything it cannot tell stays unknown.
+func TestDeclaredInputTypes(t *testing.T) {
+	inputs := map[string]string{"n": "integer", "x": "number", "s": "string", "b": "boolean",
+		"l": "list", "m": "map", "u": "", "odd": "whatever"}
+	for _, tc := range []struct {
+		src     string
+		typ     string // TypeName of the bare expression
+		wantErr string // substring of the error; "" for none
+	}{
+		{src: "input.n + 1", typ: "number"},
+		{src: "input.n", typ: "number"},
+		{src: "input.s", typ: "string"},
+		{src: "input.b", typ: "boolean"},
+		{src: "input.l", typ: "list"},
+		{src: "input.m", typ: "map"},
+		{src: "input", typ: "map"},
+		{src: "input.u", typ: ""},
+		{src: "input.odd", typ: ""},
+		{src: "input.undeclared", typ: ""}, // refused by the compiler's scope, not here
+		{src: "input.m.k", typ: ""},
+		{src: "input.l[0]", typ: ""},
+		{src: "item + 1", typ: ""},
+		{src: "len(item)", typ: "number"},
+		{src: "input.n > 0 and input.b", typ: "boolean"},
+		{src: "input.x % 2 == 0", typ: "boolean"}, // a number may be an integer
+		{src: "0..input.x", typ: "list"},
+		{src: "input.s == nil", typ: "boolean"},
+		{src: "let input = 'a'; input + 'b'", typ: "string"},
+		{src: "duration(input.s)", typ: "duration"},
+		{src: "date(input.s)", typ: "time"},
+		{src: "input.s - 1 > 0", wantErr: "mismatched types string and int"},
+		{src: "input.n.k", wantErr: "type int has no field k"},
+		{src: "upper(input.n)", wantErr: "call upper"},
+		{src: "input.l + input.l", wantErr: "mismatched types"},
+		{src: "input.n == 'one'", wantErr: "mismatched types int and string"},
+	} {
+		t.Run(tc.src, func(t *testing.T) {
+			tr := NewTranslator("f.yaml", nil)
+			tr.DeclareInputs(inputs)
+			s, errs := tr.Bare(str(tc.src), "condition")
+			if tc.wantErr != "" {
+				require.Len(t, errs, 1)
+				require.Contains(t, errs[0].Msg, tc.wantErr)
+				require.NotContains(t, errs[0].Msg, "\n")
+				return
+			}
+			require.Empty(t, errs)
+			require.Equal(t, tc.typ, s.TypeName())
+		})
+	}
+}
+
+// TestUndeclaredInputTypesStayUnknown: without typed inputs the checker
+// only refuses what needs no types, and inputs are unknown.
+func TestUndeclaredInputTypesStayUnknown(t *testing.T) {
+	for _, decl := range []map[string]string{nil, {"a": ""}, {"a": "any"}} {
+		tr := NewTranslator("f.yaml", nil)
+		if decl != nil {
+			tr.DeclareInputs(decl)
+		}
+		s, errs := tr.Bare(str("input.a - 1"), "condition")
+		require.Empty(t, errs)
+		require.Equal(t, "", s.TypeName())
+	}
+}
+
+// TestTypeNameOfParams: each param that is one whole template has the
+// static type of its expression; concatenations have none.
+func TestTypeNameOfParams(t *testing.T) {
+	tr := NewTranslator("f.yaml", nil)
+	tr.DeclareInputs(map[string]string{"n": "integer", "l": "list"})
+	a, b, c, d := str("${{ input.n }}"), str("n=${{ input.n }}"), str("${{ input.l }}"), str("plain")
+	s, errs := tr.Value(mapOf("a", a, "b", b, "c", c, "d", d))
+	require.Empty(t, errs)
+	require.Equal(t, "", s.TypeName(), "a map is not one expression")
+	require.Equal(t, "number", s.TypeNameOf(a))
+	require.Equal(t, "", s.TypeNameOf(b))
+	require.Equal(t, "list", s.TypeNameOf(c))
+	require.Equal(t, "", s.TypeNameOf(d))
+}
