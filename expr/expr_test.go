@@ -481,3 +481,28 @@ func TestTypeNameOfParams(t *testing.T) {
 	require.Equal(t, "list", s.TypeNameOf(c))
 	require.Equal(t, "", s.TypeNameOf(d))
 }
+
+// TestRunErrorPositionsFollowRewrites: a run-time error is positioned at
+// the value whose template failed, also after `nodes.CALL.INNER` was
+// rewritten to a longer text before it.
+func TestRunErrorPositionsFollowRewrites(t *testing.T) {
+	at := func(v *dsl.Value, line, col int) *dsl.Value { v.Pos = dsl.Pos{Line: line, Col: col}; return v }
+	v := mapOf(
+		"a", at(str("${{ nodes.call.inner.output }}"), 4, 10),
+		"b", at(str("plain"), 5, 10),
+		"c", at(str("${{ input.x.y }}"), 6, 10),
+	)
+	e := compileValue(t, v)
+	require.Equal(t, `{"a": ( nodes["call.inner"].output ), "b": "plain", "c": ( input.x.y )}`, e.Src)
+	// Each span starts at the "(" that opens its template.
+	require.Equal(t, []blueprint.Span{{From: 6, Pos: blueprint.Pos{Line: 4, Col: 10}}, {From: 57, Pos: blueprint.Pos{Line: 6, Col: 10}}}, e.Spans)
+	p, err := Compile(e)
+	require.NoError(t, err)
+	_, err = p.Run(map[string]any{"nodes": map[string]any{"call.inner": map[string]any{"output": 1}}, "input": map[string]any{}})
+	var xe *Error
+	require.ErrorAs(t, err, &xe)
+	require.Equal(t, blueprint.Pos{Line: 6, Col: 10}, xe.Pos, err.Error())
+	_, err = p.Run(map[string]any{"nodes": map[string]any{}, "input": map[string]any{}})
+	require.ErrorAs(t, err, &xe)
+	require.Equal(t, blueprint.Pos{Line: 4, Col: 10}, xe.Pos, err.Error())
+}

@@ -66,6 +66,7 @@ type piece struct {
 	p     *parsed
 	v     *dsl.Value
 	off   int  // byte offset of the text in v.Str
+	start int  // byte offset in v.Str of its "${{" (of the text when bare)
 	whole bool // the piece is all of v: v keeps the expression's type
 }
 
@@ -221,7 +222,7 @@ func (t *Translator) expr(s *Source, v *dsl.Value, g segment, open, close string
 		close = "\n" + close
 	}
 	s.parts = append(s.parts, open)
-	s.exprs = append(s.exprs, piece{part: len(s.parts), p: p, v: v, off: g.off})
+	s.exprs = append(s.exprs, piece{part: len(s.parts), p: p, v: v, off: g.off, start: g.start})
 	s.parts = append(s.parts, g.expr, close)
 	return p
 }

@@ -12,6 +12,9 @@
 //	{a: "${{ x*2 }}", b: "hi ${{ y }}!", c: plain}
 //	→ {"a": (x*2), "b": "hi " + __fmt(y) + "!", "c": "plain"}
 //
+// The expression keeps where each template came from (blueprint.Span), so
+// an error names the template that failed, not the map.
+//
 // Names beginning with two underscores are reserved for such helpers.
 package expr
 
