@@ -14,6 +14,7 @@
 //	                 the node table
 //	refs.go          expressions: syntax, names in scope, and which node
 //	                 records have certainly been written where they are read
+//	types.go         static types of conditions, loops, waits and params
 //	lower.go         the instruction arena
 //	optimize.go      the optimizer passes (opt_*.go)
 //	prune.go         node and expression tables trimmed to what code uses
