@@ -107,6 +107,35 @@ type Expr struct {
 	// runtime as its Kind says.
 	Vars []Var `json:"vars,omitempty"`
 	Pos  Pos   `json:"pos"`
+	// Spans position the templates of an expression built from several
+	// YAML values (a params or args map, a list, a string with more than
+	// one template), so that a run-time error names the template that
+	// failed rather than the whole map. Empty when Pos says it all.
+	Spans []Span `json:"spans,omitempty"`
+}
+
+// Span says where in the workflow source one part of an expression's Src
+// was written. Spans are sorted by From; a part runs from its From to the
+// next span's. Source text before the first span (a map's braces, its
+// literal values) has the expression's own Pos.
+type Span struct {
+	// From is the offset in runes of the part in Src, as expr-lang counts
+	// the locations of its errors.
+	From int `json:"from"`
+	Pos  Pos `json:"pos"`
+}
+
+// PosAt returns the position of rune offset off of Src: the position of
+// the span it lies in, or Pos.
+func (e *Expr) PosAt(off int) Pos {
+	// Spans are few (one per template of one node's params): a scan from
+	// the end finds the last span that starts at or before off.
+	for i := len(e.Spans) - 1; i >= 0; i-- {
+		if e.Spans[i].From <= off {
+			return e.Spans[i].Pos
+		}
+	}
+	return e.Pos
 }
 
 // Ref binds the name a user wrote after `nodes.` to a node of the table.

@@ -188,6 +188,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"falls off", mutate(func(bp *Blueprint) { bp.Code = bp.Code[:24] }), "falls off the end"},
 		{"next not to while", mutate(func(bp *Blueprint) { bp.Code[18].Target = 17 }), "not the While head"},
 		{"negative max", mutate(func(bp *Blueprint) { bp.Code[7].Max = -1 }), "negative"},
+		{"negative span", mutate(func(bp *Blueprint) { bp.Exprs[1].Spans[0].From = -1 }), "expression 1 span 0"},
+		{"spans out of order", mutate(func(bp *Blueprint) {
+			bp.Exprs[1].Spans = append(bp.Exprs[1].Spans, Span{From: 26, Pos: Pos{35, 1}})
+		}), "expression 1 span 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bp, err := Decode(tc.data)
@@ -339,6 +343,23 @@ func writeCorpus(tb testing.TB, seeds [][]byte) {
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed%02d", i)), []byte(body), 0o644); err != nil {
 			tb.Fatal(err)
 		}
+	}
+}
+
+func TestExprPosAt(t *testing.T) {
+	e := Expr{Pos: Pos{3, 5}, Spans: []Span{{From: 10, Pos: Pos{4, 7}}, {From: 30, Pos: Pos{5, 7}}}}
+	for _, tc := range []struct {
+		off  int
+		want Pos
+	}{
+		{-1, Pos{3, 5}}, {0, Pos{3, 5}}, {9, Pos{3, 5}}, {10, Pos{4, 7}}, {29, Pos{4, 7}}, {30, Pos{5, 7}}, {1000, Pos{5, 7}},
+	} {
+		if got := e.PosAt(tc.off); got != tc.want {
+			t.Errorf("PosAt(%d) = %v, want %v", tc.off, got, tc.want)
+		}
+	}
+	if got := (&Expr{Pos: Pos{1, 2}}).PosAt(5); got != (Pos{1, 2}) {
+		t.Errorf("without spans PosAt = %v", got)
 	}
 }
 

@@ -45,7 +45,8 @@ func sample() *Blueprint {
 			{Src: `{total: sum(map(nodes.lines.output, #.cost)), fetched: nodes.fetch.output.status}`,
 				Refs: []Ref{{"lines", 4}, {"fetch", 0}}, Pos: Pos{64, 9}}, // 0
 			{Src: `{"method": "GET", "url": "https://api.example.com/orders/" + string(input.order_id)}`,
-				Vars: []Var{{Name: "input", Kind: VarInput, Node: -1}}, Pos: Pos{34, 13}}, // 1
+				Vars: []Var{{Name: "input", Kind: VarInput, Node: -1}}, Pos: Pos{34, 13},
+				Spans: []Span{{From: 26, Pos: Pos{34, 35}}}}, // 1
 			{Src: `nodes.fetch.output.body.total > 1000`, Refs: []Ref{{"fetch", 0}}, Pos: Pos{38, 16}}, // 2
 			{Src: `{"msg": "ops: \"big\" order"}`, Const: true,
 				Value: map[string]any{"msg": `ops: "big" order`, "n": 1, "tags": []any{"x", 2.5, true, nil}}, Pos: Pos{40, 50}}, // 3

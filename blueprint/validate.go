@@ -77,6 +77,11 @@ func (v *validator) check() {
 func (v *validator) checkExpr(i int) {
 	e := &v.bp.Exprs[i]
 	at := fmt.Sprintf("expression %d", i)
+	for k, sp := range e.Spans {
+		if sp.From < 0 || k > 0 && sp.From <= e.Spans[k-1].From {
+			v.fail("%s span %d: offset %d is not after the previous span's", at, k, sp.From)
+		}
+	}
 	for _, r := range e.Refs {
 		v.node(at+" ref "+r.Name, r.Node, false)
 	}

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -29,6 +30,7 @@ func (c *compiler) check() {
 		c.funcs[f.Name] = f
 	}
 	c.checkRecursion()
+	c.checkIDs()
 	c.checkSeq(c.wf.Nodes)
 	for _, f := range c.wf.Functions {
 		if f != nil && c.funcs[f.Name] == f {
@@ -37,18 +39,82 @@ func (c *compiler) check() {
 	}
 }
 
-// checkInputs collects the declared inputs; their types and defaults are
-// checked by the parser.
+// checkIDs reports every node id written more than once in the file. Ids
+// are unique across the top level and every function, not per function:
+// a run record, a log line or an error names a node by the id the author
+// wrote, and `nodes.X` inside a function must not look like it could reach
+// the caller's X. (Inlining then gives unique full ids: a Call's nodes are
+// CALLID.INNERID, and a valid id holds no dot.)
+func (c *compiler) checkIDs() {
+	type def struct {
+		n  *dsl.Node
+		fn string // the function the node is written in; "" at the top level
+	}
+	var defs []def
+	collect := func(nodes []*dsl.Node, fn string) {
+		walkNodes(nodes, func(n *dsl.Node) {
+			if n.ID != "" {
+				defs = append(defs, def{n, fn})
+			}
+		})
+	}
+	collect(c.wf.Nodes, "")
+	for _, f := range c.wf.Functions {
+		// A second definition of a function is reported on its own; its
+		// nodes would only add echoes of that mistake.
+		if f != nil && c.funcs[f.Name] == f {
+			collect(f.Nodes, f.Name)
+		}
+	}
+	// "First" means first in the file: functions may be written before or
+	// after the top-level nodes. An AST built without positions keeps its
+	// walk order.
+	at := func(d def) dsl.Pos { return firstPos(d.n.IDPos, d.n.Pos) }
+	if !slices.ContainsFunc(defs, func(d def) bool { return !at(d).IsValid() }) {
+		slices.SortStableFunc(defs, func(a, b def) int {
+			pa, pb := at(a), at(b)
+			if pa.Line != pb.Line {
+				return pa.Line - pb.Line
+			}
+			return pa.Col - pb.Col
+		})
+	}
+	first := make(map[string]def, len(defs))
+	for _, d := range defs {
+		f, dup := first[d.n.ID]
+		if !dup {
+			first[d.n.ID] = d
+			continue
+		}
+		p := at(f)
+		where := ""
+		if f.fn != d.fn {
+			if f.fn == "" {
+				where = ", in the top-level nodes"
+			} else {
+				where = fmt.Sprintf(", in function %q", f.fn)
+			}
+			where += "; ids are unique in the whole file, functions included"
+		}
+		c.errorf(at(d), "duplicate node id %q (first defined at %d:%d%s)", d.n.ID, p.Line, p.Col, where)
+	}
+}
+
+// checkInputs collects the declared inputs and hands their types to the
+// expression checker; their types and defaults are checked by the parser.
 func (c *compiler) checkInputs() {
 	if len(c.wf.Inputs) == 0 {
 		return
 	}
 	c.inputs = map[string]bool{}
+	types := map[string]string{}
 	for _, in := range c.wf.Inputs {
 		if in != nil {
 			c.inputs[in.Name] = true
+			types[in.Name] = in.Type
 		}
 	}
+	c.tr.DeclareInputs(types)
 }
 
 func (c *compiler) checkSeq(nodes []*dsl.Node) {

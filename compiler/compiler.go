@@ -7,12 +7,14 @@
 // The stages, one file each:
 //
 //	dsl.Parse        YAML → syntax tree with positions
-//	check.go         static rules: actions and params, functions and args,
-//	                 recursion, loop bounds, node options, inputs
+//	check.go         static rules: unique ids, actions and params,
+//	                 functions and args, recursion, loop bounds, node
+//	                 options, inputs
 //	inline.go        the tree with every Call expanded (ids CALLID.INNERID),
-//	                 the node table, unique ids
+//	                 the node table
 //	refs.go          expressions: syntax, names in scope, and which node
 //	                 records have certainly been written where they are read
+//	types.go         static types of conditions, loops, waits and params
 //	lower.go         the instruction arena
 //	optimize.go      the optimizer passes (opt_*.go)
 //	prune.go         node and expression tables trimmed to what code uses

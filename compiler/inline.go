@@ -62,8 +62,7 @@ type fscope struct {
 	locals []string // ids written in this instance, for hints
 }
 
-// inline builds the inlined tree and the node table, and reports duplicate
-// ids. Calls of unknown or recursive functions (already reported) are left
+// inline builds the inlined tree and the node table. Calls of unknown or recursive functions (already reported) are left
 // empty. Functions that are never called are expanded into phantom trees:
 // their expressions are checked like any other, but they emit nothing.
 func (c *compiler) inline() {
@@ -179,19 +178,13 @@ func (c *compiler) node(n *dsl.Node, parent *inode, a arm, ai int, sc *fscope, l
 	return x
 }
 
-// define enters a node in the id map (reporting duplicates), in its
-// scope's list of names and, unless phantom, in the node table.
+// define enters a node in the id map, in its scope's list of names and,
+// unless phantom, in the node table. Duplicate ids were reported by
+// checkIDs; the first node with an id keeps it.
 func (c *compiler) define(x *inode, phantom bool) {
 	n := x.n
 	if n.ID != "" {
-		if first, dup := c.byID[x.id]; dup {
-			name := x.id
-			if first.scope == x.scope {
-				name = n.ID // same function instance: say it as written
-			}
-			at := firstPos(first.n.IDPos, first.n.Pos)
-			c.errorf(firstPos(n.IDPos, n.Pos), "duplicate node id %q (first defined at %d:%d)", name, at.Line, at.Col)
-		} else {
+		if _, dup := c.byID[x.id]; !dup {
 			c.byID[x.id] = x
 			x.scope.locals = append(x.scope.locals, n.ID)
 		}

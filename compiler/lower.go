@@ -157,7 +157,9 @@ func (c *compiler) lowerWait(x *inode) {
 		return
 	}
 	fits := e
-	fits.Const, fits.Value = false, nil
+	// The source gains a prefix below, which would shift the spans' offsets:
+	// the check is positioned at the Wait's value as a whole.
+	fits.Const, fits.Value, fits.Spans = false, nil, nil
 	if w.Until {
 		fits.Src = fmt.Sprintf("date(%s) - now() <= duration(%q)", e.Src, limit.String())
 	} else {

@@ -84,8 +84,11 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 	switch n.Kind {
 	case "Action":
 		if p := n.Params; p != nil && p.Kind == dsl.Map && len(p.Map) > 0 {
-			x.params = c.value(p, x, env)
-			c.checkConstParams(x)
+			var src *skexpr.Source
+			x.params, src = c.valueSource(p, x, env)
+			if !c.checkConstParams(x) && src != nil {
+				c.checkParamTypes(x, src)
+			}
 		}
 		c.exprSeq(x.catch, &lex{kind: lexCatch, node: x, up: env})
 	case "Parallel":
@@ -134,39 +137,69 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 
 // value compiles a params/args-style value (templates allowed).
 func (c *compiler) value(v *dsl.Value, at *inode, env *lex) int32 {
+	i, _ := c.valueSource(v, at, env)
+	return i
+}
+
+// typedValue is value that also returns the static type of a value that
+// is one whole template ("" when unknown, see skexpr.Source.TypeName).
+func (c *compiler) typedValue(v *dsl.Value, at *inode, env *lex) (int32, string) {
+	i, src := c.valueSource(v, at, env)
+	if src == nil {
+		return i, ""
+	}
+	return i, src.TypeName()
+}
+
+// valueSource is value that also returns the translated source, or nil
+// when the value or a name it reads was refused.
+func (c *compiler) valueSource(v *dsl.Value, at *inode, env *lex) (int32, *skexpr.Source) {
 	src, errs := c.tr.Value(v)
 	*c.errs = append(*c.errs, errs...)
 	// Bind even a broken source: the names in its other templates may
 	// hold more mistakes worth reporting in the same round.
+	before := len(*c.errs)
 	i := c.bind(src, at, env, at.scope)
-	if len(errs) > 0 {
-		return -1
+	if len(errs) > 0 || len(*c.errs) > before {
+		return -1, nil
+	}
+	return i, src
+}
+
+// bare compiles a field holding a bare expression, and refuses one whose
+// value or static type the run could only fail on.
+func (c *compiler) bare(v *dsl.Value, field string, at *inode, env *lex) int32 {
+	before := len(*c.errs)
+	i, typ := c.typedBare(v, field, at, env)
+	if len(*c.errs) == before && !c.checkConstBare(v, field, i) {
+		c.checkBareType(v, field, typ)
 	}
 	return i
 }
 
-// bare compiles a field holding a bare expression.
-func (c *compiler) bare(v *dsl.Value, field string, at *inode, env *lex) int32 {
+// typedBare compiles a field holding a bare expression and returns it
+// with its static type ("" when unknown), checking neither.
+func (c *compiler) typedBare(v *dsl.Value, field string, at *inode, env *lex) (int32, string) {
 	if v == nil {
-		return -1 // missing or refused: reported by the parser
+		return -1, "" // missing or refused: reported by the parser
 	}
 	src, errs := c.tr.Bare(v, field)
 	*c.errs = append(*c.errs, errs...)
 	i := c.bind(src, at, env, at.scope)
 	if len(errs) > 0 {
-		return -1
+		return -1, ""
 	}
-	c.checkConstBare(v, field, i)
-	return i
+	return i, src.TypeName()
 }
 
 // checkConstBare refuses a condition the compiler can evaluate to something
 // other than a boolean, or a for_each to something other than a list: the
-// run could only fail there, and the optimizer must not guess.
-func (c *compiler) checkConstBare(v *dsl.Value, field string, i int32) {
+// run could only fail there, and the optimizer must not guess. It reports
+// whether the expression folded to a constant.
+func (c *compiler) checkConstBare(v *dsl.Value, field string, i int32) bool {
 	val, ok := c.constExpr(i)
 	if !ok {
-		return
+		return false
 	}
 	shown := skexpr.Format(val)
 	if s, isString := val.(string); isString {
@@ -182,6 +215,7 @@ func (c *compiler) checkConstBare(v *dsl.Value, field string, i int32) {
 			c.errs.Add(c.file, v.Pos, "for_each is always %s, not a list", shown)
 		}
 	}
+	return true
 }
 
 // bind resolves a source's names and adds it to the expression table
@@ -205,16 +239,17 @@ func (c *compiler) constExpr(i int32) (any, bool) {
 }
 
 // checkConstParams checks templated params that folded to constants
-// against the schema, as literal ones were in check.go.
-func (c *compiler) checkConstParams(x *inode) {
+// against the schema, as literal ones were in check.go. It reports whether
+// the params folded.
+func (c *compiler) checkConstParams(x *inode) bool {
 	v, ok := c.constExpr(x.params)
 	if !ok {
-		return
+		return false
 	}
 	m, _ := v.(map[string]any)
 	a, ok := c.reg.Lookup(x.n.Action)
 	if !ok || m == nil {
-		return
+		return true
 	}
 	for _, f := range x.n.Params.Map {
 		if !hasTemplate(f.Value) {
@@ -228,6 +263,7 @@ func (c *compiler) checkConstParams(x *inode) {
 			c.errorf(f.Value.Pos, "param %q of action %q %v", f.Key, a.Name, err)
 		}
 	}
+	return true
 }
 
 // waitExpr compiles a Wait's duration or deadline. A literal duration
@@ -242,13 +278,15 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 	if v == nil {
 		return // missing or refused: reported by the parser
 	}
+	typ := ""
+	before := len(*c.errs)
 	if field == "duration" {
 		switch {
 		case v.Kind != dsl.String:
 			c.errorf(v.Pos, `duration must be a string such as "30s", not %s`, article(v.Kind))
 			return
 		case strings.Contains(v.Str, "${{"):
-			x.wait = c.value(v, x, env)
+			x.wait, typ = c.typedValue(v, x, env)
 		default:
 			if d, err := time.ParseDuration(strings.TrimSpace(v.Str)); err == nil {
 				if d < 0 {
@@ -260,8 +298,7 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 				}
 				return
 			}
-			before := len(*c.errs)
-			x.wait = c.bare(v, field, x, env)
+			x.wait, typ = c.typedBare(v, field, x, env)
 			if len(*c.errs) > before {
 				// The expression reading is a guess; say what was meant.
 				*c.errs = (*c.errs)[:before]
@@ -270,7 +307,10 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 			}
 		}
 	} else {
-		x.wait = c.bare(v, field, x, env)
+		x.wait, typ = c.typedBare(v, field, x, env)
+	}
+	if len(*c.errs) > before {
+		return
 	}
 	if val, ok := c.constExpr(x.wait); ok {
 		s, isStr := val.(string)
@@ -286,7 +326,9 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 				c.errorf(v.Pos, "until must be an RFC 3339 time such as 2030-01-02T15:04:05Z, not %q", s)
 			}
 		}
+		return
 	}
+	c.checkBareType(v, field, typ)
 }
 
 // scope resolves the names of one expression; it implements skexpr.Scope.

@@ -2,7 +2,10 @@ package expr
 
 import (
 	"errors"
+	"reflect"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
@@ -10,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/types"
 )
 
 // useKind tells what a name read by an expression is.
@@ -53,6 +57,12 @@ type parsed struct {
 	// repeat): the compiler leaves it to the run rather than risk its own
 	// time on folding it.
 	heavy bool
+	// typ is the expression's static type, nil when the checker cannot
+	// tell (it reads a node's output, an item, an untyped input...).
+	typ reflect.Type
+	// letInput marks a `let input = ...`: the expression shadows the run's
+	// inputs, so their declared types do not apply.
+	letInput bool
 }
 
 // builtinNames are the functions every expression may call, for hints.
@@ -69,8 +79,8 @@ var builtinNames = func() []string {
 var impureBuiltins = map[string]bool{"now": true}
 
 // newConfig returns a checker configuration with the helpers registered.
-// The checker finds, without knowing any types of the run's data, the
-// mistakes that need none: wrong builtin arity, `1 + "a"`, and the like.
+// Without an environment, the checker finds the mistakes that need no
+// types of the run's data: wrong builtin arity, `1 + "a"`, and the like.
 func newConfig() *conf.Config {
 	c := conf.CreateNew()
 	for _, op := range options {
@@ -79,23 +89,55 @@ func newConfig() *conf.Config {
 	return c
 }
 
+// inputTypes are the checker's types for the DSL's input types. A number
+// may be an int or a float64 at run time; it is checked as an int, which
+// the checker accepts wherever it accepts a float64 and also for `%`,
+// ranges and list indexes, so no expression that can work is refused.
+var inputTypes = map[string]types.Type{
+	"string":  types.String,
+	"integer": types.Int,
+	"number":  types.Int,
+	"boolean": types.Bool,
+	"list":    types.TypeOf([]any{}),
+	"map":     types.TypeOf(map[string]any{}),
+}
+
+// newTypedConfig returns a checker configuration that knows the declared
+// types of the inputs (name → DSL type), or nil when none is declared.
+// Every other name, and every input without a type, stays unknown (any):
+// the environment is not strict, so the checker accepts names it does not
+// know, and the compiler's scope reports those it must refuse.
+func newTypedConfig(inputs map[string]string) *conf.Config {
+	in := types.Map{types.Extra: types.Any}
+	typed := false
+	for name, typ := range inputs {
+		if t, ok := inputTypes[typ]; ok {
+			in[name] = t
+			typed = true
+		}
+	}
+	if !typed {
+		return nil
+	}
+	c := newConfig()
+	c.WithEnv(types.Map{"input": in, types.Extra: types.Any})
+	return c
+}
+
 // analyze parses and type-checks one expression text and collects the
-// names it reads.
-func analyze(text string, c *conf.Config) *parsed {
-	if p, ok := simpleChain(text); ok {
+// names it reads. typed, when not nil, is the configuration that knows the
+// inputs' declared types (see newTypedConfig).
+func analyze(text string, c, typed *conf.Config) *parsed {
+	if p, ok := simpleChain(text); ok && (typed == nil || p.uses[0].name != "input") {
 		return p
 	}
 	tree, err := parser.ParseWithConfig(text, c)
+	var typ reflect.Type
 	if err == nil {
-		_, err = checker.Check(tree, c)
+		typ, err = checker.Check(tree, c)
 	}
 	if err != nil {
-		p := &parsed{err: err.Error()}
-		var fe *file.Error
-		if errors.As(err, &fe) {
-			p.err, p.errAt = fe.Message, fe.From
-		}
-		return p
+		return failed(err)
 	}
 	w := &walker{p: &parsed{}}
 	w.walk(tree.Node)
@@ -103,7 +145,74 @@ func analyze(text string, c *conf.Config) *parsed {
 		u := &w.p.uses[i]
 		u.names = pathNames(u.path)
 	}
+	if typed != nil && w.readsInput() && !w.p.letInput {
+		// Checked a second time, now with the inputs' types: the first
+		// check found the names and the mistakes that need no types.
+		tree, err := parser.ParseWithConfig(text, typed)
+		if err == nil {
+			typ, err = checker.Check(tree, typed)
+		}
+		if err != nil {
+			return failed(err)
+		}
+	}
+	w.p.typ = known(typ)
 	return w.p
+}
+
+// failed is the analysis of an expression the parser or checker refused.
+func failed(err error) *parsed {
+	p := &parsed{err: err.Error()}
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		p.err, p.errAt = fe.Message, fe.From
+	}
+	// Some checker messages end in a space.
+	p.err = strings.TrimSpace(p.err)
+	return p
+}
+
+// known returns t, or nil when it says nothing (any).
+func known(t reflect.Type) reflect.Type {
+	if t == nil || t.Kind() == reflect.Interface {
+		return nil
+	}
+	return t
+}
+
+var (
+	durationType = reflect.TypeOf(time.Duration(0))
+	timeType     = reflect.TypeOf(time.Time{})
+)
+
+// typeName names a static type in the DSL's words: "boolean", "number",
+// "string", "list", "map", "time", "duration"; "" when it is none of them
+// or unknown.
+func typeName(t reflect.Type) string {
+	if t == nil {
+		return ""
+	}
+	switch t {
+	case durationType:
+		return "duration"
+	case timeType:
+		return "time"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		return "list"
+	case reflect.Map:
+		return "map"
+	}
+	return ""
 }
 
 func pathNames(path []elem) []string {
@@ -120,6 +229,16 @@ func pathNames(path []elem) []string {
 type walker struct {
 	p     *parsed
 	bound []string // `let` names in scope, innermost last
+}
+
+// readsInput reports whether the expression reads the run's inputs.
+func (w *walker) readsInput() bool {
+	for _, u := range w.p.uses {
+		if u.kind == useIdent && u.name == "input" {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *walker) isBound(name string) bool {
@@ -179,6 +298,7 @@ func (w *walker) walk(n ast.Node) {
 		w.walk(n.Node)
 	case *ast.VariableDeclaratorNode:
 		w.p.heavy = true
+		w.p.letInput = w.p.letInput || n.Name == "input"
 		w.walk(n.Value)
 		w.bound = append(w.bound, n.Name)
 		w.walk(n.Expr)

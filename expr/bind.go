@@ -118,6 +118,9 @@ func (s *Source) Bind(sc Scope) (blueprint.Expr, dsl.ErrorList) {
 		}
 	}
 	e.Src = joinParts(parts)
+	if !broken {
+		e.Spans = s.spans(parts, e.Pos)
+	}
 	if broken || len(errs) > 0 || len(e.Refs) > 0 || len(e.Vars) > 0 || impure {
 		return e, errs
 	}
@@ -130,7 +133,8 @@ func (s *Source) Bind(sc Scope) (blueprint.Expr, dsl.ErrorList) {
 	}
 	v, err := evalConst(e.Src)
 	if err != nil {
-		errs.Add(s.file, s.pos, "%s", err.Error())
+		p := e.PosAt(err.from)
+		errs.Add(s.file, dsl.Pos{Line: p.Line, Col: p.Col}, "%s", err.Error())
 		return e, errs
 	}
 	if plain(v) {
@@ -167,22 +171,54 @@ func hasVar(vars []blueprint.Var, name string) bool {
 }
 
 // evalConst compiles and runs an expression that reads no names.
-func evalConst(src string) (any, error) {
+func evalConst(src string) (any, *constError) {
 	prog, err := expr.Compile(src, options...)
 	if err != nil {
-		return nil, &constError{"invalid expression: " + message(err)}
+		return nil, &constError{"invalid expression: " + message(err), errorOffset(err)}
 	}
 	v, err := expr.Run(prog, map[string]any{})
 	if err != nil {
-		return nil, &constError{"expression fails: " + message(err)}
+		return nil, &constError{"expression fails: " + message(err), errorOffset(err)}
 	}
 	return Normalize(v), nil
 }
 
-type constError struct{ msg string }
+// constError is an expression that failed while the compiler folded it;
+// from is the rune offset in its source where it failed (-1: unknown).
+type constError struct {
+	msg  string
+	from int
+}
 
 // Error returns the message.
 func (e *constError) Error() string { return e.msg }
+
+// spans positions the templates of a source made of several values (see
+// blueprint.Span), given the final parts (names rewritten): each template
+// at its "${{". A span that would repeat the position already in effect is
+// left out, so a source of one value has none.
+func (s *Source) spans(parts []string, pos blueprint.Pos) []blueprint.Span {
+	var out []blueprint.Span
+	cur := pos
+	off, next := 0, 0 // rune offset of parts[next]
+	for k := range s.exprs {
+		pc := &s.exprs[k]
+		p := s.loc.At(pc.v, pc.start)
+		bp := blueprint.Pos{Line: p.Line, Col: p.Col}
+		if bp == cur {
+			continue
+		}
+		// The template starts with the part that opens it (`(` or
+		// `__fmt(`), just before its text.
+		open := max(pc.part-1, 0)
+		for ; next < open; next++ {
+			off += utf8.RuneCountInString(parts[next])
+		}
+		out = append(out, blueprint.Span{From: off, Pos: bp})
+		cur = bp
+	}
+	return out
+}
 
 // at returns the position of rune offset off of a piece's text.
 func (s *Source) at(pc *piece, off int) dsl.Pos {

@@ -107,13 +107,46 @@ func TestWholeTemplateKeepsType(t *testing.T) {
 	env := map[string]any{"input": map[string]any{"l": []any{1, 2}, "m": map[string]any{"k": 1.5}, "n": nil}}
 	for src, want := range map[string]any{
 		"${{ input.l }}":       []any{1, 2},
-		"  ${{ input.m }}  ":   map[string]any{"k": 1.5},
+		"${{   input.m\t}}":    map[string]any{"k": 1.5},
 		"${{input.n}}":         nil,
 		"${{ len(input.l) }}":  2,
 		"${{ input.m.k * 2 }}": 3, // whole floats normalise to int
 	} {
 		require.Equal(t, want, run(t, compileValue(t, str(src)), env), src)
 	}
+}
+
+// TestTextAroundTemplateIsKept: only a value that is exactly one template
+// keeps the expression's type; any text around it, white space included,
+// makes the value a string that keeps that text.
+func TestTextAroundTemplateIsKept(t *testing.T) {
+	env := map[string]any{"input": map[string]any{"l": []any{1, 2}}}
+	for _, tc := range []struct {
+		src  string
+		want any
+	}{
+		{" ${{ 1 }}", " 1"},
+		{"${{ 1 }} ", "1 "},
+		{"  ${{ [1,2] }}  ", "  [1,2]  "},
+		{"   ${{ 'indented' }}", "   indented"},
+		{"\t${{ input.l }}\n", "\t[1,2]\n"},
+		{"${{ 1 }}\n", "1\n"}, // a YAML block scalar's final newline is text
+		{"${{ input.l }}", []any{1, 2}},
+	} {
+		require.Equal(t, tc.want, run(t, compileValue(t, str(tc.src)), env), "%q", tc.src)
+	}
+}
+
+// TestBareFieldAllowsSpaceAroundTemplate: a bare-expression field has no
+// text to keep, so a template with white space around it is still the
+// expression.
+func TestBareFieldAllowsSpaceAroundTemplate(t *testing.T) {
+	tr := NewTranslator("f.yaml", nil)
+	s, errs := tr.Bare(str("  ${{ input.l }} "), "for_each")
+	require.Empty(t, errs)
+	e, errs := s.Bind(scope())
+	require.Empty(t, errs)
+	require.Equal(t, "input.l", strings.TrimSpace(e.Src))
 }
 
 func TestConcatenationFormatting(t *testing.T) {
@@ -364,4 +397,112 @@ func analyzeSlow(text string, c *conf.Config) *parsed {
 		w.p.uses[i].names = pathNames(w.p.uses[i].path)
 	}
 	return w.p
+}
+
+// TestDeclaredInputTypes: with the inputs' types declared, the checker
+// refuses what can only fail and knows the type of what it can tell;
+// everything it cannot tell stays unknown.
+func TestDeclaredInputTypes(t *testing.T) {
+	inputs := map[string]string{"n": "integer", "x": "number", "s": "string", "b": "boolean",
+		"l": "list", "m": "map", "u": "", "odd": "whatever"}
+	for _, tc := range []struct {
+		src     string
+		typ     string // TypeName of the bare expression
+		wantErr string // substring of the error; "" for none
+	}{
+		{src: "input.n + 1", typ: "number"},
+		{src: "input.n", typ: "number"},
+		{src: "input.s", typ: "string"},
+		{src: "input.b", typ: "boolean"},
+		{src: "input.l", typ: "list"},
+		{src: "input.m", typ: "map"},
+		{src: "input", typ: "map"},
+		{src: "input.u", typ: ""},
+		{src: "input.odd", typ: ""},
+		{src: "input.undeclared", typ: ""}, // refused by the compiler's scope, not here
+		{src: "input.m.k", typ: ""},
+		{src: "input.l[0]", typ: ""},
+		{src: "item + 1", typ: ""},
+		{src: "len(item)", typ: "number"},
+		{src: "input.n > 0 and input.b", typ: "boolean"},
+		{src: "input.x % 2 == 0", typ: "boolean"}, // a number may be an integer
+		{src: "0..input.x", typ: "list"},
+		{src: "input.s == nil", typ: "boolean"},
+		{src: "let input = 'a'; input + 'b'", typ: "string"},
+		{src: "duration(input.s)", typ: "duration"},
+		{src: "date(input.s)", typ: "time"},
+		{src: "input.s - 1 > 0", wantErr: "mismatched types string and int"},
+		{src: "input.n.k", wantErr: "type int has no field k"},
+		{src: "upper(input.n)", wantErr: "call upper"},
+		{src: "input.l + input.l", wantErr: "mismatched types"},
+		{src: "input.n == 'one'", wantErr: "mismatched types int and string"},
+	} {
+		t.Run(tc.src, func(t *testing.T) {
+			tr := NewTranslator("f.yaml", nil)
+			tr.DeclareInputs(inputs)
+			s, errs := tr.Bare(str(tc.src), "condition")
+			if tc.wantErr != "" {
+				require.Len(t, errs, 1)
+				require.Contains(t, errs[0].Msg, tc.wantErr)
+				require.NotContains(t, errs[0].Msg, "\n")
+				return
+			}
+			require.Empty(t, errs)
+			require.Equal(t, tc.typ, s.TypeName())
+		})
+	}
+}
+
+// TestUndeclaredInputTypesStayUnknown: without typed inputs the checker
+// only refuses what needs no types, and inputs are unknown.
+func TestUndeclaredInputTypesStayUnknown(t *testing.T) {
+	for _, decl := range []map[string]string{nil, {"a": ""}, {"a": "any"}} {
+		tr := NewTranslator("f.yaml", nil)
+		if decl != nil {
+			tr.DeclareInputs(decl)
+		}
+		s, errs := tr.Bare(str("input.a - 1"), "condition")
+		require.Empty(t, errs)
+		require.Equal(t, "", s.TypeName())
+	}
+}
+
+// TestTypeNameOfParams: each param that is one whole template has the
+// static type of its expression; concatenations have none.
+func TestTypeNameOfParams(t *testing.T) {
+	tr := NewTranslator("f.yaml", nil)
+	tr.DeclareInputs(map[string]string{"n": "integer", "l": "list"})
+	a, b, c, d := str("${{ input.n }}"), str("n=${{ input.n }}"), str("${{ input.l }}"), str("plain")
+	s, errs := tr.Value(mapOf("a", a, "b", b, "c", c, "d", d))
+	require.Empty(t, errs)
+	require.Equal(t, "", s.TypeName(), "a map is not one expression")
+	require.Equal(t, "number", s.TypeNameOf(a))
+	require.Equal(t, "", s.TypeNameOf(b))
+	require.Equal(t, "list", s.TypeNameOf(c))
+	require.Equal(t, "", s.TypeNameOf(d))
+}
+
+// TestRunErrorPositionsFollowRewrites: a run-time error is positioned at
+// the value whose template failed, also after `nodes.CALL.INNER` was
+// rewritten to a longer text before it.
+func TestRunErrorPositionsFollowRewrites(t *testing.T) {
+	at := func(v *dsl.Value, line, col int) *dsl.Value { v.Pos = dsl.Pos{Line: line, Col: col}; return v }
+	v := mapOf(
+		"a", at(str("${{ nodes.call.inner.output }}"), 4, 10),
+		"b", at(str("plain"), 5, 10),
+		"c", at(str("${{ input.x.y }}"), 6, 10),
+	)
+	e := compileValue(t, v)
+	require.Equal(t, `{"a": ( nodes["call.inner"].output ), "b": "plain", "c": ( input.x.y )}`, e.Src)
+	// Each span starts at the "(" that opens its template.
+	require.Equal(t, []blueprint.Span{{From: 6, Pos: blueprint.Pos{Line: 4, Col: 10}}, {From: 57, Pos: blueprint.Pos{Line: 6, Col: 10}}}, e.Spans)
+	p, err := Compile(e)
+	require.NoError(t, err)
+	_, err = p.Run(map[string]any{"nodes": map[string]any{"call.inner": map[string]any{"output": 1}}, "input": map[string]any{}})
+	var xe *Error
+	require.ErrorAs(t, err, &xe)
+	require.Equal(t, blueprint.Pos{Line: 6, Col: 10}, xe.Pos, err.Error())
+	_, err = p.Run(map[string]any{"nodes": map[string]any{}, "input": map[string]any{}})
+	require.ErrorAs(t, err, &xe)
+	require.Equal(t, blueprint.Pos{Line: 4, Col: 10}, xe.Pos, err.Error())
 }

@@ -25,6 +25,7 @@ type Program struct {
 	konst bool
 	value any
 	pos   blueprint.Pos
+	spans []blueprint.Span // see blueprint.Expr.Spans
 }
 
 // options are shared by every compilation so that the compiler's checks,
@@ -46,9 +47,9 @@ func Compile(e blueprint.Expr) (*Program, error) {
 	}
 	p, err := expr.Compile(e.Src, options...)
 	if err != nil {
-		return nil, &Error{Pos: e.Pos, Msg: message(err)}
+		return nil, &Error{Pos: e.PosAt(errorOffset(err)), Msg: message(err)}
 	}
-	return &Program{prog: p, pos: e.Pos}, nil
+	return &Program{prog: p, pos: e.Pos, spans: e.Spans}, nil
 }
 
 // vms are reused between runs: a VM keeps its stack, so reuse saves the
@@ -79,9 +80,30 @@ func (p *Program) RunRaw(env map[string]any) (any, error) {
 	out, err := m.Run(p.prog, env)
 	vms.Put(m)
 	if err != nil {
-		return nil, &Error{Pos: p.pos, Msg: message(err)}
+		return nil, p.error(err)
 	}
 	return out, nil
+}
+
+// error positions a run-time error at the template that failed, when the
+// expression was built from several values; otherwise at the expression.
+func (p *Program) error(err error) *Error {
+	pos := p.pos
+	if len(p.spans) > 0 {
+		e := blueprint.Expr{Pos: p.pos, Spans: p.spans}
+		pos = e.PosAt(errorOffset(err))
+	}
+	return &Error{Pos: pos, Msg: message(err)}
+}
+
+// errorOffset returns the rune offset in the source at which expr-lang
+// located an error, or -1.
+func errorOffset(err error) int {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return fe.From
+	}
+	return -1
 }
 
 // Error is an expression that failed to compile or to evaluate, with the

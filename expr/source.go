@@ -2,6 +2,7 @@ package expr
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -19,6 +20,7 @@ type Translator struct {
 	loc   *Locator
 	cache map[string]*parsed
 	conf  *conf.Config
+	typed *conf.Config // knows the inputs' declared types; nil when none is
 }
 
 // NewTranslator returns a translator for the workflow file with the given
@@ -31,25 +33,41 @@ func NewTranslator(file string, src []byte) *Translator {
 	return t
 }
 
+// DeclareInputs gives the checker the declared types of the run's inputs
+// (name → string, integer, number, boolean, list or map; any other type
+// means any), so that `input.n + 1` as a condition or `input.s - 1` is an
+// error when n is an integer and s a string. Call it before translating:
+// it forgets what was translated so far.
+func (t *Translator) DeclareInputs(inputs map[string]string) {
+	t.typed = newTypedConfig(inputs)
+	clear(t.cache)
+}
+
 // Source is the expr-lang source of one YAML value, before the names it
 // reads are bound by Bind.
 type Source struct {
 	file  string
 	loc   *Locator
 	pos   dsl.Pos
-	parts []string // concatenated, they give the source text
+	root  *dsl.Value // the value translated
+	parts []string   // concatenated, they give the source text
 	exprs []piece
 	// literal means the value held no template: value is the value itself.
 	literal bool
 	value   any
+	// typ is the static type of a value that is one expression (a bare
+	// field or a whole template); nil when unknown.
+	typ reflect.Type
 }
 
 // piece is one expression text inside a Source.
 type piece struct {
-	part int // index in parts
-	p    *parsed
-	v    *dsl.Value
-	off  int // byte offset of the text in v.Str
+	part  int // index in parts
+	p     *parsed
+	v     *dsl.Value
+	off   int  // byte offset of the text in v.Str
+	start int  // byte offset in v.Str of its "${{" (of the text when bare)
+	whole bool // the piece is all of v: v keeps the expression's type
 }
 
 // Text returns the expr-lang source as it stands (names not yet rewritten).
@@ -58,17 +76,36 @@ func (s *Source) Text() string { return strings.Join(s.parts, "") }
 // Literal reports whether the value held no template, and the plain value.
 func (s *Source) Literal() (any, bool) { return s.value, s.literal }
 
+// TypeName names the static type of a value that is one expression, as
+// the checker sees it: "boolean", "number", "string", "list", "map",
+// "time" or "duration". It is "" when the type depends on the run's data
+// (a node's output, an item, an input without a declared type), and for
+// literals and concatenations.
+func (s *Source) TypeName() string { return typeName(s.typ) }
+
+// TypeNameOf is TypeName for v, a string inside the translated value (a
+// param of a params map): the static type of v when it is exactly one
+// template, else "".
+func (s *Source) TypeNameOf(v *dsl.Value) string {
+	for i := range s.exprs {
+		if pc := &s.exprs[i]; pc.v == v && pc.whole {
+			return typeName(pc.p.typ)
+		}
+	}
+	return ""
+}
+
 func (t *Translator) parse(text string) *parsed {
 	p, ok := t.cache[text]
 	if !ok {
-		p = analyze(text, t.conf)
+		p = analyze(text, t.conf, t.typed)
 		t.cache[text] = p
 	}
 	return p
 }
 
 func (t *Translator) newSource(v *dsl.Value) *Source {
-	return &Source{file: t.file, loc: t.loc, pos: v.Pos}
+	return &Source{file: t.file, loc: t.loc, pos: v.Pos, root: v}
 }
 
 // Value translates a value of `params`, `args` or `output`: strings may
@@ -137,9 +174,13 @@ func (t *Translator) template(s *Source, v *dsl.Value, errs *dsl.ErrorList) {
 		s.parts = append(s.parts, quote(v.Str))
 		return
 	}
-	if g, ok := wholeTemplate(v.Str, segs); ok {
+	if g, ok := wholeTemplate(v.Str, segs, false); ok {
 		// Exactly one template: the value keeps the expression's type.
-		t.expr(s, v, g, "(", ")", errs)
+		p := t.expr(s, v, g, "(", ")", errs)
+		s.exprs[len(s.exprs)-1].whole = true
+		if v == s.root {
+			s.typ = p.typ
+		}
 		return
 	}
 	// Otherwise: literal parts and formatted expressions, concatenated.
@@ -167,8 +208,8 @@ func (t *Translator) template(s *Source, v *dsl.Value, errs *dsl.ErrorList) {
 }
 
 // expr adds one expression text, wrapped in open/close, and checks its
-// syntax.
-func (t *Translator) expr(s *Source, v *dsl.Value, g segment, open, close string, errs *dsl.ErrorList) {
+// syntax and types.
+func (t *Translator) expr(s *Source, v *dsl.Value, g segment, open, close string, errs *dsl.ErrorList) *parsed {
 	p := t.parse(g.expr)
 	if p.err != "" {
 		hint := ""
@@ -181,8 +222,9 @@ func (t *Translator) expr(s *Source, v *dsl.Value, g segment, open, close string
 		close = "\n" + close
 	}
 	s.parts = append(s.parts, open)
-	s.exprs = append(s.exprs, piece{part: len(s.parts), p: p, v: v, off: g.off})
+	s.exprs = append(s.exprs, piece{part: len(s.parts), p: p, v: v, off: g.off, start: g.start})
 	s.parts = append(s.parts, g.expr, close)
+	return p
 }
 
 // Bare translates a field that holds a bare expression (condition, while,
@@ -211,11 +253,11 @@ func (t *Translator) Bare(v *dsl.Value, field string) (*Source, dsl.ErrorList) {
 			errs.Add(t.file, v.Pos, "%s is empty", field)
 			break
 		}
-		t.expr(s, v, segment{expr: v.Str}, "", "", &errs)
+		s.typ = t.expr(s, v, segment{expr: v.Str}, "", "", &errs).typ
 		return s, errs
 	default:
-		if g, ok := wholeTemplate(v.Str, segs); ok {
-			t.expr(s, v, g, "", "", &errs)
+		if g, ok := wholeTemplate(v.Str, segs, true); ok {
+			s.typ = t.expr(s, v, g, "", "", &errs).typ
 			return s, errs
 		}
 		errs.Add(t.file, v.Pos, `%s takes a bare expression: write it without "${{ }}"`, field)

@@ -4,13 +4,16 @@
 // folds what is constant, and runs the result.
 //
 // Templates. A string may embed `${{ expr }}`. A string that is exactly one
-// template (whitespace around it allowed) keeps the expression's type; any
-// other string formats each expression with the helper function FormatFunc
+// template (nothing before "${{" or after "}}", not even a space) keeps the
+// expression's type; any other string formats each expression with the helper function FormatFunc
 // and concatenates the parts. A params map therefore becomes a single map
 // expression, evaluated in one VM run:
 //
 //	{a: "${{ x*2 }}", b: "hi ${{ y }}!", c: plain}
 //	→ {"a": (x*2), "b": "hi " + __fmt(y) + "!", "c": "plain"}
+//
+// The expression keeps where each template came from (blueprint.Span), so
+// an error names the template that failed, not the map.
 //
 // Names beginning with two underscores are reserved for such helpers.
 package expr
@@ -116,16 +119,23 @@ func skipString(s string, i int) int {
 	return len(s)
 }
 
-// wholeTemplate reports whether s is exactly one template, possibly with
-// whitespace around it, and returns it.
-func wholeTemplate(s string, segs []segment) (segment, bool) {
+// wholeTemplate reports whether s is exactly one template and returns it.
+// Whitespace inside the braces belongs to the expression; whitespace
+// outside them is text, so " ${{ 1 }}" is the string " 1", not the
+// number 1. With aroundSpace set, whitespace around the template is
+// allowed: a field that holds a bare expression (condition, for_each...)
+// has no text to keep, only an expression to find.
+func wholeTemplate(s string, segs []segment, aroundSpace bool) (segment, bool) {
 	if len(segs) != 1 {
 		return segment{}, false
 	}
 	g := segs[0]
 	before := s[:g.start]
 	after := s[g.off+len(g.expr)+len(closeMark):]
-	if strings.TrimSpace(before) != "" || strings.TrimSpace(after) != "" {
+	if aroundSpace {
+		before, after = strings.TrimSpace(before), strings.TrimSpace(after)
+	}
+	if before != "" || after != "" {
 		return segment{}, false
 	}
 	return g, true

@@ -14,6 +14,7 @@ import (
 type Result struct {
 	RunID    string                 `json:"run_id"`
 	Workflow string                 `json:"workflow"`
+	Version  string                 `json:"version,omitempty"` // the workflow's version:, if it has one
 	Status   store.Status           `json:"status"`
 	Output   any                    `json:"output"`
 	Nodes    map[string]*NodeResult `json:"nodes"`
@@ -44,7 +45,7 @@ func (e *Engine) Result(ctx context.Context, id string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{RunID: hdr.ID, Workflow: hdr.Workflow, Status: hdr.Status, Output: hdr.Output, Error: hdr.Error,
+	res := &Result{RunID: hdr.ID, Workflow: hdr.Workflow, Version: hdr.Version, Status: hdr.Status, Output: hdr.Output, Error: hdr.Error,
 		Created: hdr.Created.UTC(), Nodes: map[string]*NodeResult{}}
 	if !hdr.Ended.IsZero() {
 		t := hdr.Ended.UTC()

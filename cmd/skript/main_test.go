@@ -216,3 +216,29 @@ func TestActionsListsSchemas(t *testing.T) {
 	}
 	require.Equal(t, 2, skript(t, "actions", "bogus").code)
 }
+
+// TestRunShowsVersion: the workflow's version is in the run's JSON result,
+// next to the workflow's name, and in the text summary; a workflow without
+// one keeps the documented shape.
+func TestRunShowsVersion(t *testing.T) {
+	versioned := writeFlow(t, "name: v\nversion: \"3\"\nnodes:\n  - {id: a, kind: Action, action: noop}\n")
+	r := skript(t, "run", versioned, "--output", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var res map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	require.Equal(t, "v", res["workflow"])
+	require.Equal(t, "3", res["version"])
+
+	r = skript(t, "run", versioned)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Regexp(t, `(?m)^run \S+ \(v version 3\) succeeded`, r.stdout)
+
+	plain := writeFlow(t, "name: p\nnodes:\n  - {id: a, kind: Action, action: noop}\n")
+	r = skript(t, "run", plain, "--output", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	res = nil
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	require.NotContains(t, res, "version")
+	r = skript(t, "run", plain)
+	require.Regexp(t, `(?m)^run \S+ \(p\) succeeded`, r.stdout)
+}

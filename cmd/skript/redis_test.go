@@ -267,3 +267,22 @@ output: "${{ nodes.poison.output }}"
 	require.Equal(t, map[string]any{"caught": msg}, st.Output)
 	require.Equal(t, 2, deaths)
 }
+
+// TestStatusShowsVersion: `skript status` shows the version of the
+// workflow a run was submitted with, as JSON and as text.
+func TestStatusShowsVersion(t *testing.T) {
+	srv := redistest.Start(t)
+	url := srv.URL()
+	startWorker(t, url)
+	flow := writeFlow(t, "name: v\nversion: \"2024.1\"\nnodes:\n  - {id: a, kind: Action, action: noop}\n")
+	r := skript(t, "submit", flow, "--store", url)
+	require.Equal(t, 0, r.code, r.stderr)
+	id := strings.TrimSpace(r.stdout)
+	r = skript(t, "status", id, "--store", url, "--wait", "--output", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var res map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	require.Equal(t, "2024.1", res["version"])
+	r = skript(t, "status", id, "--store", url)
+	require.Contains(t, r.stdout, "(v version 2024.1) succeeded")
+}

@@ -204,7 +204,11 @@ func report(w io.Writer, res *runtime.Result, output string) error {
 	if res.Ended != nil {
 		took = " in " + fmtDur(res.Ended.Sub(res.Created))
 	}
-	fmt.Fprintf(w, "run %s (%s) %s%s\n", res.RunID, res.Workflow, res.Status, took)
+	name := res.Workflow
+	if res.Version != "" {
+		name += " version " + res.Version
+	}
+	fmt.Fprintf(w, "run %s (%s) %s%s\n", res.RunID, name, res.Status, took)
 	if res.Error != nil {
 		if res.Error.Node != "" {
 			fmt.Fprintf(w, "error in %s: %s\n", res.Error.Node, res.Error.Message)

@@ -71,7 +71,7 @@ func newRun(t testing.TB, s store.Store, tasks ...*store.Task) string {
 		tk.Run = id
 		tk.Hash = "h"
 	}
-	err := s.CreateRun(ctxT(t), &store.Run{ID: id, Workflow: "wf", Hash: "h", Inputs: map[string]any{"x": 1}},
+	err := s.CreateRun(ctxT(t), &store.Run{ID: id, Workflow: "wf", Version: "3", Hash: "h", Inputs: map[string]any{"x": 1}},
 		&store.Transition{Tokens: []store.TokenSet{{ID: "t", Seq: 1}}, Tasks: tasks})
 	require.NoError(t, err)
 	return id
@@ -120,6 +120,7 @@ func testCreateAndLease(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, store.Running, r.Status)
 	require.Equal(t, "wf", r.Workflow)
+	require.Equal(t, "3", r.Version)
 	require.EqualValues(t, 1, r.Inputs["x"])
 	tasks := leaseN(t, s, 1)
 	tk := tasks[0]
