@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -232,10 +233,11 @@ output: "${{ nodes.poison.output }}"
 const numbersFlow = `name: numbers
 inputs:
   n: {type: integer, default: 7}
+  id: {type: integer}
 nodes:
   - {id: a, kind: Action, action: set, params: {x: 3, big: 12345678901234567, half: 1.5}}
   - {id: nap, kind: Action, action: sleep, params: {duration: 1ms}}
-  - {id: b, kind: Action, action: set, params: {m: "${{ nodes.a.output.x % 2 }}", ti: "${{ type(input.n) }}", tb: "${{ type(nodes.a.output.big) }}", th: "${{ type(nodes.a.output.half) }}", big: "${{ nodes.a.output.big }}"}}
+  - {id: b, kind: Action, action: set, params: {m: "${{ nodes.a.output.x % 2 }}", ti: "${{ type(input.n) }}", tb: "${{ type(nodes.a.output.big) }}", th: "${{ type(nodes.a.output.half) }}", big: "${{ nodes.a.output.big }}", id: "${{ input.id }}"}}
   - id: every
     kind: Loop
     for_each: "0..5"
@@ -270,10 +272,14 @@ func TestNumbersOnRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	want := map[string]any{
 		"b": map[string]any{"m": json.Number("1"), "ti": "int", "tb": "int", "th": "float",
-			"big": json.Number("12345678901234567")},
+			"big": json.Number("12345678901234567"), "id": json.Number("12345678901234567")},
 		"hits": []any{map[string]any{"v": json.Number("0")}, map[string]any{"v": json.Number("3")}},
 	}
 	for _, st := range []string{"memory", srv.URL()} {
-		require.Equal(t, want, runNumbers(t, st), "on %s", st)
+		require.Equal(t, want, runNumbers(t, st, "--input", "id=12345678901234567"), "on %s", st)
 	}
+	// Integer inputs given in a file keep their digits too.
+	in := filepath.Join(t.TempDir(), "in.json")
+	require.NoError(t, os.WriteFile(in, []byte(`{"id": 12345678901234567, "n": 5}`), 0o600))
+	require.Equal(t, want, runNumbers(t, srv.URL(), "--input-file", in))
 }
