@@ -1,10 +1,14 @@
 package runtime
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/skript-dev/skript/action"
@@ -40,8 +44,7 @@ func CheckInputs(bp *blueprint.Blueprint, given map[string]any) (map[string]any,
 			}
 			continue
 		}
-		v = action.Normalize(v)
-		cv, err := checkType(in.Type, v)
+		cv, err := checkInput(in.Type, v)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("input %q: %v", in.Name, err))
 			continue
@@ -67,6 +70,57 @@ func CheckInputs(bp *blueprint.Blueprint, given map[string]any) (map[string]any,
 		return nil, &InputError{Problems: problems}
 	}
 	return out, nil
+}
+
+// checkInput checks a given value against its declared type. A
+// json.Number (as ParseInput and ParseInputs return numbers) is read from
+// its digits for an integer input, so an integer is exact over the whole
+// int64 range rather than rounded to a float64 first; one outside that
+// range is refused, as is a number whose float64 value is whole only
+// because it was rounded (12345678901234567.0).
+func checkInput(typ string, v any) (any, error) {
+	n, ok := v.(json.Number)
+	if !ok || typ != "integer" {
+		return checkType(typ, action.Normalize(v))
+	}
+	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil && i >= math.MinInt && i <= math.MaxInt {
+		return int(i), nil
+	}
+	outOfRange := func() error {
+		return fmt.Errorf("want integer, got %s, which is out of range: an integer input must be between %d and %d",
+			n, int64(math.MinInt64), int64(math.MaxInt64))
+	}
+	if isIntLiteral(string(n)) {
+		return nil, outOfRange()
+	}
+	f, err := n.Float64()
+	switch {
+	case err != nil && math.IsInf(f, 0):
+		return nil, outOfRange()
+	case err != nil:
+		return nil, fmt.Errorf("want integer, got %q", string(n))
+	case f != math.Trunc(f):
+		return nil, fmt.Errorf("want integer, got number %s", n)
+	case math.Abs(f) >= 1<<63:
+		return nil, outOfRange()
+	case math.Abs(f) >= 1<<53:
+		return nil, fmt.Errorf("want integer, got number %s, which is not exact in that form: write an integer this large in plain digits", n)
+	}
+	return int(f), nil
+}
+
+// isIntLiteral reports whether s is an optional minus and digits only.
+func isIntLiteral(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func checkType(typ string, v any) (any, error) {
@@ -131,7 +185,9 @@ func describe(v any) string {
 
 // ParseInput parses a command-line value for input name: JSON, unless the
 // input is declared as a string (or the text is not valid JSON, in which
-// case it stays a string).
+// case it stays a string). Numbers are returned as json.Number, for
+// CheckInputs: decoded as float64 an integer above 2^53 would already be
+// rounded, and the check for an exact integer could not see it.
 func ParseInput(bp *blueprint.Blueprint, name, text string) any {
 	for _, in := range bp.Inputs {
 		if in.Name == name && in.Type == "string" {
@@ -139,8 +195,34 @@ func ParseInput(bp *blueprint.Blueprint, name, text string) any {
 		}
 	}
 	var v any
-	if err := json.Unmarshal([]byte(text), &v); err != nil {
+	if err := decodeExact([]byte(text), &v); err != nil {
 		return text
 	}
-	return action.Normalize(v)
+	return v
+}
+
+// ParseInputs parses a JSON object of inputs (an --input-file), with its
+// numbers as json.Number, as ParseInput does.
+func ParseInputs(data []byte) (map[string]any, error) {
+	var in map[string]any
+	if err := decodeExact(data, &in); err != nil {
+		return nil, err
+	}
+	if in == nil {
+		return nil, errors.New("want a JSON object, not null")
+	}
+	return in, nil
+}
+
+// decodeExact decodes one JSON value, with its numbers as json.Number.
+func decodeExact(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("invalid JSON: data after the value")
+	}
+	return nil
 }

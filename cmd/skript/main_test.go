@@ -136,6 +136,39 @@ func TestExitCodes(t *testing.T) {
 	require.Equal(t, 2, skript(t, "run", needs, "--store", "ftp://x").code)
 }
 
+// An integer input keeps all its digits, given with --input or in an
+// --input-file; one that does not fit in 64 bits is refused (exit 2)
+// rather than rounded.
+func TestIntegerInputsAreExact(t *testing.T) {
+	flow := writeFlow(t, "name: ids\ninputs:\n  id: {type: integer, required: true}\nnodes:\n  - {id: a, kind: Action, action: set, params: {id: \"${{ input.id }}\", next: \"${{ input.id + 1 }}\"}}\n")
+	file := func(src string) string {
+		path := filepath.Join(t.TempDir(), "in.json")
+		require.NoError(t, os.WriteFile(path, []byte(src), 0o600))
+		return path
+	}
+	for _, args := range [][]string{
+		{"--input", "id=12345678901234567"},
+		{"--input-file", file(`{"id": 12345678901234567}`)},
+	} {
+		r := skript(t, append([]string{"run", flow, "--output", "json"}, args...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, `"id": 12345678901234567,`)
+		require.Contains(t, r.stdout, `"next": 12345678901234568`)
+	}
+	for _, args := range [][]string{
+		{"--input", "id=9223372036854775808"},
+		{"--input-file", file(`{"id": -9223372036854775809}`)},
+		{"--input", "id=12345678901234567.0"},
+	} {
+		r := skript(t, append([]string{"run", flow}, args...)...)
+		require.Equal(t, 2, r.code, "%v: %s", args, r.stderr)
+		require.Contains(t, r.stderr, `input "id": want integer`)
+	}
+	r := skript(t, "run", flow, "--input-file", file(`{"id": 1} trailing`))
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "want a JSON object")
+}
+
 func TestBadInputIsRefusedNotPanicking(t *testing.T) {
 	// A "billion laughs" document: 12 levels of ten aliases each.
 	var bomb strings.Builder

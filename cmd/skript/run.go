@@ -39,7 +39,7 @@ func (f *inputFlags) parse(bp *blueprint.Blueprint) (map[string]any, error) {
 		if err != nil {
 			return nil, exit(2, fmt.Errorf("--input-file: %w", err))
 		}
-		if err := json.Unmarshal(data, &in); err != nil {
+		if in, err = runtime.ParseInputs(data); err != nil {
 			return nil, exit(2, fmt.Errorf("--input-file %s: want a JSON object: %w", f.file, err))
 		}
 	}

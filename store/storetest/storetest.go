@@ -5,6 +5,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"StartStepIsFenced", testStartStepIsFenced},
 		{"StartStepCancelledAtRunEnd", testStartStepCancelledAtRunEnd},
 		{"StartStepThenComplete", testStartStepThenComplete},
+		{"NumbersKeepTheirTypes", testNumbers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,7 +230,7 @@ func testJoinPassedOnce(t *testing.T, s store.Store) {
 	recs, err := s.Records(ctxT(t), id, []store.RecordKey{{Key: "par"}})
 	require.NoError(t, err)
 	require.Equal(t, store.Succeeded, recs[0].Status)
-	require.Equal(t, []any{map[string]any{"a": 1}, nil, "c"}, normalize(recs[0].Output))
+	require.Equal(t, []any{map[string]any{"a": 1}, nil, "c"}, recs[0].Output)
 	leaseNone(t, s, 50*time.Millisecond)
 	// The parent token continues.
 	require.True(t, complete(t, s, parent, &store.Transition{Token: "t", Seq: 2, End: &store.RunEnd{Status: store.Succeeded}}))
@@ -254,7 +256,7 @@ func testBoundedGroup(t *testing.T, s store.Store) {
 	require.Equal(t, "t", parent.Token)
 	recs, err := s.Records(ctxT(t), id, []store.RecordKey{{Key: "par"}})
 	require.NoError(t, err)
-	require.Equal(t, []any{0, 1, 2}, normalize(recs[0].Output))
+	require.Equal(t, []any{0, 1, 2}, recs[0].Output)
 }
 
 func testConcurrentArrivals(t *testing.T, s store.Store) {
@@ -275,7 +277,7 @@ func testConcurrentArrivals(t *testing.T, s store.Store) {
 	leaseNone(t, s, 100*time.Millisecond)
 	recs, err := s.Records(ctxT(t), id, []store.RecordKey{{Key: "par"}})
 	require.NoError(t, err)
-	list := normalize(recs[0].Output).([]any)
+	list := recs[0].Output.([]any)
 	require.Len(t, list, n)
 	for i, v := range list {
 		require.Equal(t, i, v)
@@ -588,4 +590,65 @@ func testEnqueued(t *testing.T, s store.Store) {
 	newRun(t, s, &store.Task{Kind: store.Timer, Token: "t", Seq: 1, At: at})
 	late := leaseN(t, s, 1)[0]
 	readyWithin(t, late, at, time.Now())
+}
+
+// numbers is a value holding the numbers the runtime stores, as it stores
+// them (normalized): whole numbers are int, the others float64.
+func numbers() map[string]any {
+	return map[string]any{
+		"small": 3, "neg": -7, "zero": 0,
+		"big":    12345678901234567, // above 2^53: a float64 would round it
+		"max":    math.MaxInt64,
+		"min":    math.MinInt64,
+		"half":   1.5,
+		"tiny":   -2.5e-7,
+		"huge":   1e300, // whole, but beyond int64: a float64
+		"list":   []any{1, 2.25, "3", []any{9007199254740993}},
+		"nested": map[string]any{"n": 42, "f": 0.1},
+	}
+}
+
+// testNumbers checks that numbers read back with the Go types and values
+// they were written with, wherever a driver keeps user values: a run's
+// inputs and output, node records, and a group's list of arrivals.
+func testNumbers(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	id := NewRunID()
+	err := s.CreateRun(ctx, &store.Run{ID: id, Workflow: "wf", Hash: "h", Inputs: numbers()},
+		&store.Transition{Tokens: []store.TokenSet{{ID: "t", Seq: 1}},
+			Tasks: []*store.Task{{Run: id, Hash: "h", Kind: store.Exec, Token: "t", Seq: 1}}})
+	require.NoError(t, err)
+	r, err := s.GetRun(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, numbers(), r.Inputs, "inputs")
+
+	kids := fork(t, s, id, 3, 3)
+	sort.Slice(kids, func(i, j int) bool { return kids[i].Slot < kids[j].Slot })
+	key := store.RecordKey{Frame: "f[1]", Key: "n"}
+	require.True(t, complete(t, s, kids[0], &store.Transition{Token: kids[0].Token, Seq: kids[0].Seq,
+		Records:  []*store.Record{{RecordKey: key, Status: store.Succeeded, Output: numbers()}},
+		Drop:     []string{kids[0].Token},
+		Arrivals: []*store.Arrival{{Group: kids[0].Group, Slot: kids[0].Slot, Value: numbers()}}}))
+	require.True(t, arrive(t, s, kids[1], 12345678901234567))
+	require.True(t, arrive(t, s, kids[2], 1.5))
+	recs, err := s.Records(ctx, id, []store.RecordKey{key, {Key: "par"}})
+	require.NoError(t, err)
+	require.Equal(t, numbers(), recs[0].Output, "record output")
+	require.Equal(t, []any{numbers(), 12345678901234567, 1.5}, recs[1].Output, "group list")
+	all, err := s.AllRecords(ctx, id)
+	require.NoError(t, err)
+	for _, rec := range all {
+		if rec.RecordKey == key {
+			require.Equal(t, numbers(), rec.Output, "record output (AllRecords)")
+		}
+	}
+
+	parent := leaseN(t, s, 1)[0]
+	require.True(t, complete(t, s, parent, &store.Transition{Token: "t", Seq: parent.Seq,
+		End: &store.RunEnd{Status: store.Succeeded, Output: numbers()}}))
+	r, err = s.WaitRun(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, store.Succeeded, r.Status)
+	require.Equal(t, numbers(), r.Output, "run output")
+	require.Equal(t, numbers(), r.Inputs, "inputs after the end")
 }
