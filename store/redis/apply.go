@@ -57,6 +57,9 @@ func (s *Store) exec(ctx context.Context, b *batch) ([]int64, error) {
 	if len(codes) != len(b.idx) {
 		return nil, fmt.Errorf("redis store: apply returned %d results for %d items", len(codes), len(b.idx))
 	}
+	if b.due > 0 {
+		s.noteDueAt(b.due)
+	}
 	return codes, nil
 }
 

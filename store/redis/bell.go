@@ -56,6 +56,16 @@ func (b *bell) wait() (<-chan struct{}, bool) {
 	return b.rung, b.live == len(b.subs)
 }
 
+// deliver handles a message on a doorbell: empty when tasks were added to
+// the stream, the due time in ms when delayed tasks were added (see due.go).
+func (b *bell) deliver(msg rueidis.PubSubMessage) {
+	if msg.Message != "" {
+		b.s.noteDue(msg.Message)
+		return
+	}
+	b.ring()
+}
+
 func (b *bell) ring() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -85,7 +95,7 @@ func (b *bell) listen(ctx context.Context, i int) {
 				b.setSub(i, true)
 			}
 		})
-		err := c.Receive(hctx, c.B().Ssubscribe().Channel(b.s.bellChannel(i)).Build(), func(rueidis.PubSubMessage) { b.ring() })
+		err := c.Receive(hctx, c.B().Ssubscribe().Channel(b.s.bellChannel(i)).Build(), b.deliver)
 		b.setSub(i, false)
 		if ctx.Err() != nil {
 			return

@@ -19,8 +19,9 @@
 //	skript:{p7}:rec:ID         HASH   frame|key -> record JSON
 //	skript:{p7}:tok:ID         HASH   token -> seq
 //	skript:{p7}:grp:ID:GID     HASH   remaining, next, total, started, the spec fields, slot:i -> JSON
-//	skript:{p7}:ready          sharded channel, Cluster only: rung when tasks are added
+//	skript:{p7}:ready          sharded channel, Cluster only: rung when tasks are added; carries the due time when delayed ones are
 //	skript:ended               channel of ended run ids
+//	skript:due                 channel, single Redis only: the earliest due time of the delayed tasks an apply call added
 //
 // "skript" is the default prefix (WithPrefix). When a run ends its header
 // and records expire after the retention time (WithRetention); its tokens
@@ -53,7 +54,9 @@
 // and an idle Lease waits for a partition's doorbell (see bell.go), with a
 // sweep every second in case a ring was lost. Due delayed tasks are moved to the
 // streams by scripts/promote.lua at most every 50 ms, or when a delayed
-// task this process knows of is due. Extend resets the entries' idle time
+// task this process knows of is due: the apply script announces the due
+// times it adds, and an idle Lease sleeps no further than the earliest
+// (see due.go), so a timer fires within a few ms of its time. Extend resets the entries' idle time
 // (XCLAIM JUSTID); Release re-adds the tasks and acknowledges their entries
 // in one call. An entry that is not a task of this deployment is moved to
 // the partition's dead stream and logged.

@@ -57,6 +57,16 @@ type batch struct {
 	byRun map[string]*batchRun
 	items []string
 	idx   []int // the caller's index of each item
+	// due is the earliest due time (ms) of the delayed tasks the items
+	// add, 0 if none: noted once the script has added them (see due.go).
+	due int64
+}
+
+// noteDue keeps the earliest due time of the batch's delayed tasks.
+func (b *batch) noteDue(due string) {
+	if ms, err := strconv.ParseInt(due, 10, 64); err == nil && ms > 0 && (b.due == 0 || ms < b.due) {
+		b.due = ms
+	}
 }
 
 // batchRun is what the script reads for one run before applying items:
@@ -71,7 +81,7 @@ func (s *Store) newBatch(part int, now time.Time) *batch {
 	p := s.parts[part]
 	ttl := max(int64(s.opt.retention/time.Second), 1)
 	return &batch{part: part, byRun: map[string]*batchRun{},
-		head: []string{p.prefix, group, timeString(now), strconv.FormatInt(ttl, 10), s.endedChannel(), s.bellChannel(part)}}
+		head: []string{p.prefix, group, timeString(now), strconv.FormatInt(ttl, 10), s.endedChannel(), s.bellChannel(part), s.dueChannel()}}
 }
 
 func (b *batch) run(id string) *batchRun {
@@ -117,7 +127,7 @@ func (s *Store) addBody(b *batch, idx int, tr *store.Transition, run, hash strin
 	at := len(b.items)
 	b.items = append(b.items, "")
 	var err error
-	if b.items, err = s.appendBody(b.items, tr, r, hash, now); err != nil {
+	if b.items, err = s.appendBody(b.items, tr, b, r, hash, now); err != nil {
 		b.items = b.items[:at-len(head)]
 		return err
 	}
@@ -174,7 +184,7 @@ func encodeTask(t *store.Task, now time.Time) (string, string, error) {
 // appendBody encodes a transition's changes (without its fence), noting in
 // r the records the script must read. hash is the run's Blueprint hash, for
 // the child tasks that the script builds.
-func (s *Store) appendBody(args []string, tr *store.Transition, r *batchRun, hash string, now time.Time) ([]string, error) {
+func (s *Store) appendBody(args []string, tr *store.Transition, b *batch, r *batchRun, hash string, now time.Time) ([]string, error) {
 	run := r.id
 	if tr.End == nil {
 		args = append(args, "0")
@@ -222,14 +232,14 @@ func (s *Store) appendBody(args []string, tr *store.Transition, r *batchRun, has
 			return nil, fmt.Errorf("task: %w", err)
 		}
 		if due != "0" {
-			s.noteDue(due)
+			b.noteDue(due)
 		}
 		args = append(args, js, due)
 	}
 	args = append(args, itoa(len(tr.Groups)))
 	for _, g := range tr.Groups {
 		var err error
-		if args, err = s.appendGroup(args, g, run, hash, now); err != nil {
+		if args, err = s.appendGroup(args, g, b, run, hash, now); err != nil {
 			return nil, err
 		}
 	}
@@ -247,7 +257,7 @@ func (s *Store) appendBody(args []string, tr *store.Transition, r *batchRun, has
 // appendGroup encodes a group: its counters, where its result goes, its
 // parent task, and the pieces of JSON the script assembles child tasks from
 // (store.ChildTask, in Lua).
-func (s *Store) appendGroup(args []string, g *store.Group, run, hash string, now time.Time) ([]string, error) {
+func (s *Store) appendGroup(args []string, g *store.Group, b *batch, run, hash string, now time.Time) ([]string, error) {
 	parent, ptok, pseq, pdue := "", "", "", "0"
 	if g.Parent != nil {
 		// The parent becomes ready when the group completes: the script
@@ -264,7 +274,7 @@ func (s *Store) appendGroup(args []string, g *store.Group, run, hash string, now
 			return nil, fmt.Errorf("group %s parent: %w", g.ID, err)
 		}
 		if pdue != "0" {
-			s.noteDue(pdue)
+			b.noteDue(pdue)
 		}
 		ptok, pseq = g.Parent.Token, strconv.FormatUint(uint64(g.Parent.Seq), 10)
 	}
@@ -280,22 +290,4 @@ func (s *Store) appendGroup(args []string, g *store.Group, run, hash string, now
 	resk := `"frame":` + jsonString(g.Result.Frame) + `,"key":` + jsonString(g.Result.Key)
 	return append(args, g.ID, itoa(g.Total), itoa(g.Started), recordField(g.Result), resk,
 		parent, ptok, pseq, pdue, head, jsonEscaped(g.ID), mode, strings.Join(pcs, ","), itoa(int(g.BodyPC)), frame), nil
-}
-
-// noteDue remembers the earliest delayed task this process has enqueued, so
-// an idle Lease wakes up for it.
-func (s *Store) noteDue(due string) {
-	ms, err := strconv.ParseInt(due, 10, 64)
-	if err != nil {
-		return
-	}
-	for {
-		cur := s.nextDue.Load()
-		if cur != 0 && cur <= ms {
-			return
-		}
-		if s.nextDue.CompareAndSwap(cur, ms) {
-			return
-		}
-	}
 }

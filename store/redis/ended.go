@@ -13,8 +13,9 @@ import (
 const readyWait = 5 * time.Second
 
 // hub is the process's one subscription to the ended channel, shared by
-// every Ended caller and WaitRun. It is started on first use and
-// resubscribes after the connection drops.
+// every Ended caller and WaitRun, and on a single Redis to the due channel,
+// for idle Leases (see due.go). It is started on first use and resubscribes
+// after the connection drops.
 type hub struct {
 	s *Store
 
@@ -52,7 +53,11 @@ func (h *hub) loop(ctx context.Context) {
 				h.setReady(true)
 			}
 		})
-		err := h.s.c.Receive(hctx, h.s.c.B().Subscribe().Channel(h.s.endedChannel()).Build(), h.deliver)
+		channels := []string{h.s.endedChannel()}
+		if due := h.s.dueChannel(); due != "" {
+			channels = append(channels, due)
+		}
+		err := h.s.c.Receive(hctx, h.s.c.B().Subscribe().Channel(channels...).Build(), h.deliver)
 		h.setReady(false)
 		if ctx.Err() != nil {
 			return
@@ -85,6 +90,10 @@ func (h *hub) setReady(ok bool) {
 }
 
 func (h *hub) deliver(msg rueidis.PubSubMessage) {
+	if msg.Channel != h.s.endedChannel() {
+		h.s.noteDue(msg.Message)
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs {
@@ -108,6 +117,13 @@ func (h *hub) close() {
 		h.cancel()
 		<-h.done
 	}
+}
+
+// ensure starts the subscription if it is not running yet.
+func (h *hub) ensure() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.start()
 }
 
 // waitFor returns a channel closed when run id is announced as ended.

@@ -23,8 +23,8 @@ const (
 	promoteEvery = 50 * time.Millisecond
 	promoteLimit = 100
 	// idleWait bounds one blocking wait of an idle Lease, so it promotes
-	// delayed tasks that other processes enqueued (its own it knows the due
-	// time of) and reclaims lost leases while it waits.
+	// delayed tasks whose announcement it missed (see due.go) and reclaims
+	// lost leases while it waits.
 	idleWait = 250 * time.Millisecond
 	// pollMax bounds the sleep between sweeps on a Cluster while the
 	// doorbell's subscriptions are not up.
@@ -48,6 +48,9 @@ func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time
 		consumer = group
 	}
 	s.consumer.Store(&consumer)
+	if !s.cluster {
+		s.hub.ensure() // for the due times other processes announce
+	}
 	deadline := time.Now().Add(wait)
 	backoff := time.Millisecond
 	// quiet is set while nothing was added to the streams since the last
@@ -92,57 +95,30 @@ func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time
 		if left <= 0 {
 			return nil, nil
 		}
-		d := min(left, idleWait)
-		if due := s.nextDue.Load(); due > 0 {
-			d = min(d, max(time.Until(time.UnixMilli(due)), time.Millisecond))
-		}
-		switch {
-		case wake != nil:
-			added, err := s.block(ctx, wake, d)
-			if err != nil {
-				return nil, err
-			}
-			quiet = !added
-		case bellOK:
-			quiet = true
-			t := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil, ctx.Err()
-			case <-rung:
-				quiet = false
-			case <-t.C:
-			}
-			t.Stop()
-		default:
-			// No way to be woken (the doorbell is not up yet): poll.
-			quiet = false
-			t := time.NewTimer(min(d, backoff))
-			backoff = min(backoff*2, pollMax)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil, ctx.Err()
-			case <-t.C:
-			}
+		if quiet, err = s.wait(ctx, left, wake, rung, bellOK, &backoff); err != nil {
+			return nil, err
 		}
 	}
 }
 
 // block waits until an entry newer than ids is added to one of the streams
-// (single Redis only: the streams are in several slots), or d has passed.
-// It reports whether an entry came.
-func (s *Store) block(ctx context.Context, w *wakeup, d time.Duration) (bool, error) {
+// (single Redis only: the streams are in several slots), for d at most, or
+// until wctx (a child of ctx) ends. It reports whether an entry came.
+func (s *Store) block(ctx, wctx context.Context, w *wakeup, d time.Duration) (bool, error) {
 	ms := max(d.Milliseconds(), 1)
-	cmd := s.c.B().Xread().Count(1).Block(ms).Streams().Key(w.keys...).Id(w.ids...).Build()
-	err := s.c.Do(ctx, cmd).Error()
+	// UnblockOnCancel: when wctx ends first, rueidis ends the XREAD with
+	// CLIENT UNBLOCK and keeps the connection, rather than closing it.
+	cmd := s.c.B().Xread().Count(1).Block(ms).Streams().Key(w.keys...).Id(w.ids...).Build().UnblockOnCancel()
+	err := s.c.Do(wctx, cmd).Error()
 	if rueidis.IsRedisNil(err) {
 		return false, nil
 	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
+		}
+		if wctx.Err() != nil {
+			return false, nil // a delayed task is due, or one was noted
 		}
 		return false, fmt.Errorf("redis store: lease: %w", err)
 	}
@@ -412,6 +388,7 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 	if !s.lastPromote.CompareAndSwap(last, now) {
 		return 0, nil // another Lease of this process is at it
 	}
+	watch := s.watchDue()
 	type unit struct{ keys, args []string }
 	var units []unit
 	nowArg, limitArg := strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit)
@@ -461,10 +438,11 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		s.promoted(watch, 0, false)
 		s.lastPromote.Store(0)
 		return 0, fmt.Errorf("redis store: promote: %w", err)
 	}
-	s.nextDue.Store(next)
+	s.promoted(watch, next, true)
 	if full {
 		s.lastPromote.Store(0) // more are due: go on at the next sweep
 	}

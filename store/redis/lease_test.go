@@ -319,3 +319,66 @@ func testIdleLeaseWakesUp(t *testing.T, tg *redistest.Target) {
 	// A timed sweep comes every 250 ms; a wake-up takes a few.
 	require.Less(t, best, 100*time.Millisecond)
 }
+
+func TestDelayedTaskOnTime(t *testing.T) { testDelayedTaskOnTime(t, redistest.New(t)) }
+
+// testDelayedTaskOnTime checks that an idle Lease takes a delayed task
+// within a few ms of its due time, whether its own Store enqueued the task
+// or another process did, rather than when its wait would have ended (up to
+// idleWait, and Redis's own timeouts fire up to 100 ms late on top).
+func testDelayedTaskOnTime(t *testing.T, tg *redistest.Target) {
+	prefix := tg.Prefix(t)
+	waiter, other := open(t, tg, prefix), open(t, tg, prefix)
+	require.Nil(t, leaseOne(t, waiter, "w", 300*time.Millisecond)) // let the subscriptions come up
+	for _, tc := range []struct {
+		name  string
+		adder store.Store
+	}{{"SameStore", waiter}, {"OtherProcess", other}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var worst time.Duration
+			for range 3 {
+				type added struct {
+					at, done time.Time
+					err      error
+				}
+				done := make(chan added, 1)
+				go func() {
+					// The waiter has started to wait, with idleWait ahead of it.
+					time.Sleep(10 * time.Millisecond)
+					at := time.Now().Add(50 * time.Millisecond)
+					id := storetest.NewRunID()
+					err := tc.adder.CreateRun(context.Background(), &store.Run{ID: id, Workflow: "wf", Hash: "h"}, &store.Transition{
+						Tokens: []store.TokenSet{{ID: "t", Seq: 1}},
+						Tasks:  []*store.Task{{Run: id, Hash: "h", Kind: store.Timer, Token: "t", Seq: 1, At: at}},
+					})
+					done <- added{at, time.Now(), err}
+				}()
+				tk := leaseOne(t, waiter, "w", 3*time.Second)
+				got := time.Now()
+				a := <-done
+				require.NoError(t, a.err)
+				require.NotNil(t, tk)
+				require.Equal(t, store.Timer, tk.Kind)
+				require.False(t, got.Before(a.at.Add(-time.Millisecond)), "leased before it was due")
+				// On a loaded machine CreateRun may return after the due
+				// time: the task cannot be leased before it is added.
+				late := got.Sub(maxTime(a.at, a.done))
+				if late > 50*time.Millisecond {
+					t.Logf("late by %v (due in %v when added)", late, a.at.Sub(a.done))
+				}
+				worst = max(worst, late)
+			}
+			t.Logf("leased at most %v after the due time", worst)
+			// Within a few ms when the machine is not busy; the bound leaves
+			// room for a loaded CI machine, and is below a missed wake-up.
+			require.Less(t, worst, 150*time.Millisecond)
+		})
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

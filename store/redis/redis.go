@@ -105,11 +105,14 @@ type Store struct {
 	// Lease bookkeeping, shared by all the consumers using this Store.
 	rr          atomic.Uint32 // rotates the partition a sweep starts at
 	lastPromote atomic.Int64  // unix ms
-	nextDue     atomic.Int64  // unix ms of the earliest delayed task known, 0 if none
-	lastReclaim atomic.Int64  // unix ms
+	nextDue     atomic.Int64  // unix ms of the earliest delayed task known, 0 if none (see due.go)
+	dueMu       sync.Mutex    // serializes the changes of nextDue
+	dueWatch    map[*dueWatch]struct{}
+	lastReclaim atomic.Int64 // unix ms
 	reclaimMu   sync.Mutex
 	reclaim     []string // per partition: XAUTOCLAIM cursor, "" when not due
 	consumer    atomic.Pointer[string]
+	idle        idlers // Leases waiting with nothing to do
 
 	hub  *hub
 	bell *bell

@@ -53,6 +53,7 @@ func TestCluster(t *testing.T) {
 	t.Run("BadEntriesGoToDeadStream", func(t *testing.T) { testBadEntriesGoToDeadStream(t, tg) })
 	t.Run("EndedRunKeysExpire", func(t *testing.T) { testEndedRunKeysExpire(t, tg) })
 	t.Run("IdleLeaseWakesUp", func(t *testing.T) { testIdleLeaseWakesUp(t, tg) })
+	t.Run("DelayedTaskOnTime", func(t *testing.T) { testDelayedTaskOnTime(t, tg) })
 	t.Run("DeliveriesCountReclaims", func(t *testing.T) { testDeliveriesCountReclaims(t, tg) })
 	t.Run("DeliveriesOfABatch", func(t *testing.T) { testDeliveriesOfABatch(t, tg) })
 }

@@ -7,9 +7,10 @@
 --
 -- ARGV[1] prefix, [2] consumer group, [3] now (RFC 3339, UTC),
 -- [4] retention in seconds, [5] channel for ended runs, [6] the
--- partition's doorbell channel ("" for none, see bell.go), [7] the number of
--- runs in the batch, then per run what the batch will read, so each hash is
--- read once (HMGET):
+-- partition's doorbell channel ("" for none, see bell.go), [7] the channel
+-- that announces delayed tasks ("" for none: on a Cluster the doorbell
+-- does, see due.go), [8] the number of runs in the batch, then per run what
+-- the batch will read, so each hash is read once (HMGET):
 --   run  nfence (token)*  nrec (record field)*
 -- then the items, flat (see encode.go for the writer):
 --   C run hdr blen BODY            create a run with its first transition
@@ -38,7 +39,7 @@
 
 local A = ARGV
 local Q, D = KEYS[1], KEYS[2]
-local P, GROUP, NOW, TTL, CHAN, BELL = A[1], A[2], A[3], tonumber(A[4]), A[5], A[6]
+local P, GROUP, NOW, TTL, CHAN, BELL, DUE = A[1], A[2], A[3], tonumber(A[4]), A[5], A[6], A[7]
 local CHUNK = 1000 -- stays below Lua's unpack limit
 
 -- call runs cmd key list... in chunks (list is flat; CHUNK is even, so
@@ -79,8 +80,8 @@ local function run(id)
   return r
 end
 
-local argi = 8
-for _ = 1, tonumber(A[7]) do
+local argi = 9
+for _ = 1, tonumber(A[8]) do
   local r = run(A[argi])
   local nf = tonumber(A[argi + 1])
   local fences, recs = {}, {}
@@ -484,7 +485,19 @@ for _, json in ipairs(adds) do
   redis.call('XADD', Q, '*', 't', json)
 end
 if #adds > 0 and BELL ~= '' then redis.call('SPUBLISH', BELL, '') end
-if #delayed > 0 then chunked('ZADD', D, delayed) end
+if #delayed > 0 then
+  chunked('ZADD', D, delayed)
+  -- Announce the earliest, so that idle workers wake up for it (due.go).
+  local first = 1
+  for k = 3, #delayed, 2 do
+    if tonumber(delayed[k]) < tonumber(delayed[first]) then first = k end
+  end
+  if BELL ~= '' then
+    redis.call('SPUBLISH', BELL, delayed[first])
+  elseif DUE ~= '' then
+    redis.call('PUBLISH', DUE, delayed[first])
+  end
+end
 if #acks > 0 then
   chunked('XACK', Q, acks, GROUP)
   chunked('XDEL', Q, acks)
