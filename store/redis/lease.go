@@ -118,7 +118,9 @@ func (s *Store) block(ctx, wctx context.Context, w *wakeup, d time.Duration) (bo
 			return false, ctx.Err()
 		}
 		if wctx.Err() != nil {
-			return false, nil // a delayed task is due, or one was noted
+			// A delayed task is due, or one was noted: the wait was cut
+			// short on purpose, which is not an error.
+			return false, nil //nolint:nilerr // see above
 		}
 		return false, fmt.Errorf("redis store: lease: %w", err)
 	}

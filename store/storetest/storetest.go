@@ -514,33 +514,6 @@ func testStartStepThenComplete(t *testing.T, s store.Store) {
 	require.WithinDuration(t, end, got.Finished, time.Millisecond)
 }
 
-// normalize turns JSON-decoded numbers into ints where whole, so drivers that
-// serialize values compare equal to the memory driver.
-func normalize(v any) any {
-	switch x := v.(type) {
-	case float64:
-		if x == float64(int(x)) {
-			return int(x)
-		}
-		return x
-	case int64:
-		return int(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalize(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = normalize(e)
-		}
-		return out
-	}
-	return v
-}
-
 // readyWithin checks that a task's Enqueued says it became ready between
 // from and to (with a little slack for clocks that round).
 func readyWithin(t testing.TB, tk *store.Task, from, to time.Time) {
