@@ -46,6 +46,47 @@ nodes:
 	// Output: succeeded map[text:HELLO GOPHER]
 }
 
+// Cancel a run, and wait for it, by its id: the program doing so need not
+// be the one that started the run (on Redis, any process can).
+func ExampleEngine_Cancel() {
+	eng, err := skript.New()
+	if err != nil {
+		panic(err)
+	}
+	defer eng.Close()
+	err = skript.Register(eng, "approve", func(ctx context.Context, _ struct{}) (any, error) {
+		<-ctx.Done() // waits for a person; cancelling the run stops the wait
+		return nil, ctx.Err()
+	})
+	if err != nil {
+		panic(err)
+	}
+	bp, err := eng.Compile("approval.yaml", []byte(`
+name: approval
+nodes:
+  - {id: approve, kind: Action, action: approve}
+`))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	run, err := eng.Start(ctx, bp, nil)
+	if err != nil {
+		panic(err)
+	}
+	id := run.ID // kept, or passed to another program
+
+	if err := eng.Cancel(ctx, id, "order withdrawn"); err != nil {
+		panic(err)
+	}
+	res, err := eng.Wait(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.Status, res.Error.Message)
+	// Output: cancelled order withdrawn
+}
+
 // ChargeParams are the params of the "charge" action: the compiler checks
 // workflows against them.
 type ChargeParams struct {

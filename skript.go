@@ -12,6 +12,7 @@ package skript
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -81,7 +82,9 @@ func WithStoreURL(url string) Option { return func(c *config) { c.storeURL = url
 func WithStore(s store.Store) Option { return func(c *config) { c.st = s } }
 
 // WithWorkers sets how many worker loops run in this process (default 1;
-// 0 leaves the work to `skript worker` processes on a shared store).
+// 0 leaves the work to `skript worker` processes on a shared store). New
+// refuses 0 with the default memory store, which no other process can
+// reach: its runs would never move.
 func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
 
 // WithConcurrency sets how many tasks each worker loop runs at once.
@@ -96,7 +99,10 @@ func WithDeniedActions(names ...string) Option {
 	return func(c *config) { c.deny = append(c.deny, names...) }
 }
 
-// WithObserver receives progress events of the nodes run in this process.
+// WithObserver receives progress events of the nodes run in this process:
+// Running as a node starts, Succeeded, Failed or Cancelled as it ends, and
+// an event with an empty Node as a run ends here. runtime.WithObserver
+// says exactly which events arrive. fn must not block.
 func WithObserver(fn func(runtime.Event)) Option { return func(c *config) { c.observer = fn } }
 
 // New returns an Engine.
@@ -105,10 +111,17 @@ func New(opts ...Option) (*Engine, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.workers < 0 {
+		return nil, fmt.Errorf("WithWorkers(%d): want 0 or more", cfg.workers)
+	}
 	st := cfg.st
 	if st == nil {
 		switch {
 		case cfg.storeURL == "" || cfg.storeURL == "memory":
+			if cfg.workers == 0 {
+				return nil, errors.New("WithWorkers(0): a memory store needs in-process workers (WithWorkers(1) or more), " +
+					"since no other process can reach it; use a Redis store to leave the work to `skript worker` processes")
+			}
 			st = memory.New()
 		case strings.HasPrefix(cfg.storeURL, "redis://") || strings.HasPrefix(cfg.storeURL, "rediss://"):
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -137,6 +150,9 @@ func New(opts ...Option) (*Engine, error) {
 // P (a struct; `json` tags name the params, `skript:"required"` marks required
 // ones), so workflows using it are checked at compile time like built-ins.
 func Register[P any](e *Engine, name string, fn func(ctx context.Context, p P) (any, error)) error {
+	if e == nil {
+		return fmt.Errorf("register %q: no Engine (nil)", name)
+	}
 	return action.Register(e.reg, name, fn)
 }
 
@@ -151,8 +167,31 @@ func (e *Engine) Compile(file string, src []byte) (*Blueprint, error) {
 
 // Start starts a run. The first call also starts the engine's workers.
 func (e *Engine) Start(ctx context.Context, bp *Blueprint, inputs map[string]any) (*Run, error) {
+	if bp == nil {
+		return nil, errors.New("start: no Blueprint (nil)")
+	}
 	e.startWorkers()
 	return e.rt.Start(ctx, bp, inputs)
+}
+
+// Wait blocks until the run with this id ends (or ctx is done) and returns
+// its result, like Run.Wait, for a run started by any process on the same
+// store (`skript submit`, another service). It starts the engine's workers
+// if Start has not, so the run can be worked on here. An unknown id gives
+// an error wrapping store.ErrNotFound.
+func (e *Engine) Wait(ctx context.Context, id string) (*Result, error) {
+	e.startWorkers()
+	return e.rt.Wait(ctx, id)
+}
+
+// Cancel ends the run with this id as cancelled, like Run.Cancel, for a run
+// started by any process on the same store. reason becomes the run's error
+// message ("cancelled" when empty). The actions running for the run, in any
+// worker, see their context cancelled. A run that has already ended is left
+// as it is, without an error (Result tells how it ended); an unknown id
+// gives an error wrapping store.ErrNotFound.
+func (e *Engine) Cancel(ctx context.Context, id, reason string) error {
+	return e.rt.Cancel(ctx, id, reason)
 }
 
 // Result reads a run's state by id.

@@ -107,6 +107,9 @@ func NewRunID() string {
 // tasks are queued. Workers (Engine.Work, or `skript worker` processes on a
 // shared store) execute it.
 func (e *Engine) Start(ctx context.Context, bp *blueprint.Blueprint, inputs map[string]any) (*Run, error) {
+	if bp == nil {
+		return nil, errors.New("start: no Blueprint (nil)")
+	}
 	in, err := CheckInputs(bp, inputs)
 	if err != nil {
 		return nil, err
@@ -163,15 +166,34 @@ type Run struct {
 
 // Wait blocks until the run ends and returns its result.
 func (r *Run) Wait(ctx context.Context) (*Result, error) {
-	if _, err := r.engine.store.WaitRun(ctx, r.ID); err != nil {
-		return nil, err
-	}
-	return r.engine.Result(ctx, r.ID)
+	return r.engine.Wait(ctx, r.ID)
 }
 
 // Cancel cancels the run; running actions see their context cancelled.
 func (r *Run) Cancel(ctx context.Context) error {
-	return r.engine.store.Cancel(ctx, r.ID, "cancelled")
+	return r.engine.Cancel(ctx, r.ID, "")
+}
+
+// Wait blocks until the run with this id ends (or ctx is done) and returns
+// its result. The run may have been started by any process using the same
+// store. An unknown id gives an error wrapping store.ErrNotFound.
+func (e *Engine) Wait(ctx context.Context, id string) (*Result, error) {
+	if _, err := e.store.WaitRun(ctx, id); err != nil {
+		return nil, err
+	}
+	return e.Result(ctx, id)
+}
+
+// Cancel ends the run with this id as cancelled, with reason as its error
+// message ("cancelled" when empty); the actions running for it, in any
+// worker, see their context cancelled. A run that has already ended is
+// left as it is, without an error. An unknown id gives an error wrapping
+// store.ErrNotFound.
+func (e *Engine) Cancel(ctx context.Context, id, reason string) error {
+	if reason == "" {
+		reason = "cancelled"
+	}
+	return e.store.Cancel(ctx, id, reason)
 }
 
 // runInfo returns the cached header of a run.
