@@ -44,10 +44,32 @@ func WithRegistry(r *action.Registry) Option { return func(e *Engine) { e.regist
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.logger = l } }
 
 // WithObserver receives an Event for every node that starts or finishes in
-// this process (for live progress views). It must not block.
+// this process (for live progress views). It must not block, and it is
+// called from several goroutines at once.
+//
+// The events, all for what this process does (another worker on a shared
+// store reports to its own observer):
+//
+//   - Running, as an Action starts an attempt (its Attempt counts from 1),
+//     and as a node holding others (a Parallel or a Loop, for example) or
+//     a Wait is entered;
+//   - Succeeded or Failed, as a transition that finishes a node is applied
+//     (an attempt that fails and will be retried gets no event of its own:
+//     the next attempt's Running follows);
+//   - Cancelled, for an Action that was running in this process when its
+//     run ended, by Run.Cancel or Engine.Cancel from any process or by
+//     another node failing the run: its context is cancelled and the event
+//     comes as its action returns. No final event comes for nodes holding
+//     others or Waits still open when a run ends, for a quick Inline step
+//     (set, noop) that finished just as its run ended, nor for a step of a
+//     task handed back by a stopping worker (it runs again);
+//   - one run-level event, with an empty Node and the run's Status, when a
+//     transition applied in this process ends the run (succeeded, or failed
+//     by a node). A run ended by a cancel gets none: Wait tells.
 func WithObserver(fn func(Event)) Option { return func(e *Engine) { e.observer = fn } }
 
-// Event reports progress of one node.
+// Event reports progress of one node, or with an empty Node the end of a
+// run (see WithObserver).
 type Event struct {
 	Run     string
 	Node    string

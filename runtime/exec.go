@@ -67,6 +67,15 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			}
 			e.observe(Event{Run: v.run.id, Node: node, Frame: key.Frame, Status: store.Running, Attempt: attempt, Time: started})
 			out, err = e.runStep(ctx, v, t, st, node, attempt, rs)
+			if rs == nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), errRunEnded) {
+				// The run ended while the step ran (a short task, rs set,
+				// is never cancelled): the store has marked
+				// its record cancelled and the task's completion would be
+				// stale, so this is the observer's only word on the step.
+				e.observe(Event{Run: v.run.id, Node: node, Frame: key.Frame, Status: store.Cancelled, Attempt: attempt,
+					Started: started, Time: time.Now()})
+				return ctx.Err()
+			}
 		}
 		v.now = time.Now()
 		if err == nil {
