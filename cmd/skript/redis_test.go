@@ -344,3 +344,60 @@ func TestNumbersOnRedis(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte(`{"id": 12345678901234567, "n": 5}`), 0o600))
 	require.Equal(t, want, runNumbers(t, srv.URL(), "--input-file", in))
 }
+
+// `skript cancel` ends a run that another process submitted and a worker
+// runs, says so, and says how a run that had already ended ended.
+func TestCancel(t *testing.T) {
+	srv := redistest.Start(t)
+	url := srv.URL()
+	startWorker(t, url)
+	r := skript(t, "submit", writeFlow(t, `name: long
+nodes:
+  - {id: nap, kind: Action, action: sleep, params: {duration: 60s}}
+`), "--store", url)
+	require.Equal(t, 0, r.code, r.stderr)
+	id := strings.TrimSpace(r.stdout)
+	require.Eventually(t, func() bool {
+		r := skript(t, "status", id, "--store", url, "--output", "json")
+		return strings.Contains(r.stdout, `"nap": {`) && strings.Contains(r.stdout, `"running"`)
+	}, 10*time.Second, 50*time.Millisecond)
+
+	r = skript(t, "cancel", id, "--store", url, "--reason", "operator said so")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, "run "+id+" cancelled\n", r.stdout)
+	st := waitStatus(t, url, id)
+	require.Equal(t, "cancelled", st.Status)
+	require.Equal(t, "operator said so", st.Error.(map[string]any)["message"])
+
+	done := skript(t, "submit", writeFlow(t, `name: quick
+nodes:
+  - {id: a, kind: Action, action: noop}
+`), "--store", url)
+	require.Equal(t, 0, done.code, done.stderr)
+	doneID := strings.TrimSpace(done.stdout)
+	require.Equal(t, "succeeded", waitStatus(t, url, doneID).Status)
+
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"again", []string{"cancel", id, "--store", url}, 0, "run " + id + " had already ended: cancelled\n", ""},
+		{"succeeded", []string{"cancel", doneID, "--store", url}, 0, "run " + doneID + " had already ended: succeeded\n", ""},
+		{"unknown run", []string{"cancel", "nope", "--store", url}, 2, "", "run nope not found"},
+		{"memory store", []string{"cancel", id}, 2, "", "cancel needs a shared store"},
+		{"no run id", []string{"cancel", "--store", url}, 2, "", "accepts 1 arg"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := skript(t, tc.args...)
+			require.Equal(t, tc.code, r.code, r.stderr)
+			require.Equal(t, tc.stdout, r.stdout)
+			require.Contains(t, r.stderr, tc.stderr)
+		})
+	}
+	// The cancelled run's status is unchanged by the second cancel.
+	st = waitStatus(t, url, id)
+	require.Equal(t, "operator said so", st.Error.(map[string]any)["message"])
+}

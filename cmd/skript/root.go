@@ -28,6 +28,6 @@ stateless workers on Redis.
 	root.SetOut(os.Stdout)
 	root.SetErr(os.Stderr)
 	root.AddCommand(newRunCmd(), newValidateCmd(), newCompileCmd(), newSchemaCmd(),
-		newWorkerCmd(), newSubmitCmd(), newStatusCmd(), newBenchCmd(), newActionsCmd())
+		newWorkerCmd(), newSubmitCmd(), newStatusCmd(), newCancelCmd(), newBenchCmd(), newActionsCmd())
 	return root
 }

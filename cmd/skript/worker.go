@@ -167,6 +167,59 @@ func newStatusCmd() *cobra.Command {
 	return cmd
 }
 
+func newCancelCmd() *cobra.Command {
+	var (
+		sf     storeFlags
+		reason string
+	)
+	cmd := &cobra.Command{
+		Use:   "cancel RUN_ID",
+		Short: "Cancel a run on a shared store; its running actions see their context cancelled",
+		Long: `Cancel a run on a shared store: it ends as cancelled, with --reason as its
+error, and the workers running its actions cancel their context. Exits 0 and
+says so when the run was cancelled, and also when it had already ended
+(cancelling changes nothing then; the line says how it ended); 2 for an
+unknown run.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := sf.requireShared("cancel"); err != nil {
+				return err
+			}
+			id := args[0]
+			ctx := cmd.Context()
+			st, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = st.Close() }()
+			before, err := st.GetRun(ctx, id)
+			if err != nil {
+				return statusErr(id, err)
+			}
+			if !before.Status.Done() {
+				if err := runtime.New(runtime.WithStore(st)).Cancel(ctx, id, reason); err != nil {
+					return statusErr(id, err)
+				}
+			}
+			// Read again: the run may have ended on its own just before
+			// the cancel, which then changed nothing.
+			after, err := st.GetRun(ctx, id)
+			if err != nil {
+				return statusErr(id, err)
+			}
+			if !before.Status.Done() && after.Status == store.Cancelled {
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s cancelled\n", id)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s had already ended: %s\n", id, after.Status)
+			}
+			return nil
+		},
+	}
+	sf.register(cmd, true)
+	cmd.Flags().StringVar(&reason, "reason", "cancelled", "the run's error message")
+	return cmd
+}
+
 func statusErr(id string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return exit(2, fmt.Errorf("run %s not found", id))
