@@ -255,12 +255,8 @@ func (c *compiler) checkConstParams(x *inode) bool {
 		if !hasTemplate(f.Value) {
 			continue // checked as a literal
 		}
-		fd, ok := a.Schema.Field(f.Key)
-		if !ok || m[f.Key] == nil {
-			continue
-		}
-		if err := fd.CheckValue(m[f.Key]); err != nil {
-			c.errorf(f.Value.Pos, "param %q of action %q %v", f.Key, a.Name, err)
+		if fd, ok := a.Schema.Field(f.Key); ok {
+			c.checkParam(a, f.Key, fd, f.Value, m[f.Key], true)
 		}
 	}
 	return true
