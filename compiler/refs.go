@@ -455,6 +455,11 @@ func (s *scope) Node(u *skexpr.Use) (blueprint.Ref, int, *skexpr.Problem) {
 	if n < len(u.Path) && !isRecordField(u.Path[n]) {
 		f := u.Path[n]
 		hint := dsl.Hint(f, recordFields)
+		if f == "error" {
+			// on_error: continue records the failure as the output, so
+			// this is where a reader who wants the error should look.
+			hint = fmt.Sprintf("; did you mean nodes.%s.output.error? after on_error: continue the error is the node's output", name)
+		}
 		if hint == "" {
 			hint = "; a node record has output and status"
 		}
