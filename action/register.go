@@ -23,6 +23,9 @@ import (
 // String, int*/uint* → Integer, float* → Number, bool → Boolean, slices →
 // List, maps and structs → Map, time.Duration → Duration, interfaces → Any.
 // Pointer fields are optional, and so is every field not marked required.
+// A struct field, and each struct in a slice or map field, gets a schema of
+// its own (Field.Struct, Field.ElemStruct), so its keys and values are
+// checked like the top level's; sized integers are checked for range.
 // A P of type map[string]any takes any params (an Open schema).
 //
 // At run time the decoded params are converted into a P (Duration fields,
