@@ -26,7 +26,9 @@ test/short: ## Run the tests without the race detector, skipping slow ones
 test/race: test ## Same as test: the race detector is always on
 
 .PHONY: conformance
-conformance: build ## Run the black-box CLI suite (memory store; STORE=redis://... for Redis)
+conformance: ## Run the black-box CLI suite, kept outside this repository (CONFORMANCE=path/to/run.py; STORE=redis://... for Redis)
+	@test -f "$(CONFORMANCE)" || { echo "conformance: $(CONFORMANCE) not found; the suite is not in this repository: pass CONFORMANCE=path/to/run.py"; exit 2; }
+	$(GO) build -o $(BIN) ./cmd/skript
 	python3 $(CONFORMANCE) --skript $(BIN) $(if $(STORE),--store $(STORE))
 
 GOLANGCI_LINT_VERSION ?= v2.15.0

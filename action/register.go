@@ -23,6 +23,9 @@ import (
 // String, int*/uint* → Integer, float* → Number, bool → Boolean, slices →
 // List, maps and structs → Map, time.Duration → Duration, interfaces → Any.
 // Pointer fields are optional, and so is every field not marked required.
+// A struct field, and each struct in a slice or map field, gets a schema of
+// its own (Field.Struct, Field.ElemStruct), so its keys and values are
+// checked like the top level's; sized integers are checked for range.
 // A P of type map[string]any takes any params (an Open schema).
 //
 // At run time the decoded params are converted into a P (Duration fields,
@@ -96,7 +99,7 @@ func addFields(s *Schema, t reflect.Type, seen map[reflect.Type]bool) error {
 			}
 			continue
 		}
-		f, err := fieldOf(sf)
+		f, err := fieldOf(sf, seen)
 		if err != nil {
 			return fmt.Errorf("params type %s, field %s: %w", t, sf.Name, err)
 		}
@@ -157,7 +160,7 @@ func structFields(t reflect.Type) func(yield func(goField) bool) {
 
 var durationType = reflect.TypeFor[time.Duration]()
 
-func fieldOf(sf goField) (Field, error) {
+func fieldOf(sf goField, seen map[reflect.Type]bool) (Field, error) {
 	f := Field{Name: sf.name}
 	t := sf.Type
 	if t.Kind() == reflect.Pointer {
@@ -167,12 +170,23 @@ func fieldOf(sf goField) (Field, error) {
 	if f.Type, err = typeOf(t); err != nil {
 		return f, err
 	}
+	f.lo, f.hi, f.ranged = intRange(t)
+	if f.Struct, err = structSchema(t, seen); err != nil {
+		return f, err
+	}
 	switch t.Kind() {
 	case reflect.Slice, reflect.Array, reflect.Map:
 		if t.Kind() == reflect.Map && t.Key().Kind() != reflect.String {
 			return f, fmt.Errorf("map keys must be strings, not %s", t.Key())
 		}
 		if f.Elem, err = typeOf(t.Elem()); err != nil {
+			return f, err
+		}
+		et := t.Elem()
+		if et.Kind() == reflect.Pointer {
+			et = et.Elem()
+		}
+		if f.ElemStruct, err = structSchema(et, seen); err != nil {
 			return f, err
 		}
 	}
@@ -202,6 +216,47 @@ func fieldOf(sf goField) (Field, error) {
 		}
 	}
 	return f, nil
+}
+
+// structSchema is the schema of a nested struct type, so its fields are
+// checked like top-level params; nil for other types, for a type that
+// decodes itself from JSON (its Go fields need not be its keys) and for a
+// type that holds itself, whose depth no schema can follow.
+func structSchema(t reflect.Type, seen map[reflect.Type]bool) (*Schema, error) {
+	if t.Kind() != reflect.Struct || seen[t] || reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+		return nil, nil
+	}
+	var s Schema
+	if err := addFields(&s, t, seen); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// intRange bounds the sized integer kinds; int and int64 take any int.
+func intRange(t reflect.Type) (lo, hi int, ranged bool) {
+	if t == durationType {
+		return 0, 0, false
+	}
+	switch t.Kind() {
+	case reflect.Int8:
+		return math.MinInt8, math.MaxInt8, true
+	case reflect.Int16:
+		return math.MinInt16, math.MaxInt16, true
+	case reflect.Int32:
+		return math.MinInt32, math.MaxInt32, true
+	case reflect.Uint8:
+		return 0, math.MaxUint8, true
+	case reflect.Uint16:
+		return 0, math.MaxUint16, true
+	case reflect.Uint32:
+		return 0, math.MaxUint32, true
+	case reflect.Uint, reflect.Uint64, reflect.Uintptr:
+		return 0, math.MaxInt, true
+	}
+	return 0, 0, false
 }
 
 func typeOf(t reflect.Type) (Type, error) {

@@ -54,10 +54,13 @@ func TestSchemaOf(t *testing.T) {
 		{Name: "meta", Type: Map, Elem: Any},
 		{Name: "labels", Type: Map, Elem: String},
 		{Name: "timeout", Type: Duration, Default: "5s"},
-		{Name: "retry", Type: Map},
+		{Name: "retry", Type: Map, Struct: &Schema{Fields: []Field{
+			{Name: "attempts", Type: Integer},
+			{Name: "backoff", Type: Duration},
+		}}},
 		{Name: "note", Type: String},
 		{Name: "extra", Type: Any},
-		{Name: "http_code", Type: Integer},
+		{Name: "http_code", Type: Integer, lo: 0, hi: 65535, ranged: true},
 	}, s.Fields)
 
 	ptr, err := SchemaOf[*chargeParams]()

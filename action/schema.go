@@ -80,6 +80,19 @@ type Field struct {
 	// `headers: {X-A: b}` be checked at compile time, not just their shape.
 	Elem Type
 	Doc  string
+	// Struct is the schema a Map value must follow when the param is a
+	// struct: its keys and values are checked like an action's params, at
+	// compile time where they are literal and at run time after templates
+	// are evaluated. Nil leaves the map's keys unchecked.
+	Struct *Schema
+	// ElemStruct is the schema each element of a List, or each value of a
+	// Map, must follow (a Go []T or map[string]T with T a struct); Elem is
+	// then Map.
+	ElemStruct *Schema
+	// lo and hi bound an Integer field when ranged is set, so a constant
+	// that would overflow the host's uint8 is refused at compile time.
+	lo, hi int
+	ranged bool
 }
 
 // Schema is an action's parameter schema.
@@ -212,7 +225,7 @@ func (s *Schema) Decode(params map[string]any) (map[string]any, error) {
 		}
 		c, err := f.coerce(v)
 		if err != nil {
-			errs = append(errs, &ParamError{Param: f.Name, Err: err})
+			errs = append(errs, nest(f.Name, err)...)
 			continue
 		}
 		out[f.Name] = c
@@ -228,6 +241,83 @@ func (s *Schema) Decode(params map[string]any) (map[string]any, error) {
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// nestedErrors are the problems found inside a struct-shaped value, as
+// ParamErrors named relative to it, so Decode can report each one by its
+// full path (`in.tag`, `items[2].tag`) rather than as one blob.
+type nestedErrors []error
+
+func (e nestedErrors) Error() string { return errors.Join(e...).Error() }
+
+func (e nestedErrors) Unwrap() []error { return e }
+
+// nest names the problems of the field called name: a nested value's
+// problems each get the field's name in front of their own path.
+func nest(name string, err error) []error {
+	inner, ok := err.(nestedErrors)
+	if !ok {
+		return []error{&ParamError{Param: name, Err: err}}
+	}
+	out := make([]error, 0, len(inner))
+	for _, e := range inner {
+		var pe *ParamError
+		if !errors.As(e, &pe) {
+			out = append(out, &ParamError{Param: name, Err: e})
+			continue
+		}
+		sep := "."
+		if strings.HasPrefix(pe.Param, "[") {
+			sep = ""
+		}
+		out = append(out, &ParamError{Param: name + sep + pe.Param, Err: pe.Err})
+	}
+	return out
+}
+
+// decodeNested decodes a struct-shaped map as Decode does an action's
+// params: defaults, required fields, unknown keys and types.
+func (s *Schema) decodeNested(m map[string]any) (any, error) {
+	out, err := s.Decode(m)
+	if err != nil {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			return nil, nestedErrors(j.Unwrap())
+		}
+		return nil, nestedErrors{err}
+	}
+	return out, nil
+}
+
+// decodeElems decodes each element of a List or Map (already coerced to
+// []any or map[string]any of maps) against the element struct's schema.
+func decodeElems(s *Schema, c any) (any, error) {
+	var errs nestedErrors
+	decode := func(name string, e any) any {
+		d, err := s.decodeNested(e.(map[string]any))
+		if err != nil {
+			errs = append(errs, nest(name, err)...)
+		}
+		return d
+	}
+	switch c := c.(type) {
+	case []any:
+		for i, e := range c {
+			c[i] = decode("["+strconv.Itoa(i)+"]", e)
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(c))
+		for k := range c {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // report problems in the same order every time
+		for _, k := range keys {
+			c[k] = decode("["+strconv.Quote(k)+"]", c[k])
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
 }
 
 // validate catches mistakes in a schema when an action is added, so a typo
@@ -254,6 +344,14 @@ func (s *Schema) validate() error {
 				return fmt.Errorf("field %q: default %w", f.Name, err)
 			}
 		}
+		for _, sub := range []*Schema{f.Struct, f.ElemStruct} {
+			if sub == nil {
+				continue
+			}
+			if err := sub.validate(); err != nil {
+				return fmt.Errorf("field %q: %w", f.Name, err)
+			}
+		}
 	}
 	for _, group := range s.OneOf {
 		for _, name := range group {
@@ -277,6 +375,17 @@ func (f *Field) coerce(v any) (any, error) {
 	c, err := coerceType(f.Type, f.Elem, v)
 	if err != nil {
 		return nil, err
+	}
+	if f.ranged {
+		if i := c.(int); i < f.lo || i > f.hi {
+			return nil, fmt.Errorf("must be an integer from %d to %d, got %d", f.lo, f.hi, i)
+		}
+	}
+	if f.Struct != nil {
+		return f.Struct.decodeNested(c.(map[string]any))
+	}
+	if f.ElemStruct != nil {
+		return decodeElems(f.ElemStruct, c)
 	}
 	if len(f.Enum) > 0 {
 		if s, _ := c.(string); !slices.Contains(f.Enum, s) {

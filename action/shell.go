@@ -61,6 +61,28 @@ func Shell(opts ShellOptions) Action {
 	}
 }
 
+// checkDir refuses a working directory that cannot be used before the
+// command starts: exec reports a missing one as a failure to start the
+// program ("fork/exec /bin/sh: no such file or directory"), which reads as
+// if the shell were missing.
+func checkDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("shell: dir %q: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("shell: dir %q: not a directory", dir)
+	}
+	return nil
+}
+
 func runShell(ctx context.Context, c *Call, maxOut int64) (any, error) {
 	p := c.Params
 	cmdLine, hasCmd := p["command"]
@@ -89,6 +111,9 @@ func runShell(ctx context.Context, c *Call, maxOut int64) (any, error) {
 		cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
 	}
 	cmd.Dir = stringParam(p, "dir")
+	if err := checkDir(cmd.Dir); err != nil {
+		return nil, err
+	}
 	if env, ok := p["env"].(map[string]any); ok && len(env) > 0 {
 		keys := make([]string, 0, len(env))
 		for k := range env {

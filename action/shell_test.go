@@ -5,6 +5,7 @@ package action
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -57,8 +58,20 @@ func TestShellEnvAndDir(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out["stdout"].(string)), "\n")
 	require.Equal(t, []string{"one/2", "inherited", want}, lines, "env is added to the worker's, not instead of it")
 
-	_, err = runShellAction(t, context.Background(), map[string]any{"command": "true", "dir": filepath.Join(dir, "missing")})
-	require.ErrorContains(t, err, "no such file or directory")
+	missing := filepath.Join(dir, "missing")
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	for _, tc := range []struct {
+		params map[string]any
+		want   string
+	}{
+		{map[string]any{"command": "true", "dir": missing}, fmt.Sprintf("shell: dir %q: no such file or directory", missing)},
+		{map[string]any{"args": []any{"true"}, "dir": missing}, fmt.Sprintf("shell: dir %q: no such file or directory", missing)},
+		{map[string]any{"command": "true", "dir": file}, fmt.Sprintf("shell: dir %q: not a directory", file)},
+	} {
+		_, err = runShellAction(t, context.Background(), tc.params)
+		require.EqualError(t, err, tc.want)
+	}
 }
 
 func TestShellNonZeroExit(t *testing.T) {

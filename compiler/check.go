@@ -229,14 +229,108 @@ func (c *compiler) checkAction(n *dsl.Node) {
 		c.paramError(n, a, fields, err)
 	}
 	for _, f := range fields {
-		fd, ok := schema.Field(f.Key)
-		if !ok || hasTemplate(f.Value) {
-			continue
-		}
-		if err := fd.CheckValue(f.Value.Go()); err != nil {
-			c.errorf(f.Value.Pos, "param %q of action %q %v", f.Key, a.Name, err)
+		if fd, ok := schema.Field(f.Key); ok {
+			c.checkParam(a, f.Key, fd, f.Value, nil, false)
 		}
 	}
+}
+
+// checkParam checks one param value against its field, descending into
+// struct-shaped values so that their keys and values are reported where
+// they are written, by their path (`in.tag`, `items[1].wait`). The literal
+// pass (folded false) checks keys and every value without a template; the
+// pass after constant folding checks only the templated values, which
+// folded holds.
+func (c *compiler) checkParam(a *action.Action, path string, fd *action.Field, v *dsl.Value, folded any, afterFold bool) {
+	if v == nil {
+		return
+	}
+	switch {
+	case fd.Struct != nil && v.Kind == dsl.Map:
+		m, _ := folded.(map[string]any)
+		c.checkStruct(a, path, fd.Struct, v, m, afterFold)
+		return
+	case fd.ElemStruct != nil && (v.Kind == dsl.List || v.Kind == dsl.Map):
+		elem := &action.Field{Type: action.Map, Struct: fd.ElemStruct}
+		if v.Kind == dsl.List {
+			l, _ := folded.([]any)
+			for i, e := range v.List {
+				c.checkParam(a, fmt.Sprintf("%s[%d]", path, i), elem, e, index(l, i), afterFold)
+			}
+			return
+		}
+		m, _ := folded.(map[string]any)
+		for _, f := range v.Map {
+			c.checkParam(a, fmt.Sprintf("%s[%q]", path, f.Key), elem, f.Value, m[f.Key], afterFold)
+		}
+		return
+	}
+	if !hasTemplate(v) {
+		if !afterFold {
+			if err := fd.CheckValue(v.Go()); err != nil {
+				c.errorf(v.Pos, "param %q of action %q %v", path, a.Name, err)
+			}
+		}
+		return
+	}
+	if afterFold && folded != nil {
+		if err := fd.CheckValue(folded); err != nil {
+			c.errorf(v.Pos, "param %q of action %q %v", path, a.Name, err)
+		}
+	}
+}
+
+// checkStruct checks a map written for a struct-shaped param: unknown and
+// missing keys (in the literal pass), then each value.
+func (c *compiler) checkStruct(a *action.Action, path string, s *action.Schema, v *dsl.Value, folded map[string]any, afterFold bool) {
+	var fields []*dsl.Field
+	var keys []string
+	for _, f := range v.Map {
+		if f.Value != nil && f.Value.Kind != dsl.Null {
+			keys = append(keys, f.Key)
+			fields = append(fields, f)
+		}
+	}
+	if !afterFold {
+		for _, err := range s.CheckKeys(keys) {
+			c.nestedKeyError(a, path, s, v, fields, err)
+		}
+	}
+	for _, f := range fields {
+		if fd, ok := s.Field(f.Key); ok {
+			c.checkParam(a, path+"."+f.Key, fd, f.Value, folded[f.Key], afterFold)
+		}
+	}
+}
+
+// nestedKeyError positions an unknown key of a struct-shaped param at the
+// key, a missing one at the map that lacks it.
+func (c *compiler) nestedKeyError(a *action.Action, path string, s *action.Schema, v *dsl.Value, fields []*dsl.Field, err error) {
+	var pe *action.ParamError
+	if !errors.As(err, &pe) {
+		c.errorf(v.Pos, "param %q of action %q %v", path, a.Name, err)
+		return
+	}
+	for _, f := range fields {
+		if f.Key != pe.Param {
+			continue
+		}
+		names := fieldNames(s)
+		hint := dsl.Hint(f.Key, names)
+		if hint == "" {
+			hint = "; it takes " + quoteList(names)
+		}
+		c.errorf(firstPos(f.KeyPos, v.Pos), "unknown key %q in param %q of action %q%s", f.Key, path, a.Name, hint)
+		return
+	}
+	c.errorf(v.Pos, "param %q of action %q needs key %q", path, a.Name, pe.Param)
+}
+
+func index(l []any, i int) any {
+	if i < len(l) {
+		return l[i]
+	}
+	return nil
 }
 
 // paramError positions one problem reported by Schema.CheckKeys: an unknown

@@ -255,12 +255,8 @@ func (c *compiler) checkConstParams(x *inode) bool {
 		if !hasTemplate(f.Value) {
 			continue // checked as a literal
 		}
-		fd, ok := a.Schema.Field(f.Key)
-		if !ok || m[f.Key] == nil {
-			continue
-		}
-		if err := fd.CheckValue(m[f.Key]); err != nil {
-			c.errorf(f.Value.Pos, "param %q of action %q %v", f.Key, a.Name, err)
+		if fd, ok := a.Schema.Field(f.Key); ok {
+			c.checkParam(a, f.Key, fd, f.Value, m[f.Key], true)
 		}
 	}
 	return true
@@ -459,6 +455,11 @@ func (s *scope) Node(u *skexpr.Use) (blueprint.Ref, int, *skexpr.Problem) {
 	if n < len(u.Path) && !isRecordField(u.Path[n]) {
 		f := u.Path[n]
 		hint := dsl.Hint(f, recordFields)
+		if f == "error" {
+			// on_error: continue records the failure as the output, so
+			// this is where a reader who wants the error should look.
+			hint = fmt.Sprintf("; did you mean nodes.%s.output.error? after on_error: continue the error is the node's output", name)
+		}
 		if hint == "" {
 			hint = "; a node record has output and status"
 		}

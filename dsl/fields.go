@@ -4,6 +4,8 @@ package dsl
 // allowed names from it and the JSON Schema its descriptions and value
 // shapes, so an editor and the parser cannot disagree about what a field is.
 
+import "slices"
+
 // field documents one key of a mapping in the DSL.
 type field struct {
 	name   string
@@ -148,6 +150,35 @@ var kindFields = map[string][]field{
 		{"duration", "How long to wait: a duration such as \"5m\", or an expression giving one.", typ("string")},
 		{"until", "An expression giving the RFC 3339 time to wait until.", typ("string")},
 	},
+}
+
+// commonFieldKinds limits common fields to the kinds whose runs use them;
+// the parser reads them on every node so the compiler can say what is
+// wrong, and the schema offers them only where the compiler accepts them.
+var commonFieldKinds = map[string][]string{
+	"timeout":  {"Action", "Wait"},
+	"retry":    {"Action"},
+	"on_error": {"Action"},
+	"catch":    {"Action"},
+}
+
+// CommonFieldAllowed reports whether a node of the given kind may set the
+// common field name (timeout, retry, on_error, catch are kind-specific;
+// id, kind and name go everywhere).
+func CommonFieldAllowed(kind, name string) bool {
+	kinds, limited := commonFieldKinds[name]
+	return !limited || slices.Contains(kinds, kind)
+}
+
+// nodeFields are the fields the schema offers on a node of the kind.
+func nodeFields(kind string) []field {
+	var out []field
+	for _, f := range commonFields {
+		if CommonFieldAllowed(kind, f.name) {
+			out = append(out, f)
+		}
+	}
+	return append(out, kindFields[kind]...)
 }
 
 // kindRequired are the fields a kind cannot do without, beyond id and kind.

@@ -49,13 +49,18 @@ func buildSchema() map[string]any {
 	// before it knows anything else; the kind then selects the fields.
 	var byKind []any
 	for _, k := range Kinds {
-		own := kindFields[k]
-		props := append(append([]field{}, commonFields...), own...)
-		s := object(kindDocs[k], props, append([]string{"id", "kind"}, kindRequired[k]...))
+		s := object(kindDocs[k], nodeFields(k), append([]string{"id", "kind"}, kindRequired[k]...))
 		s["properties"].(map[string]any)["kind"] = map[string]any{"const": k, "description": kindDocs[k]}
 		switch k {
 		case "Loop":
 			s["oneOf"] = []any{map[string]any{"required": []any{"while"}}, map[string]any{"required": []any{"for_each"}}}
+		case "Action":
+			// The compiler refuses a catch block that on_error: continue
+			// would never reach.
+			s["not"] = map[string]any{
+				"required":   []any{"catch", "on_error"},
+				"properties": map[string]any{"on_error": map[string]any{"const": "continue"}},
+			}
 		case "Wait":
 			s["oneOf"] = []any{map[string]any{"required": []any{"duration"}}, map[string]any{"required": []any{"until"}}}
 		}

@@ -77,9 +77,21 @@ func TestSchemaRejectsMistakes(t *testing.T) {
 		"branch is a node":     "name: t\nnodes: [{id: a, kind: Parallel, branches: [{id: b, kind: Action, action: noop}]}]\n",
 		"case without when":    "name: t\nnodes: [{id: a, kind: Switch, cases: [{nodes: []}]}]\n",
 		"retry zero attempts":  "name: t\nnodes: [{id: a, kind: Action, action: noop, retry: {max_attempts: 0}}]\n",
+		"catch on a Loop":      "name: t\nnodes: [{id: a, kind: Loop, while: x, body: [{id: b, kind: Action, action: noop}], catch: [{id: c, kind: Action, action: noop}]}]\n",
+		"retry on an If":       "name: t\nnodes: [{id: a, kind: If, condition: x, then: [{id: b, kind: Action, action: noop}], retry: {max_attempts: 2}}]\n",
+		"on_error on a Call":   "name: t\nfunctions: {f: {nodes: [{id: b, kind: Action, action: noop}]}}\nnodes: [{id: a, kind: Call, function: f, on_error: continue}]\n",
+		"timeout on Parallel":  "name: t\nnodes: [{id: a, kind: Parallel, timeout: 1s, branches: [[{id: b, kind: Action, action: noop}]]}]\n",
+		"catch and continue":   "name: t\nnodes: [{id: a, kind: Action, action: noop, on_error: continue, catch: [{id: c, kind: Action, action: noop}]}]\n",
 		"nested misspelt kind": "name: t\nnodes: [{id: a, kind: If, condition: x, then: [{id: b, kind: Acton, action: noop}]}]\n",
 	} {
 		require.Error(t, sch.Validate(asJSONValue(t, []byte(src))), name)
+	}
+	// What the compiler accepts on those kinds, the schema accepts too.
+	for name, src := range map[string]string{
+		"timeout on a Wait": "name: t\nnodes: [{id: a, kind: Wait, duration: 1s, timeout: 1m}]\n",
+		"all on an Action":  "name: t\nnodes: [{id: a, kind: Action, action: noop, timeout: 1s, retry: {max_attempts: 2}, on_error: fail, catch: [{id: c, kind: Action, action: noop}]}]\n",
+	} {
+		require.NoError(t, sch.Validate(asJSONValue(t, []byte(src))), name)
 	}
 	// Extension fields hold anchors and are accepted.
 	require.NoError(t, sch.Validate(asJSONValue(t, []byte(
@@ -110,7 +122,7 @@ func TestSchemaDescribesEveryField(t *testing.T) {
 	for _, k := range Kinds {
 		def := defs[k].(map[string]any)
 		require.NotEmpty(t, def["description"], k)
-		check(k, def, append(append([]field{}, commonFields...), kindFields[k]...))
+		check(k, def, nodeFields(k))
 	}
 	require.Equal(t, anyList(Kinds), defs["node"].(map[string]any)["properties"].(map[string]any)["kind"].(map[string]any)["enum"])
 
