@@ -255,8 +255,8 @@ func (e nestedErrors) Unwrap() []error { return e }
 // nest names the problems of the field called name: a nested value's
 // problems each get the field's name in front of their own path.
 func nest(name string, err error) []error {
-	inner, ok := err.(nestedErrors)
-	if !ok {
+	var inner nestedErrors
+	if !errors.As(err, &inner) {
 		return []error{&ParamError{Param: name, Err: err}}
 	}
 	out := make([]error, 0, len(inner))
