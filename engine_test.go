@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skript-dev/skript"
+	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/store"
 	"github.com/skript-dev/skript/store/redis/redistest"
@@ -233,4 +234,15 @@ nodes:
 	evs.mu.Unlock()
 	require.Equal(t, "", last.Node)
 	require.Equal(t, run.ID, last.Run)
+}
+
+// A Blueprint built by hand is checked before it runs: an empty one is
+// refused with what is wrong with it.
+func TestStartRefusesMalformedBlueprint(t *testing.T) {
+	eng, err := skript.New()
+	require.NoError(t, err)
+	defer func() { _ = eng.Close() }()
+	_, err = eng.Start(context.Background(), &blueprint.Blueprint{Name: "empty"}, nil)
+	require.ErrorContains(t, err, "blueprint: ")
+	require.NotContains(t, err.Error(), "pc 0 out of range")
 }

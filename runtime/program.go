@@ -53,6 +53,12 @@ func (p *program) encoded() ([]byte, error) {
 }
 
 func newProgram(bp *blueprint.Blueprint) (*program, error) {
+	// A Blueprint handed to Start may be built by hand rather than by the
+	// compiler or Decode; the VM indexes its tables without bounds checks,
+	// so it is checked once, when its program is built.
+	if err := blueprint.Validate(bp); err != nil {
+		return nil, err
+	}
 	p := &program{
 		bp:        bp,
 		exprs:     make([]*skexpr.Program, len(bp.Exprs)),
