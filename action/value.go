@@ -181,16 +181,20 @@ func Plain(v any) (any, error) {
 // larger than 2^53 survive.
 func decodeJSON(b []byte) (any, error) {
 	var out any
-	if err := unmarshalNumber(b, &out); err != nil {
+	if err := UnmarshalExact(bytes.NewReader(b), &out); err != nil {
 		return nil, err
 	}
 	return Normalize(out), nil
 }
 
-func unmarshalNumber(b []byte, out *any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
+// UnmarshalExact decodes the one JSON value r holds into v, with its
+// numbers as json.Number, so that integers keep all their digits (a
+// float64 rounds those above 2^53) until Normalize turns them into ints;
+// data after the value is an error.
+func UnmarshalExact(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
 	dec.UseNumber()
-	if err := dec.Decode(out); err != nil {
+	if err := dec.Decode(v); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {

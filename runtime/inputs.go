@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"strconv"
@@ -195,7 +194,7 @@ func ParseInput(bp *blueprint.Blueprint, name, text string) any {
 		}
 	}
 	var v any
-	if err := decodeExact([]byte(text), &v); err != nil {
+	if err := action.UnmarshalExact(strings.NewReader(text), &v); err != nil {
 		return text
 	}
 	return v
@@ -205,24 +204,11 @@ func ParseInput(bp *blueprint.Blueprint, name, text string) any {
 // numbers as json.Number, as ParseInput does.
 func ParseInputs(data []byte) (map[string]any, error) {
 	var in map[string]any
-	if err := decodeExact(data, &in); err != nil {
+	if err := action.UnmarshalExact(bytes.NewReader(data), &in); err != nil {
 		return nil, err
 	}
 	if in == nil {
 		return nil, errors.New("want a JSON object, not null")
 	}
 	return in, nil
-}
-
-// decodeExact decodes one JSON value, with its numbers as json.Number.
-func decodeExact(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("invalid JSON: data after the value")
-	}
-	return nil
 }

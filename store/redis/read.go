@@ -3,9 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -33,7 +31,7 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 		return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
 	}
 	r := &store.Run{}
-	if err := unmarshalValues(hdr, r); err != nil {
+	if err := action.UnmarshalExact(strings.NewReader(hdr), r); err != nil {
 		return nil, fmt.Errorf("run %s: bad header: %w", id, err)
 	}
 	for k, v := range r.Inputs {
@@ -41,14 +39,14 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	}
 	r.Status = store.Status(str(1))
 	if v := str(2); v != "" {
-		if err := unmarshalValues(v, &r.Output); err != nil {
+		if err := action.UnmarshalExact(strings.NewReader(v), &r.Output); err != nil {
 			return nil, fmt.Errorf("run %s: bad output: %w", id, err)
 		}
 		r.Output = exactNumbers(r.Output)
 	}
 	if v := str(3); v != "" {
 		r.Error = &store.ErrorInfo{}
-		if err := unmarshalValues(v, r.Error); err != nil {
+		if err := action.UnmarshalExact(strings.NewReader(v), r.Error); err != nil {
 			return nil, fmt.Errorf("run %s: bad error: %w", id, err)
 		}
 	}
@@ -76,32 +74,15 @@ func (s *Store) withRun(ctx context.Context, id string, cmd rueidis.Completed) (
 
 func decodeRecord(v string) (*store.Record, error) {
 	r := &store.Record{}
-	if err := unmarshalValues(v, r); err != nil {
+	if err := action.UnmarshalExact(strings.NewReader(v), r); err != nil {
 		return nil, fmt.Errorf("bad record: %w", err)
 	}
 	r.Output = exactNumbers(r.Output)
 	return r, nil
 }
 
-// unmarshalValues decodes JSON that may hold user values (inputs, outputs,
-// a group's list of arrivals) with its numbers as json.Number, for
-// exactNumbers: decoded as float64, as json.Unmarshal does, an integer
-// would come back a float64 (so `x % 2` fails where the memory store
-// passes) and one above 2^53 rounded.
-func unmarshalValues(data string, v any) error {
-	dec := json.NewDecoder(strings.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("invalid JSON: data after the value")
-	}
-	return nil
-}
-
 // exactNumbers replaces, in place, the json.Numbers of a value that
-// unmarshalValues just decoded by what action.Normalize makes of them (an
+// action.UnmarshalExact just decoded by what action.Normalize makes of them (an
 // int when the number is whole and fits, else a float64): the types the
 // runtime gave the value before it was written, and that the memory store
 // keeps. The containers are the decoder's own, so nothing shared changes.
