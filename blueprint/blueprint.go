@@ -333,3 +333,15 @@ func (o *Op) UnmarshalText(b []byte) error {
 	}
 	return fmt.Errorf("unknown opcode %q", b)
 }
+
+// LoopDepth returns how many Loop nodes enclose node i: the number of
+// iteration indexes in the frame of the node's records. A chain that
+// leaves the node table or loops back on itself (a Blueprint that did not
+// pass Validate) is cut short rather than followed forever.
+func (bp *Blueprint) LoopDepth(i int) int {
+	d := 0
+	for l := bp.Nodes[i].Loop; l >= 0 && int(l) < len(bp.Nodes) && d <= len(bp.Nodes); l = bp.Nodes[l].Loop {
+		d++
+	}
+	return d
+}

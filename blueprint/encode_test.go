@@ -374,3 +374,18 @@ func TestValidateIgnoresUnusedOperands(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestLoopDepth(t *testing.T) {
+	bp := &Blueprint{Nodes: []Node{
+		{ID: "outer", Loop: -1},
+		{ID: "inner", Loop: 0},
+		{ID: "work", Loop: 1},
+		{ID: "self", Loop: 3}, // malformed: its own loop
+		{ID: "away", Loop: 9}, // malformed: out of range
+	}}
+	for i, want := range []int{0, 1, 2, len(bp.Nodes) + 1, 0} {
+		if got := bp.LoopDepth(i); got != want {
+			t.Errorf("LoopDepth(%s) = %d, want %d", bp.Nodes[i].ID, got, want)
+		}
+	}
+}

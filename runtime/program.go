@@ -87,11 +87,7 @@ func newProgram(bp *blueprint.Blueprint) (*program, error) {
 		p.exprs[i] = prog
 	}
 	for i, n := range bp.Nodes {
-		d := 0
-		for l := n.Loop; l >= 0 && d <= len(bp.Nodes); l = bp.Nodes[l].Loop {
-			d++
-		}
-		p.depth[i] = d
+		p.depth[i] = bp.LoopDepth(i)
 		p.parent[i] = -1
 		if q := n.Parent; q >= 0 && int(q) < len(bp.Nodes) && int(q) != i && isComposite(bp.Nodes[q].Kind) {
 			p.parent[i] = q

@@ -88,12 +88,8 @@ func follow(ctx context.Context, st store.Store, run string, v *view) {
 // loopDepths says how many loops enclose each node of bp.
 func loopDepths(bp *blueprint.Blueprint) map[string]int {
 	m := make(map[string]int, len(bp.Nodes))
-	for _, n := range bp.Nodes {
-		d := 0
-		for l := n.Loop; l >= 0 && int(l) < len(bp.Nodes) && d <= len(bp.Nodes); l = bp.Nodes[l].Loop {
-			d++
-		}
-		m[n.ID] = d
+	for i, n := range bp.Nodes {
+		m[n.ID] = bp.LoopDepth(i)
 	}
 	return m
 }
