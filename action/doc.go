@@ -17,7 +17,8 @@
 // A null value means "absent" everywhere: it takes the default, and it does
 // not satisfy a required param.
 //
-// Outputs are plain values (nil, bool, string, int, float64, []any,
-// map[string]any) with whole numbers as int; Normalize produces that shape,
-// so outputs compare and print the same on every store.
+// Outputs are canonical values (package value: nil, bool, string, int,
+// float64, time.Duration, time.Time, []any, map[string]any) with whole
+// numbers as int; value.Canonical produces that shape, so outputs compare
+// and print the same on every store.
 package action

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/skript-dev/skript/value"
 )
 
 // UserAgent is sent by the http actions unless a workflow sets its own
@@ -263,7 +265,7 @@ func parseBody(contentType string, data []byte) any {
 	trimmed := bytes.TrimSpace(data)
 	looksJSON := len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
 	if strings.Contains(strings.ToLower(contentType), "json") || looksJSON {
-		if v, err := decodeJSON(data); err == nil {
+		if v, err := value.Unmarshal(data); err == nil {
 			return v
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/skript-dev/skript/value"
 )
 
 // Register adds a host-program action whose parameter schema comes from the
@@ -54,9 +56,9 @@ func Register[P any](r *Registry, name string, fn func(ctx context.Context, p P)
 		if err != nil {
 			return nil, err
 		}
-		out, err = Plain(out)
+		out, err = value.Canonical(out)
 		if err != nil {
-			return nil, fmt.Errorf("action %q: %w", name, err)
+			return nil, fmt.Errorf("action %q: output: %w", name, err)
 		}
 		return out, nil
 	}
@@ -346,7 +348,7 @@ func assign(dst reflect.Value, v any) error {
 		dst.Set(p)
 		return nil
 	case reflect.Interface:
-		nv := reflect.ValueOf(Normalize(v))
+		nv := reflect.ValueOf(value.Normalize(v))
 		if !nv.Type().AssignableTo(t) {
 			return fmt.Errorf("cannot use %s as %s", describe(v), t)
 		}
@@ -382,7 +384,7 @@ func assign(dst reflect.Value, v any) error {
 		return nil
 	case reflect.Float32, reflect.Float64:
 		var f float64
-		switch n := Normalize(v).(type) {
+		switch n := value.Normalize(v).(type) {
 		case int:
 			f = float64(n)
 		case float64:
@@ -435,7 +437,7 @@ func assign(dst reflect.Value, v any) error {
 }
 
 func assignStruct(dst reflect.Value, v any) error {
-	m, ok := Normalize(v).(map[string]any)
+	m, ok := value.Normalize(v).(map[string]any)
 	if !ok {
 		return mismatch("a map", v)
 	}

@@ -204,7 +204,7 @@ func TestRegisterPointerAndErrors(t *testing.T) {
 	}))
 	a, _ = r.Lookup("bad-output")
 	_, err = a.Run(context.Background(), &Call{})
-	require.ErrorContains(t, err, `action "bad-output": output is not JSON-encodable`)
+	require.ErrorContains(t, err, `action "bad-output": output: a func() cannot be kept in a run`)
 
 	require.EqualError(t, Register[params](r, "nil", nil), `action "nil" has no function`)
 	require.ErrorContains(t, Register(r, "int", func(ctx context.Context, p int) (any, error) { return nil, nil }),

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/skript-dev/skript/value"
 )
 
 // Type is the type of a parameter value. The set is small on purpose: it is
@@ -233,7 +235,7 @@ func (s *Schema) Decode(params map[string]any) (map[string]any, error) {
 	if s.Open {
 		for k, v := range params {
 			if _, declared := s.Field(k); !declared {
-				out[k] = Normalize(v)
+				out[k] = value.Normalize(v)
 			}
 		}
 	}
@@ -398,7 +400,7 @@ func (f *Field) coerce(v any) (any, error) {
 func coerceType(t, elem Type, v any) (any, error) {
 	switch t {
 	case Any:
-		return Normalize(v), nil
+		return value.Normalize(v), nil
 	case String:
 		if s, ok := toString(v); ok {
 			return s, nil
@@ -408,7 +410,7 @@ func coerceType(t, elem Type, v any) (any, error) {
 			return i, nil
 		}
 	case Number:
-		switch n := Normalize(v).(type) {
+		switch n := value.Normalize(v).(type) {
 		case int, float64:
 			return n, nil
 		}
@@ -488,7 +490,7 @@ func coerceMap(elem Type, v any) (any, error) {
 // expression keeps the expression's type, so refusing them would punish the
 // obvious spelling.
 func toString(v any) (string, bool) {
-	switch x := Normalize(v).(type) {
+	switch x := value.Normalize(v).(type) {
 	case string:
 		return x, true
 	case bool:
@@ -517,7 +519,7 @@ func toInt(v any) (int, bool) {
 			}
 		}
 	}
-	i, ok := Normalize(v).(int)
+	i, ok := value.Normalize(v).(int)
 	return i, ok
 }
 
@@ -530,7 +532,7 @@ func mismatch(want string, got any) error {
 // containers by kind: the value is what a user needs to spot a typo, and a
 // whole map would drown the message.
 func describe(v any) string {
-	switch x := Normalize(v).(type) {
+	switch x := value.Normalize(v).(type) {
 	case nil:
 		return "null"
 	case string:

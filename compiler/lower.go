@@ -8,6 +8,7 @@ import (
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/dsl"
 	skexpr "github.com/skript-dev/skript/expr"
+	"github.com/skript-dev/skript/value"
 )
 
 // lower emits the instruction arena from the inlined tree, following the
@@ -39,7 +40,7 @@ func (c *compiler) lowerInputs() {
 		}
 		bi := blueprint.Input{Name: in.Name, Type: in.Type, Required: in.Required, Description: in.Description}
 		if in.Default != nil && in.Default.Kind != dsl.Null {
-			bi.Default, bi.HasDefault = skexpr.Normalize(in.Default.Go()), true
+			bi.Default, bi.HasDefault = value.Normalize(in.Default.Go()), true
 		}
 		c.bp.Inputs = append(c.bp.Inputs, bi)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/dsl"
+	"github.com/skript-dev/skript/value"
 )
 
 // Use is one name an expression reads, as the compiler's scope sees it.
@@ -180,7 +181,7 @@ func evalConst(src string) (any, *constError) {
 	if err != nil {
 		return nil, &constError{"expression fails: " + message(err), errorOffset(err)}
 	}
-	return Normalize(v), nil
+	return value.Normalize(v), nil
 }
 
 // constError is an expression that failed while the compiler folded it;

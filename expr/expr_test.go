@@ -330,16 +330,6 @@ func TestLiteralsRoundTrip(t *testing.T) {
 	require.Equal(t, []any{math.MinInt64, 1e21, 2, 1e-7, "é\x01\n\"\\ ${", nil, true, 1}, e.Value)
 }
 
-func TestNormalizeCopiesOnWrite(t *testing.T) {
-	inner := map[string]any{"x": int64(1)}
-	l := []any{inner, "s"}
-	n := Normalize(l).([]any)
-	require.Equal(t, int64(1), inner["x"], "the original is untouched")
-	require.Equal(t, 1, n[0].(map[string]any)["x"])
-	same := []any{1, "a"}
-	require.Equal(t, &same[0], &Normalize(same).([]any)[0])
-}
-
 func TestRunErrorHasPosition(t *testing.T) {
 	e := compileValue(t, str("${{ input.a.b.c }}"))
 	p, err := Compile(e)

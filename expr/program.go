@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/value"
 )
 
 // Program is a compiled expression, safe for concurrent use. A constant
@@ -65,7 +65,7 @@ func (p *Program) Run(env map[string]any) (any, error) {
 	if err != nil || p.konst {
 		return out, err
 	}
-	return Normalize(out), nil
+	return value.Normalize(out), nil
 }
 
 // RunRaw evaluates like Run but returns the value as expr-lang made it,
@@ -170,110 +170,6 @@ func formatFloat(f float64) string {
 		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(f, 'g', -1, 64)
-}
-
-// Normalize turns numbers into the forms a run's JSON keeps: int64 and
-// other integer types become int, a whole float64 that fits becomes int.
-// Lists and maps are copied only when something inside changes, so values
-// shared with node records are never mutated.
-func Normalize(v any) any {
-	n, _ := normalize(v)
-	return n
-}
-
-// normalize returns the normalised value and whether it differs from v.
-func normalize(v any) (any, bool) {
-	switch x := v.(type) {
-	case int64:
-		if x >= math.MinInt && x <= math.MaxInt {
-			return int(x), true
-		}
-	case uint64:
-		if x <= math.MaxInt {
-			return int(x), true
-		}
-		return float64(x), true
-	case float64:
-		// Every whole float64 in int64's range converts exactly; this is
-		// also the rule blueprint.Decode applies to constants.
-		if x == math.Trunc(x) && x >= math.MinInt64 && x < math.MaxInt64 {
-			return int(x), true
-		}
-	case []any:
-		var out []any
-		for i, e := range x {
-			n, changed := normalize(e)
-			if changed && out == nil {
-				out = make([]any, len(x))
-				copy(out, x)
-			}
-			if out != nil {
-				out[i] = n
-			}
-		}
-		if out != nil {
-			return out, true
-		}
-	case map[string]any:
-		var out map[string]any
-		for k, e := range x {
-			n, changed := normalize(e)
-			if changed && out == nil {
-				out = make(map[string]any, len(x))
-				for k2, e2 := range x {
-					out[k2] = e2
-				}
-			}
-			if out != nil {
-				out[k] = n
-			}
-		}
-		if out != nil {
-			return out, true
-		}
-	case nil, bool, int, string:
-	default:
-		return normalizeReflect(v)
-	}
-	return v, false
-}
-
-// normalizeReflect handles the other shapes expressions produce: a range
-// `1..3` is a []int, a Go host value may be an int8 or a typed map.
-func normalizeReflect(v any) (any, bool) {
-	rv := reflect.ValueOf(v)
-	if rv.Type().PkgPath() != "" && rv.Kind() != reflect.Slice && rv.Kind() != reflect.Map {
-		// A named scalar type (time.Duration) means more than its number.
-		return v, false
-	}
-	switch rv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return normalize(rv.Int())
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return normalize(rv.Uint())
-	case reflect.Float32, reflect.Float64:
-		return normalize(rv.Float())
-	case reflect.Slice, reflect.Array:
-		if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
-			return v, false // bytes stay bytes
-		}
-		out := make([]any, rv.Len())
-		for i := range out {
-			out[i], _ = normalize(rv.Index(i).Interface())
-		}
-		return out, true
-	case reflect.Map:
-		if rv.Type().Key().Kind() != reflect.String {
-			return v, false
-		}
-		out := make(map[string]any, rv.Len())
-		it := rv.MapRange()
-		for it.Next() {
-			out[it.Key().String()], _ = normalize(it.Value().Interface())
-		}
-		return out, true
-	}
-	return v, false
 }
 
 // plain reports whether v is data a Blueprint can serialize: nil, bool,

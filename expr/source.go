@@ -9,6 +9,7 @@ import (
 	"github.com/expr-lang/expr/conf"
 
 	"github.com/skript-dev/skript/dsl"
+	"github.com/skript-dev/skript/value"
 )
 
 // Translator turns the YAML values of one workflow into expression
@@ -117,7 +118,7 @@ func (t *Translator) Value(v *dsl.Value) (*Source, dsl.ErrorList) {
 	t.value(s, v, &errs)
 	if len(s.exprs) == 0 {
 		s.literal = true
-		s.value = Normalize(v.Go())
+		s.value = value.Normalize(v.Go())
 	}
 	return s, errs
 }
@@ -236,7 +237,7 @@ func (t *Translator) Bare(v *dsl.Value, field string) (*Source, dsl.ErrorList) {
 	switch v.Kind {
 	case dsl.Bool, dsl.Int, dsl.Float:
 		t.value(s, v, &errs)
-		s.literal, s.value = true, Normalize(v.Go())
+		s.literal, s.value = true, value.Normalize(v.Go())
 		return s, errs
 	case dsl.String:
 	default:
@@ -269,7 +270,7 @@ func (t *Translator) Bare(v *dsl.Value, field string) (*Source, dsl.ErrorList) {
 // Const returns a Source for a value the compiler supplies itself (such as
 // a literal duration), with no names to bind.
 func Const(pos dsl.Pos, v any) *Source {
-	return &Source{pos: pos, parts: []string{goLiteral(v)}, literal: true, value: Normalize(v)}
+	return &Source{pos: pos, parts: []string{goLiteral(v)}, literal: true, value: value.Normalize(v)}
 }
 
 // goLiteral renders plain Go data as expr-lang source, for display.

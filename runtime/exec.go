@@ -9,6 +9,7 @@ import (
 	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/value"
 )
 
 // errParams marks a failure to build a step's params: retrying cannot fix it.
@@ -232,7 +233,11 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 		}
 		return nil, err
 	}
-	return action.Plain(out)
+	out, err = value.Canonical(out)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	return out, nil
 }
 
 // runAction calls an action, turning a panic into the attempt's error: a

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/blueprint"
+	"github.com/skript-dev/skript/value"
 )
 
 // InputError is a problem with a run's inputs: the run is refused before
@@ -59,7 +59,21 @@ func CheckInputs(bp *blueprint.Blueprint, given map[string]any) (map[string]any,
 			extra = append(extra, k)
 			continue
 		}
-		out[k] = action.Normalize(v)
+		out[k] = v
+	}
+	// Inputs are kept with the run: each must be a value every store keeps.
+	names := make([]string, 0, len(out))
+	for k := range out {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		cv, err := value.Canonical(out[k])
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("input %q: %v", k, err))
+			continue
+		}
+		out[k] = cv
 	}
 	sort.Strings(extra)
 	for _, k := range extra {
@@ -80,7 +94,7 @@ func CheckInputs(bp *blueprint.Blueprint, given map[string]any) (map[string]any,
 func checkInput(typ string, v any) (any, error) {
 	n, ok := v.(json.Number)
 	if !ok || typ != "integer" {
-		return checkType(typ, action.Normalize(v))
+		return checkType(typ, value.Normalize(v))
 	}
 	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil && i >= math.MinInt && i <= math.MaxInt {
 		return int(i), nil
@@ -194,7 +208,7 @@ func ParseInput(bp *blueprint.Blueprint, name, text string) any {
 		}
 	}
 	var v any
-	if err := action.UnmarshalExact(strings.NewReader(text), &v); err != nil {
+	if err := value.UnmarshalExact(strings.NewReader(text), &v); err != nil {
 		return text
 	}
 	return v
@@ -204,7 +218,7 @@ func ParseInput(bp *blueprint.Blueprint, name, text string) any {
 // numbers as json.Number, as ParseInput does.
 func ParseInputs(data []byte) (map[string]any, error) {
 	var in map[string]any
-	if err := action.UnmarshalExact(bytes.NewReader(data), &in); err != nil {
+	if err := value.UnmarshalExact(bytes.NewReader(data), &in); err != nil {
 		return nil, err
 	}
 	if in == nil {

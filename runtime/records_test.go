@@ -29,6 +29,7 @@ import (
 // onStores runs fn once on a memory store and once on a Redis store.
 func onStores(t *testing.T, fn func(t *testing.T, st store.Store)) {
 	t.Run("memory", func(t *testing.T) { fn(t, memory.New()) })
+	t.Run("memory-codec", func(t *testing.T) { fn(t, memory.New(memory.WithRoundTrip())) })
 	t.Run("redis", func(t *testing.T) {
 		tg := redistest.New(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -2,12 +2,14 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/value"
 )
 
 // Result is a run's state as `skript run --output json` prints it.
@@ -120,4 +122,21 @@ func (r *Result) SortedNodeIDs() []string {
 		return ids[i] < ids[j]
 	})
 	return ids
+}
+
+// MarshalJSON writes the result with its values as plain JSON data
+// (value.Export): a duration as "1h30m0s", a time as RFC 3339.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	cp := plain(*r)
+	cp.Output = value.Export(r.Output)
+	return json.Marshal(&cp)
+}
+
+// MarshalJSON writes the node's output as plain JSON data, as Result does.
+func (n *NodeResult) MarshalJSON() ([]byte, error) {
+	type plain NodeResult
+	cp := plain(*n)
+	cp.Output = value.Export(n.Output)
+	return json.Marshal(&cp)
 }

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/skript-dev/skript/blueprint"
-	skexpr "github.com/skript-dev/skript/expr"
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/value"
 )
 
 // maxInline bounds the control instructions one transition may run, so a
@@ -242,6 +242,9 @@ func (v *vm) step(t *token, last any) error {
 			v.record(store.Record{RecordKey: key, Status: store.Running, Started: v.now})
 			if in.Expr >= 0 {
 				args, err := v.eval(*t, in.Expr)
+				if err == nil {
+					args, err = value.Canonical(args)
+				}
 				if err != nil {
 					return &nodeFailure{node: in.Node, err: err}
 				}
@@ -298,6 +301,9 @@ func (v *vm) step(t *token, last any) error {
 			out := last
 			if v.p.bp.Output >= 0 {
 				val, err := v.eval(*t, v.p.bp.Output)
+				if err == nil {
+					val, err = value.Canonical(val)
+				}
 				if err != nil {
 					var se *storeError
 					if errors.As(err, &se) {
@@ -415,6 +421,13 @@ func (v *vm) mapStart(t token, in *blueprint.Instr, last *any) (bool, error) {
 		if items, err = toList(val); err != nil {
 			return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each: %w", err)}
 		}
+		// Each item is kept in a record: it must read back the same on
+		// every store.
+		for i, it := range items {
+			if items[i], err = value.Canonical(it); err != nil {
+				return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each: item %d: %w", i, err)}
+			}
+		}
 		n = len(items)
 	} else {
 		val, err := v.evalRaw(t, in.Expr)
@@ -424,7 +437,7 @@ func (v *vm) mapStart(t token, in *blueprint.Instr, last *any) (bool, error) {
 		var ok bool
 		if n, ok = listLen(val); !ok {
 			// Not a list: word the error as for a normalized value.
-			_, err := toList(skexpr.Normalize(val))
+			_, err := toList(value.Normalize(val))
 			if err == nil {
 				err = fmt.Errorf("want a list, got %T", val)
 			}

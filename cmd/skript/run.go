@@ -19,6 +19,7 @@ import (
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/value"
 )
 
 // inputFlags collect --input k=v and --input-file.
@@ -217,7 +218,7 @@ func report(w io.Writer, res *runtime.Result, output string) error {
 		}
 	}
 	if res.Output != nil {
-		data, err := json.MarshalIndent(res.Output, "", "  ")
+		data, err := json.MarshalIndent(value.Export(res.Output), "", "  ")
 		if err != nil {
 			return err
 		}

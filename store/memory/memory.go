@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/value"
 )
 
 // Store is the in-memory driver. The zero value is not usable; call New.
@@ -18,6 +19,7 @@ type Store struct {
 	runs       sync.Map // id -> *run
 	q          *queue
 	retention  time.Duration
+	roundTrip  bool
 
 	subMu sync.Mutex
 	subs  map[chan string]struct{}
@@ -39,6 +41,13 @@ type Option func(*Store)
 // process (a service, a benchmark) does not keep every run it ever ran.
 // Zero, the default, keeps them all.
 func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
+
+// WithRoundTrip passes every value that enters the store through the
+// codec a serializing driver uses (value.RoundTrip), so the store keeps
+// exactly what Redis or SQL would read back. The conformance suite and the
+// runtime's tests turn it on; it costs an encode and a decode per value, so
+// it is off by default.
+func WithRoundTrip() Option { return func(s *Store) { s.roundTrip = true } }
 
 type run struct {
 	mu      sync.Mutex
@@ -103,6 +112,12 @@ func (s *Store) GetBlueprint(_ context.Context, hash string) ([]byte, error) {
 // CreateRun implements store.Store.
 func (s *Store) CreateRun(_ context.Context, hdr *store.Run, first *store.Transition) error {
 	s.expire(time.Now())
+	if s.roundTrip {
+		var err error
+		if hdr, first, err = s.roundTripRun(hdr, first); err != nil {
+			return err
+		}
+	}
 	var nrec, ntok int
 	if first != nil {
 		// Each task the run starts with writes at least one record: size the
@@ -289,7 +304,14 @@ func (s *Store) Complete(_ context.Context, done []store.Completion) ([]bool, er
 		}
 		if !r.ended {
 			if seq, ok := r.tokens[c.Transition.Token]; ok && seq == c.Transition.Seq {
-				s.apply(r, c.Transition, now)
+				tr := c.Transition
+				if s.roundTrip {
+					var err error
+					if tr, err = roundTripTransition(tr); err != nil {
+						return nil, err
+					}
+				}
+				s.apply(r, tr, now)
 				applied[i] = true
 			}
 		}
@@ -315,6 +337,12 @@ func (s *Store) StartStep(_ context.Context, task *store.Task, recs []*store.Rec
 	for _, rec := range recs {
 		// A copy: the caller may hand the same records to its transition.
 		cp := *rec
+		if s.roundTrip {
+			var err error
+			if cp.Output, err = value.RoundTrip(cp.Output); err != nil {
+				return false, fmt.Errorf("record %s/%s: %w", cp.Frame, cp.Key, err)
+			}
+		}
 		r.write(&cp)
 	}
 	return true, nil
@@ -463,4 +491,56 @@ func (s *Store) end(r *run, e *store.RunEnd, now time.Time) {
 		}
 	}
 	s.subMu.Unlock()
+}
+
+// roundTripRun is CreateRun's arguments as a serializing driver reads them
+// back (WithRoundTrip).
+func (s *Store) roundTripRun(hdr *store.Run, first *store.Transition) (*store.Run, *store.Transition, error) {
+	h := *hdr
+	if h.Inputs != nil {
+		in, err := value.RoundTrip(h.Inputs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("run inputs: %w", err)
+		}
+		h.Inputs = in.(map[string]any)
+	}
+	if first == nil {
+		return &h, nil, nil
+	}
+	tr, err := roundTripTransition(first)
+	return &h, tr, err
+}
+
+// roundTripTransition copies the parts of t that hold values, each value
+// encoded and decoded again; the caller's records and arrivals are left as
+// they were.
+func roundTripTransition(t *store.Transition) (*store.Transition, error) {
+	cp := *t
+	cp.Records = make([]*store.Record, len(t.Records))
+	for i, rec := range t.Records {
+		r := *rec
+		var err error
+		if r.Output, err = value.RoundTrip(r.Output); err != nil {
+			return nil, fmt.Errorf("record %s/%s: %w", r.Frame, r.Key, err)
+		}
+		cp.Records[i] = &r
+	}
+	cp.Arrivals = make([]*store.Arrival, len(t.Arrivals))
+	for i, a := range t.Arrivals {
+		b := *a
+		var err error
+		if b.Value, err = value.RoundTrip(b.Value); err != nil {
+			return nil, fmt.Errorf("arrival %s[%d]: %w", b.Group, b.Slot, err)
+		}
+		cp.Arrivals[i] = &b
+	}
+	if t.End != nil {
+		e := *t.End
+		var err error
+		if e.Output, err = value.RoundTrip(e.Output); err != nil {
+			return nil, fmt.Errorf("run output: %w", err)
+		}
+		cp.End = &e
+	}
+	return &cp, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/value"
 )
 
 //go:embed scripts/*.lua
@@ -69,6 +70,9 @@ func (s *Store) exec(ctx context.Context, b *batch) ([]int64, error) {
 func runHeader(r *store.Run) (string, error) {
 	h := *r
 	h.Status, h.Output, h.Error, h.Ended = "", nil, nil, time.Time{}
+	if len(h.Inputs) > 0 {
+		h.Inputs = value.Tagged(h.Inputs).(map[string]any)
+	}
 	b, err := json.Marshal(&h)
 	return string(b), err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/value"
 )
 
 // The apply script takes its items as flat arguments rather than one JSON
@@ -33,7 +34,7 @@ type wireRecord struct {
 // encodeRecord returns a record's stored JSON (see wireRecord).
 func encodeRecord(rec *store.Record) (string, error) {
 	w := wireRecord{Started: rec.Started, Finished: rec.Finished, Status: rec.Status, Frame: rec.Frame, Key: rec.Key,
-		Output: rec.Output, Error: rec.Error, Attempts: rec.Attempts}
+		Output: value.Tagged(rec.Output), Error: rec.Error, Attempts: rec.Attempts}
 	b, err := json.Marshal(&w)
 	if err != nil {
 		return "", fmt.Errorf("record %s/%s: %w", rec.Frame, rec.Key, err)
@@ -149,13 +150,7 @@ func jsonEscaped(s string) string {
 	return q[1 : len(q)-1]
 }
 
-func marshalValue(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
-}
+func marshalValue(v any) (string, error) { return value.MarshalString(v) }
 
 // encodeTask returns a task's JSON and when it is due: "0" for now, else
 // the due time in ms (rounded up, so it is never leased early).

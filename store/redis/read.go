@@ -2,15 +2,14 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
 
-	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/value"
 )
 
 // GetRun implements store.Store.
@@ -31,22 +30,26 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 		return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
 	}
 	r := &store.Run{}
-	if err := action.UnmarshalExact(strings.NewReader(hdr), r); err != nil {
-		return nil, fmt.Errorf("run %s: bad header: %w", id, err)
+	if err := value.UnmarshalExact(strings.NewReader(hdr), r); err != nil {
+		return nil, fmt.Errorf("run %s: bad header: %w", id, store.Permanent(err))
 	}
 	for k, v := range r.Inputs {
-		r.Inputs[k] = exactNumbers(v)
+		if r.Inputs[k], err = value.FromJSON(v); err != nil {
+			return nil, fmt.Errorf("run %s: bad input %q: %w", id, k, store.Permanent(err))
+		}
 	}
 	r.Status = store.Status(str(1))
 	if v := str(2); v != "" {
-		if err := action.UnmarshalExact(strings.NewReader(v), &r.Output); err != nil {
-			return nil, fmt.Errorf("run %s: bad output: %w", id, err)
+		if err := value.UnmarshalExact(strings.NewReader(v), &r.Output); err != nil {
+			return nil, fmt.Errorf("run %s: bad output: %w", id, store.Permanent(err))
 		}
-		r.Output = exactNumbers(r.Output)
+		if r.Output, err = value.FromJSON(r.Output); err != nil {
+			return nil, fmt.Errorf("run %s: bad output: %w", id, store.Permanent(err))
+		}
 	}
 	if v := str(3); v != "" {
 		r.Error = &store.ErrorInfo{}
-		if err := action.UnmarshalExact(strings.NewReader(v), r.Error); err != nil {
+		if err := value.UnmarshalExact(strings.NewReader(v), r.Error); err != nil {
 			return nil, fmt.Errorf("run %s: bad error: %w", id, err)
 		}
 	}
@@ -74,32 +77,14 @@ func (s *Store) withRun(ctx context.Context, id string, cmd rueidis.Completed) (
 
 func decodeRecord(v string) (*store.Record, error) {
 	r := &store.Record{}
-	if err := action.UnmarshalExact(strings.NewReader(v), r); err != nil {
-		return nil, fmt.Errorf("bad record: %w", err)
+	if err := value.UnmarshalExact(strings.NewReader(v), r); err != nil {
+		return nil, fmt.Errorf("bad record: %w", store.Permanent(err))
 	}
-	r.Output = exactNumbers(r.Output)
+	var err error
+	if r.Output, err = value.FromJSON(r.Output); err != nil {
+		return nil, fmt.Errorf("bad record %s/%s: %w", r.Frame, r.Key, store.Permanent(err))
+	}
 	return r, nil
-}
-
-// exactNumbers replaces, in place, the json.Numbers of a value that
-// action.UnmarshalExact just decoded by what action.Normalize makes of them (an
-// int when the number is whole and fits, else a float64): the types the
-// runtime gave the value before it was written, and that the memory store
-// keeps. The containers are the decoder's own, so nothing shared changes.
-func exactNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		return action.Normalize(x)
-	case []any:
-		for i, e := range x {
-			x[i] = exactNumbers(e)
-		}
-	case map[string]any:
-		for k, e := range x {
-			x[k] = exactNumbers(e)
-		}
-	}
-	return v
 }
 
 // Records implements store.Store.

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"StartStepCancelledAtRunEnd", testStartStepCancelledAtRunEnd},
 		{"StartStepThenComplete", testStartStepThenComplete},
 		{"NumbersKeepTheirTypes", testNumbers},
+		{"ValuesKeepTheirTypes", testValues},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -584,7 +585,36 @@ func numbers() map[string]any {
 // testNumbers checks that numbers read back with the Go types and values
 // they were written with, wherever a driver keeps user values: a run's
 // inputs and output, node records, and a group's list of arrivals.
-func testNumbers(t *testing.T, s store.Store) {
+func testNumbers(t *testing.T, s store.Store) { keepsValues(t, s, numbers) }
+
+// values are canonical values beyond numbers (see package value): what
+// JSON has no type for, and maps that look like the codec's own tags.
+func values() map[string]any {
+	return map[string]any{
+		"second":   time.Second,
+		"span":     90*time.Minute + time.Second,
+		"nanos":    1500 * time.Nanosecond,
+		"negative": -time.Hour,
+		"utc":      time.Date(2024, 2, 29, 12, 0, 0, 123456789, time.UTC),
+		"offset":   time.Date(2024, 2, 29, 12, 0, 0, 0, time.FixedZone("", 5*3600+1800)),
+		"deep":     map[string]any{"a": map[string]any{"b": []any{map[string]any{"d": time.Millisecond, "n": 9007199254740993}}}},
+		"tag-like": map[string]any{"$time": "not a time"},
+		"escaped":  map[string]any{"$map": map[string]any{"$duration": "x"}},
+		"dollars":  map[string]any{"$a": 1, "$b": []any{}},
+		"empty":    map[string]any{"list": []any{}, "map": map[string]any{}},
+		"text":     "é\x00\n\"<&>",
+	}
+}
+
+// testValues checks that durations, times and nested values read back as
+// they were written: the memory driver keeps Go values, a serializing
+// driver must give back the same ones (through package value's codec).
+func testValues(t *testing.T, s store.Store) { keepsValues(t, s, values) }
+
+// keepsValues writes sample() wherever a driver keeps user values (a
+// run's inputs, a record's output, a group's list, a run's output) and
+// checks that each reads back equal.
+func keepsValues(t *testing.T, s store.Store, numbers func() map[string]any) {
 	ctx := ctxT(t)
 	id := NewRunID()
 	err := s.CreateRun(ctx, &store.Run{ID: id, Workflow: "wf", Hash: "h", Inputs: numbers()},
