@@ -143,8 +143,20 @@ func (in *Instr) Edges(pc int32, dst []Edge) []Edge {
 			add(pc+1, EdgeNext)
 		}
 	case OpFork:
-		for _, t := range in.Targets {
-			add(t, EdgeFork)
+		if len(in.Targets) <= 8 {
+			for _, t := range in.Targets {
+				add(t, EdgeFork)
+			}
+		} else {
+			// add looks at every edge so far: a wide Fork would be
+			// quadratic in its branches.
+			seen := make(map[int32]bool, len(in.Targets))
+			for _, t := range in.Targets {
+				if !seen[t] {
+					seen[t] = true
+					dst = append(dst, Edge{From: pc, To: t, Kind: EdgeFork})
+				}
+			}
 		}
 		add(in.Target, EdgeResume)
 	case OpJoin, OpEnd:

@@ -131,3 +131,46 @@ func BenchmarkCheckAndBind(b *testing.B) {
 		}
 	}
 }
+
+// genChain is a workflow of n Actions in a row, which fusion makes one Task.
+func genChain(n int) []byte {
+	var b strings.Builder
+	b.WriteString("name: chain\nnodes:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {id: a%d, kind: Action, action: noop}\n", i)
+	}
+	return []byte(b.String())
+}
+
+// genWide is a workflow of one Parallel with n one-Action branches.
+func genWide(n int) []byte {
+	var b strings.Builder
+	b.WriteString("name: wide\nnodes:\n  - id: p\n    kind: Parallel\n    branches:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "      - [{id: b%d, kind: Action, action: noop}]\n", i)
+	}
+	return []byte(b.String())
+}
+
+// BenchmarkCompileLongChain compiles 10,000 Actions in a row: fusion must
+// stay linear in the chain's length.
+func BenchmarkCompileLongChain(b *testing.B) {
+	src := genChain(10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, errs := Compile("chain.yaml", src, Options{}); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+	}
+}
+
+// BenchmarkCompileWideParallel compiles one Parallel of 10,000 branches.
+func BenchmarkCompileWideParallel(b *testing.B) {
+	src := genWide(10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, errs := Compile("wide.yaml", src, Options{}); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+	}
+}

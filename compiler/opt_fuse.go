@@ -21,6 +21,12 @@ func fuse(bp *blueprint.Blueprint) {
 	named := targeted(bp)
 	keep := make([]bool, len(code))
 	head := -1 // the Task the current run of Tasks is merged into
+	// headCatch says whether a step merged into head so far has a catch
+	// block; owned says head's Steps are a copy of its own, which appends
+	// may grow in place. Both are kept as the run grows, so a chain of n
+	// Actions fuses in O(n), not by copying and scanning the steps again for
+	// each one.
+	headCatch, owned := false, false
 	for pc := range code {
 		in := &code[pc]
 		keep[pc] = true
@@ -28,14 +34,19 @@ func fuse(bp *blueprint.Blueprint) {
 			head = -1
 			continue
 		}
-		if head >= 0 && !named[pc] && !hasCatch(&code[head]) {
-			// Steps get a fresh backing array: the merged Task must not
-			// share it with the instruction it absorbs.
-			code[head].Steps = append(code[head].Steps[:len(code[head].Steps):len(code[head].Steps)], in.Steps...)
+		if head >= 0 && !named[pc] && !headCatch {
+			if !owned {
+				// The merged Task must not share a backing array with the
+				// instructions it absorbs.
+				code[head].Steps = append([]blueprint.Step(nil), code[head].Steps...)
+				owned = true
+			}
+			code[head].Steps = append(code[head].Steps, in.Steps...)
+			headCatch = hasCatch(in)
 			keep[pc] = false
 			continue
 		}
-		head = pc
+		head, headCatch, owned = pc, hasCatch(in), false
 	}
 	compact(bp, keep)
 }
