@@ -8,6 +8,7 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/skript-dev/skript/internal/backoff"
@@ -79,6 +80,14 @@ func (e *storeError) Unwrap() error { return e.err }
 // must not hang on a store that does not answer (the leases then expire
 // and the tasks run elsewhere anyway).
 const releaseTimeout = 5 * time.Second
+
+// unreadableRun is a permanent store error met reading a run's header: the
+// run cannot be failed through a transition either, so its task is only
+// acknowledged, with the reason logged.
+type unreadableRun struct{ err error }
+
+func (e *unreadableRun) Error() string { return e.err.Error() }
+func (e *unreadableRun) Unwrap() error { return e.err }
 
 // errRunEnded cancels the actions of a run that has ended.
 var errRunEnded = errors.New("run ended")
@@ -160,6 +169,10 @@ type worker struct {
 	running sync.WaitGroup
 	done    chan doneBatch
 	flights flightSet
+
+	// storeFails counts transient store errors since the last applied
+	// completion, for the backoff before a task is handed back.
+	storeFails atomic.Int32
 
 	errMu sync.Mutex
 	// errs are what went wrong on shutdown paths, for Work to return.
@@ -335,9 +348,25 @@ func (w *worker) outcome(t *store.Task, tr *store.Transition, err error, cause e
 		w.release([]*store.Task{t})
 		return store.Completion{}, false
 	}
+	var ur *unreadableRun
+	if errors.As(err, &ur) {
+		// Handing it back would bring it straight back, forever.
+		w.report(fmt.Errorf("run %s: dropping its task, the run cannot be read: %w", t.Run, err))
+		return store.Completion{Task: t}, true
+	}
+	if store.IsPermanent(err) {
+		// No retry mends it (a record that does not decode): fail this
+		// run with the reason; other runs go on.
+		w.report(fmt.Errorf("run %s: failing it on a permanent store error: %w", t.Run, err))
+		return store.Completion{Task: t, Transition: &store.Transition{Token: t.Token, Seq: t.Seq,
+			End: &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Message: "store error: " + err.Error()}}}}, true
+	}
 	var se *storeError
 	if errors.As(err, &se) {
 		w.report(fmt.Errorf("run %s: %w", t.Run, err))
+		// A transient failure: wait before handing the task back, so a
+		// store in trouble is not met with a tight loop of leases.
+		backoff.Sleep(w.execCtx, backoff.Delay(int(w.storeFails.Add(1)), 50*time.Millisecond, 5*time.Second, 2, 0.2, nil))
 		w.release([]*store.Task{t})
 		return store.Completion{}, false
 	}
@@ -390,6 +419,7 @@ func (w *worker) apply(ctx context.Context, batch []store.Completion) {
 	for {
 		applied, err := w.e.store.Complete(ctx, batch)
 		if err == nil {
+			w.storeFails.Store(0)
 			if w.e.observer != nil {
 				for i, c := range batch {
 					if applied[i] && c.Transition != nil {

@@ -50,12 +50,12 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	if v := str(3); v != "" {
 		r.Error = &store.ErrorInfo{}
 		if err := value.UnmarshalExact(strings.NewReader(v), r.Error); err != nil {
-			return nil, fmt.Errorf("run %s: bad error: %w", id, err)
+			return nil, fmt.Errorf("run %s: bad error: %w", id, store.Permanent(err))
 		}
 	}
 	if v := str(4); v != "" {
 		if r.Ended, err = time.Parse(time.RFC3339Nano, v); err != nil {
-			return nil, fmt.Errorf("run %s: bad end time: %w", id, err)
+			return nil, fmt.Errorf("run %s: bad end time: %w", id, store.Permanent(err))
 		}
 	}
 	return r, nil
