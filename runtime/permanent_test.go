@@ -78,6 +78,7 @@ nodes:
 	res, err := good.Wait(ctx)
 	require.NoError(t, err)
 	require.Equal(t, store.Succeeded, res.Status)
+	t.Logf("error lines: %d", lines.Load())
 	require.LessOrEqual(t, lines.Load(), int32(3), "error lines: %d, last %q", lines.Load(), last)
 	mu.Lock()
 	require.True(t, strings.Contains(last, bad.ID), last)
