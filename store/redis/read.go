@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/skript-dev/skript/internal/backoff"
 	"github.com/skript-dev/skript/store"
 	"github.com/skript-dev/skript/value"
 )
@@ -146,13 +147,14 @@ func (s *Store) WaitRun(ctx context.Context, id string) (*store.Run, error) {
 	w := s.hub.waitFor(id)
 	defer s.hub.stopWaiting(id, w)
 	ended := (<-chan struct{})(w)
-	poll := 20 * time.Millisecond
+	// Jittered, so that many waiters started together do not poll together.
+	poll := backoff.New(20*time.Millisecond, time.Second)
 	for {
 		r, err := s.GetRun(ctx, id)
 		if err != nil || r.Status.Done() {
 			return r, err
 		}
-		t := time.NewTimer(poll)
+		t := time.NewTimer(poll.Next())
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -160,7 +162,6 @@ func (s *Store) WaitRun(ctx context.Context, id string) (*store.Run, error) {
 		case <-ended:
 			ended = nil // read the header once more; a closed channel must not spin
 		case <-t.C:
-			poll = min(poll*2, time.Second)
 		}
 		t.Stop()
 	}
