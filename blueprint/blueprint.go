@@ -23,6 +23,8 @@ package blueprint
 import (
 	"fmt"
 	"time"
+
+	"github.com/skript-dev/skript/internal/backoff"
 )
 
 // Version of the serialized form; bump on incompatible changes.
@@ -290,9 +292,18 @@ type Retry struct {
 	InitialInterval time.Duration `json:"initial_interval,omitempty"`
 	Backoff         float64       `json:"backoff,omitempty"`
 	MaxInterval     time.Duration `json:"max_interval,omitempty"`
+	// Jitter is the fraction each wait is spread by (nil: DefaultJitter),
+	// so that many steps failing together do not retry together.
+	Jitter *float64 `json:"jitter,omitempty"`
 }
 
-// Delay is the wait before the given attempt (2 = the first retry).
+// DefaultJitter is the jitter of a retry policy that sets none: ±10%, as
+// riverqueue/river spreads its retries.
+const DefaultJitter = 0.1
+
+// Delay is the wait before the given attempt (2 = the first retry):
+// InitialInterval × Backoff^(attempt-2), at most MaxInterval (at most
+// backoff.MaxDelay without one, so it never overflows), spread by Jitter.
 func (r Retry) Delay(attempt int) time.Duration {
 	d := r.InitialInterval
 	if d <= 0 {
@@ -302,16 +313,11 @@ func (r Retry) Delay(attempt int) time.Duration {
 	if b < 1 {
 		b = 2
 	}
-	for i := 2; i < attempt; i++ {
-		d = time.Duration(float64(d) * b)
-		if r.MaxInterval > 0 && d >= r.MaxInterval {
-			return r.MaxInterval
-		}
+	j := DefaultJitter
+	if r.Jitter != nil {
+		j = *r.Jitter
 	}
-	if r.MaxInterval > 0 && d > r.MaxInterval {
-		d = r.MaxInterval
-	}
-	return d
+	return backoff.Delay(attempt-1, d, r.MaxInterval, b, j, nil)
 }
 
 // MarshalText writes the opcode by name, so the serialized form reads

@@ -148,8 +148,9 @@ func (v *validator) checkInstr(pc int) {
 			if s.Catch < -1 {
 				v.fail("%s: catch %d out of range", sat, s.Catch)
 			}
-			if s.Timeout < 0 || s.Retry.MaxAttempts < 0 || s.Retry.InitialInterval < 0 || s.Retry.MaxInterval < 0 {
-				v.fail("%s: negative timeout or retry setting", sat)
+			if s.Timeout < 0 || s.Retry.MaxAttempts < 0 || s.Retry.InitialInterval < 0 || s.Retry.MaxInterval < 0 ||
+				s.Retry.Jitter != nil && !(*s.Retry.Jitter >= 0 && *s.Retry.Jitter <= 1) {
+				v.fail("%s: negative timeout or retry setting, or jitter outside 0..1", sat)
 			}
 		}
 	case OpNext:

@@ -279,6 +279,7 @@ func lowerRetry(r *dsl.Retry) blueprint.Retry {
 	}
 	out.InitialInterval = dur(r.InitialInterval)
 	out.MaxInterval = dur(r.MaxInterval)
+	out.Jitter = r.Jitter
 	return out
 }
 

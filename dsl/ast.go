@@ -165,6 +165,8 @@ type Retry struct {
 	InitialInterval *Duration
 	Backoff         float64
 	MaxInterval     *Duration
+	// Jitter is the fraction the wait is spread by, nil when not set.
+	Jitter *float64
 }
 
 // Function is a reusable sub-flow, inlined at each Call.

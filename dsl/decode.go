@@ -195,7 +195,7 @@ func (d *decoder) retry(v *Value) *Retry {
 		return nil
 	}
 	if v.Kind != Map {
-		d.add(v.Pos, "%q must be a map (max_attempts, initial_interval, backoff, max_interval), got %s", "retry", v.Kind)
+		d.add(v.Pos, "%q must be a map (max_attempts, initial_interval, backoff, max_interval, jitter), got %s", "retry", v.Kind)
 		return nil
 	}
 	r := &Retry{Pos: v.Pos}
@@ -216,6 +216,17 @@ func (d *decoder) retry(v *Value) *Retry {
 				r.Backoff = fv.Float
 			default:
 				d.add(fv.Pos, "%q must be a number >= 1, got %s", f.Key, describe(fv))
+			}
+		case "jitter":
+			switch {
+			case fv.Kind == Int && (fv.Int == 0 || fv.Int == 1):
+				j := float64(fv.Int)
+				r.Jitter = &j
+			case fv.Kind == Float && fv.Float >= 0 && fv.Float <= 1:
+				j := fv.Float
+				r.Jitter = &j
+			default:
+				d.add(fv.Pos, "%q must be a number from 0 to 1, got %s", f.Key, describe(fv))
 			}
 		default:
 			d.unknown(f, names(retryFields))

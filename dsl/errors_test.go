@@ -95,6 +95,7 @@ var errorCases = []struct {
 	{"timeout_zero", head + "  - {id: a, kind: Action, action: noop, timeout: 0s}\n", nil},
 	{"retry_not_map", head + "  - {id: a, kind: Action, action: noop, retry: 3}\n", nil},
 	{"retry_fields", head + "  - id: a\n    kind: Action\n    action: noop\n    retry: {max_attempts: 0, backoff: 0.5, initial_interval: fast, max_intervall: 1s}\n", nil},
+	{"retry_jitter", head + "  - {id: a, kind: Action, action: noop, retry: {jitter: 1.5}}\n", nil},
 	{"retry_max_below_initial", head + "  - {id: a, kind: Action, action: noop, retry: {initial_interval: 2s, max_interval: 1s}}\n", nil},
 	{"on_error_typo", head + "  - {id: a, kind: Action, action: noop, on_error: contineu}\n", nil},
 	{"on_error_unknown", head + "  - {id: a, kind: Action, action: noop, on_error: ignore}\n", nil},

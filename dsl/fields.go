@@ -79,6 +79,7 @@ var retryFields = []field{
 	{"initial_interval", "The wait before the first retry, a duration such as \"200ms\".", durationSchema},
 	{"backoff", "The factor the wait grows by after each retry, at least 1.", map[string]any{"type": "number", "minimum": 1}},
 	{"max_interval", "The longest wait between two attempts, a duration such as \"10s\".", durationSchema},
+	{"jitter", "The fraction each wait is spread by at random, from 0 (none) to 1: 0.1 (the default) waits between 90% and 110% of the computed wait, never beyond max_interval.", map[string]any{"type": "number", "minimum": 0, "maximum": 1}},
 }
 
 var defaultsFields = []field{

@@ -248,6 +248,9 @@ func (e *Engine) handle(ctx context.Context, task *store.Task) (*store.Transitio
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil
 		}
+		if store.IsPermanent(err) {
+			return nil, &unreadableRun{err}
+		}
 		return nil, err
 	}
 	return e.compute(ctx, p, info, task, nil, time.Time{})

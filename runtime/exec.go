@@ -31,8 +31,25 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 	}
 	redo := redeliveryOf(task, len(in.Steps))
 	var last any
-	for k := int(task.Step); k < len(in.Steps); k++ {
-		if k > int(task.Step) && redo != runAll {
+	from := int(task.Step)
+	if redo == runFirst {
+		// The workers may have said which step they died in: the running
+		// record StartStep wrote, after the final records of the steps
+		// before it. Then that step is the one to blame, now, and the
+		// delivery limit holds for the fused task as a whole.
+		if j, done := e.diedIn(ctx, v, task, in, attempt); j >= 0 {
+			for _, rec := range done {
+				v.record(*rec)
+				last = rec.Output
+			}
+			if j > from {
+				attempt = 1
+			}
+			from, redo = j, abandon
+		}
+	}
+	for k := from; k < len(in.Steps); k++ {
+		if k > from && redo != runAll {
 			// The steps left go on as a new queue entry, whose deliveries
 			// are counted afresh: a step that stops workers must not be
 			// run inline after the one this delivery was about.
@@ -53,7 +70,7 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		}
 		var out any
 		var err error
-		if k == int(task.Step) && redo == abandon {
+		if k == from && redo == abandon {
 			err = &abandonedError{deliveries: task.Deliveries - 1}
 			e.runLogger(v.run.id).Warn("task abandoned: not running its action again",
 				"node", node, "frame", key.Frame, "attempt", attempt, "deliveries", task.Deliveries-1, "max_deliveries", task.MaxDeliveries)
@@ -124,6 +141,37 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 	}
 	t.pc++
 	return v.advance(t, last)
+}
+
+// diedIn finds the step of a fused Exec task that was running when the
+// workers delivered it stopped: the first step left whose stored record is
+// the running record StartStep writes (running, this attempt, no error).
+// It returns that step's index and the stored records of the steps before
+// it, or -1 when no step says so (its actions are Inline, or the store
+// could not be read): then the caller narrows the task down step by step.
+func (e *Engine) diedIn(ctx context.Context, v *vm, task *store.Task, in *blueprint.Instr, attempt int) (int, []*store.Record) {
+	t := int(task.Step)
+	keys := make([]store.RecordKey, 0, len(in.Steps)-t)
+	for k := t; k < len(in.Steps); k++ {
+		keys = append(keys, v.nodeKey(task.Frame, in.Steps[k].Node))
+	}
+	recs, err := e.store.Records(ctx, task.Run, keys)
+	if err != nil {
+		return -1, nil
+	}
+	for i, r := range recs {
+		want := 1
+		if i == 0 {
+			want = attempt
+		}
+		if r != nil && r.Status == store.Running && r.Error == nil && r.Attempts == want {
+			return t + i, recs[:i]
+		}
+		if r == nil || (r.Status != store.Succeeded && r.Status != store.Failed) {
+			return -1, nil
+		}
+	}
+	return -1, nil
 }
 
 // errStale says a task's token has moved on or its run has ended (the

@@ -320,8 +320,8 @@ nodes:
 // attempt's, whether its action blocks (shell) or not (fail).
 func TestRetriedNodeStartsAtItsFirstAttempt(t *testing.T) {
 	for name, act := range map[string]string{
-		"shell": `{id: a, kind: Action, action: shell, params: {command: "exit 1"}, retry: {max_attempts: 4, initial_interval: 50ms, backoff: 2, max_interval: 100ms}}`,
-		"fail":  `{id: a, kind: Action, action: fail, params: {message: no}, retry: {max_attempts: 4, initial_interval: 50ms, backoff: 2, max_interval: 100ms}}`,
+		"shell": `{id: a, kind: Action, action: shell, params: {command: "exit 1"}, retry: {max_attempts: 4, initial_interval: 50ms, backoff: 2, max_interval: 100ms, jitter: 0}}`,
+		"fail":  `{id: a, kind: Action, action: fail, params: {message: no}, retry: {max_attempts: 4, initial_interval: 50ms, backoff: 2, max_interval: 100ms, jitter: 0}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			onStores(t, func(t *testing.T, st store.Store) {

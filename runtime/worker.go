@@ -8,8 +8,10 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/skript-dev/skript/internal/backoff"
 	"github.com/skript-dev/skript/store"
 )
 
@@ -22,11 +24,14 @@ type WorkerOptions struct {
 	Consumer string
 	// Batch is the most tasks leased or completed per store call (default 256).
 	Batch int
-	// Heartbeat is how often leases of running tasks are extended (default
-	// 10s; set it to a third of the store's lease).
+	// Heartbeat is how often leases of running tasks are extended. The
+	// default is a third of the store's lease when the store tells it (see
+	// store.LeaseTimer), else 10s.
 	Heartbeat time.Duration
 	// Grace is how long a stopping worker lets running tasks finish before
-	// it cancels them and hands them back (default 30s).
+	// it cancels them and hands them back (default 30s), and then how long
+	// more it keeps trying to apply the completions it holds before it
+	// hands their tasks back too.
 	Grace time.Duration
 	// OnError, when set, receives errors the worker recovered from.
 	OnError func(error)
@@ -38,7 +43,14 @@ type WorkerOptions struct {
 	OnStart func(task *store.Task, started time.Time)
 }
 
-func (o *WorkerOptions) defaults() {
+func (o *WorkerOptions) defaults(s store.Store) {
+	if o.Heartbeat <= 0 {
+		if lt, ok := s.(store.LeaseTimer); ok && lt.LeaseDuration() > 0 {
+			// Three beats per lease: a lease survives one late or lost
+			// Extend.
+			o.Heartbeat = max(lt.LeaseDuration()/3, time.Millisecond)
+		}
+	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 256
 	}
@@ -64,12 +76,28 @@ type storeError struct{ err error }
 func (e *storeError) Error() string { return e.err.Error() }
 func (e *storeError) Unwrap() error { return e.err }
 
+// releaseTimeout bounds a Release: a worker handing tasks back as it stops
+// must not hang on a store that does not answer (the leases then expire
+// and the tasks run elsewhere anyway).
+const releaseTimeout = 5 * time.Second
+
+// unreadableRun is a permanent store error met reading a run's header: the
+// run cannot be failed through a transition either, so its task is only
+// acknowledged, with the reason logged.
+type unreadableRun struct{ err error }
+
+func (e *unreadableRun) Error() string { return e.err.Error() }
+func (e *unreadableRun) Unwrap() error { return e.err }
+
 // errRunEnded cancels the actions of a run that has ended.
 var errRunEnded = errors.New("run ended")
 
 // Work leases tasks and runs them until ctx is done. Then it stops leasing,
 // lets running tasks finish for up to Grace, cancels and hands back the
-// rest, and returns.
+// rest, and returns. It returns an error when it could not shut down
+// cleanly: completions it could not apply, or tasks it could not hand back
+// (their leases expire and they run again elsewhere). Errors it recovered
+// from while running go to OnError.
 //
 // A fixed set of runner goroutines (one per CPU) each lease a batch of
 // tasks, run the short ones themselves, one after the other (see short.go),
@@ -77,7 +105,7 @@ var errRunEnded = errors.New("run ended")
 // and lease again. Completions go to one completer goroutine, which applies
 // them in batches while the runners go on.
 func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
-	opts.defaults()
+	opts.defaults(e.store)
 	nr := max(goruntime.GOMAXPROCS(0), 1)
 	w := &worker{e: e, opts: opts, slots: newSlotPool(opts.Concurrency),
 		done: make(chan doneBatch, 4*nr+64)}
@@ -92,9 +120,13 @@ func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	defer stopSub()
 	go w.watchEnds(e.store.Ended(subCtx))
 	completerDone := make(chan struct{})
+	// The completer retries until it is told to stop: only once the worker
+	// is stopping and has given it Grace more to apply what it holds.
+	complCtx, stopCompl := context.WithCancel(execCtx)
+	defer stopCompl()
 	go func() {
 		defer close(completerDone)
-		w.completer(execCtx)
+		w.completer(complCtx)
 	}()
 	hbCtx, stopHB := context.WithCancel(execCtx)
 	go w.heartbeat(hbCtx)
@@ -118,8 +150,13 @@ func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	}
 	stopHB()
 	close(w.done)
-	<-completerDone
-	return nil
+	select {
+	case <-completerDone:
+	case <-time.After(opts.Grace):
+		stopCompl()
+		<-completerDone
+	}
+	return w.shutdownErr()
 }
 
 type worker struct {
@@ -132,6 +169,30 @@ type worker struct {
 	running sync.WaitGroup
 	done    chan doneBatch
 	flights flightSet
+
+	// storeFails counts transient store errors since the last applied
+	// completion, for the backoff before a task is handed back.
+	storeFails atomic.Int32
+
+	errMu sync.Mutex
+	// errs are what went wrong on shutdown paths, for Work to return.
+	errs []error
+}
+
+// fail records an error Work returns, and reports it.
+func (w *worker) fail(err error) {
+	w.report(err)
+	w.errMu.Lock()
+	if len(w.errs) < 8 {
+		w.errs = append(w.errs, err)
+	}
+	w.errMu.Unlock()
+}
+
+func (w *worker) shutdownErr() error {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	return errors.Join(w.errs...)
 }
 
 // doneBatch is completions on their way to the completer, with the
@@ -152,7 +213,7 @@ func (w *worker) report(err error) {
 // runner leases batches of tasks and runs them until ctx is done.
 func (w *worker) runner(ctx context.Context) {
 	rs := new(runnerState)
-	backoff := 50 * time.Millisecond
+	retry := backoff.New(50*time.Millisecond, 5*time.Second)
 	for ctx.Err() == nil {
 		// Hold at least one slot, then as many more as are free.
 		n := w.slots.acquire(ctx, w.share)
@@ -170,14 +231,10 @@ func (w *worker) runner(ctx context.Context) {
 				return
 			}
 			w.report(fmt.Errorf("lease: %w", err))
-			select {
-			case <-time.After(backoff):
-			case <-ctx.Done():
-			}
-			backoff = min(backoff*2, 5*time.Second)
+			retry.Wait(ctx)
 			continue
 		}
-		backoff = 50 * time.Millisecond
+		retry.Reset()
 		w.run(rs, tasks)
 	}
 }
@@ -186,8 +243,10 @@ func (w *worker) release(tasks []*store.Task) {
 	if len(tasks) == 0 {
 		return
 	}
-	if err := w.e.store.Release(context.Background(), tasks); err != nil {
-		w.report(fmt.Errorf("release: %w", err))
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	if err := w.e.store.Release(ctx, tasks); err != nil {
+		w.fail(fmt.Errorf("release %d tasks: %w", len(tasks), err))
 	}
 }
 
@@ -289,9 +348,25 @@ func (w *worker) outcome(t *store.Task, tr *store.Transition, err error, cause e
 		w.release([]*store.Task{t})
 		return store.Completion{}, false
 	}
+	var ur *unreadableRun
+	if errors.As(err, &ur) {
+		// Handing it back would bring it straight back, forever.
+		w.report(fmt.Errorf("run %s: dropping its task, the run cannot be read: %w", t.Run, err))
+		return store.Completion{Task: t}, true
+	}
+	if store.IsPermanent(err) {
+		// No retry mends it (a record that does not decode): fail this
+		// run with the reason; other runs go on.
+		w.report(fmt.Errorf("run %s: failing it on a permanent store error: %w", t.Run, err))
+		return store.Completion{Task: t, Transition: &store.Transition{Token: t.Token, Seq: t.Seq,
+			End: &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Message: "store error: " + err.Error()}}}}, true
+	}
 	var se *storeError
 	if errors.As(err, &se) {
 		w.report(fmt.Errorf("run %s: %w", t.Run, err))
+		// A transient failure: wait before handing the task back, so a
+		// store in trouble is not met with a tight loop of leases.
+		backoff.Sleep(w.execCtx, backoff.Delay(int(w.storeFails.Add(1)), 50*time.Millisecond, 5*time.Second, 2, 0.2, nil))
 		w.release([]*store.Task{t})
 		return store.Completion{}, false
 	}
@@ -335,11 +410,16 @@ func (w *worker) completer(ctx context.Context) {
 	}
 }
 
+// apply applies a batch of completions, retrying with backoff for as long
+// as ctx lasts: dropping them would leave their leases to expire and their
+// actions to run again. When ctx ends first, the tasks are handed back.
 func (w *worker) apply(ctx context.Context, batch []store.Completion) {
-	backoff := 50 * time.Millisecond
-	for attempt := 0; ; attempt++ {
+	// At most a second apart: the tasks' leases run while the worker waits.
+	retry := backoff.New(50*time.Millisecond, time.Second)
+	for {
 		applied, err := w.e.store.Complete(ctx, batch)
 		if err == nil {
+			w.storeFails.Store(0)
 			if w.e.observer != nil {
 				for i, c := range batch {
 					if applied[i] && c.Transition != nil {
@@ -349,14 +429,19 @@ func (w *worker) apply(ctx context.Context, batch []store.Completion) {
 			}
 			return
 		}
-		if attempt >= 8 || ctx.Err() != nil {
-			// The leases expire and the tasks run again elsewhere.
-			w.report(fmt.Errorf("complete %d tasks: %w", len(batch), err))
-			return
+		if ctx.Err() == nil {
+			w.report(fmt.Errorf("complete %d tasks (retrying): %w", len(batch), err))
+			if retry.Wait(ctx) {
+				continue
+			}
 		}
-		w.report(fmt.Errorf("complete (retrying): %w", err))
-		time.Sleep(backoff)
-		backoff = min(backoff*2, 5*time.Second)
+		w.fail(fmt.Errorf("complete %d tasks: gave up as the worker stopped: %w", len(batch), err))
+		tasks := make([]*store.Task, len(batch))
+		for i, c := range batch {
+			tasks[i] = c.Task
+		}
+		w.release(tasks)
+		return
 	}
 }
 

@@ -210,6 +210,14 @@ type Local interface {
 	Local()
 }
 
+// LeaseTimer is implemented by drivers whose leases run out: LeaseDuration
+// is how long a leased task stays leased without an Extend. A worker beats
+// at a third of it, so a long task keeps its lease whatever the driver's
+// setting.
+type LeaseTimer interface {
+	LeaseDuration() time.Duration
+}
+
 // Store is a run store driver. Every method is safe for concurrent use.
 type Store interface {
 	// PutBlueprint stores a serialized Blueprint under its hash (idempotent).

@@ -269,6 +269,26 @@ output: "${{ nodes.poison.output }}"
 	require.Equal(t, 2, deaths)
 }
 
+// A fused task whose last step kills its worker stops after
+// --max-deliveries deaths too, not (steps × max-deliveries): the running
+// record of the step that was running tells which step to give up.
+func TestPoisonLastStepOfFusedTaskStopsAfterMaxDeliveries(t *testing.T) {
+	srv := redistest.Start(t)
+	url := srv.URL()
+	args := []string{"--lease", "1s", "--max-deliveries", "2", "--concurrency", "4"}
+	const msg = "task abandoned after 2 deliveries: the workers running it stopped before finishing (crash, kill or lost lease)"
+
+	st, deaths := runPoisoned(t, url, writeFlow(t, `name: fused
+nodes:
+  - {id: one, kind: Action, action: shell, params: {command: "echo one"}}
+  - {id: two, kind: Action, action: shell, params: {command: "echo two"}}
+  - {id: poison, kind: Action, action: shell, params: {command: "kill -9 $PPID"}}
+`), args...)
+	require.Equal(t, "failed", st.Status)
+	require.Equal(t, map[string]any{"node": "poison", "message": msg}, st.Error)
+	require.Equal(t, 2, deaths)
+}
+
 // TestStatusShowsVersion: `skript status` shows the version of the
 // workflow a run was submitted with, as JSON and as text.
 func TestStatusShowsVersion(t *testing.T) {

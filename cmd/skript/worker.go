@@ -56,7 +56,7 @@ finish for up to --grace, hands back the rest, and exits 0.`,
 	}
 	sf.register(cmd, true)
 	cmd.Flags().IntVar(&concurrency, "concurrency", 256, "tasks run at once")
-	cmd.Flags().DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM, how long running tasks may finish before they are handed back")
+	cmd.Flags().DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM, how long running tasks may finish before they are handed back (then how long more completions the store refuses are retried)")
 	cmd.Flags().StringSliceVar(&deny, "deny-action", nil, "refuse to run these actions (e.g. shell)")
 	return cmd
 }

@@ -3,9 +3,12 @@ package redis
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/skript-dev/skript/internal/backoff"
 )
 
 // bell wakes idle Leases on a Redis Cluster. There, one command cannot
@@ -88,11 +91,15 @@ func (b *bell) setSub(i int, ok bool) {
 
 func (b *bell) listen(ctx context.Context, i int) {
 	c := b.s.c
-	backoff := 50 * time.Millisecond
+	retry := backoff.New(50*time.Millisecond, 2*time.Second)
 	for {
+		// A subscription that came up was a success: the next drop starts
+		// the backoff again. (The hook runs on rueidis's goroutine.)
+		var subscribed atomic.Bool
 		hctx := rueidis.WithOnSubscriptionHook(ctx, func(sub rueidis.PubSubSubscription) {
 			if sub.Kind == "ssubscribe" {
 				b.setSub(i, true)
+				subscribed.Store(true)
 			}
 		})
 		err := c.Receive(hctx, c.B().Ssubscribe().Channel(b.s.bellChannel(i)).Build(), b.deliver)
@@ -101,14 +108,12 @@ func (b *bell) listen(ctx context.Context, i int) {
 			return
 		}
 		b.s.log.Debug("skript: doorbell subscription dropped; resubscribing", "channel", b.s.bellChannel(i), "error", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
+		if subscribed.Load() {
+			retry.Reset()
 		}
-		backoff = min(backoff*2, 2*time.Second)
+		if !retry.Wait(ctx) {
+			return
+		}
 	}
 }
 

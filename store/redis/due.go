@@ -172,21 +172,20 @@ func (s *Store) wait(ctx context.Context, left time.Duration, wake *wakeup, rung
 	w := s.idle.add(cancel)
 	defer s.idle.remove(w)
 	block := min(left, idleWait)
-	d, timed := block, false
+	d := block
 	if due := s.nextDue.Load(); due > 0 {
 		if until := max(time.Until(time.UnixMilli(due)), time.Millisecond); until <= d {
-			d, timed = until, true
+			d = until
 		}
 	}
 	s.idle.setUntil(w, time.Now().Add(d))
 	switch {
 	case wake != nil:
-		if timed {
-			var stop context.CancelFunc
-			wctx, stop = context.WithTimeout(wctx, d)
-			defer stop()
-		}
-		added, err := s.block(ctx, wctx, wake, block)
+		// The XREAD's own BLOCK ends the wait at the due time. A context
+		// deadline would instead become the connection's deadline in
+		// rueidis, which fires as the wait ends, reports a false "context
+		// deadline exceeded" and closes the connection.
+		added, err := s.block(ctx, wctx, wake, d)
 		return !added, err
 	case bellOK:
 		t := time.NewTimer(d)

@@ -3,9 +3,12 @@ package redis
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/skript-dev/skript/internal/backoff"
 )
 
 // readyWait bounds how long Ended waits for its subscription to be
@@ -46,11 +49,15 @@ func (h *hub) start() {
 
 func (h *hub) loop(ctx context.Context) {
 	defer close(h.done)
-	backoff := 50 * time.Millisecond
+	retry := backoff.New(50*time.Millisecond, 2*time.Second)
 	for {
+		// A subscription that came up was a success: the next drop starts
+		// the backoff again. (The hook runs on rueidis's goroutine.)
+		var subscribed atomic.Bool
 		hctx := rueidis.WithOnSubscriptionHook(ctx, func(sub rueidis.PubSubSubscription) {
 			if sub.Kind == "subscribe" {
 				h.setReady(true)
+				subscribed.Store(true)
 			}
 		})
 		channels := []string{h.s.endedChannel()}
@@ -63,14 +70,12 @@ func (h *hub) loop(ctx context.Context) {
 			return
 		}
 		h.s.log.Debug("skript: ended-run subscription dropped; resubscribing", "error", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
+		if subscribed.Load() {
+			retry.Reset()
 		}
-		backoff = min(backoff*2, 2*time.Second)
+		if !retry.Wait(ctx) {
+			return
+		}
 	}
 }
 

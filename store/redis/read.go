@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/skript-dev/skript/internal/backoff"
 	"github.com/skript-dev/skript/store"
 	"github.com/skript-dev/skript/value"
 )
@@ -50,12 +51,12 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	if v := str(3); v != "" {
 		r.Error = &store.ErrorInfo{}
 		if err := value.UnmarshalExact(strings.NewReader(v), r.Error); err != nil {
-			return nil, fmt.Errorf("run %s: bad error: %w", id, err)
+			return nil, fmt.Errorf("run %s: bad error: %w", id, store.Permanent(err))
 		}
 	}
 	if v := str(4); v != "" {
 		if r.Ended, err = time.Parse(time.RFC3339Nano, v); err != nil {
-			return nil, fmt.Errorf("run %s: bad end time: %w", id, err)
+			return nil, fmt.Errorf("run %s: bad end time: %w", id, store.Permanent(err))
 		}
 	}
 	return r, nil
@@ -146,13 +147,14 @@ func (s *Store) WaitRun(ctx context.Context, id string) (*store.Run, error) {
 	w := s.hub.waitFor(id)
 	defer s.hub.stopWaiting(id, w)
 	ended := (<-chan struct{})(w)
-	poll := 20 * time.Millisecond
+	// Jittered, so that many waiters started together do not poll together.
+	poll := backoff.New(20*time.Millisecond, time.Second)
 	for {
 		r, err := s.GetRun(ctx, id)
 		if err != nil || r.Status.Done() {
 			return r, err
 		}
-		t := time.NewTimer(poll)
+		t := time.NewTimer(poll.Next())
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -160,7 +162,6 @@ func (s *Store) WaitRun(ctx context.Context, id string) (*store.Run, error) {
 		case <-ended:
 			ended = nil // read the header once more; a closed channel must not spin
 		case <-t.C:
-			poll = min(poll*2, time.Second)
 		}
 		t.Stop()
 	}
