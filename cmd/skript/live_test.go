@@ -4,38 +4,38 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	"github.com/stretchr/testify/require"
 
 	"github.com/skript-dev/skript/store/redis/redistest"
 )
 
 // onTerminal runs skript with stdin, stdout and stderr on a pseudo-terminal
-// (through util-linux `script`), the way a user at a terminal sees it, and
+// of 100 columns by 40 rows, the way a user at a terminal sees it, and
 // returns its exit code and everything it wrote, carriage returns removed.
 func onTerminal(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	scriptBin, err := exec.LookPath("script")
-	if err != nil {
-		t.Skip("no `script` command to run skript on a pseudo-terminal")
-	}
-	line := shellQuote(bin)
-	for _, a := range args {
-		line += " " + shellQuote(a)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, scriptBin, "-qec", line, "/dev/null")
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "SKRIPT_STORE=")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: 100, Rows: 40})
+	require.NoError(t, err)
+	defer func() { _ = tty.Close() }()
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
+	// Reading ends with an error (EIO on Linux) once the child has exited
+	// and the terminal's other side is closed.
+	_, _ = io.Copy(&out, tty)
+	err = cmd.Wait()
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -45,8 +45,6 @@ func onTerminal(t *testing.T, args ...string) (int, string) {
 	}
 	return code, strings.ReplaceAll(out.String(), "\r", "")
 }
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 
@@ -203,3 +201,53 @@ nodes:
 		})
 	}
 }
+
+// The steps of a fused chain run in one task: on a terminal, the first
+// shows succeeded while the second still runs.
+func TestLiveViewShowsEachFusedStep(t *testing.T) {
+	flow := writeFlow(t, fusedFlow)
+	code, out := onTerminal(t, "run", flow)
+	require.Equal(t, 0, code, out)
+	fs := frames(out)
+	require.True(t, anyFrame(fs[:len(fs)-1], func(f string) bool {
+		one, _ := nodeLine(f, "one")
+		two, _ := nodeLine(f, "two")
+		return strings.Contains(one, "succeeded") && strings.Contains(two, "running")
+	}), "no frame showed step one succeeded while two ran:\n%s", out)
+	final := fs[len(fs)-1]
+	for _, id := range []string{"one", "two"} {
+		l, ok := nodeLine(final, id)
+		require.True(t, ok, final)
+		require.Contains(t, l, "succeeded")
+	}
+}
+
+// Off a terminal, each step of a fused chain is printed as it finishes,
+// with its own time.
+func TestPlainLinesOfFusedSteps(t *testing.T) {
+	flow := writeFlow(t, fusedFlow)
+	r := skript(t, "run", flow)
+	require.Equal(t, 0, r.code, r.stderr)
+	at := map[string]float64{}
+	for _, l := range strings.Split(r.stderr, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 3 && f[2] == "succeeded" {
+			s, err := strconv.ParseFloat(strings.TrimSuffix(f[0], "s"), 64)
+			require.NoError(t, err, l)
+			at[f[1]] = s
+			if f[1] == "one" {
+				require.Regexp(t, `succeeded\s+\d+ms$`, l, "step one's own time")
+			}
+		}
+	}
+	require.Contains(t, at, "one", r.stderr)
+	require.Contains(t, at, "two", r.stderr)
+	// Step two sleeps a second after step one has ended.
+	require.GreaterOrEqual(t, at["two"]-at["one"], 0.9, "step one was printed as it ended:\n%s", r.stderr)
+}
+
+const fusedFlow = `name: fused
+nodes:
+  - {id: one, kind: Action, action: sleep, params: {duration: 300ms}}
+  - {id: two, kind: Action, action: sleep, params: {duration: 1s}}
+`
