@@ -203,22 +203,33 @@ nodes:
 }
 
 // The steps of a fused chain run in one task: on a terminal, the first
-// shows succeeded while the second still runs.
+// shows succeeded while the second still runs, whether this process runs
+// the task (events) or a separate worker does (records).
 func TestLiveViewShowsEachFusedStep(t *testing.T) {
 	flow := writeFlow(t, fusedFlow)
-	code, out := onTerminal(t, "run", flow)
-	require.Equal(t, 0, code, out)
-	fs := frames(out)
-	require.True(t, anyFrame(fs[:len(fs)-1], func(f string) bool {
-		one, _ := nodeLine(f, "one")
-		two, _ := nodeLine(f, "two")
-		return strings.Contains(one, "succeeded") && strings.Contains(two, "running")
-	}), "no frame showed step one succeeded while two ran:\n%s", out)
-	final := fs[len(fs)-1]
-	for _, id := range []string{"one", "two"} {
-		l, ok := nodeLine(final, id)
-		require.True(t, ok, final)
-		require.Contains(t, l, "succeeded")
+	srv := redistest.Start(t)
+	url := srv.URL()
+	startWorker(t, url)
+	for name, args := range map[string][]string{
+		"memory": {"run", flow},
+		"redis":  {"run", flow, "--store", url, "--workers", "0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, out := onTerminal(t, args...)
+			require.Equal(t, 0, code, out)
+			fs := frames(out)
+			require.True(t, anyFrame(fs[:len(fs)-1], func(f string) bool {
+				one, _ := nodeLine(f, "one")
+				two, _ := nodeLine(f, "two")
+				return strings.Contains(one, "succeeded") && strings.Contains(two, "running")
+			}), "no frame showed step one succeeded while two ran:\n%s", out)
+			final := fs[len(fs)-1]
+			for _, id := range []string{"one", "two"} {
+				l, ok := nodeLine(final, id)
+				require.True(t, ok, final)
+				require.Contains(t, l, "succeeded")
+			}
+		})
 	}
 }
 
