@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -262,3 +263,60 @@ nodes:
   - {id: one, kind: Action, action: sleep, params: {duration: 300ms}}
   - {id: two, kind: Action, action: sleep, params: {duration: 1s}}
 `
+
+// Ctrl-C at a terminal echoes ^C where the cursor is, below the live
+// block: the next frame starts from the line's first column, so it does
+// not begin two columns in with a torn first line.
+func TestLiveViewAfterCtrlC(t *testing.T) {
+	flow := writeFlow(t, "name: slow\nnodes:\n  - {id: nap, kind: Action, action: sleep, params: {duration: 30s}}\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run", flow)
+	cmd.Env = append(os.Environ(), "SKRIPT_STORE=")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: 100, Rows: 40})
+	require.NoError(t, err)
+	defer func() { _ = tty.Close() }()
+	var out bytes.Buffer
+	copied := make(chan struct{})
+	var mu sync.Mutex
+	go func() {
+		defer close(copied)
+		buf := make([]byte, 4096)
+		for {
+			n, err := tty.Read(buf)
+			mu.Lock()
+			out.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	// Wait for the block to show the node running, then press Ctrl-C.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		mu.Lock()
+		seen := strings.Contains(ansi.ReplaceAllString(out.String(), ""), "nap")
+		mu.Unlock()
+		if seen {
+			break
+		}
+		require.False(t, time.Now().After(deadline), "no live block")
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, err = tty.Write([]byte{3})
+	require.NoError(t, err)
+	<-copied
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.True(t, errors.As(err, &ee), "exit error: %v", err)
+	require.Equal(t, 130, ee.ExitCode())
+	raw := out.String()
+	i := strings.Index(raw, "^C")
+	require.GreaterOrEqual(t, i, 0, "the terminal echoed ^C: %q", raw)
+	rest := raw[i+2:]
+	require.True(t, strings.HasPrefix(rest, "\r"), "what follows ^C starts at the first column: %q", rest)
+	final := frames(strings.ReplaceAll(raw, "\r", ""))
+	l, ok := nodeLine(final[len(final)-1], "nap")
+	require.True(t, ok, raw)
+	require.Contains(t, l, "cancelled")
+}
