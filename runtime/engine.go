@@ -53,9 +53,12 @@ func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.logger = l }
 //   - Running, as an Action starts an attempt (its Attempt counts from 1),
 //     and as a node holding others (a Parallel or a Loop, for example) or
 //     a Wait is entered;
-//   - Succeeded or Failed, as a transition that finishes a node is applied
-//     (an attempt that fails and will be retried gets no event of its own:
-//     the next attempt's Running follows);
+//   - Succeeded or Failed, for an Action as its step ends (the steps of a
+//     fused task, run back to back, each end at their own Time, before the
+//     task's transition is applied), and for other nodes as a transition
+//     that finishes them is applied (an attempt that fails and will be
+//     retried gets no event of its own: the next attempt's Running
+//     follows);
 //   - Cancelled, for an Action that was running in this process when its
 //     run ended, by Run.Cancel or Engine.Cancel from any process or by
 //     another node failing the run: its context is cancelled and the event

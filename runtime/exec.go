@@ -98,6 +98,7 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		v.now = time.Now()
 		if err == nil {
 			v.record(store.Record{RecordKey: key, Status: store.Succeeded, Output: out, Attempts: attempt, Started: recStarted, Finished: v.now})
+			e.observeStep(v, node, key.Frame, store.Succeeded, attempt, started, "")
 			last = out
 			attempt = 1
 			continue
@@ -121,6 +122,7 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			return nil
 		}
 		info := &store.ErrorInfo{Node: node, Message: msg}
+		e.observeStep(v, node, key.Frame, store.Failed, attempt, started, msg)
 		switch {
 		case st.Continue:
 			out := map[string]any{"error": map[string]any{"message": msg, "node": node}}
@@ -298,4 +300,14 @@ func runAction(ctx context.Context, act *action.Action, call *action.Call) (out 
 		}
 	}()
 	return act.Run(ctx, call)
+}
+
+// observeStep reports an Action's outcome as its step ends rather than when
+// its task's transition is applied: the steps of a fused task run back to
+// back in one task, and each is to be seen ending at its own time.
+func (e *Engine) observeStep(v *vm, node, frame string, status store.Status, attempt int, started time.Time, msg string) {
+	if e.observer == nil {
+		return
+	}
+	e.observe(Event{Run: v.run.id, Node: node, Frame: frame, Status: status, Attempt: attempt, Started: started, Time: v.now, Error: msg})
 }

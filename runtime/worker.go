@@ -451,6 +451,11 @@ func (e *Engine) observeTransition(run string, tr *store.Transition) {
 			continue
 		}
 		ev := Event{Run: run, Node: r.Key, Frame: r.Frame, Status: r.Status, Attempt: r.Attempts, Started: r.Started, Time: r.Finished}
+		if r.Attempts > 0 && r.Status != store.Running {
+			// An Action's outcome was reported as its step ended
+			// (observeStep).
+			continue
+		}
 		if r.Status == store.Running {
 			// Composite nodes and Waits start here; a retried step was
 			// already reported when its attempt started.

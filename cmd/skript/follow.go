@@ -163,6 +163,7 @@ func (v *view) fold(recs []*store.Record) (map[string]*state, map[string]bool) {
 			if t, ok := lastFailed[r.Key]; !ok || !news.Before(t) {
 				lastFailed[r.Key] = news
 				s.lastError = r.Error.Message
+				s.failedAt = r.Frame
 			}
 		}
 		if t, ok := latest[r.Key]; ok && news.Before(t) {
@@ -244,7 +245,7 @@ func (v *view) shown(n *nodeLine) state {
 	if n.looped {
 		// This process saw more iterations end than the last poll did.
 		if l.done+l.failed > r.done+r.failed {
-			s.status, s.took, s.attempt, s.lastError = l.status, l.took, l.attempt, l.lastError
+			s.status, s.took, s.attempt, s.lastError, s.failedAt = l.status, l.took, l.attempt, l.lastError, l.failedAt
 		}
 		s.done, s.failed, s.running = max(l.done, r.done), max(l.failed, r.failed), max(l.running, r.running)
 	} else if l.asOf.After(r.asOf) {

@@ -46,7 +46,7 @@ func TestFoldRecords(t *testing.T) {
 	require.Equal(t, map[string]bool{"body": true}, looped)
 	require.Equal(t, state{status: store.Succeeded, started: at(0), took: 10 * time.Millisecond, done: 1, asOf: at(10)}, *states["a"])
 	require.Equal(t, state{status: store.Running, started: at(5), running: 1, asOf: at(5)}, *states["l"])
-	require.Equal(t, state{status: store.Running, started: at(10), running: 1, done: 1, failed: 1, lastError: "boom", asOf: at(30)}, *states["body"])
+	require.Equal(t, state{status: store.Running, started: at(10), running: 1, done: 1, failed: 1, lastError: "boom", failedAt: "l[1]", asOf: at(30)}, *states["body"])
 }
 
 // A line shows the source with the later news; a loop body's counts are

@@ -4,38 +4,39 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	"github.com/stretchr/testify/require"
 
 	"github.com/skript-dev/skript/store/redis/redistest"
 )
 
 // onTerminal runs skript with stdin, stdout and stderr on a pseudo-terminal
-// (through util-linux `script`), the way a user at a terminal sees it, and
+// of 100 columns by 40 rows, the way a user at a terminal sees it, and
 // returns its exit code and everything it wrote, carriage returns removed.
 func onTerminal(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	scriptBin, err := exec.LookPath("script")
-	if err != nil {
-		t.Skip("no `script` command to run skript on a pseudo-terminal")
-	}
-	line := shellQuote(bin)
-	for _, a := range args {
-		line += " " + shellQuote(a)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, scriptBin, "-qec", line, "/dev/null")
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "SKRIPT_STORE=")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: 100, Rows: 40})
+	require.NoError(t, err)
+	defer func() { _ = tty.Close() }()
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
+	// Reading ends with an error (EIO on Linux) once the child has exited
+	// and the terminal's other side is closed.
+	_, _ = io.Copy(&out, tty)
+	err = cmd.Wait()
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -45,8 +46,6 @@ func onTerminal(t *testing.T, args ...string) (int, string) {
 	}
 	return code, strings.ReplaceAll(out.String(), "\r", "")
 }
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 
@@ -202,4 +201,122 @@ nodes:
 			}
 		})
 	}
+}
+
+// The steps of a fused chain run in one task: on a terminal, the first
+// shows succeeded while the second still runs, whether this process runs
+// the task (events) or a separate worker does (records).
+func TestLiveViewShowsEachFusedStep(t *testing.T) {
+	flow := writeFlow(t, fusedFlow)
+	srv := redistest.Start(t)
+	url := srv.URL()
+	startWorker(t, url)
+	for name, args := range map[string][]string{
+		"memory": {"run", flow},
+		"redis":  {"run", flow, "--store", url, "--workers", "0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, out := onTerminal(t, args...)
+			require.Equal(t, 0, code, out)
+			fs := frames(out)
+			require.True(t, anyFrame(fs[:len(fs)-1], func(f string) bool {
+				one, _ := nodeLine(f, "one")
+				two, _ := nodeLine(f, "two")
+				return strings.Contains(one, "succeeded") && strings.Contains(two, "running")
+			}), "no frame showed step one succeeded while two ran:\n%s", out)
+			final := fs[len(fs)-1]
+			for _, id := range []string{"one", "two"} {
+				l, ok := nodeLine(final, id)
+				require.True(t, ok, final)
+				require.Contains(t, l, "succeeded")
+			}
+		})
+	}
+}
+
+// Off a terminal, each step of a fused chain is printed as it finishes,
+// with its own time.
+func TestPlainLinesOfFusedSteps(t *testing.T) {
+	flow := writeFlow(t, fusedFlow)
+	r := skript(t, "run", flow)
+	require.Equal(t, 0, r.code, r.stderr)
+	at := map[string]float64{}
+	for _, l := range strings.Split(r.stderr, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 3 && f[2] == "succeeded" {
+			s, err := strconv.ParseFloat(strings.TrimSuffix(f[0], "s"), 64)
+			require.NoError(t, err, l)
+			at[f[1]] = s
+			if f[1] == "one" {
+				require.Regexp(t, `succeeded\s+\d+ms$`, l, "step one's own time")
+			}
+		}
+	}
+	require.Contains(t, at, "one", r.stderr)
+	require.Contains(t, at, "two", r.stderr)
+	// Step two sleeps a second after step one has ended.
+	require.GreaterOrEqual(t, at["two"]-at["one"], 0.9, "step one was printed as it ended:\n%s", r.stderr)
+}
+
+const fusedFlow = `name: fused
+nodes:
+  - {id: one, kind: Action, action: sleep, params: {duration: 300ms}}
+  - {id: two, kind: Action, action: sleep, params: {duration: 1s}}
+`
+
+// Ctrl-C at a terminal echoes ^C where the cursor is, below the live
+// block: the next frame starts from the line's first column, so it does
+// not begin two columns in with a torn first line.
+func TestLiveViewAfterCtrlC(t *testing.T) {
+	flow := writeFlow(t, "name: slow\nnodes:\n  - {id: nap, kind: Action, action: sleep, params: {duration: 30s}}\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run", flow)
+	cmd.Env = append(os.Environ(), "SKRIPT_STORE=")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: 100, Rows: 40})
+	require.NoError(t, err)
+	defer func() { _ = tty.Close() }()
+	var out bytes.Buffer
+	copied := make(chan struct{})
+	var mu sync.Mutex
+	go func() {
+		defer close(copied)
+		buf := make([]byte, 4096)
+		for {
+			n, err := tty.Read(buf)
+			mu.Lock()
+			out.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	// Wait for the block to show the node running, then press Ctrl-C.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		mu.Lock()
+		seen := strings.Contains(ansi.ReplaceAllString(out.String(), ""), "nap")
+		mu.Unlock()
+		if seen {
+			break
+		}
+		require.False(t, time.Now().After(deadline), "no live block")
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, err = tty.Write([]byte{3})
+	require.NoError(t, err)
+	<-copied
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.True(t, errors.As(err, &ee), "exit error: %v", err)
+	require.Equal(t, 130, ee.ExitCode())
+	raw := out.String()
+	i := strings.Index(raw, "^C")
+	require.GreaterOrEqual(t, i, 0, "the terminal echoed ^C: %q", raw)
+	rest := raw[i+2:]
+	require.True(t, strings.HasPrefix(rest, "\r"), "what follows ^C starts at the first column: %q", rest)
+	final := frames(strings.ReplaceAll(raw, "\r", ""))
+	l, ok := nodeLine(final[len(final)-1], "nap")
+	require.True(t, ok, raw)
+	require.Contains(t, l, "cancelled")
 }

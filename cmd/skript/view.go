@@ -5,9 +5,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mattn/go-runewidth"
+	"golang.org/x/term"
 
 	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/store"
@@ -40,6 +46,11 @@ type view struct {
 	// failedIn remembers the loop iterations whose failure of a node was
 	// printed, so a failure a catch block handled is not printed twice.
 	failedIn map[string]bool
+	// size reports the terminal's width and height in cells (0 when
+	// unknown): a redraw must move up by the rows the last frame took,
+	// wrapped lines included, and a frame taller than the terminal cannot
+	// be erased at all.
+	size func() (width, height int)
 }
 
 // state is what one source knows of a node. For a node inside a loop the
@@ -54,6 +65,9 @@ type state struct {
 	done      int
 	failed    int
 	lastError string
+	// failedAt is the frame of the latest failure of a node in a loop
+	// (e.g. "lines[3]"), to say which item failed.
+	failedAt string
 	// asOf is the time of the latest news in this state, to tell which
 	// source is ahead.
 	asOf time.Time
@@ -67,10 +81,23 @@ type nodeLine struct {
 	local   state
 	rec     *state
 	printed store.Status
+	// active holds the frames in which this process runs the node: a
+	// retried attempt starts again in the same frame and ends once.
+	active map[string]bool
 }
 
 func newView(w io.Writer, tty bool) *view {
-	return &view{w: w, tty: tty, start: time.Now(), byID: map[string]*nodeLine{}}
+	v := &view{w: w, tty: tty, start: time.Now(), byID: map[string]*nodeLine{}}
+	if f, ok := w.(*os.File); ok && tty {
+		v.size = func() (int, int) {
+			w, h, err := term.GetSize(int(f.Fd()))
+			if err != nil {
+				return 0, 0
+			}
+			return w, h
+		}
+	}
+	return v
 }
 
 func (v *view) line(id string) *nodeLine {
@@ -103,7 +130,11 @@ func (v *view) event(ev runtime.Event) {
 	}
 	switch ev.Status {
 	case store.Running:
-		l.running++
+		if n.active == nil {
+			n.active = map[string]bool{}
+		}
+		n.active[ev.Frame] = true
+		l.running = len(n.active)
 		l.attempt = ev.Attempt
 		if l.started.IsZero() {
 			l.started = ev.Time
@@ -112,12 +143,12 @@ func (v *view) event(ev runtime.Event) {
 			l.status = store.Running
 		}
 	default:
-		if l.running > 0 {
-			l.running--
-		}
+		delete(n.active, ev.Frame)
+		l.running = len(n.active)
 		if ev.Status == store.Failed {
 			l.failed++
 			l.lastError = ev.Error
+			l.failedAt = ev.Frame
 		} else {
 			l.done++
 		}
@@ -174,7 +205,11 @@ func (v *view) plain(n *nodeLine, ev runtime.Event) {
 		msg += "  " + fmtDur(n.local.took)
 	}
 	if ev.Error != "" {
-		msg += "  " + ev.Error
+		msg += "  "
+		if n.looped && ev.Frame != "" {
+			msg += "failed in " + ev.Frame + ": "
+		}
+		msg += ev.Error
 	}
 	fmt.Fprintln(v.w, msg)
 }
@@ -185,13 +220,25 @@ func (v *view) log(line string) {
 	defer v.mu.Unlock()
 	v.clear()
 	fmt.Fprintln(v.w, line)
+	// Drawn again at once: waiting for the next tick leaves the block
+	// missing after every log line.
 	v.dirty = true
+	if !v.closed {
+		v.draw()
+	}
 }
 
+// clear erases the live block. It starts from the line's first column: a
+// ^C the terminal echoed below the block has moved the cursor.
 func (v *view) clear() {
-	if v.tty && v.drawn > 0 {
-		fmt.Fprintf(v.w, "\x1b[%dA\x1b[J", v.drawn)
+	if !v.tty {
+		return
+	}
+	if v.drawn > 0 {
+		fmt.Fprintf(v.w, "\r\x1b[%dA\x1b[J", v.drawn)
 		v.drawn = 0
+	} else {
+		fmt.Fprint(v.w, "\r\x1b[J")
 	}
 }
 
@@ -199,15 +246,96 @@ func (v *view) draw() {
 	if !v.tty || !v.dirty {
 		return
 	}
-	v.clear()
-	var b strings.Builder
-	for _, n := range v.nodes {
-		b.WriteString(v.render(n))
-		b.WriteByte('\n')
+	width, height := 0, 0
+	if v.size != nil {
+		width, height = v.size()
 	}
-	fmt.Fprint(v.w, b.String())
-	v.drawn = len(v.nodes)
+	lines := make([]string, len(v.nodes))
+	done := make([]bool, len(v.nodes))
+	for i, n := range v.nodes {
+		lines[i] = v.render(n)
+		st := v.shown(n)
+		done[i] = st.running == 0 && st.status == store.Succeeded
+	}
+	if v.final {
+		// The last frame is never erased: all of it, however tall.
+		height = 0
+	}
+	out, rows := frame(lines, done, width, height)
+	v.clear()
+	fmt.Fprint(v.w, out)
+	v.drawn = rows
 	v.dirty = false
+}
+
+// frame lays out a live block of lines on a terminal width cells wide and
+// height rows high (0: unknown), and says how many rows it takes, wrapped
+// lines counted. A block taller than the terminal could not be erased and
+// would fill the scrollback with copies of itself, so it keeps to height-1
+// rows: lines of nodes that succeeded (done) go first, then the oldest,
+// and a "… N more" line says how many are not shown.
+func frame(lines []string, done []bool, width, height int) (string, int) {
+	rs := make([]int, len(lines))
+	total := 0
+	for i, l := range lines {
+		rs[i] = rowsOf(l, width)
+		total += rs[i]
+	}
+	keep := make([]bool, len(lines))
+	for i := range keep {
+		keep[i] = true
+	}
+	hidden := 0
+	if height > 1 && total > height-1 {
+		// One row for the "… N more" line, one left for the cursor.
+		budget := height - 2
+		for pass := 0; pass < 2 && total > budget; pass++ {
+			for i := range lines {
+				if total <= budget {
+					break
+				}
+				if keep[i] && (pass == 1 || done[i]) {
+					keep[i] = false
+					total -= rs[i]
+					hidden++
+				}
+			}
+		}
+	}
+	var b strings.Builder
+	rows := 0
+	if hidden > 0 {
+		more := "   … " + strconv.Itoa(hidden) + " more"
+		b.WriteString(more + "\n")
+		rows += rowsOf(more, width)
+	}
+	for i, l := range lines {
+		if keep[i] {
+			b.WriteString(l)
+			b.WriteByte('\n')
+			rows += rs[i]
+		}
+	}
+	return b.String(), rows
+}
+
+var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// rowsOf says how many terminal rows s takes, its own line breaks and
+// wrapping at width cells (0: unknown, no wrapping) counted. A line that
+// fills the width exactly takes one row: the terminal wraps only when the
+// next character comes.
+func rowsOf(s string, width int) int {
+	rows := 0
+	for _, l := range strings.Split(s, "\n") {
+		w := runewidth.StringWidth(sgr.ReplaceAllString(l, ""))
+		if width <= 0 || w <= width {
+			rows++
+			continue
+		}
+		rows += (w + width - 1) / width
+	}
+	return rows
 }
 
 func (v *view) render(n *nodeLine) string {
@@ -218,6 +346,12 @@ func (v *view) render(n *nodeLine) string {
 	if st.running > 0 {
 		status = "running"
 		icon = "\x1b[33m●\x1b[0m"
+	}
+	if n.looped && st.failed > 0 && st.running == 0 && st.status == store.Cancelled {
+		// An iteration failed and the others were cancelled with the run:
+		// the run's error names this node, and so does its line.
+		status, icon = string(store.Failed), "\x1b[31m✗\x1b[0m"
+		st.status = store.Failed
 	}
 	s := fmt.Sprintf(" %s %-28s %-10s", icon, n.id, status)
 	if n.looped {
@@ -239,7 +373,11 @@ func (v *view) render(n *nodeLine) string {
 		s += "  " + fmtDur(st.took)
 	}
 	if st.lastError != "" && st.status == store.Failed {
-		s += "  \x1b[31m" + st.lastError + "\x1b[0m"
+		msg := st.lastError
+		if n.looped && st.failedAt != "" {
+			msg = "failed in " + st.failedAt + ": " + msg
+		}
+		s += "  \x1b[31m" + msg + "\x1b[0m"
 	}
 	return s
 }
