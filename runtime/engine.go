@@ -5,14 +5,14 @@ package runtime
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/blueprint"
@@ -121,11 +121,17 @@ func (e *Engine) runLogger(run string) *slog.Logger {
 	return e.logger.With("run", run)
 }
 
-// NewRunID returns a new random run id.
+// NewRunID returns a new run id: a UUIDv7 (RFC 9562), whose first 48 bits
+// are the time in milliseconds and the rest random, so ids sort by when
+// their runs were started (a run list reads newest first from an index in
+// id order) and never collide across workers.
 func NewRunID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	id, err := uuid.NewV7()
+	if err != nil {
+		// Only a failing system random source gets here.
+		return uuid.NewString()
+	}
+	return id.String()
 }
 
 // Start checks the inputs, stores the Blueprint and creates a run whose first

@@ -23,3 +23,13 @@ func TestChildNamesMatchTheStoreNames(t *testing.T) {
 		}
 	}
 }
+
+func TestRunIDsSortByStart(t *testing.T) {
+	prev := NewRunID()
+	for range 1000 {
+		id := NewRunID()
+		require.Len(t, id, 36)
+		require.Less(t, prev, id, "a later run's id sorts after an earlier one's")
+		prev = id
+	}
+}

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -59,7 +61,7 @@ func (o *WorkerOptions) defaults(s store.Store) {
 	}
 	if o.Consumer == "" {
 		host, _ := os.Hostname()
-		o.Consumer = host + "-" + strconv.Itoa(os.Getpid()) + "-" + NewRunID()[:6]
+		o.Consumer = host + "-" + strconv.Itoa(os.Getpid()) + "-" + randomSuffix()
 	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = 10 * time.Second
@@ -507,4 +509,12 @@ func (w *worker) heartbeat(ctx context.Context) {
 			w.report(fmt.Errorf("extend leases: %w", err))
 		}
 	}
+}
+
+// randomSuffix tells apart the consumers of one host and pid across
+// restarts (a pid is reused; the consumer group remembers names).
+func randomSuffix() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -135,7 +135,7 @@ nodes:
 		return ok
 	}), "live lines while waiting:\n%s", out)
 	final := fs[len(fs)-1]
-	require.Regexp(t, `^run \w+ \(remote\) succeeded`, final, "the block was cleared before the report")
+	require.Regexp(t, `^run [\w-]+ \(remote\) succeeded`, final, "the block was cleared before the report")
 	require.Regexp(t, `(?m)^  step\s+succeeded`, final)
 }
 
@@ -154,7 +154,7 @@ func checkFinal(t *testing.T, out string) {
 	l, ok := nodeLine(final, "step")
 	require.True(t, ok, final)
 	require.Regexp(t, `succeeded\s+3 done`, l)
-	require.Regexp(t, `(?m)^run \w+ \(remote\) succeeded`, final)
+	require.Regexp(t, `(?m)^run [\w-]+ \(remote\) succeeded`, final)
 }
 
 // When a run fails while another node is still running (a Parallel whose
