@@ -35,6 +35,7 @@ var (
 	buryScript    = loadScript("bury.lua")
 	releaseScript = loadScript("release.lua")
 	startScript   = loadScript("start.lua")
+	extendScript  = loadScript("extend.lua")
 )
 
 // Item results of the apply script.
@@ -150,9 +151,11 @@ func (s *Store) StartStep(ctx context.Context, task *store.Task, recs []*store.R
 	return n == 1, nil
 }
 
-// leaseOf splits a lease handle "partition/entryID".
+// leaseOf splits a lease handle "partition/entryID[/consumer]" into the
+// partition and the entry id.
 func (s *Store) leaseOf(t *store.Task) (int, string, bool) {
 	p, id, ok := strings.Cut(t.Lease, "/")
+	id, _, _ = strings.Cut(id, "/")
 	if !ok {
 		return 0, "", false
 	}
@@ -266,4 +269,14 @@ func (s *Store) byLease(tasks []*store.Task) map[int][]string {
 		}
 	}
 	return m
+}
+
+// consumerOf is the consumer a task was leased for, the last part of its
+// lease handle, or def for a handle without one.
+func consumerOf(t *store.Task, def string) string {
+	parts := strings.SplitN(t.Lease, "/", 3)
+	if len(parts) == 3 && parts[2] != "" {
+		return parts[2]
+	}
+	return def
 }

@@ -57,7 +57,8 @@
 // task this process knows of is due: the apply script announces the due
 // times it adds, and an idle Lease sleeps no further than the earliest
 // (see due.go), so a timer fires within a few ms of its time. Extend resets the entries' idle time
-// (XCLAIM JUSTID); Release re-adds the tasks and acknowledges their entries
+// (XCLAIM JUSTID) for those still pending under the consumer they were leased
+// for (scripts/extend.lua), so it never takes back a reclaimed entry; Release re-adds the tasks and acknowledges their entries
 // in one call. An entry that is not a task of this deployment is moved to
 // the partition's dead stream and logged.
 //

@@ -199,7 +199,7 @@ func (s *Store) sweep(ctx context.Context, consumer string, limit int) ([]*store
 			}
 		}
 	}
-	tasks, bad, gone := s.decode(got)
+	tasks, bad, gone := s.decode(got, consumer)
 	if len(bad) > 0 {
 		if err := s.bury(ctx, bad); err != nil {
 			return nil, nil, false, err
@@ -264,7 +264,7 @@ func (s *Store) leaseCall(ctx context.Context, keys, args []string) (*leaseResul
 // decode turns leased entries into tasks. It also returns the entries that
 // are not tasks of this deployment (bad, with the reason, by partition) and
 // the tasks of runs that no longer exist (gone: their keys expired).
-func (s *Store) decode(got []leased) (tasks []*store.Task, bad map[int][][2]string, gone []*store.Task) {
+func (s *Store) decode(got []leased, consumer string) (tasks []*store.Task, bad map[int][][2]string, gone []*store.Task) {
 	for _, e := range got {
 		t := &store.Task{}
 		reason := ""
@@ -286,7 +286,10 @@ func (s *Store) decode(got []leased) (tasks []*store.Task, bad map[int][][2]stri
 			bad[e.part] = append(bad[e.part], [2]string{e.id, reason})
 			continue
 		}
-		t.Lease = strconv.Itoa(e.part) + "/" + e.id
+		// The consumer is part of the handle so that Extend checks the
+		// entry is still this lease's, whatever name the Store leased
+		// under since.
+		t.Lease = strconv.Itoa(e.part) + "/" + e.id + "/" + consumer
 		t.Deliveries = int32(min(max(e.deliveries, 1), math.MaxInt32))
 		t.MaxDeliveries = int32(s.opt.maxDeliveries)
 		if !e.live {
@@ -453,24 +456,29 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 
 // Extend implements store.Store: XCLAIM resets an entry's idle time, so
 // XAUTOCLAIM leaves it alone; JUSTID keeps the delivery count as it is.
-// XCLAIM names a consumer, which the interface does not pass: it is the one
-// this Store last leased for (a worker process normally uses one name), and
-// only who the entry is listed under depends on it, not the lease.
+// The script extends only the entries still listed under the consumer the
+// task was leased for (kept in its lease handle), so a heartbeat that comes
+// after another worker reclaimed an entry does not take it back
+// (extend.lua).
 func (s *Store) Extend(ctx context.Context, tasks []*store.Task) error {
-	consumer := group
+	def := group
 	if c := s.consumer.Load(); c != nil {
-		consumer = *c
+		def = *c
 	}
-	var cmds rueidis.Commands
-	for part, ids := range s.byLease(tasks) {
-		cmds = append(cmds, s.c.B().Xclaim().Key(s.parts[part].q).Group(group).Consumer(consumer).
-			MinIdleTime("0").Id(ids...).Justid().Build())
+	type unit struct {
+		part     int
+		consumer string
 	}
-	if len(cmds) == 0 {
-		return nil
+	ids := map[unit][]string{}
+	for _, t := range tasks {
+		if part, id, ok := s.leaseOf(t); ok {
+			u := unit{part, consumerOf(t, def)}
+			ids[u] = append(ids[u], id)
+		}
 	}
-	for _, r := range s.c.DoMulti(ctx, cmds...) {
-		if err := r.Error(); err != nil {
+	for u, list := range ids {
+		args := append([]string{group, u.consumer}, list...)
+		if err := extendScript.Exec(ctx, s.c, []string{s.parts[u.part].q}, args).Error(); err != nil {
 			return fmt.Errorf("redis store: extend: %w", err)
 		}
 	}
