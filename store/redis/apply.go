@@ -143,7 +143,7 @@ func (s *Store) StartStep(ctx context.Context, task *store.Task, recs []*store.R
 		args = append(args, recordField(rec.RecordKey), js, hasStarted)
 	}
 	p := s.parts[s.partOf(task.Run)].prefix
-	keys := []string{p + "run:" + task.Run, p + "tok:" + task.Run, p + "rec:" + task.Run}
+	keys := []string{p + "run:" + task.Run, p + "tok:" + task.Run, p + "rec:" + task.Run, p + "live:" + task.Run}
 	n, err := startScript.Exec(ctx, s.c, keys, args).AsInt64()
 	if err != nil {
 		return false, fmt.Errorf("redis store: start %s/%s: %w", task.Run, task.Token, err)

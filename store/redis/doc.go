@@ -15,9 +15,10 @@
 //	skript:{p7}:q              STREAM ready tasks (field t = task JSON), consumer group "skript"
 //	skript:{p7}:delayed        ZSET   delayed tasks, score = due time in ms, member = task JSON
 //	skript:{p7}:dead           STREAM entries that were not tasks, with the reason
-//	skript:{p7}:run:ID         HASH   hdr (creation-time JSON), status, output, error, ended, grp:GID
+//	skript:{p7}:run:ID         HASH   hdr (creation-time JSON), status, output, error, ended, lv (has live:ID), grp:GID
 //	skript:{p7}:rec:ID         HASH   frame|key -> record JSON
 //	skript:{p7}:tok:ID         HASH   token -> seq
+//	skript:{p7}:live:ID        SET    frame|key of the run's running records: its end reads only those
 //	skript:{p7}:grp:ID:GID     HASH   remaining, next, total, started, the spec fields, slot:i -> JSON
 //	skript:{p7}:ready          sharded channel, Cluster only: rung when tasks are added; carries the due time when delayed ones are
 //	skript:ended               channel of ended run ids

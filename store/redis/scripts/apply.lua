@@ -72,7 +72,7 @@ local function run(id)
   if r then return r end
   r = {
     id = id, hk = P .. 'run:' .. id, rk = P .. 'rec:' .. id, tk = P .. 'tok:' .. id,
-    gk = P .. 'grp:' .. id .. ':',
+    gk = P .. 'grp:' .. id .. ':', lk = P .. 'live:' .. id,
     tok = {}, tokw = {}, rec = {}, recw = {}, grp = {}, hw = {},
   }
   runs[id] = r
@@ -90,7 +90,10 @@ for _ = 1, tonumber(A[8]) do
   local nr = tonumber(A[argi])
   for k = 1, nr do recs[k] = A[argi + k] end
   argi = argi + 1 + nr
-  r.status = redis.call('HGET', r.hk, 'status')
+  -- lv: the run keeps the set of its running records (live:ID). Runs
+  -- created before it existed have none, and their end reads every record.
+  local h = redis.call('HMGET', r.hk, 'status', 'lv')
+  r.status, r.lv = h[1], h[2] == '1'
   -- A run created by this call has nothing stored yet: its caches are
   -- complete, and reading would only cost commands.
   r.fresh = not r.status
@@ -133,6 +136,20 @@ end
 -- status are found at fixed places without decoding the record.
 local function started_of(v)
   return v and string.match(v, '^{"started":"([^"]*)"')
+end
+
+-- running_of splits a stored record that is running into its Started (or
+-- nil) and what follows the status; it returns nothing for any other.
+local function running_of(v)
+  local st, rest = nil, string.sub(v, 2)
+  st = string.match(rest, '^"started":"([^"]*)",')
+  if st then rest = string.sub(rest, #st + 14) end
+  local fi = string.match(rest, '^"finished":"([^"]*)",')
+  if fi then rest = string.sub(rest, #fi + 15) end
+  if string.sub(rest, 1, 19) == '"status":"running",' then
+    return true, st, string.sub(rest, 20)
+  end
+  return false
 end
 
 local GFIELDS = { 'remaining', 'next', 'total', 'started', 'res', 'resk', 'parent', 'ptok', 'pseq',
@@ -229,27 +246,36 @@ local function end_run(r, fin)
   r.hw.ended = NOW
   if fin.out ~= '' then r.hw.output = fin.out end
   if fin.err ~= '' then r.hw.error = fin.err end
-  -- Mark running records cancelled: every record has to be looked at once.
+  -- Mark running records cancelled. The run's set of running records
+  -- names the stored ones, so a run of thousands of finished records costs
+  -- no more than a small one; the records in r.rec (read or written by this
+  -- call) are looked at too. A run without the set has every record read.
   if not r.fresh then
-    local all = redis.call('HGETALL', r.rk)
-    for i = 1, #all, 2 do
-      if r.rec[all[i]] == nil then r.rec[all[i]] = all[i + 1] end
-    end
-  end
-  for f, v in pairs(r.rec) do
-    if v then
-      local st, rest = nil, string.sub(v, 2)
-      st = string.match(rest, '^"started":"([^"]*)",')
-      if st then rest = string.sub(rest, #st + 14) end
-      local fi = string.match(rest, '^"finished":"([^"]*)",')
-      if fi then rest = string.sub(rest, #fi + 15) end
-      if string.sub(rest, 1, 19) == '"status":"running",' then
-        local s = '{'
-        if st then s = s .. '"started":"' .. st .. '",' end
-        rec_set(r, f, s .. '"finished":"' .. NOW .. '","status":"cancelled",' .. string.sub(rest, 20))
+    if r.lv then
+      local missing = {}
+      for _, f in ipairs(redis.call('SMEMBERS', r.lk)) do
+        if r.rec[f] == nil then missing[#missing + 1] = f end
+      end
+      if #missing > 0 then prefetch(r.rk, missing, r.rec) end
+    else
+      local all = redis.call('HGETALL', r.rk)
+      for i = 1, #all, 2 do
+        if r.rec[all[i]] == nil then r.rec[all[i]] = all[i + 1] end
       end
     end
   end
+  local cancel = {}
+  for f, v in pairs(r.rec) do
+    if v then
+      local run, st, rest = running_of(v)
+      if run then
+        local s = '{'
+        if st then s = s .. '"started":"' .. st .. '",' end
+        cancel[f] = s .. '"finished":"' .. NOW .. '","status":"cancelled",' .. rest
+      end
+    end
+  end
+  for f, v in pairs(cancel) do rec_set(r, f, v) end
   -- Every live group of the run goes; so do its tokens (see flush).
   if not r.fresh then
     for _, f in ipairs(redis.call('HKEYS', r.hk)) do
@@ -376,8 +402,8 @@ while argi <= #A do
     end
     if fenced then
       if hdr then
-        r.status, r.created = 'running', true
-        r.hw.hdr, r.hw.status = hdr, 'running'
+        r.status, r.created, r.lv = 'running', true, true
+        r.hw.hdr, r.hw.status, r.hw.lv = hdr, 'running', '1'
       end
       apply(r, body)
       code = 1
@@ -412,6 +438,22 @@ for _, r in ipairs(order) do
     set[#set + 1] = v
   end
   if #set > 0 then chunked('HSET', r.rk, set) end
+
+  -- The set of running records follows the records written (see end_run).
+  if r.ended then
+    if r.lv and not r.fresh then redis.call('DEL', r.lk) end
+  elseif r.lv then
+    local add, rem = {}, {}
+    for f, v in pairs(r.recw) do
+      if running_of(v) then
+        add[#add + 1] = f
+      elseif not r.fresh then
+        rem[#rem + 1] = f
+      end
+    end
+    if #add > 0 then chunked('SADD', r.lk, add) end
+    if #rem > 0 then chunked('SREM', r.lk, rem) end
+  end
 
   if r.ended then
     redis.call('DEL', r.tk)
