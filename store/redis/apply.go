@@ -60,7 +60,9 @@ func (s *Store) exec(ctx context.Context, b *batch) ([]int64, error) {
 		return nil, fmt.Errorf("redis store: apply returned %d results for %d items", len(codes), len(b.idx))
 	}
 	if b.due > 0 {
-		s.noteDueAt(b.due)
+		// The script counted the delay from Redis's clock; this is the
+		// Store's estimate of it.
+		s.noteDueAt(s.redisNowMs() + b.due)
 	}
 	return codes, nil
 }
@@ -80,7 +82,7 @@ func runHeader(r *store.Run) (string, error) {
 
 // CreateRun implements store.Store.
 func (s *Store) CreateRun(ctx context.Context, run *store.Run, first *store.Transition) error {
-	now := time.Now()
+	now := s.now()
 	hdr := *run
 	if hdr.Created.IsZero() {
 		hdr.Created = now
@@ -115,7 +117,7 @@ func (s *Store) Cancel(ctx context.Context, id string, reason string) error {
 	if err != nil {
 		return err
 	}
-	b := s.newBatch(s.partOf(id), time.Now())
+	b := s.newBatch(s.partOf(id), s.now())
 	b.add(0, "X", id, string(ej))
 	codes, err := s.exec(ctx, b)
 	if err != nil {
@@ -173,7 +175,7 @@ func (s *Store) leaseOf(t *store.Task) (int, string, bool) {
 // concurrently (and on one connection, rueidis pipelines them).
 func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, error) {
 	applied := make([]bool, len(done))
-	now := time.Now()
+	now := s.now()
 	batches := map[int]*batch{}
 	var list []*batch
 	var stray []*store.Task // leased in another partition than their run's

@@ -384,7 +384,7 @@ func (s *Store) putReclaim(order []int, cursors []string, visited int) {
 // promoteEvery unless a known delayed task is due, and returns how many it
 // moved.
 func (s *Store) promote(ctx context.Context) (int64, error) {
-	now := time.Now().UnixMilli()
+	now := s.redisNowMs()
 	last := s.lastPromote.Load()
 	due := s.nextDue.Load()
 	if now-last < promoteEvery.Milliseconds() && (due == 0 || now < due) {
@@ -397,7 +397,7 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 	type unit struct{ keys, args []string }
 	var units []unit
 	nowArg, limitArg := strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit)
-	stampArg := timeString(time.UnixMilli(now)) // when the tasks moved became ready
+	stampArg := timeString(time.UnixMilli(now)) // when the tasks moved became ready, near enough
 	if s.cluster {
 		for i, p := range s.parts {
 			units = append(units, unit{[]string{p.q, p.delayed}, []string{nowArg, limitArg, s.bellChannel(i), stampArg}})
@@ -416,8 +416,8 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 	for _, u := range units {
 		wg.Go(func() {
 			msg, err := promoteScript.Exec(ctx, s.c, u.keys, u.args).ToArray()
-			var moved, nd int64
-			if err == nil && len(msg) == 2 {
+			var moved, nd, rnow int64
+			if err == nil && len(msg) == 3 {
 				moved, err = msg[0].AsInt64()
 				if err == nil {
 					var str string
@@ -425,6 +425,14 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 						nd, err = strconv.ParseInt(str, 10, 64)
 					}
 				}
+				if err == nil {
+					var str string
+					if str, err = msg[2].ToString(); err == nil {
+						rnow, err = strconv.ParseInt(str, 10, 64)
+					}
+				}
+			} else if err == nil {
+				err = fmt.Errorf("unexpected reply of %d parts", len(msg))
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -432,6 +440,7 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 				errs = append(errs, err)
 				return
 			}
+			s.sawRedisTime(rnow)
 			total += moved
 			if moved >= promoteLimit {
 				full = true

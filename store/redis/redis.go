@@ -44,6 +44,7 @@ type options struct {
 	maxDeliveries int
 	addrs         []string
 	logger        *slog.Logger
+	clock         func() time.Time // see WithClock
 }
 
 // WithPartitions sets the number of queue partitions. It is fixed for a
@@ -108,7 +109,8 @@ type Store struct {
 	// Lease bookkeeping, shared by all the consumers using this Store.
 	rr          atomic.Uint32 // rotates the partition a sweep starts at
 	lastPromote atomic.Int64  // unix ms
-	nextDue     atomic.Int64  // unix ms of the earliest delayed task known, 0 if none (see due.go)
+	nextDue     atomic.Int64  // Redis's unix ms of the earliest delayed task known, 0 if none (see due.go)
+	skew        atomic.Int64  // Redis's clock minus this Store's, in ms, as the last promote saw it (see clock.go)
 	dueMu       sync.Mutex    // serializes the changes of nextDue
 	dueWatch    map[*dueWatch]struct{}
 	lastReclaim atomic.Int64 // unix ms

@@ -23,7 +23,8 @@
 --   nrec  (field json hasStarted)*
 --   ntok  (id seq)*
 --   ndrop (id)*
---   ntask (json due)*          due "0" = ready now, else ms
+--   ntask (json due)*          due "0" = ready now, else a delay in ms from
+--                              Redis's clock (TIME), which due times are on
 --   ngrp  (15 fields, see new_group)*
 --   narr  (group slot json)*
 --
@@ -41,6 +42,19 @@ local A = ARGV
 local Q, D = KEYS[1], KEYS[2]
 local P, GROUP, NOW, TTL, CHAN, BELL, DUE = A[1], A[2], A[3], tonumber(A[4]), A[5], A[6], A[7]
 local CHUNK = 1000 -- stays below Lua's unpack limit
+
+-- at turns a delay from ARGV ("0" = now) into a due time on Redis's clock,
+-- read once per call and only when a task is delayed, so that no worker's
+-- clock decides when a timer fires.
+local TNOW
+local function at(delay)
+  if delay == '0' or delay == '' then return '0' end
+  if not TNOW then
+    local t = redis.call('TIME')
+    TNOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return tostring(TNOW + tonumber(delay))
+end
 
 -- call runs cmd key list... in chunks (list is flat; CHUNK is even, so
 -- field/value pairs are never split).
@@ -293,7 +307,7 @@ local function new_group(i)
   return {
     id = A[i], total = tonumber(A[i + 1]), next = tonumber(A[i + 2]),
     res = A[i + 3], resk = A[i + 4],                     -- result record field, and its "frame","key" JSON
-    parent = A[i + 5], ptok = A[i + 6], pseq = A[i + 7], pdue = A[i + 8],
+    parent = A[i + 5], ptok = A[i + 6], pseq = A[i + 7], pdue = at(A[i + 8]),
     head = A[i + 9], tokesc = A[i + 10],                 -- child task JSON head, group id JSON-escaped
     mode = A[i + 11], pcs = A[i + 12], body = A[i + 13], frame = A[i + 14],
     remaining = tonumber(A[i + 1]), started = NOW, slots = {}, new = true,
@@ -335,7 +349,7 @@ local function apply(r, i)
   n = tonumber(A[i])
   i = i + 1
   if not fin then
-    for k = i, i + 2 * n - 1, 2 do enqueue(A[k], A[k + 1]) end
+    for k = i, i + 2 * n - 1, 2 do enqueue(A[k], at(A[k + 1])) end
   end
   i = i + 2 * n
   n = tonumber(A[i])
