@@ -54,7 +54,7 @@ func (s *Store) exec(ctx context.Context, b *batch) ([]int64, error) {
 	p := s.parts[b.part]
 	codes, err := applyScript.Exec(ctx, s.c, []string{p.q, p.delayed}, b.args()).AsIntSlice()
 	if err != nil {
-		return nil, fmt.Errorf("redis store: apply: %w", err)
+		return nil, classify(fmt.Errorf("redis store: apply: %w", err))
 	}
 	if len(codes) != len(b.idx) {
 		return nil, fmt.Errorf("redis store: apply returned %d results for %d items", len(codes), len(b.idx))

@@ -117,7 +117,8 @@ type Store struct {
 	reclaimMu   sync.Mutex
 	reclaim     []string // per partition: XAUTOCLAIM cursor, "" when not due
 	consumer    atomic.Pointer[string]
-	idle        idlers // Leases waiting with nothing to do
+	idle        idlers    // Leases waiting with nothing to do
+	fails       partFails // when each partition's failure was last logged
 
 	hub  *hub
 	bell *bell
