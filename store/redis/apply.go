@@ -105,6 +105,7 @@ func (s *Store) CreateRun(ctx context.Context, run *store.Run, first *store.Tran
 	if codes[0] == codeExists {
 		return fmt.Errorf("run %s already exists", run.ID)
 	}
+	s.keepBlueprints(ctx, delayedUntil(map[string]time.Time{run.Hash: now}, first.Tasks, now))
 	return nil
 }
 
@@ -244,6 +245,13 @@ func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, 
 	if len(stray) > 0 {
 		errs = append(errs, s.ackOnly(ctx, stray))
 	}
+	var until map[string]time.Time
+	for _, c := range done {
+		if c.Transition != nil {
+			until = delayedUntil(until, c.Transition.Tasks, now)
+		}
+	}
+	s.keepBlueprints(ctx, until)
 	return applied, errors.Join(errs...)
 }
 

@@ -11,7 +11,7 @@
 // change all of them atomically:
 //
 //	skript:meta                HASH   partitions: the deployment's fixed count
-//	skript:bp:HASH             STRING a Blueprint, by content hash (cached in process)
+//	skript:bp:HASH             STRING a Blueprint, by content hash (cached in process); expires retention+1d after its last use (bpkeep.go)
 //	skript:{p7}:q              STREAM ready tasks (field t = task JSON), consumer group "skript"
 //	skript:{p7}:delayed        ZSET   delayed tasks, score = due time in ms, member = task JSON
 //	skript:{p7}:dead           STREAM entries that were not tasks, with the reason

@@ -250,6 +250,7 @@ func (s *Store) sweep(ctx context.Context, consumer string, limit int) ([]*store
 			return nil, nil, false, err
 		}
 	}
+	s.touchLeased(ctx, tasks)
 	return tasks, wake, len(bad)+len(gone) > 0, nil
 }
 

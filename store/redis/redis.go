@@ -105,6 +105,7 @@ type Store struct {
 	parts   []partition
 
 	blueprints sync.Map // hash -> []byte; Blueprints never change
+	bpTouched  sync.Map // hash -> time.Time its expiry was last pushed (bpkeep.go)
 
 	// Lease bookkeeping, shared by all the consumers using this Store.
 	rr          atomic.Uint32 // rotates the partition a sweep starts at
@@ -237,9 +238,14 @@ func (s *Store) endedChannel() string     { return s.opt.prefix + ":ended" }
 
 // PutBlueprint implements store.Store.
 func (s *Store) PutBlueprint(ctx context.Context, hash string, data []byte) error {
-	key := s.opt.prefix + ":bp:" + hash
-	// NX: a hash names its content, so an existing value is already right.
-	if err := s.c.Do(ctx, s.c.B().Set().Key(key).Value(rueidis.BinaryString(data)).Nx().Build()).Error(); err != nil && !rueidis.IsRedisNil(err) {
+	key := s.bpKey(hash)
+	// NX: a hash names its content, so an existing value is already right;
+	// its expiry is pushed later instead (see bpkeep.go).
+	err := s.c.Do(ctx, s.c.B().Set().Key(key).Value(rueidis.BinaryString(data)).Nx().Px(s.blueprintTTL()).Build()).Error()
+	if rueidis.IsRedisNil(err) {
+		err = s.c.Do(ctx, s.c.B().Pexpireat().Key(key).MillisecondsTimestamp(time.Now().Add(s.blueprintTTL()).UnixMilli()).Gt().Build()).Error()
+	}
+	if err != nil {
 		return fmt.Errorf("put blueprint %s: %w", hash, err)
 	}
 	s.blueprints.Store(hash, append([]byte(nil), data...))
