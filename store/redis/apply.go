@@ -35,6 +35,7 @@ var (
 	buryScript    = loadScript("bury.lua")
 	releaseScript = loadScript("release.lua")
 	startScript   = loadScript("start.lua")
+	extendScript  = loadScript("extend.lua")
 )
 
 // Item results of the apply script.
@@ -53,13 +54,15 @@ func (s *Store) exec(ctx context.Context, b *batch) ([]int64, error) {
 	p := s.parts[b.part]
 	codes, err := applyScript.Exec(ctx, s.c, []string{p.q, p.delayed}, b.args()).AsIntSlice()
 	if err != nil {
-		return nil, fmt.Errorf("redis store: apply: %w", err)
+		return nil, classify(fmt.Errorf("redis store: apply: %w", err))
 	}
 	if len(codes) != len(b.idx) {
 		return nil, fmt.Errorf("redis store: apply returned %d results for %d items", len(codes), len(b.idx))
 	}
 	if b.due > 0 {
-		s.noteDueAt(b.due)
+		// The script counted the delay from Redis's clock; this is the
+		// Store's estimate of it.
+		s.noteDueAt(s.redisNowMs() + b.due)
 	}
 	return codes, nil
 }
@@ -79,7 +82,7 @@ func runHeader(r *store.Run) (string, error) {
 
 // CreateRun implements store.Store.
 func (s *Store) CreateRun(ctx context.Context, run *store.Run, first *store.Transition) error {
-	now := time.Now()
+	now := s.now()
 	hdr := *run
 	if hdr.Created.IsZero() {
 		hdr.Created = now
@@ -102,6 +105,7 @@ func (s *Store) CreateRun(ctx context.Context, run *store.Run, first *store.Tran
 	if codes[0] == codeExists {
 		return fmt.Errorf("run %s already exists", run.ID)
 	}
+	s.keepBlueprints(ctx, delayedUntil(map[string]time.Time{run.Hash: now}, first.Tasks, now))
 	return nil
 }
 
@@ -114,7 +118,7 @@ func (s *Store) Cancel(ctx context.Context, id string, reason string) error {
 	if err != nil {
 		return err
 	}
-	b := s.newBatch(s.partOf(id), time.Now())
+	b := s.newBatch(s.partOf(id), s.now())
 	b.add(0, "X", id, string(ej))
 	codes, err := s.exec(ctx, b)
 	if err != nil {
@@ -142,7 +146,7 @@ func (s *Store) StartStep(ctx context.Context, task *store.Task, recs []*store.R
 		args = append(args, recordField(rec.RecordKey), js, hasStarted)
 	}
 	p := s.parts[s.partOf(task.Run)].prefix
-	keys := []string{p + "run:" + task.Run, p + "tok:" + task.Run, p + "rec:" + task.Run}
+	keys := []string{p + "run:" + task.Run, p + "tok:" + task.Run, p + "rec:" + task.Run, p + "live:" + task.Run}
 	n, err := startScript.Exec(ctx, s.c, keys, args).AsInt64()
 	if err != nil {
 		return false, fmt.Errorf("redis store: start %s/%s: %w", task.Run, task.Token, err)
@@ -150,9 +154,11 @@ func (s *Store) StartStep(ctx context.Context, task *store.Task, recs []*store.R
 	return n == 1, nil
 }
 
-// leaseOf splits a lease handle "partition/entryID".
+// leaseOf splits a lease handle "partition/entryID[/consumer]" into the
+// partition and the entry id.
 func (s *Store) leaseOf(t *store.Task) (int, string, bool) {
 	p, id, ok := strings.Cut(t.Lease, "/")
+	id, _, _ = strings.Cut(id, "/")
 	if !ok {
 		return 0, "", false
 	}
@@ -170,7 +176,7 @@ func (s *Store) leaseOf(t *store.Task) (int, string, bool) {
 // concurrently (and on one connection, rueidis pipelines them).
 func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, error) {
 	applied := make([]bool, len(done))
-	now := time.Now()
+	now := s.now()
 	batches := map[int]*batch{}
 	var list []*batch
 	var stray []*store.Task // leased in another partition than their run's
@@ -239,6 +245,13 @@ func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, 
 	if len(stray) > 0 {
 		errs = append(errs, s.ackOnly(ctx, stray))
 	}
+	var until map[string]time.Time
+	for _, c := range done {
+		if c.Transition != nil {
+			until = delayedUntil(until, c.Transition.Tasks, now)
+		}
+	}
+	s.keepBlueprints(ctx, until)
 	return applied, errors.Join(errs...)
 }
 
@@ -266,4 +279,14 @@ func (s *Store) byLease(tasks []*store.Task) map[int][]string {
 		}
 	}
 	return m
+}
+
+// consumerOf is the consumer a task was leased for, the last part of its
+// lease handle, or def for a handle without one.
+func consumerOf(t *store.Task, def string) string {
+	parts := strings.SplitN(t.Lease, "/", 3)
+	if len(parts) == 3 && parts[2] != "" {
+		return parts[2]
+	}
+	return def
 }

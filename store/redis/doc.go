@@ -11,13 +11,14 @@
 // change all of them atomically:
 //
 //	skript:meta                HASH   partitions: the deployment's fixed count
-//	skript:bp:HASH             STRING a Blueprint, by content hash (cached in process)
+//	skript:bp:HASH             STRING a Blueprint, by content hash (cached in process); expires retention+1d after its last use (bpkeep.go)
 //	skript:{p7}:q              STREAM ready tasks (field t = task JSON), consumer group "skript"
 //	skript:{p7}:delayed        ZSET   delayed tasks, score = due time in ms, member = task JSON
 //	skript:{p7}:dead           STREAM entries that were not tasks, with the reason
-//	skript:{p7}:run:ID         HASH   hdr (creation-time JSON), status, output, error, ended, grp:GID
+//	skript:{p7}:run:ID         HASH   hdr (creation-time JSON), status, output, error, ended, lv (has live:ID), grp:GID
 //	skript:{p7}:rec:ID         HASH   frame|key -> record JSON
 //	skript:{p7}:tok:ID         HASH   token -> seq
+//	skript:{p7}:live:ID        SET    frame|key of the run's running records: its end reads only those
 //	skript:{p7}:grp:ID:GID     HASH   remaining, next, total, started, the spec fields, slot:i -> JSON
 //	skript:{p7}:ready          sharded channel, Cluster only: rung when tasks are added; carries the due time when delayed ones are
 //	skript:ended               channel of ended run ids
@@ -57,7 +58,8 @@
 // task this process knows of is due: the apply script announces the due
 // times it adds, and an idle Lease sleeps no further than the earliest
 // (see due.go), so a timer fires within a few ms of its time. Extend resets the entries' idle time
-// (XCLAIM JUSTID); Release re-adds the tasks and acknowledges their entries
+// (XCLAIM JUSTID) for those still pending under the consumer they were leased
+// for (scripts/extend.lua), so it never takes back a reclaimed entry; Release re-adds the tasks and acknowledges their entries
 // in one call. An entry that is not a task of this deployment is moved to
 // the partition's dead stream and logged.
 //

@@ -173,12 +173,16 @@ func (s *Store) wait(ctx context.Context, left time.Duration, wake *wakeup, rung
 	defer s.idle.remove(w)
 	block := min(left, idleWait)
 	d := block
+	// Due times are on Redis's clock: compared with the Store's estimate
+	// of it, so an idle Lease on a machine whose clock is off neither
+	// spins nor oversleeps.
+	rnow := s.redisNowMs()
 	if due := s.nextDue.Load(); due > 0 {
-		if until := max(time.Until(time.UnixMilli(due)), time.Millisecond); until <= d {
+		if until := max(time.Duration(due-rnow)*time.Millisecond, time.Millisecond); until <= d {
 			d = until
 		}
 	}
-	s.idle.setUntil(w, time.Now().Add(d))
+	s.idle.setUntil(w, time.UnixMilli(rnow).Add(d))
 	switch {
 	case wake != nil:
 		// The XREAD's own BLOCK ends the wait at the due time. A context

@@ -58,12 +58,12 @@ type batch struct {
 	byRun map[string]*batchRun
 	items []string
 	idx   []int // the caller's index of each item
-	// due is the earliest due time (ms) of the delayed tasks the items
-	// add, 0 if none: noted once the script has added them (see due.go).
+	// due is the shortest delay (ms) of the delayed tasks the items add,
+	// 0 if none: noted once the script has added them (see due.go).
 	due int64
 }
 
-// noteDue keeps the earliest due time of the batch's delayed tasks.
+// noteDue keeps the shortest delay of the batch's delayed tasks.
 func (b *batch) noteDue(due string) {
 	if ms, err := strconv.ParseInt(due, 10, 64); err == nil && ms > 0 && (b.due == 0 || ms < b.due) {
 		b.due = ms
@@ -153,7 +153,9 @@ func jsonEscaped(s string) string {
 func marshalValue(v any) (string, error) { return value.MarshalString(v) }
 
 // encodeTask returns a task's JSON and when it is due: "0" for now, else
-// the due time in ms (rounded up, so it is never leased early).
+// its delay from now in ms (rounded up, so it is never leased early). The
+// script adds the delay to Redis's clock: due times are on that one clock,
+// whatever the clocks of the workers that set and promote them.
 //
 // A task that is ready now is stamped Enqueued = now (when the transition
 // that enqueues it is applied), for the scheduling latency the worker
@@ -162,7 +164,7 @@ func encodeTask(t *store.Task, now time.Time) (string, string, error) {
 	due := "0"
 	cp := *t
 	if !t.At.IsZero() && t.At.After(now) {
-		due = strconv.FormatInt((t.At.UnixNano()+int64(time.Millisecond)-1)/int64(time.Millisecond), 10)
+		due = delayMs(t.At, now)
 		// A delayed task becomes ready when it is promoted, as in the memory
 		// driver: its Enqueued is the time it moves to the stream.
 		cp.Enqueued = time.Time{}
@@ -249,6 +251,13 @@ func (s *Store) appendBody(args []string, tr *store.Transition, b *batch, r *bat
 	return args, nil
 }
 
+// delayMs is the delay from now to at in whole ms, rounded up, and at
+// least 1 (a delayed task goes through the delayed set).
+func delayMs(at, now time.Time) string {
+	d := at.Sub(now)
+	return strconv.FormatInt(max((d.Nanoseconds()+int64(time.Millisecond)-1)/int64(time.Millisecond), 1), 10)
+}
+
 // appendGroup encodes a group: its counters, where its result goes, its
 // parent task, and the pieces of JSON the script assembles child tasks from
 // (store.ChildTask, in Lua).
@@ -265,8 +274,11 @@ func (s *Store) appendGroup(args []string, g *store.Group, b *batch, run, hash s
 			p.At = time.Time{}
 		}
 		var err error
-		if parent, pdue, err = encodeTask(&p, time.Time{}); err != nil {
+		if parent, _, err = encodeTask(&p, time.Time{}); err != nil {
 			return nil, fmt.Errorf("group %s parent: %w", g.ID, err)
+		}
+		if !p.At.IsZero() {
+			pdue = delayMs(p.At, now)
 		}
 		if pdue != "0" {
 			b.noteDue(pdue)

@@ -160,36 +160,73 @@ func (s *Store) sweep(ctx context.Context, consumer string, limit int) ([]*store
 	idle := strconv.FormatInt(s.opt.lease.Milliseconds(), 10)
 	var got []leased
 	var wake *wakeup
-	if !s.cluster {
+	single := !s.cluster
+	if single {
 		keys := make([]string, n)
 		for i, p := range order {
 			keys[i] = s.parts[p].q
 		}
 		args := append([]string{group, consumer, strconv.Itoa(limit), idle, "1"}, cursors...)
 		res, err := s.leaseCall(ctx, keys, args)
-		if err != nil {
+		switch {
+		case err == nil:
+			visited = res.visited
+			copy(cursors, res.cursors)
+			for _, e := range res.entries {
+				e.part = order[e.part]
+				got = append(got, e)
+			}
+			for _, f := range res.failed {
+				s.partFailed(order[f.k], f.err)
+			}
+			if res.wake != nil {
+				// A skipped key is left out of the wait: XREAD on it
+				// would fail.
+				wake = &wakeup{}
+				for i, id := range res.wake {
+					if id != "" && i < len(keys) {
+						wake.keys = append(wake.keys, keys[i])
+						wake.ids = append(wake.ids, id)
+					}
+				}
+				if len(wake.keys) == 0 {
+					wake = nil
+				}
+			}
+		case ctx.Err() != nil || !isKeyError(err):
 			return nil, nil, false, err
+		default:
+			// One partition's key is bad (WRONGTYPE): visit them one by one,
+			// so that only that partition stops.
+			single = false
 		}
-		visited = res.visited
-		copy(cursors, res.cursors)
-		for _, e := range res.entries {
-			e.part = order[e.part]
-			got = append(got, e)
-		}
-		if res.wake != nil {
-			wake = &wakeup{keys: keys, ids: res.wake}
-		}
-	} else {
+	}
+	if !single {
+		var errs []error
+		failed := 0
 		for i, p := range order {
 			need := limit - len(got)
 			if need <= 0 {
 				break
 			}
 			res, err := s.leaseCall(ctx, []string{s.parts[p].q}, []string{group, consumer, strconv.Itoa(need), idle, "0", cursors[i]})
-			if err != nil {
-				return nil, nil, false, err
-			}
 			visited = i + 1
+			if err != nil {
+				// This partition's shard is down or its key is bad: the
+				// others go on (see partFailed).
+				if ctx.Err() != nil {
+					return nil, nil, false, err
+				}
+				s.partFailed(p, err)
+				errs = append(errs, err)
+				failed++
+				continue
+			}
+			if len(res.failed) > 0 {
+				s.partFailed(p, res.failed[0].err)
+				errs = append(errs, res.failed[0].err)
+				failed++
+			}
 			if len(res.cursors) > 0 {
 				cursors[i] = res.cursors[0]
 			}
@@ -198,8 +235,11 @@ func (s *Store) sweep(ctx context.Context, consumer string, limit int) ([]*store
 				got = append(got, e)
 			}
 		}
+		if failed > 0 && failed == visited && len(got) == 0 {
+			return nil, nil, false, errors.Join(errs...) // nothing works: let the worker back off
+		}
 	}
-	tasks, bad, gone := s.decode(got)
+	tasks, bad, gone := s.decode(got, consumer)
 	if len(bad) > 0 {
 		if err := s.bury(ctx, bad); err != nil {
 			return nil, nil, false, err
@@ -210,6 +250,7 @@ func (s *Store) sweep(ctx context.Context, consumer string, limit int) ([]*store
 			return nil, nil, false, err
 		}
 	}
+	s.touchLeased(ctx, tasks)
 	return tasks, wake, len(bad)+len(gone) > 0, nil
 }
 
@@ -218,14 +259,22 @@ type leaseResult struct {
 	cursors []string
 	entries []leased // part is the index into the call's keys
 	wake    []string
+	// failed are the keys the script skipped (WRONGTYPE), by index.
+	failed []keyFailure
+}
+
+// keyFailure is a key a script skipped, and why.
+type keyFailure struct {
+	k   int
+	err error
 }
 
 func (s *Store) leaseCall(ctx context.Context, keys, args []string) (*leaseResult, error) {
 	msg, err := leaseScript.Exec(ctx, s.c, keys, args).ToArray()
 	if err != nil {
-		return nil, fmt.Errorf("redis store: lease: %w", err)
+		return nil, classify(fmt.Errorf("redis store: lease: %w", err))
 	}
-	if len(msg) != 4 {
+	if len(msg) != 5 {
 		return nil, fmt.Errorf("redis store: lease: unexpected reply of %d parts", len(msg))
 	}
 	r := &leaseResult{}
@@ -255,6 +304,18 @@ func (s *Store) leaseCall(ctx context.Context, keys, args []string) (*leaseResul
 	if r.wake, err = msg[3].AsStrSlice(); err != nil {
 		return nil, fmt.Errorf("redis store: lease: %w", err)
 	}
+	bad, err := msg[4].ToArray()
+	if err != nil {
+		return nil, fmt.Errorf("redis store: lease: %w", err)
+	}
+	for i := 0; i+1 < len(bad); i += 2 {
+		k, err1 := bad[i].AsInt64()
+		why, err2 := bad[i+1].ToString()
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("redis store: lease: %w", err)
+		}
+		r.failed = append(r.failed, keyFailure{int(k) - 1, classify(fmt.Errorf("redis store: lease %s: %s", keys[k-1], why))})
+	}
 	if len(r.wake) == 0 {
 		r.wake = nil
 	}
@@ -264,7 +325,7 @@ func (s *Store) leaseCall(ctx context.Context, keys, args []string) (*leaseResul
 // decode turns leased entries into tasks. It also returns the entries that
 // are not tasks of this deployment (bad, with the reason, by partition) and
 // the tasks of runs that no longer exist (gone: their keys expired).
-func (s *Store) decode(got []leased) (tasks []*store.Task, bad map[int][][2]string, gone []*store.Task) {
+func (s *Store) decode(got []leased, consumer string) (tasks []*store.Task, bad map[int][][2]string, gone []*store.Task) {
 	for _, e := range got {
 		t := &store.Task{}
 		reason := ""
@@ -286,7 +347,10 @@ func (s *Store) decode(got []leased) (tasks []*store.Task, bad map[int][][2]stri
 			bad[e.part] = append(bad[e.part], [2]string{e.id, reason})
 			continue
 		}
-		t.Lease = strconv.Itoa(e.part) + "/" + e.id
+		// The consumer is part of the handle so that Extend checks the
+		// entry is still this lease's, whatever name the Store leased
+		// under since.
+		t.Lease = strconv.Itoa(e.part) + "/" + e.id + "/" + consumer
 		t.Deliveries = int32(min(max(e.deliveries, 1), math.MaxInt32))
 		t.MaxDeliveries = int32(s.opt.maxDeliveries)
 		if !e.live {
@@ -381,7 +445,7 @@ func (s *Store) putReclaim(order []int, cursors []string, visited int) {
 // promoteEvery unless a known delayed task is due, and returns how many it
 // moved.
 func (s *Store) promote(ctx context.Context) (int64, error) {
-	now := time.Now().UnixMilli()
+	now := s.redisNowMs()
 	last := s.lastPromote.Load()
 	due := s.nextDue.Load()
 	if now-last < promoteEvery.Milliseconds() && (due == 0 || now < due) {
@@ -391,30 +455,42 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 		return 0, nil // another Lease of this process is at it
 	}
 	watch := s.watchDue()
-	type unit struct{ keys, args []string }
-	var units []unit
+	// A unit is one script call: one partition (part >= 0), or on a single
+	// Redis all of them (part -1).
+	type unit struct {
+		part       int
+		keys, args []string
+	}
 	nowArg, limitArg := strconv.FormatInt(now, 10), strconv.Itoa(promoteLimit)
-	stampArg := timeString(time.UnixMilli(now)) // when the tasks moved became ready
-	if s.cluster {
+	stampArg := timeString(time.UnixMilli(now)) // when the tasks moved became ready, near enough
+	perPart := func() []unit {
+		var units []unit
 		for i, p := range s.parts {
-			units = append(units, unit{[]string{p.q, p.delayed}, []string{nowArg, limitArg, s.bellChannel(i), stampArg}})
+			units = append(units, unit{i, []string{p.q, p.delayed}, []string{nowArg, limitArg, s.bellChannel(i), stampArg}})
 		}
+		return units
+	}
+	var units []unit
+	if s.cluster {
+		units = perPart()
 	} else {
 		keys := make([]string, 0, 2*len(s.parts))
 		for _, p := range s.parts {
 			keys = append(keys, p.q, p.delayed)
 		}
-		units = []unit{{keys, []string{nowArg, limitArg, "", stampArg}}}
+		units = []unit{{-1, keys, []string{nowArg, limitArg, "", stampArg}}}
 	}
 	var mu sync.Mutex
 	var errs []error
+	failed := 0
 	next, full, total := int64(0), false, int64(0)
 	var wg sync.WaitGroup
-	for _, u := range units {
+	var run func(u unit)
+	run = func(u unit) {
 		wg.Go(func() {
 			msg, err := promoteScript.Exec(ctx, s.c, u.keys, u.args).ToArray()
-			var moved, nd int64
-			if err == nil && len(msg) == 2 {
+			var moved, nd, rnow int64
+			if err == nil && len(msg) == 3 {
 				moved, err = msg[0].AsInt64()
 				if err == nil {
 					var str string
@@ -422,13 +498,37 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 						nd, err = strconv.ParseInt(str, 10, 64)
 					}
 				}
+				if err == nil {
+					var str string
+					if str, err = msg[2].ToString(); err == nil {
+						rnow, err = strconv.ParseInt(str, 10, 64)
+					}
+				}
+			} else if err == nil {
+				err = fmt.Errorf("unexpected reply of %d parts", len(msg))
+			}
+			if err != nil && u.part < 0 && ctx.Err() == nil && isKeyError(err) {
+				// One partition's key is bad (WRONGTYPE): promote them one
+				// by one, so that only that partition stops.
+				mu.Lock()
+				units = perPart()
+				mu.Unlock()
+				for _, pu := range perPart() {
+					run(pu)
+				}
+				return
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
+				if u.part >= 0 && ctx.Err() == nil {
+					s.partFailed(u.part, err)
+				}
 				errs = append(errs, err)
+				failed++
 				return
 			}
+			s.sawRedisTime(rnow)
 			total += moved
 			if moved >= promoteLimit {
 				full = true
@@ -438,11 +538,17 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 			}
 		})
 	}
+	for _, u := range units {
+		run(u)
+	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	// A failed partition (its shard is down, or a key is bad) only stops
+	// itself: the others' tasks were promoted and their next due times
+	// count. It fails the call only when no partition worked.
+	if failed > 0 && (failed >= len(units) || ctx.Err() != nil) {
 		s.promoted(watch, 0, false)
 		s.lastPromote.Store(0)
-		return 0, fmt.Errorf("redis store: promote: %w", err)
+		return 0, classify(fmt.Errorf("redis store: promote: %w", errors.Join(errs...)))
 	}
 	s.promoted(watch, next, true)
 	if full {
@@ -453,24 +559,29 @@ func (s *Store) promote(ctx context.Context) (int64, error) {
 
 // Extend implements store.Store: XCLAIM resets an entry's idle time, so
 // XAUTOCLAIM leaves it alone; JUSTID keeps the delivery count as it is.
-// XCLAIM names a consumer, which the interface does not pass: it is the one
-// this Store last leased for (a worker process normally uses one name), and
-// only who the entry is listed under depends on it, not the lease.
+// The script extends only the entries still listed under the consumer the
+// task was leased for (kept in its lease handle), so a heartbeat that comes
+// after another worker reclaimed an entry does not take it back
+// (extend.lua).
 func (s *Store) Extend(ctx context.Context, tasks []*store.Task) error {
-	consumer := group
+	def := group
 	if c := s.consumer.Load(); c != nil {
-		consumer = *c
+		def = *c
 	}
-	var cmds rueidis.Commands
-	for part, ids := range s.byLease(tasks) {
-		cmds = append(cmds, s.c.B().Xclaim().Key(s.parts[part].q).Group(group).Consumer(consumer).
-			MinIdleTime("0").Id(ids...).Justid().Build())
+	type unit struct {
+		part     int
+		consumer string
 	}
-	if len(cmds) == 0 {
-		return nil
+	ids := map[unit][]string{}
+	for _, t := range tasks {
+		if part, id, ok := s.leaseOf(t); ok {
+			u := unit{part, consumerOf(t, def)}
+			ids[u] = append(ids[u], id)
+		}
 	}
-	for _, r := range s.c.DoMulti(ctx, cmds...) {
-		if err := r.Error(); err != nil {
+	for u, list := range ids {
+		args := append([]string{group, u.consumer}, list...)
+		if err := extendScript.Exec(ctx, s.c, []string{s.parts[u.part].q}, args).Error(); err != nil {
 			return fmt.Errorf("redis store: extend: %w", err)
 		}
 	}

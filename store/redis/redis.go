@@ -44,6 +44,7 @@ type options struct {
 	maxDeliveries int
 	addrs         []string
 	logger        *slog.Logger
+	clock         func() time.Time // see WithClock
 }
 
 // WithPartitions sets the number of queue partitions. It is fixed for a
@@ -104,18 +105,21 @@ type Store struct {
 	parts   []partition
 
 	blueprints sync.Map // hash -> []byte; Blueprints never change
+	bpTouched  sync.Map // hash -> time.Time its expiry was last pushed (bpkeep.go)
 
 	// Lease bookkeeping, shared by all the consumers using this Store.
 	rr          atomic.Uint32 // rotates the partition a sweep starts at
 	lastPromote atomic.Int64  // unix ms
-	nextDue     atomic.Int64  // unix ms of the earliest delayed task known, 0 if none (see due.go)
+	nextDue     atomic.Int64  // Redis's unix ms of the earliest delayed task known, 0 if none (see due.go)
+	skew        atomic.Int64  // Redis's clock minus this Store's, in ms, as the last promote saw it (see clock.go)
 	dueMu       sync.Mutex    // serializes the changes of nextDue
 	dueWatch    map[*dueWatch]struct{}
 	lastReclaim atomic.Int64 // unix ms
 	reclaimMu   sync.Mutex
 	reclaim     []string // per partition: XAUTOCLAIM cursor, "" when not due
 	consumer    atomic.Pointer[string]
-	idle        idlers // Leases waiting with nothing to do
+	idle        idlers    // Leases waiting with nothing to do
+	fails       partFails // when each partition's failure was last logged
 
 	hub  *hub
 	bell *bell
@@ -234,9 +238,14 @@ func (s *Store) endedChannel() string     { return s.opt.prefix + ":ended" }
 
 // PutBlueprint implements store.Store.
 func (s *Store) PutBlueprint(ctx context.Context, hash string, data []byte) error {
-	key := s.opt.prefix + ":bp:" + hash
-	// NX: a hash names its content, so an existing value is already right.
-	if err := s.c.Do(ctx, s.c.B().Set().Key(key).Value(rueidis.BinaryString(data)).Nx().Build()).Error(); err != nil && !rueidis.IsRedisNil(err) {
+	key := s.bpKey(hash)
+	// NX: a hash names its content, so an existing value is already right;
+	// its expiry is pushed later instead (see bpkeep.go).
+	err := s.c.Do(ctx, s.c.B().Set().Key(key).Value(rueidis.BinaryString(data)).Nx().Px(s.blueprintTTL()).Build()).Error()
+	if rueidis.IsRedisNil(err) {
+		err = s.c.Do(ctx, s.c.B().Pexpireat().Key(key).MillisecondsTimestamp(time.Now().Add(s.blueprintTTL()).UnixMilli()).Gt().Build()).Error()
+	}
+	if err != nil {
 		return fmt.Errorf("put blueprint %s: %w", hash, err)
 	}
 	s.blueprints.Store(hash, append([]byte(nil), data...))

@@ -35,7 +35,7 @@ func StartCluster(t testing.TB, n int) *Target {
 	for _, a := range addrs {
 		waitClusterOK(t, a)
 	}
-	return &Target{URL: "redis://" + addrs[0], Addrs: addrs[1:]}
+	return &Target{URL: "redis://" + addrs[0], Addrs: addrs[1:], Nodes: nodes}
 }
 
 func waitClusterOK(t testing.TB, addr string) {

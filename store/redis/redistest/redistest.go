@@ -195,6 +195,9 @@ type Target struct {
 	External bool
 	// Server is the private single server (nil otherwise).
 	Server *Server
+	// Nodes are a private cluster's servers (nil otherwise), for tests
+	// that stop one.
+	Nodes []*Server
 }
 
 // New returns the server of SKRIPT_TEST_REDIS_URL when set (one that is not

@@ -23,7 +23,8 @@
 --   nrec  (field json hasStarted)*
 --   ntok  (id seq)*
 --   ndrop (id)*
---   ntask (json due)*          due "0" = ready now, else ms
+--   ntask (json due)*          due "0" = ready now, else a delay in ms from
+--                              Redis's clock (TIME), which due times are on
 --   ngrp  (15 fields, see new_group)*
 --   narr  (group slot json)*
 --
@@ -41,6 +42,19 @@ local A = ARGV
 local Q, D = KEYS[1], KEYS[2]
 local P, GROUP, NOW, TTL, CHAN, BELL, DUE = A[1], A[2], A[3], tonumber(A[4]), A[5], A[6], A[7]
 local CHUNK = 1000 -- stays below Lua's unpack limit
+
+-- at turns a delay from ARGV ("0" = now) into a due time on Redis's clock,
+-- read once per call and only when a task is delayed, so that no worker's
+-- clock decides when a timer fires.
+local TNOW
+local function at(delay)
+  if delay == '0' or delay == '' then return '0' end
+  if not TNOW then
+    local t = redis.call('TIME')
+    TNOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return tostring(TNOW + tonumber(delay))
+end
 
 -- call runs cmd key list... in chunks (list is flat; CHUNK is even, so
 -- field/value pairs are never split).
@@ -72,7 +86,7 @@ local function run(id)
   if r then return r end
   r = {
     id = id, hk = P .. 'run:' .. id, rk = P .. 'rec:' .. id, tk = P .. 'tok:' .. id,
-    gk = P .. 'grp:' .. id .. ':',
+    gk = P .. 'grp:' .. id .. ':', lk = P .. 'live:' .. id,
     tok = {}, tokw = {}, rec = {}, recw = {}, grp = {}, hw = {},
   }
   runs[id] = r
@@ -90,7 +104,10 @@ for _ = 1, tonumber(A[8]) do
   local nr = tonumber(A[argi])
   for k = 1, nr do recs[k] = A[argi + k] end
   argi = argi + 1 + nr
-  r.status = redis.call('HGET', r.hk, 'status')
+  -- lv: the run keeps the set of its running records (live:ID). Runs
+  -- created before it existed have none, and their end reads every record.
+  local h = redis.call('HMGET', r.hk, 'status', 'lv')
+  r.status, r.lv = h[1], h[2] == '1'
   -- A run created by this call has nothing stored yet: its caches are
   -- complete, and reading would only cost commands.
   r.fresh = not r.status
@@ -133,6 +150,20 @@ end
 -- status are found at fixed places without decoding the record.
 local function started_of(v)
   return v and string.match(v, '^{"started":"([^"]*)"')
+end
+
+-- running_of splits a stored record that is running into its Started (or
+-- nil) and what follows the status; it returns nothing for any other.
+local function running_of(v)
+  local st, rest = nil, string.sub(v, 2)
+  st = string.match(rest, '^"started":"([^"]*)",')
+  if st then rest = string.sub(rest, #st + 14) end
+  local fi = string.match(rest, '^"finished":"([^"]*)",')
+  if fi then rest = string.sub(rest, #fi + 15) end
+  if string.sub(rest, 1, 19) == '"status":"running",' then
+    return true, st, string.sub(rest, 20)
+  end
+  return false
 end
 
 local GFIELDS = { 'remaining', 'next', 'total', 'started', 'res', 'resk', 'parent', 'ptok', 'pseq',
@@ -229,27 +260,36 @@ local function end_run(r, fin)
   r.hw.ended = NOW
   if fin.out ~= '' then r.hw.output = fin.out end
   if fin.err ~= '' then r.hw.error = fin.err end
-  -- Mark running records cancelled: every record has to be looked at once.
+  -- Mark running records cancelled. The run's set of running records
+  -- names the stored ones, so a run of thousands of finished records costs
+  -- no more than a small one; the records in r.rec (read or written by this
+  -- call) are looked at too. A run without the set has every record read.
   if not r.fresh then
-    local all = redis.call('HGETALL', r.rk)
-    for i = 1, #all, 2 do
-      if r.rec[all[i]] == nil then r.rec[all[i]] = all[i + 1] end
-    end
-  end
-  for f, v in pairs(r.rec) do
-    if v then
-      local st, rest = nil, string.sub(v, 2)
-      st = string.match(rest, '^"started":"([^"]*)",')
-      if st then rest = string.sub(rest, #st + 14) end
-      local fi = string.match(rest, '^"finished":"([^"]*)",')
-      if fi then rest = string.sub(rest, #fi + 15) end
-      if string.sub(rest, 1, 19) == '"status":"running",' then
-        local s = '{'
-        if st then s = s .. '"started":"' .. st .. '",' end
-        rec_set(r, f, s .. '"finished":"' .. NOW .. '","status":"cancelled",' .. string.sub(rest, 20))
+    if r.lv then
+      local missing = {}
+      for _, f in ipairs(redis.call('SMEMBERS', r.lk)) do
+        if r.rec[f] == nil then missing[#missing + 1] = f end
+      end
+      if #missing > 0 then prefetch(r.rk, missing, r.rec) end
+    else
+      local all = redis.call('HGETALL', r.rk)
+      for i = 1, #all, 2 do
+        if r.rec[all[i]] == nil then r.rec[all[i]] = all[i + 1] end
       end
     end
   end
+  local cancel = {}
+  for f, v in pairs(r.rec) do
+    if v then
+      local run, st, rest = running_of(v)
+      if run then
+        local s = '{'
+        if st then s = s .. '"started":"' .. st .. '",' end
+        cancel[f] = s .. '"finished":"' .. NOW .. '","status":"cancelled",' .. rest
+      end
+    end
+  end
+  for f, v in pairs(cancel) do rec_set(r, f, v) end
   -- Every live group of the run goes; so do its tokens (see flush).
   if not r.fresh then
     for _, f in ipairs(redis.call('HKEYS', r.hk)) do
@@ -267,7 +307,7 @@ local function new_group(i)
   return {
     id = A[i], total = tonumber(A[i + 1]), next = tonumber(A[i + 2]),
     res = A[i + 3], resk = A[i + 4],                     -- result record field, and its "frame","key" JSON
-    parent = A[i + 5], ptok = A[i + 6], pseq = A[i + 7], pdue = A[i + 8],
+    parent = A[i + 5], ptok = A[i + 6], pseq = A[i + 7], pdue = at(A[i + 8]),
     head = A[i + 9], tokesc = A[i + 10],                 -- child task JSON head, group id JSON-escaped
     mode = A[i + 11], pcs = A[i + 12], body = A[i + 13], frame = A[i + 14],
     remaining = tonumber(A[i + 1]), started = NOW, slots = {}, new = true,
@@ -309,7 +349,7 @@ local function apply(r, i)
   n = tonumber(A[i])
   i = i + 1
   if not fin then
-    for k = i, i + 2 * n - 1, 2 do enqueue(A[k], A[k + 1]) end
+    for k = i, i + 2 * n - 1, 2 do enqueue(A[k], at(A[k + 1])) end
   end
   i = i + 2 * n
   n = tonumber(A[i])
@@ -376,8 +416,8 @@ while argi <= #A do
     end
     if fenced then
       if hdr then
-        r.status, r.created = 'running', true
-        r.hw.hdr, r.hw.status = hdr, 'running'
+        r.status, r.created, r.lv = 'running', true, true
+        r.hw.hdr, r.hw.status, r.hw.lv = hdr, 'running', '1'
       end
       apply(r, body)
       code = 1
@@ -412,6 +452,22 @@ for _, r in ipairs(order) do
     set[#set + 1] = v
   end
   if #set > 0 then chunked('HSET', r.rk, set) end
+
+  -- The set of running records follows the records written (see end_run).
+  if r.ended then
+    if r.lv and not r.fresh then redis.call('DEL', r.lk) end
+  elseif r.lv then
+    local add, rem = {}, {}
+    for f, v in pairs(r.recw) do
+      if running_of(v) then
+        add[#add + 1] = f
+      elseif not r.fresh then
+        rem[#rem + 1] = f
+      end
+    end
+    if #add > 0 then chunked('SADD', r.lk, add) end
+    if #rem > 0 then chunked('SREM', r.lk, rem) end
+  end
 
   if r.ended then
     redis.call('DEL', r.tk)

@@ -17,8 +17,10 @@ for k = 2, #ARGV, 2 do
   redis.call('XADD', dead, 'MAXLEN', '~', 10000, '*', unpack(fields))
   ids[#ids + 1] = id
 end
-if #ids > 0 then
-  redis.call('XACK', q, G, unpack(ids))
-  redis.call('XDEL', q, unpack(ids))
+-- unpack is bounded by Lua's stack (about 8,000 values): chunk it.
+for i = 1, #ids, 1000 do
+  local j = math.min(i + 999, #ids)
+  redis.call('XACK', q, G, unpack(ids, i, j))
+  redis.call('XDEL', q, unpack(ids, i, j))
 end
 return #ids

@@ -18,8 +18,14 @@
 -- by XAUTOCLAIM, and XPENDING reads the count back, so only the rare reclaim
 -- path pays for it.
 --
+-- A stream that is not a stream (WRONGTYPE) is skipped and reported, and the
+-- call goes on with the others: an error raised half way would lose the
+-- entries already read, which would sit unseen in this consumer's PEL until
+-- their lease ran out.
+--
 -- Returns { visited, {cursor per visited key},
--- {k, id, json, live, deliveries, ...}, {wake id per key} }.
+-- {k, id, json, live, deliveries, ...}, {wake id per key, "" for a skipped
+-- key}, {k, error, ...} }.
 
 local G, C = ARGV[1], ARGV[2]
 local need = tonumber(ARGV[3])
@@ -27,7 +33,11 @@ local IDLE = ARGV[4]
 local WAKE = ARGV[5] == '1'
 local MAXDROP = 1000 -- bounds the time one call spends on a cancelled run's backlog
 
-local out, cursors, wake = {}, {}, {}
+local out, cursors, wake, failed = {}, {}, {}, {}
+local skip = {}
+
+-- Bad raises out of a key's visit with the error, for the loop to report.
+local Bad = {}
 local runs = {}
 local dropped = 0
 
@@ -37,9 +47,11 @@ local dropped = 0
 local function call(q, ...)
   local r = redis.pcall(...)
   if type(r) == 'table' and r.err then
-    if not string.find(r.err, 'NOGROUP', 1, true) then error(r) end
-    redis.call('XGROUP', 'CREATE', q, G, '0', 'MKSTREAM')
-    r = redis.call(...)
+    if not string.find(r.err, 'NOGROUP', 1, true) then error({ bad = r.err }) end
+    local c = redis.pcall('XGROUP', 'CREATE', q, G, '0', 'MKSTREAM')
+    if type(c) == 'table' and c.err then error({ bad = c.err }) end
+    r = redis.pcall(...)
+    if type(r) == 'table' and r.err then error({ bad = r.err }) end
   end
   return r
 end
@@ -59,7 +71,10 @@ local function state(prefix, id)
   local k = prefix .. 'run:' .. id
   local v = runs[k]
   if v == nil then
-    v = redis.call('HGET', k, 'status')
+    v = redis.pcall('HGET', k, 'status')
+    -- A header of the wrong type is no run header: its tasks are dropped
+    -- like those of an expired run, and the partition goes on.
+    if type(v) == 'table' and v.err then v = false end
     runs[k] = v
   end
   return v
@@ -70,6 +85,7 @@ for k = 1, #KEYS do
   if need <= 0 or dropped >= MAXDROP then break end
   visited = k
   local q = KEYS[k]
+  local okv, verr = pcall(function()
   local prefix = string.sub(q, 1, -2) -- "skript:{p7}:q" -> "skript:{p7}:"
   local drop = {}
 
@@ -124,14 +140,28 @@ for k = 1, #KEYS do
     redis.call('XDEL', q, unpack(drop))
     dropped = dropped + #drop
   end
+  end)
+  if not okv then
+    local why = type(verr) == 'table' and (verr.bad or verr.err)
+    if not why or not string.find(why, 'WRONGTYPE', 1, true) and not verr.bad then error(verr) end
+    verr = { bad = why }
+    cursors[k] = ''
+    skip[k] = true
+    failed[#failed + 1] = k
+    failed[#failed + 1] = verr.bad
+  end
 end
 
 -- Nothing came: tell the driver where each stream ends, so it can block on
 -- XREAD for anything newer without missing an entry added since.
 if WAKE and #out == 0 then
   for k = 1, #KEYS do
-    local last = redis.call('XREVRANGE', KEYS[k], '+', '-', 'COUNT', 1)
-    wake[k] = last[1] and last[1][1] or '0-0'
+    local last = (not skip[k]) and redis.pcall('XREVRANGE', KEYS[k], '+', '-', 'COUNT', 1)
+    if type(last) ~= 'table' or last.err then
+      wake[k] = ''
+    else
+      wake[k] = last[1] and last[1][1] or '0-0'
+    end
   end
 end
-return { visited, cursors, out, wake }
+return { visited, cursors, out, wake, failed }

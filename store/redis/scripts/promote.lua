@@ -1,16 +1,20 @@
 -- promote.lua: move delayed tasks that are due onto their partition's stream.
 --
 -- KEYS: pairs of (stream, delayed set), one pair per partition.
--- ARGV[1] now in ms, [2] how many to move per partition at most, [3] the
+-- ARGV[1] unused (due times are compared with Redis's clock, TIME, so a
+-- worker whose clock is off fires nothing early or late), [2] how many to move per partition at most, [3] the
 -- doorbell channel to ring when tasks were moved ("" for none; Cluster only,
 -- where a call has one partition), [4] now as RFC 3339: a task moved is
 -- stamped with it as the time it became ready ("e", store.Task.Enqueued),
 -- unless it already has one.
 --
--- Returns { moved, next } where next is the earliest due time (ms) left in
--- any of the sets, or -1, so the driver knows how long it may sleep.
+-- Returns { moved, next, now } where next is the earliest due time (ms) left
+-- in any of the sets, or -1, so the driver knows how long it may sleep, and
+-- now is Redis's clock (ms), so it can tell how far off its own is.
 
-local now, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[2])
 local moved, nextdue = 0, -1
 for k = 1, #KEYS, 2 do
   local q, d = KEYS[k], KEYS[k + 1]
@@ -35,4 +39,4 @@ for k = 1, #KEYS, 2 do
     if nextdue < 0 or at < nextdue then nextdue = at end
   end
 end
-return { moved, tostring(nextdue) }
+return { moved, tostring(nextdue), tostring(now) }

@@ -12,9 +12,11 @@ for k = 3, #ARGV, 2 do
   if ARGV[k] ~= '' then ids[#ids + 1] = ARGV[k] end
   redis.call('XADD', q, '*', 't', ARGV[k + 1])
 end
-if #ids > 0 then
-  redis.call('XACK', q, G, unpack(ids))
-  redis.call('XDEL', q, unpack(ids))
+-- unpack is bounded by Lua's stack (about 8,000 values): chunk it.
+for i = 1, #ids, 1000 do
+  local j = math.min(i + 999, #ids)
+  redis.call('XACK', q, G, unpack(ids, i, j))
+  redis.call('XDEL', q, unpack(ids, i, j))
 end
 if ARGV[2] ~= '' then redis.call('SPUBLISH', ARGV[2], '') end
 return #ids
