@@ -224,6 +224,7 @@ func (c *compiler) checkAction(n *dsl.Node) {
 			}
 		}
 	}
+	c.checkShellCommand(n)
 	schema := &a.Schema
 	for _, err := range schema.CheckKeys(keys) {
 		c.paramError(n, a, fields, err)
