@@ -22,6 +22,7 @@ import (
 	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/compiler"
+	"github.com/skript-dev/skript/dsl"
 	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/store"
 	"github.com/skript-dev/skript/store/memory"
@@ -68,6 +69,7 @@ type config struct {
 	concurrency int
 	logger      *slog.Logger
 	deny        []string
+	builtins    action.BuiltinOptions
 	observer    func(runtime.Event)
 }
 
@@ -93,11 +95,27 @@ func WithConcurrency(n int) Option { return func(c *config) { c.concurrency = n 
 // WithLogger receives engine messages and the runs' `log` lines.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// WithDeniedActions makes actions unavailable (for example "shell" on
-// workers that must not run commands): workflows using them do not compile.
+// WithDeniedActions makes built-in actions unavailable (for example
+// "shell" on workers that must not run commands): workflows using them do
+// not compile, and this engine's workers hand tasks of them, from runs
+// started elsewhere on a shared store, back for a worker that allows them.
+// New refuses a name that is no built-in action.
 func WithDeniedActions(names ...string) Option {
 	return func(c *config) { c.deny = append(c.deny, names...) }
 }
+
+// WithShellEnv passes these worker environment variables to shell
+// commands, which otherwise see only a minimal environment (see
+// action.ShellOptions.PassEnv; a name ending in '*' is a prefix).
+func WithShellEnv(names ...string) Option {
+	return func(c *config) { c.builtins.Shell.PassEnv = append(c.builtins.Shell.PassEnv, names...) }
+}
+
+// WithHTTPDenyPrivate makes the http actions refuse loopback, private,
+// link-local, unspecified and multicast addresses (see
+// action.HTTPOptions.DenyPrivate), for engines that run workflows of
+// authors who must not reach the host's own network.
+func WithHTTPDenyPrivate() Option { return func(c *config) { c.builtins.HTTP.DenyPrivate = true } }
 
 // WithObserver receives progress events of the nodes run in this process:
 // Running as a node starts, Succeeded, Failed or Cancelled as it ends, and
@@ -113,6 +131,12 @@ func New(opts ...Option) (*Engine, error) {
 	}
 	if cfg.workers < 0 {
 		return nil, fmt.Errorf("WithWorkers(%d): want 0 or more", cfg.workers)
+	}
+	if err := action.CheckDenied(action.Builtins(), cfg.deny, dsl.Hint); err != nil {
+		return nil, fmt.Errorf("WithDeniedActions: %w", err)
+	}
+	if err := action.CheckEnvNames(cfg.builtins.Shell.PassEnv); err != nil {
+		return nil, fmt.Errorf("WithShellEnv: %w", err)
 	}
 	st := cfg.st
 	if st == nil {
@@ -134,9 +158,9 @@ func New(opts ...Option) (*Engine, error) {
 			return nil, fmt.Errorf("store %q: want memory, redis://HOST:PORT/DB or rediss://HOST:PORT/DB", cfg.storeURL)
 		}
 	}
-	reg := action.Builtins()
+	reg := action.BuiltinsWith(cfg.builtins)
 	reg.Remove(cfg.deny...)
-	rtOpts := []runtime.Option{runtime.WithStore(st), runtime.WithRegistry(reg)}
+	rtOpts := []runtime.Option{runtime.WithStore(st), runtime.WithRegistry(reg), runtime.WithDeniedActions(cfg.deny...)}
 	if cfg.logger != nil {
 		rtOpts = append(rtOpts, runtime.WithLogger(cfg.logger))
 	}
@@ -158,7 +182,7 @@ func Register[P any](e *Engine, name string, fn func(ctx context.Context, p P) (
 
 // Compile compiles a workflow against the engine's actions.
 func (e *Engine) Compile(file string, src []byte) (*Blueprint, error) {
-	bp, errs := compiler.Compile(file, src, compiler.Options{Registry: e.reg})
+	bp, errs := compiler.Compile(file, src, compiler.Options{Registry: e.reg, Denied: e.cfg.deny})
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -41,6 +41,13 @@ type HTTPOptions struct {
 	// Client sends the requests; nil means a client on a Transport shared
 	// by every http action, so connections are pooled across nodes and runs.
 	Client *http.Client
+	// DenyPrivate is an egress policy for workers that run workflows from
+	// authors they do not trust: requests to loopback, private, link-local
+	// (cloud metadata), unspecified and multicast addresses fail, checked
+	// on the address dialed, after DNS, for every connection and redirect.
+	// Proxy settings of the environment are then ignored. It applies to
+	// the default client only: with Client set, its transport decides.
+	DenyPrivate bool
 }
 
 // sharedTransport is a clone rather than http.DefaultTransport so tuning it
@@ -99,6 +106,9 @@ func newHTTPAction(opts HTTPOptions) *httpAction {
 	}
 	if h.client == nil {
 		h.client = sharedClient
+		if opts.DenyPrivate {
+			h.client = denyPrivateClient
+		}
 	}
 	return h
 }

@@ -94,17 +94,7 @@ func NewRegistry() *Registry {
 // returns a fresh registry, so removing an action from one (as
 // --deny-action does) never affects another.
 func Builtins() *Registry {
-	r := NewRegistry()
-	for _, a := range []Action{
-		Noop(), Log(), Set(), Sleep(), Fail(),
-		HTTP(HTTPOptions{}), HTTPPost(HTTPOptions{}),
-		Shell(ShellOptions{}),
-	} {
-		if err := r.Add(a); err != nil {
-			panic("action: built-in " + a.Name + ": " + err.Error())
-		}
-	}
-	return r
+	return BuiltinsWith(BuiltinOptions{})
 }
 
 // Add registers an action. It refuses an empty or duplicate name, a nil Run

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -31,11 +30,18 @@ type ShellOptions struct {
 	// command cannot exhaust a worker's memory or the store; the command
 	// still runs to its end. Zero means 10 MiB, negative no limit.
 	MaxOutput int64
+	// PassEnv names worker environment variables the commands see besides
+	// PATH, HOME, USER, LOGNAME, LANG, LANGUAGE, LC_*, TZ and TMPDIR (a
+	// name ending in '*' selects a prefix; "*" all of them). Nothing else
+	// of the worker's environment reaches a command: it holds the store
+	// URL, often with a password, and whatever credentials the host has.
+	PassEnv []string
 }
 
 // Shell returns the `shell` action: it runs `command` with /bin/sh -c, or
 // `args` directly with no shell (no quoting pitfalls when values come from
-// expressions), and outputs {stdout, stderr, exit_code}. A non-zero exit
+// expressions), in a minimal environment plus `env` (see
+// ShellOptions.PassEnv), and outputs {stdout, stderr, exit_code}. A non-zero exit
 // fails the node with the exit code and the end of stderr in the message.
 // On cancellation the command's whole process group is killed.
 func Shell(opts ShellOptions) Action {
@@ -43,6 +49,7 @@ func Shell(opts ShellOptions) Action {
 	if maxOut == 0 {
 		maxOut = defaultMaxOutput
 	}
+	pass := append([]string(nil), opts.PassEnv...)
 	return Action{
 		Name: "shell",
 		Doc:  "Runs a command; outputs {stdout, stderr, exit_code}; a non-zero exit fails.",
@@ -50,13 +57,13 @@ func Shell(opts ShellOptions) Action {
 			Fields: []Field{
 				{Name: "command", Type: String, Doc: "a command line run by /bin/sh -c"},
 				{Name: "args", Type: List, Elem: String, Doc: "a program and its arguments, run without a shell"},
-				{Name: "env", Type: Map, Elem: String, Doc: "variables added to the worker's environment"},
+				{Name: "env", Type: Map, Elem: String, Doc: "variables for the command, added to a minimal environment; the safe way to pass values to command"},
 				{Name: "dir", Type: String, Doc: "the working directory"},
 			},
 			OneOf: [][]string{{"command", "args"}},
 		},
 		Run: func(ctx context.Context, c *Call) (any, error) {
-			return runShell(ctx, c, maxOut)
+			return runShell(ctx, c, maxOut, pass)
 		},
 	}
 }
@@ -83,7 +90,7 @@ func checkDir(dir string) error {
 	return nil
 }
 
-func runShell(ctx context.Context, c *Call, maxOut int64) (any, error) {
+func runShell(ctx context.Context, c *Call, maxOut int64, pass []string) (any, error) {
 	p := c.Params
 	cmdLine, hasCmd := p["command"]
 	argList, hasArgs := p["args"]
@@ -114,18 +121,8 @@ func runShell(ctx context.Context, c *Call, maxOut int64) (any, error) {
 	if err := checkDir(cmd.Dir); err != nil {
 		return nil, err
 	}
-	if env, ok := p["env"].(map[string]any); ok && len(env) > 0 {
-		keys := make([]string, 0, len(env))
-		for k := range env {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys) // the later of duplicate keys wins in exec, so keep it stable
-		cmd.Env = os.Environ()
-		for _, k := range keys {
-			v, _ := toString(env[k])
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	env, _ := p["env"].(map[string]any)
+	cmd.Env = shellEnv(os.Environ(), pass, env)
 	stdout := &cappedBuffer{max: maxOut}
 	stderr := &cappedBuffer{max: maxOut}
 	cmd.Stdout, cmd.Stderr = stdout, stderr

@@ -205,6 +205,10 @@ func (c *compiler) checkAction(n *dsl.Node) {
 	}
 	a, ok := c.reg.Lookup(n.Action)
 	if !ok {
+		if slices.Contains(c.denied, n.Action) {
+			c.errorf(firstPos(n.ActionPos, n.Pos), "action %q is denied on this host (--deny-action)", n.Action)
+			return
+		}
 		c.errorf(firstPos(n.ActionPos, n.Pos), "unknown action %q%s", n.Action, dsl.Hint(n.Action, c.reg.Names()))
 		return
 	}
@@ -224,6 +228,7 @@ func (c *compiler) checkAction(n *dsl.Node) {
 			}
 		}
 	}
+	c.checkShellCommand(n)
 	schema := &a.Schema
 	for _, err := range schema.CheckKeys(keys) {
 		c.paramError(n, a, fields, err)

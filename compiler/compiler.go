@@ -44,6 +44,10 @@ type Options struct {
 	NoOpt bool
 	// Disabled switches off the optimizer passes with these names.
 	Disabled map[string]bool
+	// Denied names actions the host has switched off (--deny-action),
+	// and which Registry therefore lacks: a workflow using one is told
+	// so, rather than that the action does not exist.
+	Denied []string
 }
 
 // maxNodes bounds the node table after inlining. Functions that call each
@@ -87,11 +91,12 @@ func Compile(file string, src []byte, opts Options) (bp *blueprint.Blueprint, er
 func compile(file string, src []byte, wf *dsl.Workflow, perrs dsl.ErrorList, reg *action.Registry, opts Options) (*blueprint.Blueprint, dsl.ErrorList) {
 	errs := append(dsl.ErrorList(nil), perrs...)
 	c := &compiler{
-		file: file,
-		wf:   wf,
-		reg:  reg,
-		errs: &errs,
-		tr:   skexpr.NewTranslator(file, src),
+		file:   file,
+		wf:     wf,
+		reg:    reg,
+		denied: opts.Denied,
+		errs:   &errs,
+		tr:     skexpr.NewTranslator(file, src),
 		bp: &blueprint.Blueprint{
 			Name:        wf.Name,
 			Version:     wf.Version,
@@ -152,9 +157,11 @@ type compiler struct {
 	file string
 	wf   *dsl.Workflow
 	reg  *action.Registry
-	errs *dsl.ErrorList
-	tr   *skexpr.Translator
-	bp   *blueprint.Blueprint
+	// denied are the actions the host switched off (Options.Denied).
+	denied []string
+	errs   *dsl.ErrorList
+	tr     *skexpr.Translator
+	bp     *blueprint.Blueprint
 
 	// Set by check.
 	funcs     map[string]*dsl.Function

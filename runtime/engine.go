@@ -29,6 +29,7 @@ type Engine struct {
 	observer func(Event)
 	programs programCache
 	runs     sync.Map // run id -> *runInfo
+	deny     denyState
 }
 
 // Option configures an Engine.

@@ -75,6 +75,15 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			e.runLogger(v.run.id).Warn("task abandoned: not running its action again",
 				"node", node, "frame", key.Frame, "attempt", attempt, "deliveries", task.Deliveries-1, "max_deliveries", task.MaxDeliveries)
 		} else {
+			if e.denies(st.Action) {
+				if k > int(task.Step) {
+					// Keep what the steps before it did; the denied step
+					// becomes a queue entry of its own to hand back.
+					v.stopAtStep(t, int32(k), int32(attempt), time.Time{})
+					return nil
+				}
+				return &deniedError{action: st.Action}
+			}
 			// A short task (rs set) runs Inline actions only, which finish
 			// within the transition; a step that may block shows as running
 			// while it does.

@@ -363,6 +363,9 @@ func (w *worker) outcome(t *store.Task, tr *store.Transition, err error, cause e
 		return store.Completion{Task: t, Transition: &store.Transition{Token: t.Token, Seq: t.Seq,
 			End: &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Message: "store error: " + err.Error()}}}}, true
 	}
+	if w.handBack(t, err) {
+		return store.Completion{}, false
+	}
 	var se *storeError
 	if errors.As(err, &se) {
 		w.report(fmt.Errorf("run %s: %w", t.Run, err))

@@ -20,6 +20,9 @@ type compileFlags struct {
 	disabled map[string]*bool
 	maxBytes int
 	deny     []string
+	// Set on the commands that run actions (registerHost).
+	shellEnv        []string
+	httpDenyPrivate bool
 }
 
 func (f *compileFlags) register(cmd *cobra.Command) {
@@ -29,17 +32,17 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 		f.disabled[p.Name] = cmd.Flags().Bool("no-opt-"+p.Name, false, "switch the "+p.Name+" pass off: "+p.Doc)
 	}
 	cmd.Flags().IntVar(&f.maxBytes, "max-bytes", 10<<20, "refuse workflow files larger than this")
-	cmd.Flags().StringSliceVar(&f.deny, "deny-action", nil, "make these actions unavailable (e.g. shell)")
+	f.registerDeny(cmd, "make these actions unavailable (e.g. shell): workflows using them do not compile; repeatable")
 }
 
 func (f *compileFlags) registry() *action.Registry {
-	r := action.Builtins()
+	r := action.BuiltinsWith(f.builtinOptions())
 	r.Remove(f.deny...)
 	return r
 }
 
 func (f *compileFlags) options(reg *action.Registry) compiler.Options {
-	opts := compiler.Options{Registry: reg, NoOpt: f.noOpt, MaxBytes: f.maxBytes, Disabled: map[string]bool{}}
+	opts := compiler.Options{Registry: reg, NoOpt: f.noOpt, MaxBytes: f.maxBytes, Disabled: map[string]bool{}, Denied: f.deny}
 	for name, off := range f.disabled {
 		if *off {
 			opts.Disabled[name] = true

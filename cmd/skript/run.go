@@ -119,11 +119,13 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 			v := newView(stderr, isTerminal(stderr))
 			v.depth = loopDepths(bp)
 			logger := slog.New(&viewHandler{v: v, level: slog.LevelDebug})
-			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg), runtime.WithLogger(logger), runtime.WithObserver(v.event))
+			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg), runtime.WithLogger(logger), runtime.WithObserver(v.event),
+				runtime.WithDeniedActions(cf.deny...))
 			return runAndReport(ctx, cmd, eng, bp, inputs, v, output, workers, concurrency, sf)
 		},
 	}
 	cf.register(cmd)
+	cf.registerHost(cmd)
 	sf.register(cmd, false)
 	inf.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")

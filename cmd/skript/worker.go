@@ -21,7 +21,7 @@ func newWorkerCmd() *cobra.Command {
 		sf          storeFlags
 		concurrency int
 		grace       time.Duration
-		deny        []string
+		cf          compileFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -41,9 +41,9 @@ finish for up to --grace, hands back the rest, and exits 0.`,
 				return err
 			}
 			defer func() { _ = st.Close() }()
-			cf := compileFlags{deny: deny}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(cf.registry()), runtime.WithLogger(logger))
+			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(cf.registry()), runtime.WithLogger(logger),
+				runtime.WithDeniedActions(cf.deny...))
 			maxDeliveries := sf.maxDeliveries
 			if maxDeliveries <= 0 {
 				maxDeliveries = redis.DefaultMaxDeliveries
@@ -57,7 +57,8 @@ finish for up to --grace, hands back the rest, and exits 0.`,
 	sf.register(cmd, true)
 	cmd.Flags().IntVar(&concurrency, "concurrency", 256, "tasks run at once")
 	cmd.Flags().DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM, how long running tasks may finish before they are handed back (then how long more completions the store refuses are retried)")
-	cmd.Flags().StringSliceVar(&deny, "deny-action", nil, "refuse to run these actions (e.g. shell)")
+	cf.registerDeny(cmd, "refuse to run these actions (e.g. shell): their tasks are handed back, after a pause, for a worker that allows them; repeatable")
+	cf.registerHost(cmd)
 	return cmd
 }
 
