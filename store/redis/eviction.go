@@ -37,7 +37,7 @@ func (s *Store) checkEviction(ctx context.Context) error {
 			what = "keys with a TTL: ended runs, whose results may then vanish before their retention"
 		}
 		if !s.opt.allowEviction {
-			return fmt.Errorf("redis store: node %s has maxmemory-policy %s, which evicts %s under memory pressure: set it to noeviction (CONFIG SET maxmemory-policy noeviction), or accept the risk with allow_eviction=true in the URL (--allow-eviction)",
+			return fmt.Errorf("redis store: node %s has maxmemory-policy %s, which under memory pressure evicts %s: set it to noeviction (CONFIG SET maxmemory-policy noeviction), or accept the risk with allow_eviction=true in the URL (--allow-eviction)",
 				addr, policy, what)
 		}
 		s.log.Warn("redis store: maxmemory-policy evicts run state; going on since eviction was allowed",
