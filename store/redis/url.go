@@ -271,3 +271,16 @@ func markUnreachable(err error) error {
 	}
 	return err
 }
+
+// ClientOptions returns the rueidis options a store URL stands for, read
+// as Open reads it (TLS files loaded, Skript's own query options taken
+// out), for tools that talk to the same Redis beside the store. Its errors
+// hold no password.
+func ClientOptions(url string) (rueidis.ClientOption, error) {
+	copt, _, err := parseURL(url)
+	if err != nil {
+		return copt, fmt.Errorf("redis store: %w", err)
+	}
+	copt.DisableCache = true
+	return copt, nil
+}
