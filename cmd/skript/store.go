@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/skript-dev/skript/internal/backoff"
 	"github.com/skript-dev/skript/store"
 	"github.com/skript-dev/skript/store/memory"
 	"github.com/skript-dev/skript/store/redis"
@@ -107,7 +107,9 @@ func (f *storeFlags) openRetrying(ctx context.Context, log *slog.Logger) (store.
 	if f.isMemory() || (!strings.HasPrefix(f.url, "redis://") && !strings.HasPrefix(f.url, "rediss://")) {
 		return f.open(ctx)
 	}
-	delay := openRetryFirst
+	// The shared backoff (doubling, ±20% jitter) keeps a fleet started
+	// together from knocking in step.
+	bo := backoff.New(openRetryFirst, openRetryMax)
 	for attempt := 1; ; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		s, err := f.openRedis(cctx)
@@ -124,14 +126,10 @@ func (f *storeFlags) openRetrying(ctx context.Context, log *slog.Logger) (store.
 		if !errors.Is(err, redis.ErrUnreachable) {
 			return nil, exit(2, fmt.Errorf("--store: %w", err))
 		}
-		// Jitter, so a fleet started together does not knock in step.
-		next := delay + rand.N(delay/4+1)
+		next := bo.Next()
 		log.Warn("store unreachable, retrying", "store", redis.RedactURL(f.url), "attempt", attempt, "retry_in", next, "err", err)
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, next) {
 			return nil, ctx.Err()
-		case <-time.After(next):
 		}
-		delay = min(2*delay, openRetryMax)
 	}
 }
