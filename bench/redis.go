@@ -2,10 +2,13 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/redis/rueidis"
+
+	"github.com/skript-dev/skript/store/redis"
 )
 
 // CommandCounter connects to the Redis at url and returns a function that
@@ -14,14 +17,15 @@ import (
 // the script call itself does. It counts every client's commands: the
 // figure is the store's only while nothing else uses that Redis.
 func CommandCounter(url string) (count func(context.Context) (int64, error), closeFn func(), err error) {
-	opt, err := rueidis.ParseURL(url)
+	// The store's parser: it takes the TLS files of the URL, and its
+	// errors do not quote the password.
+	opt, err := redis.ClientOptions(url)
 	if err != nil {
 		return nil, nil, err
 	}
-	opt.DisableCache = true
 	c, err := rueidis.NewClient(opt)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("connect %s: %w", redis.RedactURL(url), err)
 	}
 	count = func(ctx context.Context) (int64, error) {
 		var total int64

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/skript-dev/skript/internal/backoff"
 	"github.com/skript-dev/skript/store"
 	"github.com/skript-dev/skript/store/memory"
 	"github.com/skript-dev/skript/store/redis"
@@ -21,19 +24,26 @@ type storeFlags struct {
 	retention time.Duration
 	// maxDeliveries: 0 or less is the driver's default.
 	maxDeliveries int
+	allowEviction bool
+	// readOnly: the command only reads runs, so opening the store writes
+	// nothing and a read-only Redis user suffices.
+	readOnly bool
 }
 
 func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
 	def := os.Getenv("SKRIPT_STORE")
-	help := "store URL: memory (default) or redis://[user:pass@]host:port/db, rediss:// for TLS (default $SKRIPT_STORE)"
+	const tlsHelp = "; rediss:// for TLS, with ?ca=CA.pem to trust a private CA and &cert=CLIENT.pem&key=CLIENT.key for a client certificate"
+	help := "store URL: memory (default) or redis://[user:pass@]host:port/db" + tlsHelp + " (default $SKRIPT_STORE)"
 	if requireURL {
-		help = "store URL: redis://[user:pass@]host:port/db or rediss:// (default $SKRIPT_STORE)"
+		help = "store URL: redis://[user:pass@]host:port/db" + tlsHelp + " (default $SKRIPT_STORE)"
 	}
 	cmd.Flags().StringVar(&f.url, "store", def, help)
 	cmd.Flags().DurationVar(&f.lease, "lease", 30*time.Second, "Redis: a task not heartbeated for this long is taken over by another worker")
 	cmd.Flags().IntVar(&f.maxDeliveries, "max-deliveries", redis.DefaultMaxDeliveries,
 		"Redis: after this many workers stopped while running a task (crash, kill, lost lease), its node fails instead of running it again")
 	cmd.Flags().DurationVar(&f.retention, "retention", 7*24*time.Hour, "how long ended runs are kept")
+	cmd.Flags().BoolVar(&f.allowEviction, "allow-eviction", false,
+		"Redis: start even if maxmemory-policy is not noeviction (evicted keys lose or corrupt runs; same as allow_eviction=true in the URL)")
 }
 
 func (f *storeFlags) isMemory() bool {
@@ -55,14 +65,71 @@ func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
 		return memory.New(memory.WithRetention(f.retention)), nil
 	}
 	if !strings.HasPrefix(f.url, "redis://") && !strings.HasPrefix(f.url, "rediss://") {
-		return nil, exit(2, fmt.Errorf("--store %q: want memory, redis://HOST:PORT/DB or rediss://HOST:PORT/DB", f.url))
+		return nil, exit(2, fmt.Errorf("--store %q: want memory, redis://HOST:PORT/DB or rediss://HOST:PORT/DB", redis.RedactURL(f.url)))
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	s, err := redis.Open(cctx, f.url, redis.WithLease(f.lease), redis.WithRetention(f.retention),
-		redis.WithMaxDeliveries(f.maxDeliveries))
+	s, err := f.openRedis(cctx)
 	if err != nil {
 		return nil, exit(2, fmt.Errorf("--store: %w", err))
 	}
 	return s, nil
+}
+
+// openRedis opens the Redis store with the flags' options; its errors hold
+// no password.
+func (f *storeFlags) openRedis(ctx context.Context) (*redis.Store, error) {
+	opts := []redis.Option{redis.WithLease(f.lease), redis.WithRetention(f.retention),
+		redis.WithMaxDeliveries(f.maxDeliveries)}
+	if f.allowEviction {
+		opts = append(opts, redis.WithAllowEviction())
+	}
+	if f.readOnly {
+		opts = append(opts, redis.WithReadOnly())
+	}
+	return redis.Open(ctx, f.url, opts...)
+}
+
+// Backoff of a worker waiting for its store at start.
+const (
+	openRetryFirst = 100 * time.Millisecond
+	openRetryMax   = 5 * time.Second
+)
+
+// openRetrying opens the store for a long-lived worker. While Redis cannot
+// be reached or is not ready (a Cluster still forming, a server loading its
+// data) it tries again with backoff, logging each attempt with the next
+// delay, as a worker that loses Redis later does; a deployment then need
+// not start Redis first. Other errors (a bad URL, a refused password, an
+// evicting maxmemory-policy) end it at once with exit code 2, since no
+// retry mends them. It returns ctx's error when ctx ends first.
+func (f *storeFlags) openRetrying(ctx context.Context, log *slog.Logger) (store.Store, error) {
+	if f.isMemory() || (!strings.HasPrefix(f.url, "redis://") && !strings.HasPrefix(f.url, "rediss://")) {
+		return f.open(ctx)
+	}
+	// The shared backoff (doubling, ±20% jitter) keeps a fleet started
+	// together from knocking in step.
+	bo := backoff.New(openRetryFirst, openRetryMax)
+	for attempt := 1; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		s, err := f.openRedis(cctx)
+		cancel()
+		if err == nil {
+			if attempt > 1 {
+				log.Info("store reachable", "store", redis.RedactURL(f.url), "attempts", attempt)
+			}
+			return s, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !errors.Is(err, redis.ErrUnreachable) {
+			return nil, exit(2, fmt.Errorf("--store: %w", err))
+		}
+		next := bo.Next()
+		log.Warn("store unreachable, retrying", "store", redis.RedactURL(f.url), "attempt", attempt, "retry_in", next, "err", err)
+		if !backoff.Sleep(ctx, next) {
+			return nil, ctx.Err()
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,8 +22,21 @@ import (
 	"github.com/skript-dev/skript/store/redis/redistest"
 )
 
+// certs are the files of a throwaway CA: its certificate, a server
+// certificate for 127.0.0.1 and a client certificate, each with its key.
+type certs struct {
+	ca, cert, key, clientCert, clientKey string
+}
+
 // writeCerts makes a throwaway CA and a server certificate for 127.0.0.1.
 func writeCerts(t *testing.T, dir string) (ca, cert, key string) {
+	c := writeCertSet(t, dir)
+	return c.ca, c.cert, c.key
+}
+
+// writeCertSet makes a throwaway CA, a server certificate for 127.0.0.1 and
+// a client certificate signed by the CA.
+func writeCertSet(t *testing.T, dir string) certs {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -33,22 +47,53 @@ func writeCerts(t *testing.T, dir string) (ca, cert, key string) {
 	require.NoError(t, err)
 	caCert, err := x509.ParseCertificate(caDER)
 	require.NoError(t, err)
-	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	srvTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		KeyUsage: x509.KeyUsageDigitalSignature}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
-	require.NoError(t, err)
-	keyDER, err := x509.MarshalECPrivateKey(srvKey)
-	require.NoError(t, err)
 	write := func(name, typ string, der []byte) string {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
 		return p
 	}
-	return write("ca.pem", "CERTIFICATE", caDER), write("server.pem", "CERTIFICATE", srvDER), write("server.key", "EC PRIVATE KEY", keyDER)
+	leaf := func(serial int64, name string, tmpl *x509.Certificate) (cert, key string) {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		tmpl.SerialNumber = big.NewInt(serial)
+		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
+		require.NoError(t, err)
+		keyDER, err := x509.MarshalECPrivateKey(k)
+		require.NoError(t, err)
+		return write(name+".pem", "CERTIFICATE", der), write(name+".key", "EC PRIVATE KEY", keyDER)
+	}
+	c := certs{ca: write("ca.pem", "CERTIFICATE", caDER)}
+	c.cert, c.key = leaf(2, "server", &x509.Certificate{Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	c.clientCert, c.clientKey = leaf(3, "client", &x509.Certificate{Subject: pkix.Name{CommonName: "skript worker"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	return c
+}
+
+// startTLSRedis starts a redis-server that speaks only TLS, and waits until
+// it listens.
+func startTLSRedis(t *testing.T, dir string, c certs, extra ...string) int {
+	t.Helper()
+	port := redistest.FreePort(t)
+	// Started here rather than by redistest: that helper checks readiness
+	// with a plain-text PING, which this server refuses.
+	srv := exec.Command(redistest.Binary(t, "redis-server"), append([]string{"--port", "0", "--tls-port", strconv.Itoa(port),
+		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+		"--tls-cert-file", c.cert, "--tls-key-file", c.key, "--tls-ca-cert-file", c.ca}, extra...)...)
+	require.NoError(t, srv.Start())
+	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+	for i := 0; ; i++ {
+		conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			conn.Close()
+			break
+		}
+		require.Less(t, i, 200, "redis-server did not listen on its TLS port")
+		time.Sleep(25 * time.Millisecond)
+	}
+	return port
 }
 
 // rediss:// with a user and password in the URL: a Redis that speaks only
@@ -56,24 +101,8 @@ func writeCerts(t *testing.T, dir string) (ca, cert, key string) {
 func TestRunOverTLSWithUserAndPassword(t *testing.T) {
 	dir := t.TempDir()
 	ca, cert, key := writeCerts(t, dir)
-	port := redistest.FreePort(t)
-	// Started here rather than by redistest: that helper checks readiness
-	// with a plain-text PING, which this server refuses.
-	srv := exec.Command(redistest.Binary(t, "redis-server"), "--port", "0", "--tls-port", strconv.Itoa(port),
-		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
-		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no",
+	port := startTLSRedis(t, dir, certs{ca: ca, cert: cert, key: key}, "--tls-auth-clients", "no",
 		"--user", "default", "off", "--user", "runner", "on", ">s3cret", "~*", "&*", "+@all")
-	require.NoError(t, srv.Start())
-	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			c.Close()
-			break
-		}
-		require.Less(t, i, 200, "redis-server did not listen on its TLS port")
-		time.Sleep(25 * time.Millisecond)
-	}
 	flow := writeFlow(t, "name: tls\nnodes:\n  - {id: a, kind: Action, action: set, params: {ok: true}}\n")
 	url := "rediss://runner:s3cret@127.0.0.1:" + strconv.Itoa(port) + "/0"
 	cmd := exec.Command(bin, "run", flow, "--store", url, "--output", "json")
@@ -88,4 +117,35 @@ func TestRunOverTLSWithUserAndPassword(t *testing.T) {
 	out, err = cmd.CombinedOutput()
 	require.Error(t, err)
 	require.Contains(t, string(out), "--store")
+	require.NotContains(t, string(out), "wrong")
+}
+
+// A Redis that requires client certificates (--tls-auth-clients yes) and
+// whose certificate a private CA signed: the URL's ca, cert and key reach
+// it, with no SSL_CERT_FILE; without the client certificate, or trusting
+// only the system's CAs, it is refused with exit code 2.
+func TestRunOverTLSWithClientCertificate(t *testing.T) {
+	dir := t.TempDir()
+	c := writeCertSet(t, dir)
+	port := startTLSRedis(t, dir, c, "--tls-auth-clients", "yes")
+	flow := writeFlow(t, "name: tls\nnodes:\n  - {id: a, kind: Action, action: set, params: {ok: true}}\n")
+	base := "rediss://127.0.0.1:" + strconv.Itoa(port) + "/0"
+	q := neturl.Values{"ca": {c.ca}, "cert": {c.clientCert}, "key": {c.clientKey}}
+	r := skript(t, "run", flow, "--store", base+"?"+q.Encode(), "--output", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, `"succeeded"`)
+
+	q.Del("cert")
+	q.Del("key")
+	r = skript(t, "run", flow, "--store", base+"?"+q.Encode())
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "--store")
+
+	r = skript(t, "run", flow, "--store", base+"?cert="+neturl.QueryEscape(c.clientCert)+"&key="+neturl.QueryEscape(c.clientKey))
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "certificate")
+
+	r = skript(t, "run", flow, "--store", base+"?ca="+neturl.QueryEscape(filepath.Join(dir, "missing.pem")))
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "missing.pem")
 }

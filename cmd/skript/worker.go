@@ -28,7 +28,13 @@ func newWorkerCmd() *cobra.Command {
 		Short: "Run tasks from a shared store until SIGTERM (stateless; start as many as you like)",
 		Long: `Run tasks from a shared store. Workers are stateless: start any number, on
 any machines. On SIGTERM or Ctrl-C a worker stops leasing, lets running tasks
-finish for up to --grace, hands back the rest, and exits 0.`,
+finish for up to --grace, hands back the rest, and exits 0.
+
+A worker started before Redis is reachable (or while a Cluster is still
+forming) waits for it, trying again with backoff up to 5s and logging each
+attempt; errors no retry mends (a bad URL, a refused password, an evicting
+maxmemory-policy) exit 2 at once. run, submit, status and cancel do not
+wait: they fail within 10s with exit code 2.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sf.requireShared("worker"); err != nil {
@@ -36,12 +42,17 @@ finish for up to --grace, hands back the rest, and exits 0.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			st, err := sf.open(ctx)
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			st, err := sf.openRetrying(ctx, logger)
 			if err != nil {
+				if ctx.Err() != nil {
+					// Stopped while waiting for Redis: nothing was leased,
+					// so this is a clean stop.
+					return nil
+				}
 				return err
 			}
 			defer func() { _ = st.Close() }()
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(cf.registry()), runtime.WithLogger(logger),
 				runtime.WithDeniedActions(cf.deny...))
 			maxDeliveries := sf.maxDeliveries
@@ -114,6 +125,7 @@ func newStatusCmd() *cobra.Command {
 			if err := sf.requireShared("status"); err != nil {
 				return err
 			}
+			sf.readOnly = true
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			st, err := sf.open(ctx)

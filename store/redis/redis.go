@@ -45,6 +45,8 @@ type options struct {
 	addrs         []string
 	logger        *slog.Logger
 	clock         func() time.Time // see WithClock
+	allowEviction bool
+	readOnly      bool
 }
 
 // WithPartitions sets the number of queue partitions. It is fixed for a
@@ -96,6 +98,20 @@ func WithPrefix(p string) Option { return func(o *options) { o.prefix = p } }
 // as unreadable queue entries (slog.Default() otherwise).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
+// WithAllowEviction lets Open go on, with a warning, when the server's
+// maxmemory-policy may evict keys (anything but noeviction), which Open
+// otherwise refuses: an evicted queue entry, record or token loses or
+// corrupts the runs it belongs to. The URL option allow_eviction=true does
+// the same.
+func WithAllowEviction() Option { return func(o *options) { o.allowEviction = true } }
+
+// WithReadOnly opens the store for reading runs only: Open writes nothing
+// (it neither records the partition count nor creates the consumer
+// groups) and skips the maxmemory-policy check, so a Redis user allowed
+// only read commands (+@read) can use it. Starting, leasing or changing
+// runs through such a Store fails.
+func WithReadOnly() Option { return func(o *options) { o.readOnly = true } }
+
 // Store is the Redis driver. It is safe for concurrent use.
 type Store struct {
 	c       rueidis.Client
@@ -136,7 +152,12 @@ type partition struct {
 var _ store.Store = (*Store)(nil)
 
 // Open connects to Redis at url (redis://[user:pass@]host:port/db, or
-// rediss:// for TLS) and prepares the partitions' streams.
+// rediss:// for TLS) and prepares the partitions' streams. The URL's query
+// may hold ca=FILE (trust only this CA), cert=FILE and key=FILE (a client
+// certificate) for rediss://, allow_eviction=true (see WithAllowEviction)
+// and rueidis' options (db, addr, dial_timeout, ...); any other is refused.
+// Errors that a later try may mend wrap ErrUnreachable; no error holds the
+// URL's password.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	o := options{partitions: DefaultPartitions, lease: DefaultLease, retention: DefaultRetention, prefix: DefaultPrefix,
 		maxDeliveries: DefaultMaxDeliveries}
@@ -156,10 +177,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if o.logger == nil {
 		o.logger = slog.Default()
 	}
-	copt, err := rueidis.ParseURL(url)
+	copt, uo, err := parseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("redis store: %w", err)
 	}
+	o.allowEviction = o.allowEviction || uo.allowEviction
 	copt.InitAddress = append(copt.InitAddress, o.addrs...)
 	// The driver never uses client-side caching; leaving it off saves a
 	// CLIENT TRACKING per connection.
@@ -171,7 +193,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	// worker loop backs off and tries again.
 	c, err := rueidis.NewClient(copt)
 	if err != nil {
-		return nil, fmt.Errorf("redis store: connect %s: %w", RedactURL(url), err)
+		return nil, markUnreachable(fmt.Errorf("redis store: connect %s: %w", RedactURL(url), redactErr(err, url)))
 	}
 	s := &Store{c: c, cluster: c.Mode() == rueidis.ClientModeCluster, opt: o, log: o.logger}
 	s.parts = make([]partition, o.partitions)
@@ -184,7 +206,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	s.bell = newBell(s)
 	if err := s.setup(ctx); err != nil {
 		c.Close()
-		return nil, err
+		return nil, markUnreachable(redactErr(err, url))
 	}
 	return s, nil
 }
@@ -194,16 +216,17 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 func (s *Store) setup(ctx context.Context) error {
 	meta := s.opt.prefix + ":meta"
 	n := strconv.Itoa(s.opt.partitions)
+	if s.opt.readOnly {
+		return s.checkPartitions(ctx, meta, n, true)
+	}
+	if err := s.checkEviction(ctx); err != nil {
+		return err
+	}
 	if err := s.c.Do(ctx, s.c.B().Hsetnx().Key(meta).Field("partitions").Value(n).Build()).Error(); err != nil {
 		return fmt.Errorf("redis store: %w", err)
 	}
-	got, err := s.c.Do(ctx, s.c.B().Hget().Key(meta).Field("partitions").Build()).ToString()
-	if err != nil {
-		return fmt.Errorf("redis store: %w", err)
-	}
-	if got != n {
-		return fmt.Errorf("redis store: this deployment (%s) has %s partitions, not %d: the number is fixed once chosen, open it with WithPartitions(%s)",
-			meta, got, s.opt.partitions, got)
+	if err := s.checkPartitions(ctx, meta, n, false); err != nil {
+		return err
 	}
 	cmds := make(rueidis.Commands, len(s.parts))
 	for i, p := range s.parts {
@@ -213,6 +236,24 @@ func (s *Store) setup(ctx context.Context) error {
 		if err := r.Error(); err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
 			return fmt.Errorf("redis store: create consumer group: %w", err)
 		}
+	}
+	return nil
+}
+
+// checkPartitions compares the deployment's partition count with ours; a
+// reader may find none recorded yet (nothing was ever started), which is
+// no error.
+func (s *Store) checkPartitions(ctx context.Context, meta, n string, missingOK bool) error {
+	got, err := s.c.Do(ctx, s.c.B().Hget().Key(meta).Field("partitions").Build()).ToString()
+	if missingOK && rueidis.IsRedisNil(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("redis store: %w", err)
+	}
+	if got != n {
+		return fmt.Errorf("redis store: this deployment (%s) has %s partitions, not %d: the number is fixed once chosen, open it with WithPartitions(%s)",
+			meta, got, s.opt.partitions, got)
 	}
 	return nil
 }
@@ -267,14 +308,4 @@ func (s *Store) GetBlueprint(ctx context.Context, hash string) ([]byte, error) {
 	}
 	s.blueprints.Store(hash, data)
 	return data, nil
-}
-
-// RedactURL hides the credentials of a store URL, for messages and reports.
-func RedactURL(u string) string {
-	at := strings.LastIndex(u, "@")
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return u
-	}
-	return u[:scheme+3] + "***" + u[at:]
 }
