@@ -16,10 +16,12 @@ build: ## Build the skript binary into bin/
 
 .PHONY: test
 test: ## Run every test with the race detector (the command CI runs)
+	@[ -n "$$SKRIPT_TEST_REDIS_URL" ] || command -v redis-server >/dev/null || echo "make test: WARNING: redis-server not found in PATH: the Redis store tests will be SKIPPED (install redis-server, set SKRIPT_TEST_REDIS_URL, or SKRIPT_REQUIRE_REDIS=1 to fail instead)" >&2
 	$(GO) test -race -count=1 ./...
 
 .PHONY: test/short
 test/short: ## Run the tests without the race detector, skipping slow ones
+	@[ -n "$$SKRIPT_TEST_REDIS_URL" ] || command -v redis-server >/dev/null || echo "make test/short: WARNING: redis-server not found in PATH: the Redis store tests will be SKIPPED" >&2
 	$(GO) test -short ./...
 
 .PHONY: test/race
