@@ -46,6 +46,15 @@ func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
 		"Redis: start even if maxmemory-policy is not noeviction (evicted keys lose or corrupt runs; same as allow_eviction=true in the URL)")
 }
 
+// hideWorkerFlags keeps flags that only tune running tasks out of the help
+// of a command that runs none. They are still accepted, so a command line
+// or an environment shared with workers keeps working.
+func (f *storeFlags) hideWorkerFlags(cmd *cobra.Command, names ...string) {
+	for _, n := range names {
+		_ = cmd.Flags().MarkHidden(n)
+	}
+}
+
 func (f *storeFlags) isMemory() bool {
 	return f.url == "" || f.url == "memory" || strings.HasPrefix(f.url, "memory:")
 }

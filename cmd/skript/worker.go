@@ -175,6 +175,7 @@ func newStatusCmd() *cobra.Command {
 		},
 	}
 	sf.register(cmd, true)
+	sf.hideWorkerFlags(cmd, "lease", "max-deliveries", "retention")
 	cmd.Flags().BoolVar(&wait, "wait", false, "block until the run ends")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	return cmd
@@ -229,6 +230,7 @@ unknown run.`,
 		},
 	}
 	sf.register(cmd, true)
+	sf.hideWorkerFlags(cmd, "lease", "max-deliveries")
 	cmd.Flags().StringVar(&reason, "reason", "cancelled", "the run's error message")
 	return cmd
 }
