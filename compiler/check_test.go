@@ -1,9 +1,13 @@
 package compiler
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/skript-dev/skript/dsl"
 )
 
 // errLines compiles src and returns its error lines; "" when it compiles.
@@ -123,4 +127,41 @@ nodes:
 		"lead": " 1", "list": "  [1,2]  ", "exact": []any{1, 2}, "inner": []any{1, 2},
 		"plain": 2, "block": "3\n", "chomped": 4,
 	}, e.Value)
+}
+
+func TestLoopIterationsAreBounded(t *testing.T) {
+	src := func(n string) string {
+		return `name: t
+nodes:
+  - id: w
+    kind: Loop
+    while: "true"
+    max_iterations: ` + n + `
+    body:
+      - {id: a, kind: Action, action: noop}
+`
+	}
+	require.Equal(t, "", errLines(t, src("1000000")))
+	require.Equal(t, "t.yaml:6:21: max_iterations is 1000000000; the limit is 1000000", errLines(t, src("1000000000")))
+}
+
+func TestParallelBranchesAreBounded(t *testing.T) {
+	src := func(n int) string {
+		var b strings.Builder
+		b.WriteString("name: t\nnodes:\n  - id: p\n    kind: Parallel\n    branches:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "      - [{id: a%d, kind: Action, action: noop}]\n", i)
+		}
+		return b.String()
+	}
+	require.Equal(t, "", errLines(t, src(MaxParallelBranches)))
+	require.Equal(t, "t.yaml:6:7: Parallel has 10001 branches; the limit is 10000: run the same steps over a list with a for_each Loop instead",
+		errLines(t, src(MaxParallelBranches+1)))
+}
+
+// The schema editors use states the same limits as the compiler.
+func TestSchemaStatesTheCompilerLimits(t *testing.T) {
+	s := string(dsl.Schema())
+	require.Contains(t, s, fmt.Sprintf(`"maximum": %d`, MaxIterationsLimit))
+	require.Contains(t, s, fmt.Sprintf(`"maxItems": %d`, MaxParallelBranches))
 }

@@ -119,8 +119,8 @@ var kindFields = map[string][]field{
 		{"params", "The action's parameters; strings may embed ${{ expression }}.", typ("object")},
 	},
 	"Parallel": {
-		{"branches", "The branches, each a list of nodes, run concurrently; the node's output is the list of each branch's last output.", map[string]any{
-			"type": "array", "minItems": 1, "items": nodeListSchema,
+		{"branches", "The branches, each a list of nodes, run concurrently; the node's output is the list of each branch's last output. At most 10000; a for_each Loop fans out over data.", map[string]any{
+			"type": "array", "minItems": 1, "maxItems": 10000, "items": nodeListSchema,
 		}},
 		{"max_concurrency", "How many branches run at once; 0 (the default) means no limit.", map[string]any{"type": "integer", "minimum": 0}},
 	},
@@ -135,7 +135,7 @@ var kindFields = map[string][]field{
 		{"as", "The name of the element in a for_each body; item by default.", map[string]any{"type": "string", "pattern": `^[A-Za-z_][A-Za-z0-9_]*$`}},
 		{"concurrency", "How many for_each iterations run at once: 1 by default, 0 means no limit.", map[string]any{"type": "integer", "minimum": 0}},
 		{"body", "The nodes run in each iteration.", nodeListSchema},
-		{"max_iterations", "The most iterations allowed before the node fails; 10000 by default.", map[string]any{"type": "integer", "minimum": 1}},
+		{"max_iterations", "The most iterations allowed before the node fails; 10000 by default, at most 1000000.", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000000}},
 	},
 	"Call": {
 		{"function", "The name of a function from functions:, inlined here.", map[string]any{"type": "string", "minLength": 1}},
