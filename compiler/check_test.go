@@ -165,3 +165,21 @@ func TestSchemaStatesTheCompilerLimits(t *testing.T) {
 	require.Contains(t, s, fmt.Sprintf(`"maximum": %d`, MaxIterationsLimit))
 	require.Contains(t, s, fmt.Sprintf(`"maxItems": %d`, MaxParallelBranches))
 }
+
+// A deadline written as an RFC 3339 time, quoted or not, is that time; a
+// bare date gets a message about the format, not about numbers.
+func TestWaitUntilTakesALiteralTime(t *testing.T) {
+	src := func(until string) string {
+		return "name: t\nnodes:\n  - {id: w, kind: Wait, until: " + until + "}\n"
+	}
+	for _, until := range []string{`2030-01-02T15:04:05Z`, `"2030-01-02T15:04:05+01:00"`, `2030-01-02T15:04:05.5Z`} {
+		bp, errs := Compile("t.yaml", []byte(src(until)), Options{})
+		require.Empty(t, errs, until)
+		e := bp.Exprs[bp.Code[0].Expr]
+		require.True(t, e.Const, until)
+		require.Equal(t, strings.Trim(until, `"`), e.Value, until)
+	}
+	require.Equal(t, `t.yaml:3:32: until must be an RFC 3339 time with a time of day and a zone, such as 2030-01-02T15:04:05Z, not "2030-01-02"`,
+		errLines(t, src("2030-01-02")))
+	require.Equal(t, "", errLines(t, src(`"'2030-01-02T15:04:05Z'"`)), "the expression form still works")
+}
