@@ -187,6 +187,12 @@ func (c *programCache) lookupOrBuild(bp *blueprint.Blueprint) (*program, error) 
 	if err != nil {
 		return nil, err
 	}
+	// Start stores the encoding anyway; made now, it sizes the program.
+	data, err := p.encoded()
+	if err != nil {
+		return nil, err
+	}
+	p.size = int64(len(data))
 	return c.put(p), nil
 }
 
