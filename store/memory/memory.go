@@ -37,9 +37,14 @@ type endedRun struct {
 // Option configures New.
 type Option func(*Store)
 
-// WithRetention drops runs that ended more than d ago, so a long-lived
-// process (a service, a benchmark) does not keep every run it ever ran.
-// Zero, the default, keeps them all.
+// DefaultRetention is how long New keeps ended runs unless WithRetention
+// says otherwise: the Redis driver's default, so that a run's result can be
+// read back for as long whichever store holds it, while a long-lived
+// process (a service embedding Skript) does not keep every run it ever ran.
+const DefaultRetention = 7 * 24 * time.Hour
+
+// WithRetention drops runs that ended more than d ago (DefaultRetention
+// unless given). Zero keeps them all, for as long as the process lives.
 func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
 
 // WithRoundTrip passes every value that enters the store through the
@@ -84,12 +89,15 @@ func (s *Store) Local() {}
 
 // New returns an empty store.
 func New(opts ...Option) *Store {
-	s := &Store{q: newQueue(), subs: map[chan string]struct{}{}}
+	s := &Store{q: newQueue(), subs: map[chan string]struct{}{}, retention: DefaultRetention}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
+
+// Retention returns how long ended runs are kept (0: for ever).
+func (s *Store) Retention() time.Duration { return s.retention }
 
 // PutBlueprint implements store.Store.
 func (s *Store) PutBlueprint(_ context.Context, hash string, data []byte) error {
