@@ -83,3 +83,27 @@ func TestProgramCacheKeepsWhatIsUsed(t *testing.T) {
 		require.LessOrEqual(t, c.len(), 3)
 	}
 }
+
+// TestRunHeaderCacheIsBounded: the headers a worker caches go as their runs
+// end, and, should the store's end notices be missed, are still bounded.
+func TestRunHeaderCacheIsBounded(t *testing.T) {
+	st := memory.New()
+	defer st.Close()
+	e := New(WithStore(st))
+	e.maxRuns = 8
+	bp, errs := compiler.Compile("f.yaml", []byte("name: f\nnodes:\n  - {id: a, kind: Action, action: noop}\n"), compiler.Options{})
+	require.Empty(t, errs)
+	ctx := context.Background()
+	for range 50 {
+		// No worker: nothing ends the runs, nothing removes their headers
+		// but the bound.
+		r, err := e.Start(ctx, bp, nil)
+		require.NoError(t, err)
+		info, err := e.runInfo(ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, r.ID, info.id)
+		n := 0
+		e.runs.Range(func(any, any) bool { n++; return true })
+		require.LessOrEqual(t, n, 8)
+	}
+}
