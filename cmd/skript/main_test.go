@@ -322,5 +322,7 @@ func TestHelpShowsWhatApplies(t *testing.T) {
 		require.NotContains(t, r.stdout, "--max-deliveries", c)
 		require.Contains(t, r.stdout, "--store", c)
 	}
-	require.NotContains(t, skript(t, "status", "--help").stdout, "--retention")
+	status := skript(t, "status", "--help").stdout
+	require.NotContains(t, status, "--retention")
+	require.NotContains(t, status, "--allow-eviction", "status is read-only: it skips the eviction check")
 }
