@@ -3,6 +3,10 @@ GO        ?= go
 BIN       ?= bin/skript
 FUZZTIME  ?= 30s
 CONFORMANCE ?= ../shared/conformance/run.py
+# The commit --version names when Go records no VCS data (-buildvcs=false,
+# some worktrees).
+COMMIT    ?= $(shell git describe --always --dirty --abbrev=12 2>/dev/null)
+LDFLAGS   ?= -X main.commit=$(COMMIT)
 
 .DEFAULT_GOAL := help
 
@@ -12,14 +16,16 @@ help: ## List the targets
 
 .PHONY: build
 build: ## Build the skript binary into bin/
-	$(GO) build -o $(BIN) ./cmd/skript
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/skript
 
 .PHONY: test
 test: ## Run every test with the race detector (the command CI runs)
+	@[ -n "$$SKRIPT_TEST_REDIS_URL" ] || command -v redis-server >/dev/null || echo "make test: WARNING: redis-server not found in PATH: the Redis store tests will be SKIPPED (install redis-server, set SKRIPT_TEST_REDIS_URL, or SKRIPT_REQUIRE_REDIS=1 to fail instead)" >&2
 	$(GO) test -race -count=1 ./...
 
 .PHONY: test/short
 test/short: ## Run the tests without the race detector, skipping slow ones
+	@[ -n "$$SKRIPT_TEST_REDIS_URL" ] || command -v redis-server >/dev/null || echo "make test/short: WARNING: redis-server not found in PATH: the Redis store tests will be SKIPPED" >&2
 	$(GO) test -short ./...
 
 .PHONY: test/race
@@ -28,7 +34,7 @@ test/race: test ## Same as test: the race detector is always on
 .PHONY: conformance
 conformance: ## Run the black-box CLI suite, kept outside this repository (CONFORMANCE=path/to/run.py; STORE=redis://... for Redis)
 	@test -f "$(CONFORMANCE)" || { echo "conformance: $(CONFORMANCE) not found; the suite is not in this repository: pass CONFORMANCE=path/to/run.py"; exit 2; }
-	$(GO) build -o $(BIN) ./cmd/skript
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/skript
 	python3 $(CONFORMANCE) --skript $(BIN) $(if $(STORE),--store $(STORE))
 
 GOLANGCI_LINT_VERSION ?= v2.15.0

@@ -65,6 +65,7 @@ type Engine struct {
 type config struct {
 	storeURL    string
 	st          store.Store
+	retention   time.Duration
 	workers     int
 	concurrency int
 	logger      *slog.Logger
@@ -79,6 +80,12 @@ type Option func(*config)
 // WithStoreURL selects the store: "memory" (the default) or
 // "redis://[user:pass@]host:port/db" ("rediss://" for TLS).
 func WithStoreURL(url string) Option { return func(c *config) { c.storeURL = url } }
+
+// WithRetention sets how long ended runs are kept, in the memory store or
+// on Redis (default 7 days, the same for both: memory.DefaultRetention,
+// redis.DefaultRetention); 0 leaves the default. It does not apply to a
+// store given WithStore.
+func WithRetention(d time.Duration) Option { return func(c *config) { c.retention = d } }
 
 // WithStore uses an already opened store driver.
 func WithStore(s store.Store) Option { return func(c *config) { c.st = s } }
@@ -129,6 +136,9 @@ func New(opts ...Option) (*Engine, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.retention < 0 {
+		return nil, fmt.Errorf("WithRetention(%s): want 0 or more", cfg.retention)
+	}
 	if cfg.workers < 0 {
 		return nil, fmt.Errorf("WithWorkers(%d): want 0 or more", cfg.workers)
 	}
@@ -146,12 +156,20 @@ func New(opts ...Option) (*Engine, error) {
 				return nil, errors.New("WithWorkers(0): a memory store needs in-process workers (WithWorkers(1) or more), " +
 					"since no other process can reach it; use a Redis store to leave the work to `skript worker` processes")
 			}
-			st = memory.New()
+			opts := []memory.Option{}
+			if cfg.retention > 0 {
+				opts = append(opts, memory.WithRetention(cfg.retention))
+			}
+			st = memory.New(opts...)
 		case strings.HasPrefix(cfg.storeURL, "redis://") || strings.HasPrefix(cfg.storeURL, "rediss://"):
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			var err error
-			if st, err = redis.Open(ctx, cfg.storeURL); err != nil {
+			ropts := []redis.Option{}
+			if cfg.retention > 0 {
+				ropts = append(ropts, redis.WithRetention(cfg.retention))
+			}
+			if st, err = redis.Open(ctx, cfg.storeURL, ropts...); err != nil {
 				return nil, err
 			}
 		default:

@@ -135,6 +135,11 @@ func (c *compiler) checkNode(n *dsl.Node) {
 		if len(n.Branches) == 0 {
 			c.errorf(firstPos(n.BranchesPos, n.FieldPos["branches"], n.Pos), "Parallel needs at least one branch")
 		}
+		if len(n.Branches) > MaxParallelBranches {
+			c.errorf(firstPos(n.BranchesPos, n.FieldPos["branches"], n.Pos),
+				"Parallel has %d branches; the limit is %d: run the same steps over a list with a for_each Loop instead",
+				len(n.Branches), MaxParallelBranches)
+		}
 		if n.MaxConcurrency < 0 {
 			c.errorf(fieldPos(n, "max_concurrency"), "max_concurrency must not be negative (0 means no limit)")
 		}
@@ -395,6 +400,18 @@ func hasTemplate(v *dsl.Value) bool {
 	return false
 }
 
+// MaxIterationsLimit is the largest max_iterations a Loop may set. Every
+// iteration leaves records in the run (its index, its item, the results of
+// its nodes), so a run's size grows with its iterations; a loop that needs
+// more should split its work into runs.
+const MaxIterationsLimit = 1_000_000
+
+// MaxParallelBranches is the most branches one Parallel may have. Each
+// branch is written out node by node in the Blueprint, which every task
+// loads; wide fan-out over data is what a for_each Loop is for, and it
+// costs one body however long the list.
+const MaxParallelBranches = 10_000
+
 // reservedNames cannot be a loop's `as` name: they already mean something
 // in every expression.
 var reservedNames = []string{"input", "run", "nodes", "params", "error", "index", "iteration"}
@@ -402,6 +419,9 @@ var reservedNames = []string{"input", "run", "nodes", "params", "error", "index"
 func (c *compiler) checkLoop(n *dsl.Node) {
 	if n.MaxIterationsPos.IsValid() && n.MaxIterations <= 0 {
 		c.errorf(n.MaxIterationsPos, "max_iterations must be greater than 0")
+	}
+	if n.MaxIterations > MaxIterationsLimit {
+		c.errorf(firstPos(n.MaxIterationsPos, n.Pos), "max_iterations is %d; the limit is %d", n.MaxIterations, MaxIterationsLimit)
 	}
 	if n.Concurrency < 0 {
 		c.errorf(fieldPos(n, "concurrency"), "concurrency must not be negative (0 means no limit)")

@@ -1,9 +1,13 @@
 package compiler
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/skript-dev/skript/dsl"
 )
 
 // errLines compiles src and returns its error lines; "" when it compiles.
@@ -123,4 +127,59 @@ nodes:
 		"lead": " 1", "list": "  [1,2]  ", "exact": []any{1, 2}, "inner": []any{1, 2},
 		"plain": 2, "block": "3\n", "chomped": 4,
 	}, e.Value)
+}
+
+func TestLoopIterationsAreBounded(t *testing.T) {
+	src := func(n string) string {
+		return `name: t
+nodes:
+  - id: w
+    kind: Loop
+    while: "true"
+    max_iterations: ` + n + `
+    body:
+      - {id: a, kind: Action, action: noop}
+`
+	}
+	require.Equal(t, "", errLines(t, src("1000000")))
+	require.Equal(t, "t.yaml:6:21: max_iterations is 1000000000; the limit is 1000000", errLines(t, src("1000000000")))
+}
+
+func TestParallelBranchesAreBounded(t *testing.T) {
+	src := func(n int) string {
+		var b strings.Builder
+		b.WriteString("name: t\nnodes:\n  - id: p\n    kind: Parallel\n    branches:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "      - [{id: a%d, kind: Action, action: noop}]\n", i)
+		}
+		return b.String()
+	}
+	require.Equal(t, "", errLines(t, src(MaxParallelBranches)))
+	require.Equal(t, "t.yaml:6:7: Parallel has 10001 branches; the limit is 10000: run the same steps over a list with a for_each Loop instead",
+		errLines(t, src(MaxParallelBranches+1)))
+}
+
+// The schema editors use states the same limits as the compiler.
+func TestSchemaStatesTheCompilerLimits(t *testing.T) {
+	s := string(dsl.Schema())
+	require.Contains(t, s, fmt.Sprintf(`"maximum": %d`, MaxIterationsLimit))
+	require.Contains(t, s, fmt.Sprintf(`"maxItems": %d`, MaxParallelBranches))
+}
+
+// A deadline written as an RFC 3339 time, quoted or not, is that time; a
+// bare date gets a message about the format, not about numbers.
+func TestWaitUntilTakesALiteralTime(t *testing.T) {
+	src := func(until string) string {
+		return "name: t\nnodes:\n  - {id: w, kind: Wait, until: " + until + "}\n"
+	}
+	for _, until := range []string{`2030-01-02T15:04:05Z`, `"2030-01-02T15:04:05+01:00"`, `2030-01-02T15:04:05.5Z`} {
+		bp, errs := Compile("t.yaml", []byte(src(until)), Options{})
+		require.Empty(t, errs, until)
+		e := bp.Exprs[bp.Code[0].Expr]
+		require.True(t, e.Const, until)
+		require.Equal(t, strings.Trim(until, `"`), e.Value, until)
+	}
+	require.Equal(t, `t.yaml:3:32: until must be an RFC 3339 time with a time of day and a zone, such as 2030-01-02T15:04:05Z, not "2030-01-02"`,
+		errLines(t, src("2030-01-02")))
+	require.Equal(t, "", errLines(t, src(`"'2030-01-02T15:04:05Z'"`)), "the expression form still works")
 }

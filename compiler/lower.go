@@ -232,6 +232,7 @@ func (c *compiler) lowerSwitch(x *inode, op func(blueprint.Op) blueprint.Instr) 
 // lowerAction emits one Task. Node options fall back to the workflow's
 // defaults as a whole: a node's retry replaces the default retry rather
 // than merging field by field, so what a node says is all that applies.
+// The default retry does not apply to the `fail` action.
 func (c *compiler) lowerAction(x *inode) {
 	n := x.n
 	timeout, retry, onError := n.Timeout, n.Retry, n.OnError
@@ -239,7 +240,10 @@ func (c *compiler) lowerAction(x *inode) {
 		if timeout == nil {
 			timeout = d.Timeout
 		}
-		if retry == nil {
+		// `fail` can never succeed, so retrying it only delays the
+		// failure (and the catch); a retry the node writes itself is
+		// still honoured, as what a node says is all that applies.
+		if retry == nil && n.Action != "fail" {
 			retry = d.Retry
 		}
 		if onError == "" {

@@ -282,7 +282,9 @@ output: "${{ nodes.first.output }}"
 	require.Equal(t, map[string]any{"message": "x"}, bp.Exprs[soft.Params].Value)
 	require.Equal(t, int32(-1), bp.Code[1].Steps[0].Catch)
 	require.Equal(t, 5*time.Second, soft.Timeout)
-	require.Equal(t, blueprint.Retry{MaxAttempts: 4, InitialInterval: 100 * time.Millisecond, Backoff: 3, MaxInterval: time.Second}, soft.Retry)
+	require.Equal(t, blueprint.Retry{MaxAttempts: 1}, soft.Retry, "the default retry does not apply to fail, which can never succeed")
+	require.Equal(t, blueprint.Retry{MaxAttempts: 4, InitialInterval: 100 * time.Millisecond, Backoff: 3, MaxInterval: time.Second},
+		bp.Code[1].Steps[0].Retry, "the default retry applies to other actions")
 
 	pause := bp.Exprs[bp.Code[9].Expr]
 	require.True(t, pause.Const)

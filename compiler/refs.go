@@ -264,7 +264,8 @@ func (c *compiler) checkConstParams(x *inode) bool {
 
 // waitExpr compiles a Wait's duration or deadline. A literal duration
 // becomes a constant; a string that is not one is read as a bare
-// expression (`duration: input.delay`).
+// expression (`duration: input.delay`); so is a deadline that is not an
+// RFC 3339 time.
 func (c *compiler) waitExpr(x *inode, env *lex) {
 	n := x.n
 	v, field := n.Duration, "duration"
@@ -303,6 +304,21 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 			}
 		}
 	} else {
+		// An RFC 3339 time written as it is (`until: 2030-01-02T15:04:05Z`,
+		// quoted or not) is the deadline itself, not an expression: read
+		// as one it would be a subtraction of numbers.
+		if v.Kind == dsl.String && !strings.Contains(v.Str, "${{") {
+			if _, err := time.Parse(time.RFC3339, strings.TrimSpace(v.Str)); err == nil {
+				if x.idx >= 0 {
+					x.wait = c.addExpr(constExpr(blueprint.Pos{Line: v.Pos.Line, Col: v.Pos.Col}, strings.TrimSpace(v.Str)))
+				}
+				return
+			}
+			if looksLikeDate(v.Str) {
+				c.errorf(v.Pos, "until must be an RFC 3339 time with a time of day and a zone, such as 2030-01-02T15:04:05Z, not %q", v.Str)
+				return
+			}
+		}
 		x.wait, typ = c.typedBare(v, field, x, env)
 	}
 	if len(*c.errs) > before {
@@ -325,6 +341,21 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 		return
 	}
 	c.checkBareType(v, field, typ)
+}
+
+// looksLikeDate says whether s starts like a calendar date (2030-01-02),
+// which as an expression would be a subtraction of numbers.
+func looksLikeDate(s string) bool {
+	s = strings.TrimSpace(s)
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for _, i := range []int{0, 1, 2, 3, 5, 6, 8, 9} {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // scope resolves the names of one expression; it implements skexpr.Scope.

@@ -31,24 +31,39 @@ func has(fs []field, name string) bool {
 	return false
 }
 
-// durationPattern matches what time.ParseDuration accepts, for editors; the
-// parser itself calls time.ParseDuration.
-const durationPattern = `^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$|^0$`
+// durationPattern matches the durations time.ParseDuration accepts without
+// a minus sign, for editors; the parser itself calls time.ParseDuration and
+// refuses a duration that is not more than zero, which zeroDurationPattern
+// matches so the schema can refuse it too.
+const (
+	durationPattern     = `^\+?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$`
+	zeroDurationPattern = `^\+?((0+(\.0*)?|\.0+)(ns|us|µs|μs|ms|s|m|h))+$|^\+?0$`
+)
 
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/$defs/" + name} }
 
 func typ(t string) map[string]any { return map[string]any{"type": t} }
 
 var (
-	durationSchema   = map[string]any{"type": "string", "pattern": durationPattern}
-	expressionSchema = map[string]any{"type": []any{"string", "boolean", "number"}}
-	nodeListSchema   = ref("nodeList")
+	durationSchema = map[string]any{
+		"type": "string", "pattern": durationPattern,
+		"not": map[string]any{"pattern": zeroDurationPattern},
+	}
+	// nonBlank is a string with something other than spaces in it: the
+	// parser refuses an empty expression.
+	nonBlank = map[string]any{"type": "string", "pattern": `\S`}
+	// conditionSchema is an expression giving true or false: a string, or
+	// a literal boolean (a literal number is refused by the compiler).
+	conditionSchema = map[string]any{"anyOf": []any{nonBlank, typ("boolean")}}
+	// listExprSchema is an expression giving a list: always a string.
+	listExprSchema = nonBlank
+	nodeListSchema = ref("nodeList")
 )
 
 var workflowFields = []field{
 	{"$schema", "The JSON Schema this file follows, for editors; ignored by Skript.", typ("string")},
 	{"name", "The workflow's name, shown in run records. Required; letters, digits, '.', '_' and '-' are a good habit.", map[string]any{"type": "string", "minLength": 1}},
-	{"version", "Free text shown in run records, such as \"3\" or \"2024-05-01\".", map[string]any{"type": []any{"string", "number"}}},
+	{"version", "Free text shown in run records, such as \"3\" or \"2024-05-01\".", map[string]any{"anyOf": []any{typ("string"), typ("number")}}},
 	{"description", "What the workflow does, for people.", typ("string")},
 	{"inputs", "Typed run inputs, checked before a run starts, by name.", map[string]any{
 		"type": "object", "additionalProperties": ref("input"),
@@ -59,7 +74,7 @@ var workflowFields = []field{
 		"type": "object", "additionalProperties": ref("function"),
 		"propertyNames": map[string]any{"minLength": 1},
 	}},
-	{"nodes", "The nodes of the workflow, run top to bottom. Required, at least one.", map[string]any{"$ref": "#/$defs/nodeList", "minItems": 1}},
+	{"nodes", "The nodes of the workflow, run top to bottom. Required, at least one.", map[string]any{"$ref": "#/$defs/nodeList", "type": "array", "minItems": 1}},
 	{"output", "The run's output: any value, usually one \"${{ expression }}\". Without it the run's output is the last output of the top-level nodes.", map[string]any{}},
 }
 
@@ -92,17 +107,19 @@ var functionFields = []field{
 	{"params", "The names of the function's parameters, read as params.NAME in its nodes.", map[string]any{
 		"type": "array", "items": map[string]any{"type": "string", "pattern": `^[A-Za-z_][A-Za-z0-9_]*$`}, "uniqueItems": true,
 	}},
-	{"nodes", "The function's nodes; at a Call each gets the id CALLID.INNERID.", map[string]any{"$ref": "#/$defs/nodeList", "minItems": 1}},
+	{"nodes", "The function's nodes; at a Call each gets the id CALLID.INNERID.", map[string]any{"$ref": "#/$defs/nodeList", "type": "array", "minItems": 1}},
 }
 
 var caseFields = []field{
-	{"when", "An expression; the first case whose expression holds runs.", expressionSchema},
+	{"when", "An expression; the first case whose expression holds runs.", conditionSchema},
 	{"nodes", "The nodes run when this case is taken.", nodeListSchema},
 }
 
 // commonFields may be written on a node of any kind.
 var commonFields = []field{
-	{"id", "The node's id, unique in the whole file: letters, digits, '_' and '-'. Other nodes read its result as nodes.ID.output.", map[string]any{"type": []any{"string", "integer"}, "pattern": `^[A-Za-z0-9_-]+$`}},
+	{"id", "The node's id, unique in the whole file: letters, digits, '_' and '-'. Other nodes read its result as nodes.ID.output.", map[string]any{"anyOf": []any{
+		map[string]any{"type": "string", "pattern": `^[A-Za-z0-9_-]+$`}, typ("integer"),
+	}}},
 	{"kind", "What the node does.", map[string]any{"enum": anyList(Kinds)}},
 	{"name", "A display name for the node.", typ("string")},
 	{"timeout", "How long one attempt of the node may run, a duration such as \"30s\".", durationSchema},
@@ -119,23 +136,23 @@ var kindFields = map[string][]field{
 		{"params", "The action's parameters; strings may embed ${{ expression }}.", typ("object")},
 	},
 	"Parallel": {
-		{"branches", "The branches, each a list of nodes, run concurrently; the node's output is the list of each branch's last output.", map[string]any{
-			"type": "array", "minItems": 1, "items": nodeListSchema,
+		{"branches", "The branches, each a list of nodes, run concurrently; the node's output is the list of each branch's last output. At most 10000; a for_each Loop fans out over data.", map[string]any{
+			"type": "array", "minItems": 1, "maxItems": 10000, "items": nodeListSchema,
 		}},
 		{"max_concurrency", "How many branches run at once; 0 (the default) means no limit.", map[string]any{"type": "integer", "minimum": 0}},
 	},
 	"If": {
-		{"condition", "An expression choosing the branch, such as nodes.fetch.output.status == 200.", expressionSchema},
+		{"condition", "An expression choosing the branch, such as nodes.fetch.output.status == 200.", conditionSchema},
 		{"then", "The nodes run when the condition holds.", nodeListSchema},
 		{"else", "The nodes run when it does not.", nodeListSchema},
 	},
 	"Loop": {
-		{"while", "An expression evaluated before each iteration, with iteration (0-based) in scope; the loop runs while it holds.", expressionSchema},
-		{"for_each", "An expression giving a list; the body runs once per element, with the element and index in scope.", expressionSchema},
+		{"while", "An expression evaluated before each iteration, with iteration (0-based) in scope; the loop runs while it holds.", conditionSchema},
+		{"for_each", "An expression giving a list; the body runs once per element, with the element and index in scope.", listExprSchema},
 		{"as", "The name of the element in a for_each body; item by default.", map[string]any{"type": "string", "pattern": `^[A-Za-z_][A-Za-z0-9_]*$`}},
 		{"concurrency", "How many for_each iterations run at once: 1 by default, 0 means no limit.", map[string]any{"type": "integer", "minimum": 0}},
 		{"body", "The nodes run in each iteration.", nodeListSchema},
-		{"max_iterations", "The most iterations allowed before the node fails; 10000 by default.", map[string]any{"type": "integer", "minimum": 1}},
+		{"max_iterations", "The most iterations allowed before the node fails; 10000 by default, at most 1000000.", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000000}},
 	},
 	"Call": {
 		{"function", "The name of a function from functions:, inlined here.", map[string]any{"type": "string", "minLength": 1}},

@@ -53,16 +53,18 @@ func buildSchema() map[string]any {
 		s["properties"].(map[string]any)["kind"] = map[string]any{"const": k, "description": kindDocs[k]}
 		switch k {
 		case "Loop":
-			s["oneOf"] = []any{map[string]any{"required": []any{"while"}}, map[string]any{"required": []any{"for_each"}}}
+			s["oneOf"] = []any{requires("while"), requires("for_each")}
 		case "Action":
 			// The compiler refuses a catch block that on_error: continue
 			// would never reach.
 			s["not"] = map[string]any{
-				"required":   []any{"catch", "on_error"},
-				"properties": map[string]any{"on_error": map[string]any{"const": "continue"}},
+				"required": []any{"catch", "on_error"},
+				// catch is listed so that ajv's strict mode sees every
+				// required property defined.
+				"properties": map[string]any{"on_error": map[string]any{"const": "continue"}, "catch": map[string]any{}},
 			}
 		case "Wait":
-			s["oneOf"] = []any{map[string]any{"required": []any{"duration"}}, map[string]any{"required": []any{"until"}}}
+			s["oneOf"] = []any{requires("duration"), requires("until")}
 		}
 		defs[k] = s
 		byKind = append(byKind, map[string]any{
@@ -94,6 +96,13 @@ func buildSchema() map[string]any {
 		"^x-": map[string]any{"description": "An extension field, ignored by Skript: a home for YAML anchors."},
 	}
 	return root
+}
+
+// requires is a subschema that holds when the field is present. It names the
+// field under properties too, which ajv's strict mode asks of every
+// required field.
+func requires(name string) map[string]any {
+	return map[string]any{"required": []any{name}, "properties": map[string]any{name: map[string]any{}}}
 }
 
 // object is the schema of a mapping that takes exactly the given fields.

@@ -3,7 +3,9 @@ package dsl
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -130,4 +132,124 @@ func TestSchemaDescribesEveryField(t *testing.T) {
 	a := Schema()
 	a[0] = 'x'
 	require.Equal(t, byte('{'), Schema()[0])
+}
+
+// The schema stays within ajv's strict mode (`ajv compile --strict=true`),
+// which many editors and validators use: no union types, every required
+// field named under properties, and every keyword that applies to one JSON
+// type only in a schema (or a schema around it at the same place in the
+// data) that says that type.
+func TestSchemaIsStrict(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(Schema(), &doc))
+	keywordType := map[string]string{
+		"minItems": "array", "maxItems": "array", "items": "array", "uniqueItems": "array",
+		"pattern": "string", "minLength": "string",
+		"minimum": "number", "maximum": "number",
+		"additionalProperties": "object", "propertyNames": "object",
+	}
+	var walk func(path string, s map[string]any, inherited string)
+	walk = func(path string, s map[string]any, inherited string) {
+		typ := inherited
+		if v, ok := s["type"]; ok {
+			str, isStr := v.(string)
+			require.True(t, isStr, "%s: union type %v (use anyOf)", path, v)
+			typ = str
+		}
+		for kw, want := range keywordType {
+			if _, ok := s[kw]; ok {
+				got := typ
+				if got == "integer" {
+					got = "number"
+				}
+				require.Equal(t, want, got, "%s: %s needs type %s", path, kw, want)
+			}
+		}
+		if req, ok := s["required"].([]any); ok {
+			props, _ := s["properties"].(map[string]any)
+			for _, r := range req {
+				require.Contains(t, props, r, "%s: required %v is not under properties", path, r)
+			}
+		}
+		for _, kw := range []string{"properties", "$defs", "patternProperties"} {
+			m, _ := s[kw].(map[string]any)
+			for k, v := range m {
+				if sub, ok := v.(map[string]any); ok {
+					walk(path+"/"+kw+"/"+k, sub, "")
+				}
+			}
+		}
+		for _, kw := range []string{"not", "if", "then", "else"} {
+			if sub, ok := s[kw].(map[string]any); ok {
+				walk(path+"/"+kw, sub, typ)
+			}
+		}
+		for _, kw := range []string{"items", "additionalProperties"} {
+			if sub, ok := s[kw].(map[string]any); ok {
+				walk(path+"/"+kw, sub, "")
+			}
+		}
+		if sub, ok := s["propertyNames"].(map[string]any); ok {
+			walk(path+"/propertyNames", sub, "string") // keys are strings
+		}
+		for _, kw := range []string{"anyOf", "oneOf", "allOf"} {
+			l, _ := s[kw].([]any)
+			for i, v := range l {
+				if sub, ok := v.(map[string]any); ok {
+					walk(fmt.Sprintf("%s/%s/%d", path, kw, i), sub, typ)
+				}
+			}
+		}
+	}
+	walk("#", doc, "")
+}
+
+// With SKRIPT_AJV naming an ajv binary (npm install ajv-cli ajv-formats),
+// ajv itself compiles the schema in strict mode.
+func TestSchemaCompilesWithAjvStrict(t *testing.T) {
+	ajv := os.Getenv("SKRIPT_AJV")
+	if ajv == "" {
+		t.Skip("SKRIPT_AJV is unset: set it to an ajv-cli binary to compile the schema with ajv --strict=true")
+	}
+	path := filepath.Join(t.TempDir(), "skript.schema.json")
+	require.NoError(t, os.WriteFile(path, Schema(), 0o644))
+	out, err := exec.Command(ajv, "compile", "--spec=draft2020", "--strict=true", "-c", "ajv-formats", "-s", path).CombinedOutput()
+	require.NoError(t, err, string(out))
+}
+
+// The schema refuses what the parser and the compiler refuse in the fields
+// an editor can judge alone: durations that are not more than zero, and
+// conditions or lists that are literal numbers or booleans.
+func TestSchemaRefusesWhatTheCompilerRefuses(t *testing.T) {
+	sch := compileSchema(t)
+	action := func(extra string) string {
+		return "name: t\nnodes: [{id: a, kind: Action, action: noop, " + extra + "}]\n"
+	}
+	body := "[{id: b, kind: Action, action: noop}]"
+	for name, src := range map[string]string{
+		"negative timeout":    action(`timeout: "-5s"`),
+		"zero timeout":        action(`timeout: 0s`),
+		"bare zero timeout":   action(`timeout: "0"`),
+		"zero retry interval": action(`retry: {initial_interval: 0ms}`),
+		"number condition":    "name: t\nnodes: [{id: a, kind: If, condition: 1, then: " + body + "}]\n",
+		"empty condition":     "name: t\nnodes: [{id: a, kind: If, condition: \" \", then: " + body + "}]\n",
+		"number while":        "name: t\nnodes: [{id: a, kind: Loop, while: 1, body: " + body + "}]\n",
+		"boolean for_each":    "name: t\nnodes: [{id: a, kind: Loop, for_each: true, body: " + body + "}]\n",
+		"number when":         "name: t\nnodes: [{id: a, kind: Switch, cases: [{when: 2, nodes: " + body + "}]}]\n",
+		"too many iterations": "name: t\nnodes: [{id: a, kind: Loop, while: x, max_iterations: 1000001, body: " + body + "}]\n",
+		"fractional id":       "name: t\nnodes: [{id: 1.5, kind: Action, action: noop}]\n",
+	} {
+		require.Error(t, sch.Validate(asJSONValue(t, []byte(src))), name)
+	}
+	for name, src := range map[string]string{
+		"timeout":           action(`timeout: 1m30s`),
+		"plus timeout":      action(`timeout: "+5s"`),
+		"fraction":          action(`timeout: 0.5s`),
+		"boolean condition": "name: t\nnodes: [{id: a, kind: If, condition: true, then: " + body + "}]\n",
+		"boolean while":     "name: t\nnodes: [{id: a, kind: Loop, while: false, body: " + body + "}]\n",
+		"integer id":        "name: t\nnodes: [{id: 7, kind: Action, action: noop}]\n",
+		"numeric version":   "name: t\nversion: 3\nnodes: [{id: a, kind: Action, action: noop}]\n",
+	} {
+		require.NoError(t, sch.Validate(asJSONValue(t, []byte(src))), name)
+	}
 }

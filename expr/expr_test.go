@@ -261,7 +261,7 @@ func TestErrors(t *testing.T) {
 		"${{ nodes }}":                 "f.yaml:3:14: nodes must be followed by a node id, as in nodes.ID.output",
 		"${{ nodes[input.x].output }}": "f.yaml:3:14: nodes must be followed by a node id, as in nodes.ID.output",
 		"${{ nodes.zz.output }}":       "f.yaml:3:14: unknown node zz",
-		"${{ 1 + 'a' }}":               "f.yaml:3:10: invalid expression: invalid operation: + (mismatched types int and string)",
+		"${{ 1 + 'a' }}":               "f.yaml:3:10: invalid expression: invalid operation: + (mismatched types integer and string)",
 		"${{ int('x') }}":              "f.yaml:3:10: expression fails: invalid operation: int(x)",
 		"${{ upper(1, 2) }}":           "f.yaml:3:10: invalid expression: too many arguments to call upper",
 	} {
@@ -335,7 +335,7 @@ func TestRunErrorHasPosition(t *testing.T) {
 	p, err := Compile(e)
 	require.NoError(t, err)
 	_, err = p.Run(map[string]any{"input": map[string]any{}})
-	require.EqualError(t, err, "expression at 3:10: cannot fetch b from <nil>")
+	require.EqualError(t, err, "expression at 3:10: cannot fetch b from null")
 	// Missing keys read as nil.
 	v, err := p.Run(map[string]any{"input": map[string]any{"a": map[string]any{"b": map[string]any{}}}})
 	require.NoError(t, err)
@@ -422,10 +422,10 @@ func TestDeclaredInputTypes(t *testing.T) {
 		{src: "duration(input.s)", typ: "duration"},
 		{src: "date(input.s)", typ: "time"},
 		{src: "input.s - 1 > 0", wantErr: "mismatched types string and int"},
-		{src: "input.n.k", wantErr: "type int has no field k"},
+		{src: "input.n.k", wantErr: "type integer has no field k"},
 		{src: "upper(input.n)", wantErr: "call upper"},
 		{src: "input.l + input.l", wantErr: "mismatched types"},
-		{src: "input.n == 'one'", wantErr: "mismatched types int and string"},
+		{src: "input.n == 'one'", wantErr: "mismatched types integer and string"},
 	} {
 		t.Run(tc.src, func(t *testing.T) {
 			tr := NewTranslator("f.yaml", nil)

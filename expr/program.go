@@ -122,13 +122,13 @@ func (e *Error) Error() string {
 }
 
 // message drops expr-lang's multi-line source snippet: positions are
-// reported in workflow terms by the caller.
+// reported in workflow terms by the caller. Go type names become Skript's.
 func message(err error) string {
 	var fe *file.Error
 	if errors.As(err, &fe) {
-		return fe.Message
+		return skriptTypeNames(fe.Message)
 	}
-	return err.Error()
+	return skriptTypeNames(err.Error())
 }
 
 // Format renders a value as a template part: strings as they are, nil as

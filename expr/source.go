@@ -217,7 +217,7 @@ func (t *Translator) expr(s *Source, v *dsl.Value, g segment, open, close string
 		if t.loc.commentFollows(v) {
 			hint = `; the " #" after it starts a YAML comment: quote the whole value`
 		}
-		errs.Add(t.file, t.loc.At(v, g.start), "invalid expression: %s%s", p.err, hint)
+		errs.Add(t.file, t.loc.At(v, g.start), "invalid expression: %s%s", skriptTypeNames(p.err), hint)
 	}
 	if needsNewline(g.expr) {
 		close = "\n" + close

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,7 +31,17 @@ type Engine struct {
 	programs programCache
 	runs     sync.Map // run id -> *runInfo
 	deny     denyState
+	// nruns counts the entries of runs, roughly; maxRuns bounds them (0:
+	// defaultMaxRuns). Entries go as their runs end, but the store's end
+	// notifications may be dropped when a worker falls behind, and an
+	// entry holds the run's inputs.
+	nruns   atomic.Int64
+	maxRuns int64
 }
+
+// defaultMaxRuns is how many run headers a worker keeps: far more runs than
+// it works on at once.
+const defaultMaxRuns = 16384
 
 // Option configures an Engine.
 type Option func(*Engine)
@@ -187,6 +198,12 @@ func (c *programCache) lookupOrBuild(bp *blueprint.Blueprint) (*program, error) 
 	if err != nil {
 		return nil, err
 	}
+	// Start stores the encoding anyway; made now, it sizes the program.
+	data, err := p.encoded()
+	if err != nil {
+		return nil, err
+	}
+	p.size = int64(len(data))
 	return c.put(p), nil
 }
 
@@ -241,7 +258,19 @@ func (e *Engine) runInfo(ctx context.Context, id string) (*runInfo, error) {
 		return nil, &storeError{err}
 	}
 	info := newRunInfo(hdr)
-	e.runs.Store(id, info)
+	if v, loaded := e.runs.LoadOrStore(id, info); loaded {
+		return v.(*runInfo), nil
+	}
+	limit := e.maxRuns
+	if limit <= 0 {
+		limit = defaultMaxRuns
+	}
+	if e.nruns.Add(1) > limit {
+		// Dropping every header is crude but cheap and rare: the runs
+		// still going read theirs again, once each.
+		e.runs.Clear()
+		e.nruns.Store(0)
+	}
 	return info, nil
 }
 

@@ -247,7 +247,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 		}
 		m, ok := val.(map[string]any)
 		if !ok && val != nil {
-			return nil, fmt.Errorf("%w: params evaluate to %T, not a map", errParams, val)
+			return nil, fmt.Errorf("%w: %w", errParams, v.typeError(st.Params, "params evaluate to a %s, not a map", value.TypeName(val)))
 		}
 		if m != nil {
 			params = m

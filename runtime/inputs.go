@@ -193,7 +193,7 @@ func describe(v any) string {
 	case map[string]any:
 		return "map"
 	}
-	return fmt.Sprintf("%T", v)
+	return value.TypeName(v)
 }
 
 // ParseInput parses a command-line value for input name: JSON, unless the

@@ -45,6 +45,12 @@ type program struct {
 	encOnce sync.Once
 	enc     []byte
 	encErr  error
+
+	// used and size serve the cache's eviction (programCache.put): used
+	// is set by lookups and cleared as the clock hand passes; size is the
+	// encoded Blueprint's length, a proxy for the program's memory.
+	used atomic.Bool
+	size int64
 }
 
 func (p *program) encoded() ([]byte, error) {
@@ -114,33 +120,108 @@ func isComposite(kind string) bool {
 // in a row mostly belong to one Blueprint (and, from an in-process store,
 // carry the very string the lookup compares with, which compares in one
 // step).
+//
+// A long-lived worker or service may meet any number of Blueprints (one
+// per version of every workflow ever deployed, or generated ones), so the
+// cache is bounded by count and by encoded bytes. Eviction is CLOCK (second
+// chance) rather than a strict LRU such as hashicorp/golang-lru: an LRU
+// takes a lock and moves a list element on every lookup, which here is
+// every task on every core, while CLOCK only sets a flag that is usually
+// already set. An evicted program is rebuilt from the store when a task
+// needs it again; tasks already holding it keep using it.
 type programCache struct {
 	m    sync.Map // hash -> *program
 	last atomic.Pointer[program]
 	// reg and local classify the tasks of new programs (see short.go).
 	reg   *action.Registry
 	local bool
+
+	// maxCount and maxBytes bound the cache (0: the defaults below).
+	maxCount int
+	maxBytes int64
+	mu       sync.Mutex // guards ring, hand and bytes
+	ring     []*program // every cached program, in insertion order
+	hand     int
+	bytes    int64
 }
+
+// The cache's default bounds: far more Blueprints than one deployment
+// runs at once, and a memory cost a worker can afford.
+const (
+	defaultMaxPrograms     = 1024
+	defaultMaxProgramBytes = 256 << 20
+)
 
 func (c *programCache) cached(hash string) *program {
 	if p := c.last.Load(); p != nil && p.bp.Hash == hash {
+		p.touch()
 		return p
 	}
 	if v, ok := c.m.Load(hash); ok {
 		p := v.(*program)
+		p.touch()
 		c.last.Store(p)
 		return p
 	}
 	return nil
 }
 
+// touch marks p used, writing only when the flag is clear so that cores
+// looking up the same program do not contend for its cache line.
+func (p *program) touch() {
+	if !p.used.Load() {
+		p.used.Store(true)
+	}
+}
+
+// put caches p (or returns the program another goroutine cached first for
+// the same hash) and evicts programs beyond the bounds. p.size must be set.
 func (c *programCache) put(p *program) *program {
 	if c.reg != nil {
 		p.short = classify(p, c.reg, c.local)
 	}
 	p.localReads = c.local
-	v, _ := c.m.LoadOrStore(p.bp.Hash, p)
-	return v.(*program)
+	v, loaded := c.m.LoadOrStore(p.bp.Hash, p)
+	if loaded {
+		return v.(*program)
+	}
+	// A new program starts unmarked: one that is never looked up again
+	// (a one-off Blueprint) goes before those in steady use.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ring = append(c.ring, p)
+	c.bytes += p.size
+	maxCount, maxBytes := c.maxCount, c.maxBytes
+	if maxCount <= 0 {
+		maxCount = defaultMaxPrograms
+	}
+	if maxBytes <= 0 {
+		maxBytes = defaultMaxProgramBytes
+	}
+	// The program just added is never the one evicted: its task is about
+	// to run. So one program larger than maxBytes stays, alone.
+	for len(c.ring) > 1 && (len(c.ring) > maxCount || c.bytes > maxBytes) {
+		if c.hand >= len(c.ring) {
+			c.hand = 0
+		}
+		q := c.ring[c.hand]
+		if q == p || q.used.Swap(false) {
+			c.hand++
+			continue
+		}
+		c.ring = append(c.ring[:c.hand], c.ring[c.hand+1:]...)
+		c.bytes -= q.size
+		c.m.Delete(q.bp.Hash)
+		c.last.CompareAndSwap(q, nil)
+	}
+	return p
+}
+
+// len returns how many programs are cached.
+func (c *programCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.ring)
 }
 
 func (c *programCache) get(ctx context.Context, s store.Store, hash string) (*program, error) {
@@ -162,6 +243,10 @@ func (c *programCache) get(ctx context.Context, s store.Store, hash string) (*pr
 	if err != nil {
 		return nil, fmt.Errorf("blueprint %s: %w", hash, err)
 	}
+	// The stored encoding is the program's encoding: kept, it is not
+	// made again, and it sizes the program for the cache.
+	p.encOnce.Do(func() { p.enc = data })
+	p.size = int64(len(data))
 	return c.put(p), nil
 }
 

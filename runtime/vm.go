@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/skript-dev/skript/blueprint"
+	skexpr "github.com/skript-dev/skript/expr"
 	"github.com/skript-dev/skript/store"
 	"github.com/skript-dev/skript/value"
 )
@@ -342,7 +344,8 @@ func (v *vm) cond(t token, in *blueprint.Instr) (bool, error) {
 	}
 	b, ok := val.(bool)
 	if !ok && val != nil {
-		return false, &nodeFailure{node: in.Node, err: fmt.Errorf("condition %q is %T, not a boolean", v.p.bp.Exprs[in.Expr].Src, val)}
+		return false, &nodeFailure{node: in.Node, err: v.typeError(in.Expr, "condition %q is a %s, not a boolean",
+			strings.TrimSpace(v.p.bp.Exprs[in.Expr].Src), value.TypeName(val))}
 	}
 	return b, nil
 }
@@ -419,7 +422,7 @@ func (v *vm) mapStart(t token, in *blueprint.Instr, last *any) (bool, error) {
 			return false, &nodeFailure{node: in.Node, err: err}
 		}
 		if items, err = toList(val); err != nil {
-			return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each: %w", err)}
+			return false, &nodeFailure{node: in.Node, err: v.typeError(in.Expr, "for_each: %v", err)}
 		}
 		// Each item is kept in a record: it must read back the same on
 		// every store.
@@ -439,9 +442,9 @@ func (v *vm) mapStart(t token, in *blueprint.Instr, last *any) (bool, error) {
 			// Not a list: word the error as for a normalized value.
 			_, err := toList(value.Normalize(val))
 			if err == nil {
-				err = fmt.Errorf("want a list, got %T", val)
+				err = fmt.Errorf("want a list, got %s", value.TypeName(val))
 			}
-			return false, &nodeFailure{node: in.Node, err: fmt.Errorf("for_each: %w", err)}
+			return false, &nodeFailure{node: in.Node, err: v.typeError(in.Expr, "for_each: %v", err)}
 		}
 	}
 	key := v.nodeKey(t.frame, in.Node)
@@ -490,6 +493,13 @@ func listLen(val any) (int, bool) {
 	return rv.Len(), true
 }
 
+// typeError is a run-time error about the value of expression i, at the
+// position of that expression in the workflow, so that the message says
+// which field to look at.
+func (v *vm) typeError(i int32, format string, args ...any) error {
+	return &skexpr.Error{Pos: v.p.bp.Exprs[i].Pos, Msg: fmt.Sprintf(format, args...)}
+}
+
 func toList(val any) ([]any, error) {
 	switch l := val.(type) {
 	case []any:
@@ -499,7 +509,7 @@ func toList(val any) ([]any, error) {
 	}
 	rv := reflect.ValueOf(val)
 	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-		return nil, fmt.Errorf("want a list, got %T", val)
+		return nil, fmt.Errorf("want a list, got %s", value.TypeName(val))
 	}
 	out := make([]any, rv.Len())
 	for i := range out {
@@ -559,23 +569,23 @@ func (v *vm) waitUntil(t token, in *blueprint.Instr) (time.Time, error) {
 		case string:
 			at, err := time.Parse(time.RFC3339Nano, x)
 			if err != nil {
-				return time.Time{}, fmt.Errorf("until: %q is not an RFC 3339 time", x)
+				return time.Time{}, v.typeError(in.Expr, "until: %q is not an RFC 3339 time", x)
 			}
 			return at, nil
 		}
-		return time.Time{}, fmt.Errorf("until: want an RFC 3339 time, got %T", val)
+		return time.Time{}, v.typeError(in.Expr, "until: want an RFC 3339 time, got %s", value.TypeName(val))
 	}
 	var d time.Duration
 	switch x := val.(type) {
 	case string:
 		d, err = time.ParseDuration(x)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("duration: %q is not a duration like \"300ms\"", x)
+			return time.Time{}, v.typeError(in.Expr, "duration: %q is not a duration like \"300ms\"", x)
 		}
 	case time.Duration:
 		d = x
 	default:
-		return time.Time{}, fmt.Errorf("duration: want a duration like \"300ms\", got %T", val)
+		return time.Time{}, v.typeError(in.Expr, "duration: want a duration like \"300ms\", got %s", value.TypeName(val))
 	}
 	return v.now.Add(d), nil
 }

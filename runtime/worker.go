@@ -490,7 +490,9 @@ func isInternalKey(k string) bool {
 
 func (w *worker) watchEnds(ch <-chan string) {
 	for id := range ch {
-		w.e.runs.Delete(id)
+		if _, ok := w.e.runs.LoadAndDelete(id); ok {
+			w.e.nruns.Add(-1)
+		}
 		w.flights.cancelRun(id, errRunEnded)
 	}
 }

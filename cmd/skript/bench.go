@@ -111,6 +111,10 @@ bench/README.md for what each figure means.`,
 		},
 	}
 	sf.register(cmd, false)
+	// The benchmark's own default (see RunE) replaces the store's one.
+	ret := cmd.Flags().Lookup("retention")
+	ret.Usage = "how long ended runs are kept"
+	ret.DefValue = "10m on Redis, 100ms in memory"
 	cmd.Flags().IntVar(&fanout, "fanout", 2000, "noop Actions per workflow")
 	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long the best setting is held and measured")
 	cmd.Flags().DurationVar(&trial, "trial", time.Second, "how long each setting is measured while tuning")

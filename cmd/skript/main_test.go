@@ -275,3 +275,54 @@ func TestRunShowsVersion(t *testing.T) {
 	r = skript(t, "run", plain)
 	require.Regexp(t, `(?m)^run \S+ \(p\) succeeded`, r.stdout)
 }
+
+// TestVersionNamesTheCommit: a build that carries no VCS data (such as
+// with GOFLAGS=-buildvcs=false) names its commit given with -ldflags, the
+// way the Makefile builds it.
+func TestVersionNamesTheCommit(t *testing.T) {
+	b := filepath.Join(t.TempDir(), "skript")
+	out, err := exec.Command("go", "build", "-ldflags", "-X main.version=1.2.0 -X main.commit=abc1234-dirty", "-o", b, ".").CombinedOutput()
+	require.NoError(t, err, string(out))
+	out, err = exec.Command(b, "--version").Output()
+	require.NoError(t, err)
+	require.Contains(t, string(out), "1.2.0 (commit abc1234-dirty")
+}
+
+// TestRunWorkersZeroOnMemoryIsRefused: with the memory store no other
+// process could run the tasks, so the run would hang.
+func TestRunWorkersZeroOnMemoryIsRefused(t *testing.T) {
+	flow := writeFlow(t, "name: w\nnodes:\n  - {id: a, kind: Action, action: noop}\n")
+	r := skript(t, "run", flow, "--workers", "0")
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "--workers 0 needs a shared store")
+	r = skript(t, "run", flow, "--workers", "-1")
+	require.Equal(t, 2, r.code, r.stderr)
+}
+
+// TestInputFileIsBounded: a device that never ends is refused at the
+// limit instead of being read until memory runs out.
+func TestInputFileIsBounded(t *testing.T) {
+	flow := writeFlow(t, "name: w\nnodes:\n  - {id: a, kind: Action, action: noop}\n")
+	r := skript(t, "run", flow, "--input-file", "/dev/zero")
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "10 MiB")
+}
+
+// TestHelpShowsWhatApplies: bench's help gives its own retention default,
+// and status and cancel, which run no tasks, do not offer worker flags.
+func TestHelpShowsWhatApplies(t *testing.T) {
+	r := skript(t, "bench", "--help")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "(default 10m on Redis, 100ms in memory)")
+	require.NotContains(t, r.stdout, "168h")
+	for _, c := range []string{"status", "cancel"} {
+		r := skript(t, c, "--help")
+		require.Equal(t, 0, r.code, r.stderr)
+		require.NotContains(t, r.stdout, "--lease", c)
+		require.NotContains(t, r.stdout, "--max-deliveries", c)
+		require.Contains(t, r.stdout, "--store", c)
+	}
+	status := skript(t, "status", "--help").stdout
+	require.NotContains(t, status, "--retention")
+	require.NotContains(t, status, "--allow-eviction", "status is read-only: it skips the eviction check")
+}

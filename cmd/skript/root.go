@@ -6,9 +6,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "skript",
@@ -21,7 +18,7 @@ stateless workers on Redis.
   skript validate flow.yaml            check a workflow, every error at once
   skript compile flow.yaml             show the compiled Blueprint
   skript worker --store redis://...    work on runs from a shared store`,
-		Version:       version,
+		Version:       versionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -30,13 +30,34 @@ type inputFlags struct {
 
 func (f *inputFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.pairs, "input", nil, "an input as name=value (value parsed as JSON unless the input is a string); repeatable")
-	cmd.Flags().StringVar(&f.file, "input-file", "", "a JSON file holding an object of inputs")
+	cmd.Flags().StringVar(&f.file, "input-file", "", "a JSON file holding an object of inputs (at most 10 MiB)")
+}
+
+// maxInputFile bounds --input-file: the inputs are stored with the run and
+// read by every task, and a device such as /dev/zero never ends.
+const maxInputFile = 10 << 20
+
+// readInputFile reads at most maxInputFile bytes of path.
+func readInputFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	data, err := io.ReadAll(io.LimitReader(f, maxInputFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxInputFile {
+		return nil, fmt.Errorf("%s is over the %d-byte (10 MiB) limit of --input-file", path, maxInputFile)
+	}
+	return data, nil
 }
 
 func (f *inputFlags) parse(bp *blueprint.Blueprint) (map[string]any, error) {
 	in := map[string]any{}
 	if f.file != "" {
-		data, err := os.ReadFile(f.file)
+		data, err := readInputFile(f.file)
 		if err != nil {
 			return nil, exit(2, fmt.Errorf("--input-file: %w", err))
 		}
@@ -100,6 +121,15 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 			if output != "text" && output != "json" {
 				return exit(2, fmt.Errorf("--output %q: want text or json", output))
 			}
+			if workers < 0 {
+				return exit(2, fmt.Errorf("--workers %d: want 0 or more", workers))
+			}
+			if workers == 0 && sf.isMemory() {
+				// Nothing outside this process can reach a memory store, so
+				// the run would never move.
+				return exit(2, errors.New("--workers 0 needs a shared store: with the memory store no other process can run the tasks; "+
+					"give --store redis://... or leave --workers at 1 or more"))
+			}
 			reg, bp, inputs, err := compileWithInputs(cmd, &cf, &inf, args[0])
 			if err != nil {
 				return err
@@ -129,16 +159,13 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 	sf.register(cmd, false)
 	inf.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
-	cmd.Flags().IntVar(&workers, "workers", 1, "in-process worker loops (0: leave the work to separate skript worker processes; Redis only)")
+	cmd.Flags().IntVar(&workers, "workers", 1, "in-process worker loops (0: leave the work to separate skript worker processes; needs a shared store)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 1024, "tasks each in-process worker runs at once")
 	return cmd
 }
 
 func runAndReport(ctx context.Context, cmd *cobra.Command, eng *runtime.Engine, bp *blueprint.Blueprint, inputs map[string]any,
 	v *view, output string, workers, concurrency int, sf storeFlags) error {
-	if workers <= 0 && sf.isMemory() {
-		workers = 1
-	}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	workDone := make(chan struct{})

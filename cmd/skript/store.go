@@ -41,9 +41,18 @@ func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
 	cmd.Flags().DurationVar(&f.lease, "lease", 30*time.Second, "Redis: a task not heartbeated for this long is taken over by another worker")
 	cmd.Flags().IntVar(&f.maxDeliveries, "max-deliveries", redis.DefaultMaxDeliveries,
 		"Redis: after this many workers stopped while running a task (crash, kill, lost lease), its node fails instead of running it again")
-	cmd.Flags().DurationVar(&f.retention, "retention", 7*24*time.Hour, "how long ended runs are kept")
+	cmd.Flags().DurationVar(&f.retention, "retention", redis.DefaultRetention, "how long ended runs are kept")
 	cmd.Flags().BoolVar(&f.allowEviction, "allow-eviction", false,
 		"Redis: start even if maxmemory-policy is not noeviction (evicted keys lose or corrupt runs; same as allow_eviction=true in the URL)")
+}
+
+// hideWorkerFlags keeps flags that only tune running tasks out of the help
+// of a command that runs none. They are still accepted, so a command line
+// or an environment shared with workers keeps working.
+func (f *storeFlags) hideWorkerFlags(cmd *cobra.Command, names ...string) {
+	for _, n := range names {
+		_ = cmd.Flags().MarkHidden(n)
+	}
 }
 
 func (f *storeFlags) isMemory() bool {

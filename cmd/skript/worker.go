@@ -175,6 +175,8 @@ func newStatusCmd() *cobra.Command {
 		},
 	}
 	sf.register(cmd, true)
+	// status opens the store read-only, which skips the eviction check.
+	sf.hideWorkerFlags(cmd, "lease", "max-deliveries", "retention", "allow-eviction")
 	cmd.Flags().BoolVar(&wait, "wait", false, "block until the run ends")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	return cmd
@@ -229,6 +231,7 @@ unknown run.`,
 		},
 	}
 	sf.register(cmd, true)
+	sf.hideWorkerFlags(cmd, "lease", "max-deliveries")
 	cmd.Flags().StringVar(&reason, "reason", "cancelled", "the run's error message")
 	return cmd
 }

@@ -27,19 +27,41 @@ type Store struct {
 	// endedMu guards the ended runs in the order they ended, for retention.
 	endedMu sync.Mutex
 	ended   []endedRun
+
+	// With a retention, a Blueprint is dropped once no kept run uses it
+	// and it has not been stored again for the retention: bpMu guards
+	// bpRefs and the hashes that lost their last run, oldest first.
+	bpMu   sync.Mutex
+	bpRefs map[string]*bpRef
+	bpIdle []string
 }
 
 type endedRun struct {
-	id string
-	at time.Time
+	id   string
+	hash string
+	at   time.Time
+}
+
+// bpRef counts the kept runs of one Blueprint.
+type bpRef struct {
+	runs int
+	// touched is when the Blueprint was last stored or last lost a run:
+	// PutBlueprint comes before CreateRun, and a Blueprint just stored
+	// for a run about to be created must not be dropped in between.
+	touched time.Time
 }
 
 // Option configures New.
 type Option func(*Store)
 
-// WithRetention drops runs that ended more than d ago, so a long-lived
-// process (a service, a benchmark) does not keep every run it ever ran.
-// Zero, the default, keeps them all.
+// DefaultRetention is how long New keeps ended runs unless WithRetention
+// says otherwise: the Redis driver's default, so that a run's result can be
+// read back for as long whichever store holds it, while a long-lived
+// process (a service embedding Skript) does not keep every run it ever ran.
+const DefaultRetention = 7 * 24 * time.Hour
+
+// WithRetention drops runs that ended more than d ago (DefaultRetention
+// unless given). Zero keeps them all, for as long as the process lives.
 func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
 
 // WithRoundTrip passes every value that enters the store through the
@@ -84,15 +106,28 @@ func (s *Store) Local() {}
 
 // New returns an empty store.
 func New(opts ...Option) *Store {
-	s := &Store{q: newQueue(), subs: map[chan string]struct{}{}}
+	s := &Store{q: newQueue(), subs: map[chan string]struct{}{}, retention: DefaultRetention, bpRefs: map[string]*bpRef{}}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
 
+// Retention returns how long ended runs are kept (0: for ever).
+func (s *Store) Retention() time.Duration { return s.retention }
+
 // PutBlueprint implements store.Store.
 func (s *Store) PutBlueprint(_ context.Context, hash string, data []byte) error {
+	if s.retention > 0 {
+		s.bpMu.Lock()
+		ref := s.bpRefs[hash]
+		if ref == nil {
+			ref = &bpRef{}
+			s.bpRefs[hash] = ref
+		}
+		ref.touched = time.Now()
+		s.bpMu.Unlock()
+	}
 	// A hash names its content: once stored, there is nothing to copy.
 	if _, ok := s.blueprints.Load(hash); !ok {
 		s.blueprints.LoadOrStore(hash, append([]byte(nil), data...))
@@ -137,6 +172,16 @@ func (s *Store) CreateRun(_ context.Context, hdr *store.Run, first *store.Transi
 	}
 	if _, loaded := s.runs.LoadOrStore(hdr.ID, r); loaded {
 		return fmt.Errorf("run %s already exists", hdr.ID)
+	}
+	if s.retention > 0 {
+		s.bpMu.Lock()
+		ref := s.bpRefs[hdr.Hash]
+		if ref == nil {
+			ref = &bpRef{touched: time.Now()}
+			s.bpRefs[hdr.Hash] = ref
+		}
+		ref.runs++
+		s.bpMu.Unlock()
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -224,12 +269,46 @@ func (s *Store) expire(now time.Time) {
 		s.runs.Delete(s.ended[n].id)
 		n++
 	}
+	var dropped []endedRun
 	if n > 0 {
+		dropped = append(dropped, s.ended[:n]...)
 		k := copy(s.ended, s.ended[n:])
 		clear(s.ended[k:])
 		s.ended = s.ended[:k]
 	}
 	s.endedMu.Unlock()
+	s.expireBlueprints(dropped, now)
+}
+
+// expireBlueprints counts the dropped runs off their Blueprints, then drops
+// the Blueprints that have had no run and no PutBlueprint for the retention.
+func (s *Store) expireBlueprints(dropped []endedRun, now time.Time) {
+	s.bpMu.Lock()
+	defer s.bpMu.Unlock()
+	for _, e := range dropped {
+		if ref := s.bpRefs[e.hash]; ref != nil && ref.runs > 0 {
+			ref.runs--
+			if ref.runs == 0 {
+				ref.touched = now
+				s.bpIdle = append(s.bpIdle, e.hash)
+			}
+		}
+	}
+	// In the order they lost their last run; one stored again since waits
+	// at the front for the retention after that, holding back the rest
+	// for at most as long.
+	for len(s.bpIdle) > 0 {
+		h := s.bpIdle[0]
+		if ref := s.bpRefs[h]; ref != nil && ref.runs == 0 {
+			if now.Sub(ref.touched) <= s.retention {
+				return
+			}
+			delete(s.bpRefs, h)
+			s.blueprints.Delete(h)
+		}
+		s.bpIdle[0] = ""
+		s.bpIdle = s.bpIdle[1:]
+	}
 }
 
 // Cancel implements store.Store.
@@ -480,7 +559,7 @@ func (s *Store) end(r *run, e *store.RunEnd, now time.Time) {
 	close(r.done)
 	if s.retention > 0 {
 		s.endedMu.Lock()
-		s.ended = append(s.ended, endedRun{id: r.hdr.ID, at: now})
+		s.ended = append(s.ended, endedRun{id: r.hdr.ID, hash: r.hdr.Hash, at: now})
 		s.endedMu.Unlock()
 	}
 	s.subMu.Lock()
