@@ -149,6 +149,9 @@ nodes:
 			require.Equal(t, store.Cancelled, res.Nodes["wait"].Status)
 			require.Eventually(t, func() bool { return len(evs.of("wait")) == 2 }, 5*time.Second, 5*time.Millisecond)
 			require.Equal(t, []store.Status{store.Running, store.Cancelled}, evs.of("wait"))
+			// The run-level event follows the transition that ended the
+			// run, which Wait may see first.
+			require.Eventually(t, func() bool { return len(evs.of("")) == len(tc.runEvent) }, 5*time.Second, 5*time.Millisecond)
 			require.Equal(t, tc.runEvent, evs.of(""))
 		})
 	}

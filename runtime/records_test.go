@@ -212,13 +212,19 @@ nodes:
 		require.False(t, res.Nodes["p"].Started.After(*res.Nodes["slow"].Started))
 
 		// The events say the same: slow started, p failed with f's error.
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		var slowRan, pFailed bool
-		for _, ev := range f.events {
-			slowRan = slowRan || (ev.Node == "slow" && ev.Status == store.Running)
-			pFailed = pFailed || (ev.Node == "p" && ev.Status == store.Failed && ev.Error == "boom")
+		// Events of a transition are reported once the store has applied
+		// it, so the last may come just after the run's end is seen.
+		seen := func() (slowRan, pFailed bool) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			for _, ev := range f.events {
+				slowRan = slowRan || (ev.Node == "slow" && ev.Status == store.Running)
+				pFailed = pFailed || (ev.Node == "p" && ev.Status == store.Failed && ev.Error == "boom")
+			}
+			return slowRan, pFailed
 		}
+		require.Eventually(t, func() bool { s, p := seen(); return s && p }, 5*time.Second, 5*time.Millisecond)
+		slowRan, pFailed := seen()
 		require.True(t, slowRan, "a running event for slow")
 		require.True(t, pFailed, "a failed event for p")
 	})
