@@ -59,20 +59,20 @@ func evictionPolicy(ctx context.Context, n rueidis.Client) (string, error) {
 	if isUnreachable(cerr) {
 		return "", cerr
 	}
+	if cerr == nil {
+		cerr = errors.New("no maxmemory-policy in its reply")
+	}
 	info, err := n.Do(ctx, n.B().Info().Section("memory").Build()).ToString()
 	if err != nil {
 		if isUnreachable(err) {
 			return "", err
 		}
-		return "", fmt.Errorf("CONFIG GET: %v; INFO memory: %w", cerr, err)
+		return "", fmt.Errorf("CONFIG GET: %w; INFO memory: %w", cerr, err)
 	}
 	for line := range strings.SplitSeq(info, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "maxmemory_policy:"); ok {
 			return v, nil
 		}
 	}
-	if cerr == nil {
-		cerr = errors.New("no maxmemory-policy in its reply")
-	}
-	return "", fmt.Errorf("CONFIG GET: %v; INFO memory has no maxmemory_policy", cerr)
+	return "", fmt.Errorf("CONFIG GET: %w; INFO memory has no maxmemory_policy", cerr)
 }
