@@ -550,7 +550,7 @@ func describe(v any) string {
 	case map[string]any:
 		return "map"
 	}
-	return fmt.Sprintf("%T", v)
+	return value.TypeName(v)
 }
 
 // shorten cuts s to at most n bytes on a rune boundary, marking the cut.

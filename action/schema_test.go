@@ -221,3 +221,8 @@ func TestSchemaValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestDescribeNamesSkriptTypes(t *testing.T) {
+	require.Equal(t, "time", describe(time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)))
+	require.Equal(t, "list", describe([]int{1}))
+}
