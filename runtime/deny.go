@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/skript-dev/skript/internal/backoff"
 	"github.com/skript-dev/skript/store"
 )
 
@@ -68,7 +69,8 @@ func (w *worker) handBack(t *store.Task, err error) bool {
 	w.running.Add(1)
 	go func() {
 		defer w.running.Done()
-		time.Sleep(delay)
+		// A worker that stops hands the task back at once.
+		backoff.Sleep(w.execCtx, delay)
 		w.release([]*store.Task{t})
 	}()
 	return true
