@@ -52,6 +52,15 @@ type Run struct {
 	Error    *ErrorInfo     `json:"error,omitempty"`
 	Created  time.Time      `json:"created"`
 	Ended    time.Time      `json:"ended,omitempty"`
+	// RetryOf is the run this one retries (skript retry).
+	RetryOf string `json:"retry_of,omitempty"`
+	// Parent is the run that started this one as a child workflow.
+	Parent string `json:"parent,omitempty"`
+	// Key is the idempotency key the run was submitted with: CreateRun
+	// refuses a second run with the same key (ErrRunExists).
+	Key string `json:"idempotency_key,omitempty"`
+	// Trace is the W3C traceparent of whoever started the run.
+	Trace string `json:"trace,omitempty"`
 }
 
 // RecordKey names a record: a node (or an internal key such as "loop#item")
@@ -110,6 +119,9 @@ type Task struct {
 	Enqueued time.Time `json:"e,omitzero"`
 	// Lease is the driver's handle for the leased entry (set by Lease).
 	Lease string `json:"-"`
+	// Worker is the consumer that leased the task (set by Lease), which
+	// the journal names on the events of its steps.
+	Worker string `json:"-"`
 	// Deliveries is how many times the driver has handed this queue entry
 	// to a worker, this lease included (set by Lease; 0 when the driver does
 	// not count). It is not part of the task's JSON: the count belongs to the
@@ -192,6 +204,11 @@ type Transition struct {
 	Groups   []*Group   `json:"groups,omitempty"`
 	Arrivals []*Arrival `json:"arrivals,omitempty"`
 	End      *RunEnd    `json:"end,omitempty"`
+	// Events are journal events the runtime adds to the ones the driver
+	// derives from the transition's records (log lines, retries
+	// scheduled, waits): the driver appends them, with their Seq and
+	// Time set, in the same atomic step, before the record events.
+	Events []*Event `json:"events,omitempty"`
 }
 
 // Completion pairs a leased task with the transition its result produced. A

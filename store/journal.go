@@ -1,0 +1,158 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+)
+
+// EventType names what an Event reports.
+type EventType string
+
+// Event types. The record events (step.* and record) carry the record as
+// the driver stored it; replaying them in order rebuilds a run's records
+// (see Replay).
+const (
+	// EventRunCreated opens every journal: Run holds the header as created
+	// (inputs, Blueprint hash, retry and parent links).
+	EventRunCreated EventType = "run.created"
+	// EventStepStarted: a record written as running (a blocking step's
+	// StartStep, a composite node or a Wait entered).
+	EventStepStarted EventType = "step.started"
+	// EventStepSucceeded: a record written as succeeded.
+	EventStepSucceeded EventType = "step.succeeded"
+	// EventStepFailed: a record written as failed.
+	EventStepFailed EventType = "step.failed"
+	// EventStepCancelled: a record marked cancelled, by the run's end or a
+	// transition.
+	EventStepCancelled EventType = "step.cancelled"
+	// EventRecord: any other record write (pending records, internal keys).
+	EventRecord EventType = "record"
+	// EventRetryScheduled: a failed attempt will run again at At.
+	EventRetryScheduled EventType = "retry.scheduled"
+	// EventWaitStarted: a Wait will fire at At.
+	EventWaitStarted EventType = "wait.started"
+	// EventWaitFired: a Wait's timer fired.
+	EventWaitFired EventType = "wait.fired"
+	// EventLog: a `log` line (Level, Message) or a tail of a shell step's
+	// output (Stream "stdout" or "stderr", Message the tail).
+	EventLog EventType = "log"
+	// EventRunEnded: the run ended (End holds status, output, error).
+	EventRunEnded EventType = "run.ended"
+	// EventRunCancelled: the run was cancelled (End holds the reason).
+	EventRunCancelled EventType = "run.cancelled"
+	// EventTruncated: the journal reached its limit on events; no event
+	// follows it but the run's end. Message says what was left out.
+	EventTruncated EventType = "truncated"
+)
+
+// Event is one entry of a run's journal. Seq numbers a run's events from
+// 1 without gaps; Time is when the driver appended it.
+type Event struct {
+	Seq  int64     `json:"seq"`
+	Time time.Time `json:"time"`
+	Type EventType `json:"type"`
+	// Node and Frame name the node the event is about (Node is the record
+	// key on record events).
+	Node  string `json:"node,omitempty"`
+	Frame string `json:"frame,omitempty"`
+	// Attempt of a step (from 1) or of the retry scheduled.
+	Attempt int `json:"attempt,omitempty"`
+	// Worker is the consumer that ran the step, when known.
+	Worker string `json:"worker,omitempty"`
+	// Record is the record as stored after this event (record events).
+	Record *Record `json:"record,omitempty"`
+	// At is when a scheduled retry or a Wait is due.
+	At time.Time `json:"at,omitzero"`
+	// Level, Stream and Message of a log event (Message also explains a
+	// truncated event).
+	Level   string `json:"level,omitempty"`
+	Stream  string `json:"stream,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Run is the header of a run.created event.
+	Run *Run `json:"run,omitempty"`
+	// End is the end of a run.ended or run.cancelled event.
+	End *RunEnd `json:"end,omitempty"`
+	// Truncated is set on an event whose value (a record's output, a log
+	// message) was cut to the journal's value limit: the journal keeps a
+	// marker in its place, never a silently shortened value.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// RecordEventType is the type of the event that reports writing rec.
+func RecordEventType(rec *Record) EventType {
+	switch rec.Status {
+	case Running:
+		return EventStepStarted
+	case Succeeded:
+		return EventStepSucceeded
+	case Failed:
+		return EventStepFailed
+	case Cancelled:
+		return EventStepCancelled
+	}
+	return EventRecord
+}
+
+// JournalLimits bound a run's journal.
+type JournalLimits struct {
+	// MaxEvents is the most events one run keeps (the run's end is always
+	// appended after it, following one EventTruncated); 0 means
+	// DefaultMaxEvents.
+	MaxEvents int
+	// MaxValueBytes is the largest encoded value (record output, log
+	// message) an event keeps as is; a larger one is replaced by a
+	// marker and the event is flagged Truncated. 0 means
+	// DefaultMaxValueBytes.
+	MaxValueBytes int
+}
+
+// Journal limits' defaults.
+const (
+	DefaultMaxEvents     = 100_000
+	DefaultMaxValueBytes = 64 << 10
+)
+
+// Journal reads a run's events. Drivers append them in the same atomic
+// step as the state change they report, so the journal and the state
+// never disagree.
+type Journal interface {
+	// Events returns up to max of the run's events with Seq > after, in
+	// order, waiting up to wait for the first when there is none yet (0
+	// returns at once). It returns an empty slice, not an error, when none
+	// came in time, and ErrNotFound for an unknown run.
+	Events(ctx context.Context, run string, after int64, max int, wait time.Duration) ([]*Event, error)
+}
+
+// Replay rebuilds a run's records as they were right after the event
+// numbered at (every event when at <= 0) by applying the record events in
+// order. It returns them sorted by frame and key.
+func Replay(events []*Event, at int64) []*Record {
+	recs := map[RecordKey]*Record{}
+	for _, ev := range events {
+		if at > 0 && ev.Seq > at {
+			break
+		}
+		if ev.Record != nil {
+			recs[ev.Record.RecordKey] = ev.Record
+		}
+	}
+	return SortRecords(recs)
+}
+
+// SortRecords returns the records of m sorted by frame, then key: the
+// order every driver's AllRecords is compared in.
+func SortRecords(m map[RecordKey]*Record) []*Record {
+	out := make([]*Record, 0, len(m))
+	for _, r := range m {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *Record) int {
+		if c := cmp.Compare(a.Frame, b.Frame); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Key, b.Key)
+	})
+	return out
+}
