@@ -113,7 +113,7 @@ func New(opts ...Option) *Engine {
 		e.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	e.programs.reg = e.registry
-	_, e.programs.local = e.store.(store.Local)
+	e.programs.local = e.store.Capabilities().Local
 	return e
 }
 

@@ -11,7 +11,7 @@ import (
 // of its own: it cannot block. That holds when every action it runs is
 // marked Inline (noop, set, log, fail: they return at once) and computing
 // its transition reads nothing from a store across the network. Reads from
-// a store that keeps runs in this process (store.Local) never block, so
+// a store that keeps runs in this process (store.Capabilities.Local) never block, so
 // there only the actions matter.
 //
 // Short tasks are what makes a wide fan-out of small actions cheap: no

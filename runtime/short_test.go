@@ -14,10 +14,16 @@ import (
 	"github.com/skript-dev/skript/store/memory"
 )
 
-// remote hides the memory store's store.Local, so the worker treats it as
-// a store across the network: tasks whose transition reads records must
-// then run on goroutines of their own.
+// remote hides the memory store's Local capability, so the worker treats
+// it as a store across the network: tasks whose transition reads records
+// must then run on goroutines of their own.
 type remote struct{ store.Store }
+
+func (r remote) Capabilities() store.Capabilities {
+	c := r.Store.Capabilities()
+	c.Local = false
+	return c
+}
 
 // reads counts the record reads, to tell where they happened.
 type countingRemote struct {

@@ -28,7 +28,7 @@ type WorkerOptions struct {
 	Batch int
 	// Heartbeat is how often leases of running tasks are extended. The
 	// default is a third of the store's lease when the store tells it (see
-	// store.LeaseTimer), else 10s.
+	// store.Capabilities.LeaseDuration), else 10s.
 	Heartbeat time.Duration
 	// Grace is how long a stopping worker lets running tasks finish before
 	// it cancels them and hands them back (default 30s), and then how long
@@ -47,10 +47,10 @@ type WorkerOptions struct {
 
 func (o *WorkerOptions) defaults(s store.Store) {
 	if o.Heartbeat <= 0 {
-		if lt, ok := s.(store.LeaseTimer); ok && lt.LeaseDuration() > 0 {
+		if d := s.Capabilities().LeaseDuration; d > 0 {
 			// Three beats per lease: a lease survives one late or lost
 			// Extend.
-			o.Heartbeat = max(lt.LeaseDuration()/3, time.Millisecond)
+			o.Heartbeat = max(d/3, time.Millisecond)
 		}
 	}
 	if o.Concurrency <= 0 {

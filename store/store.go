@@ -219,29 +219,33 @@ type Completion struct {
 	Transition *Transition
 }
 
-// Local is implemented by drivers that keep runs in this process (the
-// memory driver): their reads return without waiting on a network or a
-// disk, so a worker may read records on the goroutines it keeps for short
-// tasks. The method does nothing; its presence is the answer.
-type Local interface {
-	Local()
+// Capabilities say what a driver is, for callers that adapt to it.
+type Capabilities struct {
+	// Local: the driver keeps runs in this process, so its reads return
+	// without waiting on a network or a disk and a worker may read records
+	// on the goroutines it keeps for short tasks.
+	Local bool
+	// Shared: other processes reach the same runs (a CLI command can look
+	// up a run another process started).
+	Shared bool
+	// LeaseDuration is how long a leased task stays leased without an
+	// Extend (0: leases never run out). A worker beats at a third of it,
+	// so a long task keeps its lease whatever the driver's setting.
+	LeaseDuration time.Duration
+	// Retention is how long ended runs are kept (0: forever).
+	Retention time.Duration
 }
 
-// LeaseTimer is implemented by drivers whose leases run out: LeaseDuration
-// is how long a leased task stays leased without an Extend. A worker beats
-// at a third of it, so a long task keeps its lease whatever the driver's
-// setting.
-type LeaseTimer interface {
-	LeaseDuration() time.Duration
-}
-
-// Store is a run store driver. Every method is safe for concurrent use.
-type Store interface {
+// Blueprints stores compiled Blueprints by hash.
+type Blueprints interface {
 	// PutBlueprint stores a serialized Blueprint under its hash (idempotent).
 	PutBlueprint(ctx context.Context, hash string, data []byte) error
 	// GetBlueprint returns a stored Blueprint or ErrNotFound.
 	GetBlueprint(ctx context.Context, hash string) ([]byte, error)
+}
 
+// Runs stores runs: their headers and their records.
+type Runs interface {
 	// CreateRun stores a new run with its first transition (the root token
 	// advanced to its first tasks). The run starts as running.
 	CreateRun(ctx context.Context, run *Run, first *Transition) error
@@ -255,7 +259,10 @@ type Store interface {
 	WaitRun(ctx context.Context, id string) (*Run, error)
 	// Cancel ends a running run as cancelled; a no-op for an ended run.
 	Cancel(ctx context.Context, id string, reason string) error
+}
 
+// Queue hands tasks to workers and applies their transitions.
+type Queue interface {
 	// Lease takes up to max ready tasks, waiting up to wait for the first.
 	// It returns an empty slice (not an error) when none came in time.
 	Lease(ctx context.Context, consumer string, max int, wait time.Duration) ([]*Task, error)
@@ -287,7 +294,15 @@ type Store interface {
 	// cancel the actions they are running for them. The channel is closed
 	// when ctx is done.
 	Ended(ctx context.Context) <-chan string
+}
 
+// Store is a run store driver. Every method is safe for concurrent use.
+type Store interface {
+	Blueprints
+	Runs
+	Queue
+	// Capabilities says what the driver is.
+	Capabilities() Capabilities
 	// Close releases the driver's resources.
 	Close() error
 }

@@ -38,7 +38,7 @@ func startLive(v *view, st store.Store, run string) *live {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { v.loop(ctx) })
-	if _, local := st.(store.Local); !local {
+	if !st.Capabilities().Local {
 		wg.Go(func() { follow(ctx, st, run, v) })
 	}
 	go func() {

@@ -96,13 +96,12 @@ type group struct {
 	started   time.Time
 }
 
-var (
-	_ store.Store = (*Store)(nil)
-	_ store.Local = (*Store)(nil)
-)
+var _ store.Store = (*Store)(nil)
 
-// Local implements store.Local: everything is in this process.
-func (s *Store) Local() {}
+// Capabilities implements store.Store: everything is in this process.
+func (s *Store) Capabilities() store.Capabilities {
+	return store.Capabilities{Local: true, Retention: s.retention}
+}
 
 // New returns an empty store.
 func New(opts ...Option) *Store {

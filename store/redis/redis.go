@@ -54,8 +54,10 @@ type options struct {
 // number fails, because runs would no longer be found where they were put.
 func WithPartitions(n int) Option { return func(o *options) { o.partitions = n } }
 
-// LeaseDuration implements store.LeaseTimer.
-func (s *Store) LeaseDuration() time.Duration { return s.opt.lease }
+// Capabilities implements store.Store.
+func (s *Store) Capabilities() store.Capabilities {
+	return store.Capabilities{Shared: true, LeaseDuration: s.opt.lease, Retention: s.opt.retention}
+}
 
 // WithLease sets how long a task stays leased to a worker that stops
 // extending it before another worker may take it over.
