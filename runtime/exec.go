@@ -30,6 +30,8 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		attempt = 1
 	}
 	redo := redeliveryOf(task, len(in.Steps))
+	var ts stepTrace
+	defer ts.finish(v)
 	var last any
 	from := int(task.Step)
 	if redo == runFirst {
@@ -72,6 +74,7 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		var err error
 		if k == from && redo == abandon {
 			err = &abandonedError{deliveries: task.Deliveries - 1}
+			ts.start(e, ctx, v, task, node, st.Action, key.Frame, attempt, started)
 			e.runLogger(v.run.id).Warn("task abandoned: not running its action again",
 				"node", node, "frame", key.Frame, "attempt", attempt, "deliveries", task.Deliveries-1, "max_deliveries", task.MaxDeliveries)
 		} else {
@@ -93,7 +96,8 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 				}
 			}
 			e.observe(Event{Run: v.run.id, Node: node, Frame: key.Frame, Status: store.Running, Attempt: attempt, Time: started})
-			out, err = e.runStep(ctx, v, t, st, node, attempt, rs)
+			actx := ts.start(e, ctx, v, task, node, st.Action, key.Frame, attempt, started)
+			out, err = e.runStep(actx, v, t, st, node, attempt, rs)
 			if rs == nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), errRunEnded) {
 				// The run ended while the step ran (a short task, rs set,
 				// is never cancelled): the store has marked
@@ -105,6 +109,7 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			}
 		}
 		v.now = time.Now()
+		ts.done(v, err, v.now)
 		if err == nil {
 			v.record(store.Record{RecordKey: key, Status: store.Succeeded, Output: out, Attempts: attempt, Started: recStarted, Finished: v.now})
 			e.observeStep(v, node, key.Frame, store.Succeeded, attempt, started, "")
@@ -128,6 +133,7 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			v.record(store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: recStarted,
 				Error: &store.ErrorInfo{Node: node, Message: msg}})
 			v.stopAtStep(t, int32(k), int32(attempt+1), v.now.Add(st.Retry.Delay(attempt+1)))
+			ts.retrying(v)
 			return nil
 		}
 		info := &store.ErrorInfo{Node: node, Message: msg}
@@ -284,7 +290,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 	} else {
 		call = new(action.Call)
 	}
-	*call = action.Call{Params: decoded, Logger: e.stepLogger(rs, v.run.id), RunID: v.run.id, NodeID: node, Attempt: attempt}
+	*call = action.Call{Params: decoded, Logger: e.stepLog(rs, v, node, attempt), RunID: v.run.id, NodeID: node, Attempt: attempt}
 	out, err := runAction(actx, act, call)
 	if err != nil {
 		if st.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {

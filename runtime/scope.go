@@ -13,6 +13,7 @@ type runInfo struct {
 	workflow string
 	inputs   map[string]any
 	runVar   map[string]any
+	tel      runTel
 }
 
 func newRunInfo(r *store.Run) *runInfo {
@@ -21,7 +22,7 @@ func newRunInfo(r *store.Run) *runInfo {
 		inputs = map[string]any{}
 	}
 	return &runInfo{id: r.ID, workflow: r.Workflow, inputs: inputs,
-		runVar: map[string]any{"id": r.ID, "workflow": r.Workflow}}
+		runVar: map[string]any{"id": r.ID, "workflow": r.Workflow}, tel: newRunTel(r)}
 }
 
 // eval evaluates expression i for token t. Only the records the expression

@@ -108,6 +108,7 @@ func newRunCmd() *cobra.Command {
 		output      string
 		workers     int
 		concurrency int
+		tf          telemetryFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -149,9 +150,19 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 			v := newView(stderr, isTerminal(stderr))
 			v.depth = loopDepths(bp)
 			logger := slog.New(&viewHandler{v: v, level: slog.LevelDebug})
+			if tf.logFormat != "text" {
+				if logger, err = tf.logger(stderr); err != nil {
+					return err
+				}
+			}
+			tel, stopTel, err := tf.start(ctx, logger)
+			if err != nil {
+				return err
+			}
+			defer stopTel()
 			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg), runtime.WithLogger(logger), runtime.WithObserver(v.event),
-				runtime.WithDeniedActions(cf.deny...))
-			return runAndReport(ctx, cmd, eng, bp, inputs, v, output, workers, concurrency, sf)
+				runtime.WithDeniedActions(cf.deny...), runtime.WithTelemetry(tel))
+			return runAndReport(withParentTrace(ctx), cmd, eng, bp, inputs, v, output, workers, concurrency, sf)
 		},
 	}
 	cf.register(cmd)
@@ -161,6 +172,7 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	cmd.Flags().IntVar(&workers, "workers", 1, "in-process worker loops (0: leave the work to separate skript worker processes; needs a shared store)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 1024, "tasks each in-process worker runs at once")
+	tf.register(cmd)
 	return cmd
 }
 

@@ -1,0 +1,241 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/telemetry"
+)
+
+// The runtime's observability hooks: a few calls from the engine, the
+// worker and the step loop into package telemetry. Each starts with a nil
+// check, so an engine without telemetry pays that and nothing more.
+
+// WithTelemetry makes the engine trace its runs and steps and count them
+// in Prometheus metrics (see package telemetry). Without it (or with nil)
+// there are neither, at the cost of a nil check per hook; a run started
+// with a span in its context still keeps that trace context, for the
+// workers that have telemetry.
+func WithTelemetry(t *telemetry.Telemetry) Option { return func(e *Engine) { e.tel = t } }
+
+// instrument wraps the store so that its operations are measured, when
+// the engine has metrics. Engine.Store still returns the store as given.
+func (e *Engine) instrument() {
+	if m := e.tel.Metrics(); m != nil {
+		e.raw = e.store
+		e.store = m.Store(e.store)
+	}
+}
+
+// runTel is what a run's header says about its trace.
+type runTel struct {
+	// trace is the traceparent the run's tasks carry, that of the run
+	// span ("" when the run has no trace).
+	trace   string
+	header  string // the header's own traceparent
+	version string
+	created time.Time
+}
+
+func newRunTel(r *store.Run) runTel {
+	if r.Trace == "" {
+		return runTel{}
+	}
+	return runTel{trace: telemetry.TaskTrace(r.Trace, r.ID), header: r.Trace, version: r.Version, created: r.Created}
+}
+
+// traceRun sets the trace context a new run keeps (see
+// telemetry.Telemetry.StartTrace).
+func (e *Engine) traceRun(ctx context.Context, hdr *store.Run) {
+	hdr.Trace = e.tel.StartTrace(ctx, hdr.ID, hdr.Workflow)
+}
+
+// started counts a run created with its first transition, which may have
+// ended it already.
+func (e *Engine) started(ctx context.Context, info *runInfo, first *store.Transition) {
+	if e.tel == nil {
+		return
+	}
+	if m := e.tel.Metrics(); m != nil {
+		m.RunStarted(info.workflow)
+	}
+	if first.End != nil {
+		e.runEnded(ctx, info, first.End.Status, first.End.Error, time.Now())
+	}
+}
+
+func (e *Engine) runEnded(ctx context.Context, info *runInfo, status store.Status, ei *store.ErrorInfo, at time.Time) {
+	if m := e.tel.Metrics(); m != nil {
+		m.RunEnded(info.workflow, status)
+	}
+	msg := ""
+	if ei != nil {
+		msg = ei.Message
+	}
+	e.tel.RunEnded(ctx, telemetry.RunSpan{ID: info.id, Workflow: info.workflow, Version: info.tel.version,
+		Trace: info.tel.header, Created: info.tel.created}, status, msg, at)
+}
+
+// applied reports a batch of completions the store has applied: stale
+// ones, and the runs their transitions ended.
+func (e *Engine) applied(ctx context.Context, batch []store.Completion, applied []bool) {
+	if e.tel == nil {
+		return
+	}
+	stale := 0
+	now := time.Now()
+	for i, c := range batch {
+		if i >= len(applied) || !applied[i] {
+			stale++
+			continue
+		}
+		if c.Transition == nil || c.Transition.End == nil {
+			continue
+		}
+		info, err := e.runInfo(ctx, c.Task.Run)
+		if err != nil {
+			continue
+		}
+		e.runEnded(ctx, info, c.Transition.End.Status, c.Transition.End.Error, now)
+	}
+	if m := e.tel.Metrics(); m != nil && stale > 0 {
+		m.Stale(stale)
+	}
+}
+
+// cancelling returns the header of a run about to be cancelled when it is
+// running and the engine has telemetry (the run's end is then this
+// process's to report), else nil.
+func (e *Engine) cancelling(ctx context.Context, id string) *runInfo {
+	if e.tel == nil {
+		return nil
+	}
+	hdr, err := e.store.GetRun(ctx, id)
+	if err != nil || hdr.Status.Done() {
+		return nil
+	}
+	return newRunInfo(hdr)
+}
+
+// cancelled reports the end of a run this process cancelled.
+func (e *Engine) cancelled(ctx context.Context, info *runInfo, reason string) {
+	if info != nil {
+		e.runEnded(ctx, info, store.Cancelled, &store.ErrorInfo{Message: reason}, time.Now())
+	}
+}
+
+// onStart adds the metrics taken as a worker starts a task (scheduling
+// latency, leases taken over) to the worker's own OnStart.
+func (e *Engine) onStart(next func(*store.Task, time.Time)) func(*store.Task, time.Time) {
+	m := e.tel.Metrics()
+	if m == nil {
+		return next
+	}
+	if next == nil {
+		return m.TaskStarted
+	}
+	return func(t *store.Task, at time.Time) {
+		m.TaskStarted(t, at)
+		next(t, at)
+	}
+}
+
+// stepTrace follows the step attempts of one Exec task for telemetry: the
+// span and metrics of the attempt running, which ends as the next one
+// starts or the task's transition is computed. Its zero value, on an
+// engine without telemetry, does nothing.
+type stepTrace struct {
+	e       *Engine
+	step    telemetry.Step
+	action  string
+	started time.Time
+	ended   bool
+}
+
+// start opens a step attempt's span and counts it; the context returned is
+// the one its action runs with.
+func (ts *stepTrace) start(e *Engine, ctx context.Context, v *vm, task *store.Task, node, action, frame string, attempt int, started time.Time) context.Context {
+	if e.tel == nil {
+		return ctx
+	}
+	ts.end(v, started, false)
+	ts.e, ts.action, ts.started, ts.ended = e, action, started, false
+	if m := e.tel.Metrics(); m != nil {
+		m.StepStarted(v.run.workflow, action)
+	}
+	if !e.tel.Tracing() {
+		return ctx
+	}
+	tp := task.Trace
+	if tp == "" {
+		// A task the store built (a group's child) names no trace: the
+		// run's header does.
+		tp = v.run.tel.trace
+	}
+	ctx, ts.step = e.tel.StartStep(ctx, telemetry.StepInfo{Run: v.run.id, Workflow: v.run.workflow, Node: node, Frame: frame,
+		Action: action, Attempt: attempt, Worker: task.Worker, Trace: tp, Deliveries: task.Deliveries, Started: started})
+	return ctx
+}
+
+// done records how the attempt's action returned, at at.
+func (ts *stepTrace) done(v *vm, err error, at time.Time) {
+	if ts.e == nil || ts.ended {
+		return
+	}
+	ts.ended = true
+	if m := ts.e.tel.Metrics(); m != nil {
+		m.StepFinished(v.run.workflow, ts.action, err != nil, at.Sub(ts.started))
+		var ae *abandonedError
+		if errors.As(err, &ae) {
+			m.DeliveryLimit(v.run.workflow)
+		}
+	}
+	ts.step.Ended(err, at)
+}
+
+// retrying counts a failed attempt that will run again (the span's event
+// comes from the transition's delayed task).
+func (ts *stepTrace) retrying(v *vm) {
+	if ts.e == nil {
+		return
+	}
+	if m := ts.e.tel.Metrics(); m != nil {
+		m.RetryScheduled(v.run.workflow)
+	}
+}
+
+// finish ends the last attempt's span once the task's transition is
+// computed, with the retries and waits it schedules as events.
+func (ts *stepTrace) finish(v *vm) {
+	if ts.e == nil {
+		return
+	}
+	ts.end(v, time.Now(), !ts.ended)
+}
+
+func (ts *stepTrace) end(v *vm, at time.Time, cancelled bool) {
+	if !ts.step.On() {
+		return
+	}
+	ts.step.Transition(v.tr, at)
+	ts.step.End(at, cancelled)
+	ts.step = telemetry.Step{}
+}
+
+// stepLog returns the logger of a step: its lines carry the run, node,
+// attempt and trace id. A runner's short tasks share one logger whose
+// fields change from step to step (see telemetry.StepFields).
+func (e *Engine) stepLog(rs *runnerState, v *vm, node string, attempt int) *slog.Logger {
+	if rs == nil {
+		return telemetry.NewStepLogger(e.logger.Handler(),
+			&telemetry.StepFields{Run: v.run.id, Node: node, Attempt: attempt, Trace: v.run.tel.trace})
+	}
+	if rs.logger == nil {
+		rs.logger = telemetry.NewStepLogger(e.logger.Handler(), &rs.fields)
+	}
+	rs.fields = telemetry.StepFields{Run: v.run.id, Node: node, Attempt: attempt, Trace: v.run.tel.trace}
+	return rs.logger
+}
