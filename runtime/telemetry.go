@@ -41,10 +41,11 @@ type runTel struct {
 }
 
 func newRunTel(r *store.Run) runTel {
-	if r.Trace == "" {
-		return runTel{}
+	rt := runTel{version: r.Version, created: r.Created}
+	if r.Trace != "" {
+		rt.trace, rt.header = telemetry.TaskTrace(r.Trace, r.ID), r.Trace
 	}
-	return runTel{trace: telemetry.TaskTrace(r.Trace, r.ID), header: r.Trace, version: r.Version, created: r.Created}
+	return rt
 }
 
 // traceRun sets the trace context a new run keeps (see
@@ -71,12 +72,19 @@ func (e *Engine) runEnded(ctx context.Context, info *runInfo, status store.Statu
 	if m := e.tel.Metrics(); m != nil {
 		m.RunEnded(info.workflow, status)
 	}
+	if !e.tel.Tracing() {
+		return
+	}
 	msg := ""
 	if ei != nil {
 		msg = ei.Message
 	}
-	e.tel.RunEnded(ctx, telemetry.RunSpan{ID: info.id, Workflow: info.workflow, Version: info.tel.version,
-		Trace: info.tel.header, Created: info.tel.created}, status, msg, at)
+	rs := telemetry.RunSpan{ID: info.id, Workflow: info.workflow, Version: info.tel.version,
+		Trace: info.tel.header, Created: info.tel.created}
+	if rs.Trace == "" {
+		rs.Trace = telemetry.DerivedTrace(info.id)
+	}
+	e.tel.RunEnded(ctx, rs, status, msg, at)
 }
 
 // applied reports a batch of completions the store has applied: stale
@@ -127,19 +135,24 @@ func (e *Engine) cancelled(ctx context.Context, info *runInfo, reason string) {
 	}
 }
 
-// onStart adds the metrics taken as a worker starts a task (scheduling
-// latency, leases taken over) to the worker's own OnStart.
-func (e *Engine) onStart(next func(*store.Task, time.Time)) func(*store.Task, time.Time) {
-	m := e.tel.Metrics()
-	if m == nil {
+// onStart adds to the worker's own OnStart the metrics taken as it starts
+// a task (scheduling latency, leases taken over) and, for its spans, the
+// worker's name on tasks whose driver does not set it.
+func (e *Engine) onStart(next func(*store.Task, time.Time), consumer string) func(*store.Task, time.Time) {
+	if e.tel == nil {
 		return next
 	}
-	if next == nil {
-		return m.TaskStarted
-	}
+	m, tracing := e.tel.Metrics(), e.tel.Tracing()
 	return func(t *store.Task, at time.Time) {
-		m.TaskStarted(t, at)
-		next(t, at)
+		if tracing && t.Worker == "" {
+			t.Worker = consumer
+		}
+		if m != nil {
+			m.TaskStarted(t, at)
+		}
+		if next != nil {
+			next(t, at)
+		}
 	}
 }
 
@@ -174,6 +187,9 @@ func (ts *stepTrace) start(e *Engine, ctx context.Context, v *vm, task *store.Ta
 		// A task the store built (a group's child) names no trace: the
 		// run's header does.
 		tp = v.run.tel.trace
+	}
+	if tp == "" {
+		tp = telemetry.TaskTrace(telemetry.DerivedTrace(v.run.id), v.run.id)
 	}
 	ctx, ts.step = e.tel.StartStep(ctx, telemetry.StepInfo{Run: v.run.id, Workflow: v.run.workflow, Node: node, Frame: frame,
 		Action: action, Attempt: attempt, Worker: task.Worker, Trace: tp, Deliveries: task.Deliveries, Started: started})

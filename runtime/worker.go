@@ -108,7 +108,7 @@ var errRunEnded = errors.New("run ended")
 // them in batches while the runners go on.
 func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	opts.defaults(e.store)
-	opts.OnStart = e.onStart(opts.OnStart)
+	opts.OnStart = e.onStart(opts.OnStart, opts.Consumer)
 	nr := max(goruntime.GOMAXPROCS(0), 1)
 	w := &worker{e: e, opts: opts, slots: newSlotPool(opts.Concurrency),
 		done: make(chan doneBatch, 4*nr+64)}

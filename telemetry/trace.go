@@ -21,6 +21,9 @@ import (
 // worker makes are its children, and the worker that ends the run emits the
 // run span itself, backdated to the run's creation.
 //
+// A run started with no trace context by a process without tracing gets
+// the trace DerivedTrace names, the same in every worker.
+//
 // The tasks of a run carry the run span's traceparent (store.Task's Trace),
 // the parent of their steps' spans; a task built by a driver without it (the
 // children of a group, made inside the store) takes it from the run's
@@ -38,6 +41,21 @@ func RunSpanID(runID string) trace.SpanID {
 	var id trace.SpanID
 	binary.BigEndian.PutUint64(id[:], n)
 	return id
+}
+
+// DerivedTrace is the trace of a run whose header has none (it was started
+// by a process without tracing, such as skript submit): its trace id is the
+// 128-bit FNV-1a hash of the run id, so every worker names the same trace
+// without asking anyone, and the run span is its root. It is sampled.
+func DerivedTrace(runID string) string {
+	h := fnv.New128a()
+	_, _ = h.Write([]byte(runID))
+	var tid trace.TraceID
+	copy(tid[:], h.Sum(nil))
+	if !tid.IsValid() {
+		tid[15] = 1
+	}
+	return FormatTraceparent(trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: RunSpanID(runID), TraceFlags: trace.FlagsSampled}))
 }
 
 // FormatTraceparent formats a span context as a W3C traceparent header
