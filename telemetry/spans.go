@@ -143,7 +143,8 @@ func (t *Telemetry) StartStep(ctx context.Context, s StepInfo) (context.Context,
 		limit = DefaultMaxIterationSpans
 	}
 	if limit > 0 && maxIndex(s.Frame) >= limit {
-		return ctx, Step{t: t, info: &s}
+		info := s // a copy, so that s itself stays on the stack
+		return ctx, Step{t: t, info: &info}
 	}
 	ctx, sp := t.tracer.Start(trace.ContextWithRemoteSpanContext(ctx, parent), s.Node, stepOptions(&s)...)
 	if s.Deliveries > 1 {
