@@ -27,6 +27,7 @@ import (
 	"github.com/skript-dev/skript/store"
 	"github.com/skript-dev/skript/store/memory"
 	"github.com/skript-dev/skript/store/redis"
+	"github.com/skript-dev/skript/telemetry"
 )
 
 // Blueprint is a compiled workflow.
@@ -72,6 +73,7 @@ type config struct {
 	deny        []string
 	builtins    action.BuiltinOptions
 	observer    func(runtime.Event)
+	tel         *telemetry.Telemetry
 }
 
 // Option configures an Engine.
@@ -130,6 +132,13 @@ func WithHTTPDenyPrivate() Option { return func(c *config) { c.builtins.HTTP.Den
 // says exactly which events arrive. fn must not block.
 func WithObserver(fn func(runtime.Event)) Option { return func(c *config) { c.observer = fn } }
 
+// WithTelemetry traces the engine's runs and steps and counts them in
+// Prometheus metrics (see package telemetry and docs/observability.md):
+// telemetry.FromEnv configures traces from the OTEL_* variables, as the
+// CLI does. A run started with a span in its ctx joins that span's trace
+// whether or not the engine has telemetry.
+func WithTelemetry(t *telemetry.Telemetry) Option { return func(c *config) { c.tel = t } }
+
 // New returns an Engine.
 func New(opts ...Option) (*Engine, error) {
 	cfg := config{workers: 1}
@@ -184,6 +193,9 @@ func New(opts ...Option) (*Engine, error) {
 	}
 	if cfg.observer != nil {
 		rtOpts = append(rtOpts, runtime.WithObserver(cfg.observer))
+	}
+	if cfg.tel != nil {
+		rtOpts = append(rtOpts, runtime.WithTelemetry(cfg.tel))
 	}
 	return &Engine{rt: runtime.New(rtOpts...), reg: reg, st: st, cfg: cfg}, nil
 }

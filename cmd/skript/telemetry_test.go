@@ -358,3 +358,40 @@ func traceTree(root *tracepb.Span, spans []receivedSpan) string {
 	}
 	return b.String()
 }
+
+// skript run joins the trace its environment's TRACEPARENT names and sends
+// its spans before it exits.
+func TestRunJoinsTraceparent(t *testing.T) {
+	rcv := newOTLPReceiver(t)
+	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	cmd := exec.Command(bin, "run", writeFlow(t, oneStep), "--log-format", "json")
+	cmd.Env = append(os.Environ(), "SKRIPT_STORE=", "OTEL_EXPORTER_OTLP_ENDPOINT="+rcv.srv.URL, "TRACEPARENT="+parent)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	spans := rcv.received()
+	require.Len(t, spans, 2, "the run span and its step's, sent before exit")
+	for _, s := range spans {
+		require.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", hex.EncodeToString(s.span.GetTraceId()))
+		if s.span.GetName() == "run one" {
+			require.Equal(t, "00f067aa0ba902b7", hex.EncodeToString(s.span.GetParentSpanId()))
+		}
+	}
+}
+
+// Bad observability settings are refused with exit code 2.
+func TestBadTelemetrySettings(t *testing.T) {
+	flow := writeFlow(t, oneStep)
+	r := skript(t, "run", flow, "--log-format", "xml")
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, `--log-format "xml": want text or json`)
+	r = skript(t, "run", flow, "--metrics-addr", "256.0.0.1:bad")
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "--metrics-addr")
+	cmd := exec.Command(bin, "run", flow)
+	cmd.Env = append(os.Environ(), "SKRIPT_STORE=", "OTEL_TRACES_EXPORTER=zipkin")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, 2, ee.ExitCode(), string(out))
+	require.Contains(t, string(out), "OTEL_TRACES_EXPORTER zipkin: want otlp or none")
+}
