@@ -196,32 +196,18 @@ func (m *Metrics) RunEnded(workflow string, status store.Status) {
 	m.runsEnded.WithLabelValues(m.workflow(workflow), string(status)).Inc()
 }
 
-// QueueStats is what a store driver implements to have its queues counted
-// on every scrape (skript_queue_depth, skript_queue_delayed_tasks). It
-// must be cheap: a count per partition, not a scan.
-type QueueStats interface {
-	QueueStats(ctx context.Context) ([]PartitionStats, error)
-}
-
-// PartitionStats counts one partition's queued tasks.
-type PartitionStats struct {
-	Partition int
-	Ready     int64
-	Delayed   int64
-}
-
 // queueCollector asks the store for its queue counts on each scrape.
 type queueCollector struct {
 	depth, delayed *prometheus.Desc
 	mu             sync.Mutex
-	src            QueueStats
+	src            store.QueueStats
 }
 
 // WatchQueues makes the metrics report s's queues when its driver counts
-// them (implements QueueStats); otherwise it does nothing.
+// them (implements store.QueueStats); otherwise it does nothing.
 func (m *Metrics) WatchQueues(s store.Store) {
 	for s != nil {
-		if qs, ok := s.(QueueStats); ok {
+		if qs, ok := s.(store.QueueStats); ok {
 			m.queue.mu.Lock()
 			m.queue.src = qs
 			m.queue.mu.Unlock()
