@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"github.com/skript-dev/skript/compiler"
 	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/store/redis/redistest"
 	"github.com/skript-dev/skript/telemetry"
 )
 
@@ -210,14 +212,14 @@ func labels(m *dto.Metric) string {
 }
 
 // A run started under a span joins that span's trace: the run span is
-// its child.
+// its child. A Wait entered shows as an event of the step before it.
 func TestTelemetryRunJoinsCallersTrace(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithIDGenerator(telemetry.IDGenerator()))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	tel := telemetry.New(telemetry.Options{Tracer: tp.Tracer("test")})
 	reg := action.Builtins()
-	bp, errs := compiler.Compile("flow.yaml", []byte("name: child\nnodes:\n  - {id: a, kind: Action, action: noop}\n"), compiler.Options{Registry: reg})
+	bp, errs := compiler.Compile("flow.yaml", []byte("name: child\nnodes:\n  - {id: a, kind: Action, action: noop}\n  - {id: w, kind: Wait, duration: 10ms}\n"), compiler.Options{Registry: reg})
 	require.Empty(t, errs)
 	eng := runtime.New(runtime.WithTelemetry(tel))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -233,8 +235,73 @@ func TestTelemetryRunJoinsCallersTrace(t *testing.T) {
 	require.Eventually(t, func() bool { return len(exp.GetSpans()) == 3 }, 5*time.Second, 10*time.Millisecond)
 	for _, s := range exp.GetSpans() {
 		require.Equal(t, parent.SpanContext().TraceID(), s.SpanContext.TraceID())
-		if s.Name == "run child" {
+		switch s.Name {
+		case "run child":
 			require.Equal(t, parent.SpanContext().SpanID(), s.Parent.SpanID())
+		case "a":
+			require.Len(t, s.Events, 1)
+			require.Equal(t, "wait.started", s.Events[0].Name, "the step whose transition enters the Wait")
 		}
 	}
+}
+
+// A task whose lease lapsed on a dead worker: the attempt that takes it
+// over says so in its span and the metrics; past the delivery limit, the
+// step fails unrun and the metrics count it.
+func TestTelemetryLeaseTakenOverAndDeliveryLimit(t *testing.T) {
+	tg := redistest.New(t)
+	for _, dead := range []int{1, 2} {
+		t.Run(strconv.Itoa(dead)+" dead", func(t *testing.T) {
+			f := newPoisonFlow(t, tg, "name: poisoned\nnodes:\n  - {id: p, kind: Action, action: poison}\n")
+			exp := tracetest.NewInMemoryExporter()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithIDGenerator(telemetry.IDGenerator()))
+			defer func() { _ = tp.Shutdown(context.Background()) }()
+			m := telemetry.NewMetrics()
+			f.eng = runtime.New(runtime.WithStore(f.st), runtime.WithRegistry(f.eng.Registry()),
+				runtime.WithTelemetry(telemetry.New(telemetry.Options{Tracer: tp.Tracer("test"), Metrics: m})))
+			res := f.run(dead)
+			var step *tracetest.SpanStub
+			require.Eventually(t, func() bool {
+				for _, s := range exp.GetSpans() {
+					if s.Name == "p" {
+						step = &s
+						return true
+					}
+				}
+				return false
+			}, 5*time.Second, 10*time.Millisecond)
+			events := []string{}
+			for _, ev := range step.Events {
+				events = append(events, ev.Name)
+			}
+			require.Contains(t, events, "lease.taken_over")
+			require.Equal(t, strconv.Itoa(dead+1), attr(*step, "messaging.message.delivery_count"))
+			fams, err := m.Registry().Gather()
+			require.NoError(t, err)
+			got := map[string]float64{}
+			for _, fam := range fams {
+				for _, mm := range fam.GetMetric() {
+					got[fam.GetName()] += mm.GetCounter().GetValue()
+				}
+			}
+			require.EqualValues(t, 1, got["skript_leases_taken_over_total"])
+			if dead == maxDeliveries {
+				require.Equal(t, store.Failed, res.Status)
+				require.EqualValues(t, 1, got["skript_delivery_limit_failures_total"])
+				require.Equal(t, "Error", step.Status.Code.String())
+			} else {
+				require.Equal(t, store.Succeeded, res.Status, "%v", res.Error)
+				require.EqualValues(t, 0, got["skript_delivery_limit_failures_total"])
+			}
+		})
+	}
+}
+
+func attr(s tracetest.SpanStub, key string) string {
+	for _, kv := range s.Attributes {
+		if string(kv.Key) == key {
+			return kv.Value.String()
+		}
+	}
+	return ""
 }
