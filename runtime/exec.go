@@ -75,8 +75,8 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		if k == from && redo == abandon {
 			err = &abandonedError{deliveries: task.Deliveries - 1}
 			ts.start(e, ctx, v, task, node, st.Action, key.Frame, attempt, started)
-			e.runLogger(v.run.id).Warn("task abandoned: not running its action again",
-				"node", node, "frame", key.Frame, "attempt", attempt, "deliveries", task.Deliveries-1, "max_deliveries", task.MaxDeliveries)
+			e.stepLog(nil, v, node, attempt).Warn("task abandoned: not running its action again",
+				"frame", key.Frame, "deliveries", task.Deliveries-1, "max_deliveries", task.MaxDeliveries)
 		} else {
 			if e.denies(st.Action) {
 				if k > int(task.Step) {
@@ -221,7 +221,7 @@ func (e *Engine) startStep(ctx context.Context, v *vm, task *store.Task, running
 	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
 	case err != nil:
-		e.runLogger(v.run.id).Warn("could not record the start of a step", "node", running.Key, "frame", running.Frame, "err", err)
+		e.stepLog(nil, v, running.Key, running.Attempts).Warn("could not record the start of a step", "frame", running.Frame, "err", err)
 	case !ok:
 		return errStale
 	}

@@ -245,13 +245,18 @@ func (ts *stepTrace) end(v *vm, at time.Time, cancelled bool) {
 // attempt and trace id. A runner's short tasks share one logger whose
 // fields change from step to step (see telemetry.StepFields).
 func (e *Engine) stepLog(rs *runnerState, v *vm, node string, attempt int) *slog.Logger {
+	tr := v.run.tel.trace
+	if tr == "" && e.tel.Tracing() {
+		// The trace every worker derives for the run (see stepTrace.start).
+		tr = telemetry.DerivedTrace(v.run.id)
+	}
 	if rs == nil {
 		return telemetry.NewStepLogger(e.logger.Handler(),
-			&telemetry.StepFields{Run: v.run.id, Node: node, Attempt: attempt, Trace: v.run.tel.trace})
+			&telemetry.StepFields{Run: v.run.id, Node: node, Attempt: attempt, Trace: tr})
 	}
 	if rs.logger == nil {
 		rs.logger = telemetry.NewStepLogger(e.logger.Handler(), &rs.fields)
 	}
-	rs.fields = telemetry.StepFields{Run: v.run.id, Node: node, Attempt: attempt, Trace: v.run.tel.trace}
+	rs.fields = telemetry.StepFields{Run: v.run.id, Node: node, Attempt: attempt, Trace: tr}
 	return rs.logger
 }

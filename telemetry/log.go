@@ -75,12 +75,28 @@ type stepHandler struct {
 func (h *stepHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.inner.Enabled(ctx, l) }
 
 func (h *stepHandler) Handle(ctx context.Context, r slog.Record) error {
+	var have [3]bool // run, node, attempt: a field the line names itself is not repeated
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "run":
+			have[0] = true
+		case "node":
+			have[1] = true
+		case "attempt":
+			have[2] = true
+		}
+		return true
+	})
 	r = r.Clone()
-	r.AddAttrs(slog.String("run", h.f.Run))
-	if !hasAttr(r, "node") {
+	if !have[0] {
+		r.AddAttrs(slog.String("run", h.f.Run))
+	}
+	if !have[1] {
 		r.AddAttrs(slog.String("node", h.f.Node))
 	}
-	r.AddAttrs(slog.Int("attempt", h.f.Attempt))
+	if !have[2] && h.f.Attempt > 0 {
+		r.AddAttrs(slog.Int("attempt", h.f.Attempt))
+	}
 	sc := trace.SpanContextFromContext(ctx)
 	switch {
 	case sc.IsValid():

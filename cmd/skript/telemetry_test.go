@@ -215,6 +215,8 @@ nodes:
       - {id: nap, kind: Action, action: sleep, params: {duration: 300ms}}
 output: "${{ {naps: len(nodes.fan.output)} }}"
 `)
+	// skript submit has no tracing of its own here: the workers derive the
+	// run's trace from its id.
 	r := skript(t, "submit", flow, "--store", url)
 	require.Equal(t, 0, r.code, r.stderr)
 	id := strings.TrimSpace(r.stdout)

@@ -106,7 +106,7 @@ func newSubmitCmd() *cobra.Command {
 			}
 			defer func() { _ = st.Close() }()
 			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg))
-			run, err := eng.Start(cmd.Context(), bp, inputs)
+			run, err := eng.Start(withParentTrace(cmd.Context()), bp, inputs)
 			if err != nil {
 				return startError(err)
 			}
