@@ -140,10 +140,6 @@ func (e *Engine) observe(ev Event) {
 	}
 }
 
-func (e *Engine) runLogger(run string) *slog.Logger {
-	return e.logger.With("run", run)
-}
-
 // NewRunID returns a new run id: a UUIDv7 (RFC 9562), whose first 48 bits
 // are the time in milliseconds and the rest random, so ids sort by when
 // their runs were started (a run list reads newest first from an index in
