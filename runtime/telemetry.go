@@ -203,7 +203,11 @@ func (ts *stepTrace) done(v *vm, err error, at time.Time) {
 	}
 	ts.ended = true
 	if m := ts.e.tel.Metrics(); m != nil {
-		m.StepFinished(v.run.workflow, ts.action, err != nil, at.Sub(ts.started))
+		outcome := telemetry.OutcomeSucceeded
+		if err != nil {
+			outcome = telemetry.OutcomeFailed
+		}
+		m.StepFinished(v.run.workflow, ts.action, outcome, at.Sub(ts.started))
 		var ae *abandonedError
 		if errors.As(err, &ae) {
 			m.DeliveryLimit(v.run.workflow)
@@ -229,7 +233,18 @@ func (ts *stepTrace) finish(v *vm) {
 	if ts.e == nil {
 		return
 	}
-	ts.end(v, time.Now(), !ts.ended)
+	now := time.Now()
+	if !ts.ended {
+		// The step's action returned as its run ended (or the worker
+		// stopped): the task is dropped or handed back.
+		ts.ended = true
+		if m := ts.e.tel.Metrics(); m != nil {
+			m.StepFinished(v.run.workflow, ts.action, telemetry.OutcomeCancelled, now.Sub(ts.started))
+		}
+		ts.end(v, now, true)
+		return
+	}
+	ts.end(v, now, false)
 }
 
 func (ts *stepTrace) end(v *vm, at time.Time, cancelled bool) {

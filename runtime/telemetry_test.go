@@ -305,3 +305,60 @@ func attr(s tracetest.SpanStub, key string) string {
 	}
 	return ""
 }
+
+// A step running as its run is cancelled: its span says so, the metrics
+// count it cancelled, and the canceller emits the run span.
+func TestTelemetryCancelledStep(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithIDGenerator(telemetry.IDGenerator()))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	m := telemetry.NewMetrics()
+	reg := action.Builtins()
+	bp, errs := compiler.Compile("flow.yaml", []byte("name: long\nnodes:\n  - {id: nap, kind: Action, action: sleep, params: {duration: 1m}}\n"),
+		compiler.Options{Registry: reg})
+	require.Empty(t, errs)
+	eng := runtime.New(runtime.WithTelemetry(telemetry.New(telemetry.Options{Tracer: tp.Tracer("test"), Metrics: m})))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stop := work(ctx, eng)
+	defer stop()
+	run, err := eng.Start(ctx, bp, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		fams, _ := m.Registry().Gather()
+		for _, f := range fams {
+			if f.GetName() == "skript_steps_started_total" {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 5*time.Millisecond)
+	require.NoError(t, run.Cancel(ctx))
+	res, err := run.Wait(ctx)
+	require.NoError(t, err)
+	require.Equal(t, store.Cancelled, res.Status)
+	var names []string
+	require.Eventually(t, func() bool {
+		names = names[:0]
+		for _, s := range exp.GetSpans() {
+			names = append(names, s.Name+":"+s.Status.Description)
+		}
+		return len(names) == 2
+	}, 10*time.Second, 10*time.Millisecond)
+	require.ElementsMatch(t, []string{"nap:cancelled", "run long:cancelled"}, names)
+	fams, err := m.Registry().Gather()
+	require.NoError(t, err)
+	found := false
+	for _, f := range fams {
+		for _, mm := range f.GetMetric() {
+			if f.GetName() == "skript_steps_finished_total" {
+				require.Equal(t, `{action="sleep",outcome="cancelled",workflow="long"}`, labels(mm))
+				found = true
+			}
+			if f.GetName() == "skript_runs_ended_total" {
+				require.Equal(t, `{status="cancelled",workflow="long"}`, labels(mm))
+			}
+		}
+	}
+	require.True(t, found)
+}

@@ -55,7 +55,7 @@ func NewMetrics() *Metrics {
 	m.stepsStarted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "skript_steps_started_total",
 		Help: "Step attempts started, by workflow and action."}, wa)
 	m.stepsFinished = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "skript_steps_finished_total",
-		Help: "Step attempts finished, by workflow, action and outcome (succeeded, failed: a failed attempt counts whether or not it is retried)."},
+		Help: "Step attempts finished, by workflow, action and outcome (succeeded; failed, whether or not it is retried; cancelled, as its run ended)."},
 		[]string{"workflow", "action", "outcome"})
 	m.stepDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "skript_step_duration_seconds",
 		Help: "How long step attempts ran, by workflow and action.", Buckets: prometheus.ExponentialBuckets(0.0001, 4, 12)}, wa)
@@ -139,13 +139,18 @@ func (m *Metrics) StepStarted(workflow, action string) {
 	m.stepsStarted.WithLabelValues(m.workflow(workflow), action).Inc()
 }
 
-// StepFinished counts a step attempt ending, d after it started.
-func (m *Metrics) StepFinished(workflow, action string, failed bool, d time.Duration) {
+// Step outcomes, the outcome label of skript_steps_finished_total.
+const (
+	OutcomeSucceeded = "succeeded"
+	OutcomeFailed    = "failed"
+	// OutcomeCancelled: the run ended while the step ran.
+	OutcomeCancelled = "cancelled"
+)
+
+// StepFinished counts a step attempt ending with outcome, d after it
+// started.
+func (m *Metrics) StepFinished(workflow, action, outcome string, d time.Duration) {
 	wf := m.workflow(workflow)
-	outcome := "succeeded"
-	if failed {
-		outcome = "failed"
-	}
 	m.stepsFinished.WithLabelValues(wf, action, outcome).Inc()
 	m.stepDuration.WithLabelValues(wf, action).Observe(d.Seconds())
 }
