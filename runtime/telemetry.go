@@ -206,12 +206,11 @@ func (ts *stepTrace) done(v *vm, err error, at time.Time) {
 		outcome := telemetry.OutcomeSucceeded
 		if err != nil {
 			outcome = telemetry.OutcomeFailed
+			if ae := (*abandonedError)(nil); errors.As(err, &ae) {
+				m.DeliveryLimit(v.run.workflow)
+			}
 		}
 		m.StepFinished(v.run.workflow, ts.action, outcome, at.Sub(ts.started))
-		var ae *abandonedError
-		if errors.As(err, &ae) {
-			m.DeliveryLimit(v.run.workflow)
-		}
 	}
 	ts.step.Ended(err, at)
 }

@@ -123,9 +123,11 @@ type StepInfo struct {
 type Step struct {
 	t    *Telemetry
 	span trace.Span
-	// info is kept, without a span, for a step of a loop iteration past
-	// MaxIterationSpans: a span is made after the fact if it fails.
-	info *StepInfo
+	// late: the step is of a loop iteration past MaxIterationSpans; it
+	// has no span, and info is kept to make one after the fact if it
+	// fails. (A value, not a pointer: a Step lives on its caller's stack.)
+	late bool
+	info StepInfo
 }
 
 // StartStep opens the span of a step attempt and returns the context the
@@ -134,17 +136,16 @@ func (t *Telemetry) StartStep(ctx context.Context, s StepInfo) (context.Context,
 	if !t.Tracing() {
 		return ctx, Step{}
 	}
-	parent, ok := ParseTraceparent(s.Trace)
-	if !ok {
-		return ctx, Step{}
-	}
 	limit := t.MaxIterationSpans
 	if limit == 0 {
 		limit = DefaultMaxIterationSpans
 	}
 	if limit > 0 && maxIndex(s.Frame) >= limit {
-		info := s // a copy, so that s itself stays on the stack
-		return ctx, Step{t: t, info: &info}
+		return ctx, Step{t: t, late: true, info: s}
+	}
+	parent, ok := ParseTraceparent(s.Trace)
+	if !ok {
+		return ctx, Step{}
 	}
 	ctx, sp := t.tracer.Start(trace.ContextWithRemoteSpanContext(ctx, parent), s.Node, stepOptions(&s)...)
 	if s.Deliveries > 1 {
@@ -194,14 +195,16 @@ func maxIndex(frame string) int {
 }
 
 // On reports whether the step is traced.
-func (s *Step) On() bool { return s.span != nil || s.info != nil }
+func (s *Step) On() bool { return s.span != nil || s.late }
 
 // Ended records the attempt's outcome as its action returns: err nil for
 // success. A step past the iteration limit that failed gets its span now.
 func (s *Step) Ended(err error, at time.Time) {
-	if s.span == nil && s.info != nil && err != nil {
-		_, s.span = s.t.tracer.Start(trace.ContextWithRemoteSpanContext(context.Background(), mustParse(s.info.Trace)),
-			s.info.Node, stepOptions(s.info)...)
+	if s.span == nil && s.late && err != nil {
+		if parent, ok := ParseTraceparent(s.info.Trace); ok {
+			_, s.span = s.t.tracer.Start(trace.ContextWithRemoteSpanContext(context.Background(), parent),
+				s.info.Node, stepOptions(&s.info)...)
+		}
 	}
 	if s.span == nil {
 		return
@@ -210,11 +213,6 @@ func (s *Step) Ended(err error, at time.Time) {
 		s.span.SetStatus(codes.Error, err.Error())
 		s.span.AddEvent("exception", trace.WithTimestamp(at), trace.WithAttributes(attribute.String("exception.message", err.Error())))
 	}
-}
-
-func mustParse(tp string) trace.SpanContext {
-	sc, _ := ParseTraceparent(tp)
-	return sc
 }
 
 // Event adds a span event (a retry scheduled, a wait started) at time at.
