@@ -70,7 +70,14 @@ func (counted) QueueStats(context.Context) ([]store.PartitionStats, error) {
 // has them scraped.
 func TestStoreMetrics(t *testing.T) {
 	m := telemetry.NewMetrics()
-	st := m.Store(counted{memory.New()})
+	mem := memory.New()
+	_, journal := store.Store(mem).(store.Journal)
+	_, index := store.Store(mem).(store.RunIndex)
+	wrapped := m.Store(mem)
+	_, wj := wrapped.(store.Journal)
+	_, wi := wrapped.(store.RunIndex)
+	require.Equal(t, []bool{journal, index}, []bool{wj, wi}, "the wrapper keeps the driver's optional interfaces")
+	st := m.Store(counted{mem})
 	ctx := context.Background()
 	_, err := st.GetRun(ctx, "nope")
 	require.ErrorIs(t, err, store.ErrNotFound)
