@@ -68,6 +68,21 @@ func (f *telemetryFlags) start(ctx context.Context, log *slog.Logger) (*telemetr
 	return tel, stop, nil
 }
 
+// tracesFromEnv sets up traces only, from the OTEL_* variables, for a
+// command that ends runs without running them (cancel): it emits the span
+// of a run it cancels. The returned stop sends it.
+func tracesFromEnv(ctx context.Context) (*telemetry.Telemetry, func(), error) {
+	tel, err := telemetry.FromEnv(ctx, "skript", nil)
+	if err != nil {
+		return nil, nil, exit(2, err)
+	}
+	return tel, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = tel.Shutdown(sctx)
+	}, nil
+}
+
 // withParentTrace returns ctx under the trace context the environment's
 // TRACEPARENT names (as CI systems and other tools pass it to the
 // programs they start), so that a run started from the command line joins

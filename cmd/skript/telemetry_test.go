@@ -397,3 +397,40 @@ func TestBadTelemetrySettings(t *testing.T) {
 	require.Equal(t, 2, ee.ExitCode(), string(out))
 	require.Contains(t, string(out), "OTEL_TRACES_EXPORTER zipkin: want otlp or none")
 }
+
+// skript cancel, with OTEL_* set, ends the span of the run it cancels: the
+// trace of a cancelled run has its root too.
+func TestCancelEndsTheRunSpan(t *testing.T) {
+	rcv := newOTLPReceiver(t)
+	srv := redistest.Start(t)
+	url := srv.URL()
+	w := startTracedWorker(t, url, "worker", rcv)
+	r := skript(t, "submit", writeFlow(t, "name: long\nnodes:\n  - {id: nap, kind: Action, action: sleep, params: {duration: 1m}}\n"), "--store", url)
+	require.Equal(t, 0, r.code, r.stderr)
+	id := strings.TrimSpace(r.stdout)
+	require.Eventually(t, func() bool {
+		return counter(w.scrape(t), "skript_steps_started_total", nil) == 1
+	}, 20*time.Second, 20*time.Millisecond)
+	cancel := exec.Command(bin, "cancel", id, "--store", url)
+	cancel.Env = append(os.Environ(), "SKRIPT_STORE=", "OTEL_EXPORTER_OTLP_ENDPOINT="+rcv.srv.URL, "OTEL_SERVICE_NAME=canceller")
+	out, err := cancel.CombinedOutput()
+	require.NoError(t, err, string(out))
+	w.stop(t)
+	var root *tracepb.Span
+	var nap *tracepb.Span
+	require.Eventually(t, func() bool {
+		for _, s := range rcv.received() {
+			switch {
+			case s.span.GetName() == "run long" && s.service == "canceller":
+				root = s.span
+			case s.span.GetName() == "nap":
+				nap = s.span
+			}
+		}
+		return root != nil && nap != nil
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Empty(t, root.GetParentSpanId())
+	require.Equal(t, root.GetSpanId(), nap.GetParentSpanId())
+	require.Equal(t, tracepb.Status_STATUS_CODE_ERROR, root.GetStatus().GetCode())
+	require.Equal(t, tracepb.Status_STATUS_CODE_ERROR, nap.GetStatus().GetCode(), "the step its run's end stopped")
+}

@@ -221,7 +221,13 @@ unknown run.`,
 				return statusErr(id, err)
 			}
 			if !before.Status.Done() {
-				if err := runtime.New(runtime.WithStore(st)).Cancel(ctx, id, reason); err != nil {
+				// With OTEL_* set, the canceller ends the run's span.
+				tel, stopTel, err := tracesFromEnv(ctx)
+				if err != nil {
+					return err
+				}
+				defer stopTel()
+				if err := runtime.New(runtime.WithStore(st), runtime.WithTelemetry(tel)).Cancel(ctx, id, reason); err != nil {
 					return statusErr(id, err)
 				}
 			}
