@@ -444,3 +444,76 @@ nodes:
 		require.False(t, errors.Is(err, runtime.ErrRunNotEnded))
 	})
 }
+
+// TestRetrySequentialAndWhileLoops: a for_each that runs one iteration at
+// a time keeps the iterations before the failed one and runs the failed
+// one and those that never started; a while loop keeps its completed
+// iterations, and its condition sees the kept outputs.
+func TestRetrySequentialAndWhileLoops(t *testing.T) {
+	onRetryStores(t, func(t *testing.T, st store.Store, opts compiler.Options) {
+		h := newRetryHost(t)
+		f := newRetryFlow(t, st, h, opts, `name: loops
+nodes:
+  - id: each
+    kind: Loop
+    for_each: "0..5"
+    body:
+      - {id: e, kind: Action, action: work, params: {key: "e${{ index }}"}}
+  - id: again
+    kind: Loop
+    while: iteration < 3
+    body:
+      - id: inner
+        kind: Loop
+        for_each: "[0, 1]"
+        body:
+          - {id: w, kind: Action, action: work, params: {key: "w${{ iteration }}-${{ index }}"}}
+`)
+		h.fail("e4")
+		res := f.run(nil)
+		require.Equal(t, store.Failed, res.Status)
+		h.mend()
+		h.fail("w1-1")
+		res2 := f.retry(res.RunID, runtime.RetryOptions{})
+		require.Equal(t, store.Failed, res2.Status)
+		require.Equal(t, map[string]int{"e4": 1, "e5": 1, "w0-0": 1, "w0-1": 1, "w1-0": 1, "w1-1": 1}, h.counts(res2.RunID))
+
+		h.mend()
+		res3 := f.retry(res2.RunID, runtime.RetryOptions{})
+		require.Equal(t, store.Succeeded, res3.Status, "%+v", res3.Error)
+		require.Equal(t, map[string]int{"w1-1": 1, "w2-0": 1, "w2-1": 1}, h.counts(res3.RunID))
+		require.Equal(t, []any{[]any{"done w0-0", "done w0-1"}, []any{"done w1-0", "done w1-1"}, []any{"done w2-0", "done w2-1"}},
+			res3.Nodes["again"].Output)
+		require.True(t, f.reused(res3.RunID, "e")["each[0]"], "kept from the first run, through the second")
+	})
+}
+
+// TestRetryFromFunctionNode: a function's node is named CALLID.ID; its
+// local id alone gets the inlined names as suggestions.
+func TestRetryFromFunctionNode(t *testing.T) {
+	onStores(t, func(t *testing.T, st store.Store) {
+		h := newRetryHost(t)
+		f := newRetryFlow(t, st, h, compiler.Options{}, `name: fn
+functions:
+  twice:
+    params: [k]
+    nodes:
+      - {id: one, kind: Action, action: work, params: {key: "${{ params.k }}-1"}}
+      - {id: two, kind: Action, action: work, params: {key: "${{ params.k }}-2"}}
+nodes:
+  - {id: x, kind: Call, function: twice, args: {k: x}}
+  - {id: y, kind: Call, function: twice, args: {k: y}}
+`)
+		res := f.run(nil)
+		require.Equal(t, store.Succeeded, res.Status)
+		ctx := context.Background()
+		_, err := f.eng.Retry(ctx, res.RunID, runtime.RetryOptions{From: "two"})
+		var unknown *runtime.UnknownNodeError
+		require.ErrorAs(t, err, &unknown)
+		require.Equal(t, []string{"x.two", "y.two"}, unknown.Suggestions)
+		require.Contains(t, err.Error(), `did you mean one of "x.two", "y.two"?`)
+
+		again := f.retry(res.RunID, runtime.RetryOptions{From: "x.two"})
+		require.Equal(t, map[string]int{"x-2": 1, "y-1": 1, "y-2": 1}, h.counts(again.RunID))
+	})
+}
