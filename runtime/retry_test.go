@@ -454,9 +454,10 @@ func TestRetrySequentialAndWhileLoops(t *testing.T) {
 		h := newRetryHost(t)
 		f := newRetryFlow(t, st, h, opts, `name: loops
 nodes:
+  - {id: src, kind: Action, action: set, params: {list: "${{ 0..5 }}"}}
   - id: each
     kind: Loop
-    for_each: "0..5"
+    for_each: nodes.src.output.list
     body:
       - {id: e, kind: Action, action: work, params: {key: "e${{ index }}"}}
   - id: again
