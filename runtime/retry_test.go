@@ -15,6 +15,7 @@ import (
 	"github.com/skript-dev/skript/compiler"
 	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/store/memory"
 )
 
 // These tests retry failed runs on every store, with the optimizer on
@@ -517,4 +518,55 @@ nodes:
 		again := f.retry(res.RunID, runtime.RetryOptions{From: "x.two"})
 		require.Equal(t, map[string]int{"x-2": 1, "y-1": 1, "y-2": 1}, h.counts(again.RunID))
 	})
+}
+
+// TestRetryWithEachPassOff: the same retry runs the same steps whichever
+// optimizer pass is switched off (one-branch Parallel, constant If, jumps
+// threaded, steps fused).
+func TestRetryWithEachPassOff(t *testing.T) {
+	const src = `name: passes
+nodes:
+  - {id: a, kind: Action, action: work, params: {key: a}}
+  - id: one
+    kind: Parallel
+    branches:
+      - - {id: o1, kind: Action, action: work, params: {key: o1}}
+        - {id: o2, kind: Action, action: work, params: {key: o2}}
+  - id: fixed
+    kind: If
+    condition: "1 > 0"
+    then:
+      - {id: t1, kind: Action, action: work, params: {key: t1}}
+    else:
+      - {id: e1, kind: Action, action: work, params: {key: e1}}
+  - id: each
+    kind: Loop
+    for_each: "[0, 1, 2]"
+    concurrency: 3
+    body:
+      - {id: l1, kind: Action, action: work, params: {key: "l1-${{ index }}"}}
+      - {id: l2, kind: Action, action: work, params: {key: "l2-${{ index }}", hold: 9}}
+  - {id: z, kind: Action, action: work, params: {key: z}}
+output: "${{ [nodes.one.output, nodes.fixed.output, nodes.each.output, nodes.z.output] }}"
+`
+	want := []any{[]any{"done o2"}, "done t1", []any{"done l2-0", "done l2-1", "done l2-2"}, "done z"}
+	for _, p := range compiler.Passes {
+		t.Run(p.Name, func(t *testing.T) {
+			h := newRetryHost(t)
+			f := newRetryFlow(t, memory.New(memory.WithRoundTrip()), h, compiler.Options{Disabled: map[string]bool{p.Name: true}}, src)
+			h.fail("l2-1")
+			res := f.run(nil)
+			require.Equal(t, store.Failed, res.Status)
+			h.mend()
+			again := f.retry(res.RunID, runtime.RetryOptions{})
+			require.Equal(t, store.Succeeded, again.Status, "%+v", again.Error)
+			require.Equal(t, want, again.Output)
+			require.Equal(t, map[string]int{"l2-1": 1, "z": 1}, h.counts(again.RunID))
+
+			again = f.retry(again.RunID, runtime.RetryOptions{From: "o2"})
+			require.Equal(t, want, again.Output)
+			require.Equal(t, map[string]int{"o2": 1, "t1": 1, "l1-0": 1, "l1-1": 1, "l1-2": 1, "l2-0": 1, "l2-1": 1, "l2-2": 1, "z": 1},
+				h.counts(again.RunID))
+		})
+	}
 }
