@@ -572,3 +572,38 @@ output: "${{ [nodes.one.output, nodes.fixed.output, nodes.each.output, nodes.z.o
 		})
 	}
 }
+
+// TestRetryPassesKeptGroupsInline: a Parallel and a loop whose every
+// branch and iteration was kept complete within the retry's first
+// transition, which creates their groups and fills them at once.
+func TestRetryPassesKeptGroupsInline(t *testing.T) {
+	onRetryStores(t, func(t *testing.T, st store.Store, opts compiler.Options) {
+		h := newRetryHost(t)
+		f := newRetryFlow(t, st, h, opts, `name: inline
+nodes:
+  - id: fan
+    kind: Parallel
+    branches:
+      - - {id: p1, kind: Action, action: work, params: {key: p1}}
+      - - {id: p2, kind: Action, action: work, params: {key: p2}}
+  - id: each
+    kind: Loop
+    for_each: "[0, 1, 2, 3]"
+    concurrency: 0
+    body:
+      - {id: l, kind: Action, action: work, params: {key: "l${{ index }}"}}
+  - {id: z, kind: Action, action: work, params: {key: z}}
+output: "${{ [nodes.fan.output, nodes.each.output, nodes.z.output] }}"
+`)
+		h.fail("z")
+		res := f.run(nil)
+		require.Equal(t, store.Failed, res.Status)
+		h.mend()
+		again := f.retry(res.RunID, runtime.RetryOptions{})
+		require.Equal(t, store.Succeeded, again.Status, "%+v", again.Error)
+		require.Equal(t, map[string]int{"z": 1}, h.counts(again.RunID))
+		require.Equal(t, []any{[]any{"done p1", "done p2"}, []any{"done l0", "done l1", "done l2", "done l3"}, "done z"}, again.Output)
+		require.Equal(t, store.Succeeded, again.Nodes["fan"].Status)
+		require.False(t, again.Nodes["fan"].Reused, "composite nodes get records of their own")
+	})
+}
