@@ -126,7 +126,9 @@ func (e *Engine) Retry(ctx context.Context, runID string, opts RetryOptions) (*R
 	p, err := e.programs.get(ctx, e.store, old.Hash)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("retry: run %q: its Blueprint %s is no longer stored: %w", runID, old.Hash, err)
+			// Not wrapped: the run exists, so this must not read as an
+			// unknown run.
+			return nil, fmt.Errorf("retry: run %q: its Blueprint %s is no longer stored (%s)", runID, old.Hash, err.Error())
 		}
 		return nil, fmt.Errorf("retry: run %q: %w", runID, err)
 	}
