@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"StartStepThenComplete", testStartStepThenComplete},
 		{"NumbersKeepTheirTypes", testNumbers},
 		{"ValuesKeepTheirTypes", testValues},
+		{"RetryRun", testRetryRun},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
