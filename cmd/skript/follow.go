@@ -108,14 +108,19 @@ func feed(ctx context.Context, st store.Store, j store.Journal, run string, v *v
 				ended = true
 			}
 		}
+		gather := feedGather
 		if len(evs) > 0 {
+			began := time.Now()
 			v.records(slices.Collect(maps.Values(recs)))
+			// A run with many records (a wide loop) takes longer to fold:
+			// let more events gather between folds.
+			gather = max(gather, 4*time.Since(began))
 		}
 		// The last frame is drawn from the final records (stop).
 		if ended {
 			return
 		}
-		if len(evs) < feedPage && !sleep(ctx, feedGather) {
+		if len(evs) < feedPage && !sleep(ctx, gather) {
 			return
 		}
 	}
