@@ -109,7 +109,8 @@ func feed(ctx context.Context, st store.Store, j store.Journal, run string, v *v
 			}
 		}
 		gather := feedGather
-		if len(evs) > 0 {
+		// A full page has more behind it: fold once caught up.
+		if len(evs) > 0 && (len(evs) < feedPage || ended) {
 			began := time.Now()
 			v.records(slices.Collect(maps.Values(recs)))
 			// A run with many records (a wide loop) takes longer to fold:
