@@ -172,8 +172,12 @@ type stepTrace struct {
 // the one its action runs with.
 func (ts *stepTrace) start(e *Engine, ctx context.Context, v *vm, task *store.Task, node, action, frame string, attempt int, started time.Time) context.Context {
 	if e.tel == nil {
-		return ctx
+		return ctx // inlined: off, the hook is this check
 	}
+	return ts.startOn(e, ctx, v, task, node, action, frame, attempt, started)
+}
+
+func (ts *stepTrace) startOn(e *Engine, ctx context.Context, v *vm, task *store.Task, node, action, frame string, attempt int, started time.Time) context.Context {
 	ts.end(v, started, false)
 	ts.e, ts.action, ts.started, ts.ended = e, action, started, false
 	if m := e.tel.Metrics(); m != nil {
@@ -198,9 +202,12 @@ func (ts *stepTrace) start(e *Engine, ctx context.Context, v *vm, task *store.Ta
 
 // done records how the attempt's action returned, at at.
 func (ts *stepTrace) done(v *vm, err error, at time.Time) {
-	if ts.e == nil || ts.ended {
-		return
+	if ts.e != nil && !ts.ended {
+		ts.doneOn(v, err, at)
 	}
+}
+
+func (ts *stepTrace) doneOn(v *vm, err error, at time.Time) {
 	ts.ended = true
 	if m := ts.e.tel.Metrics(); m != nil {
 		outcome := telemetry.OutcomeSucceeded
@@ -229,9 +236,12 @@ func (ts *stepTrace) retrying(v *vm) {
 // finish ends the last attempt's span once the task's transition is
 // computed, with the retries and waits it schedules as events.
 func (ts *stepTrace) finish(v *vm) {
-	if ts.e == nil {
-		return
+	if ts.e != nil {
+		ts.finishOn(v)
 	}
+}
+
+func (ts *stepTrace) finishOn(v *vm) {
 	now := time.Now()
 	if !ts.ended {
 		// The step's action returned as its run ended (or the worker
