@@ -52,7 +52,7 @@ const maxItems = 512
 // exec runs one apply batch and returns its item codes.
 func (s *Store) exec(ctx context.Context, b *batch) ([]int64, error) {
 	p := s.parts[b.part]
-	codes, err := applyScript.Exec(ctx, s.c, []string{p.q, p.delayed}, b.args()).AsIntSlice()
+	codes, err := applyScript.Exec(ctx, s.c, b.keys(p), b.args()).AsIntSlice()
 	if err != nil {
 		return nil, classify(fmt.Errorf("redis store: apply: %w", err))
 	}

@@ -95,6 +95,26 @@ func (b *batch) run(id string) *batchRun {
 	return r
 }
 
+// keys lists every key the apply call touches: the partition's stream and
+// delayed set, then each run's keys (runKeys), in the order of b.runs.
+func (b *batch) keys(p partition) []string {
+	out := make([]string, 0, 2+keysPerRun*len(b.runs))
+	out = append(out, p.q, p.delayed)
+	for _, r := range b.runs {
+		out = p.runKeys(out, r.id)
+	}
+	return out
+}
+
+// keysPerRun is how many keys apply.lua gets for each run (KPR there).
+const keysPerRun = 5
+
+// runKeys appends a run's keys in the order apply.lua takes them: header,
+// records, tokens, running records, groups.
+func (p partition) runKeys(out []string, run string) []string {
+	return append(out, p.prefix+"run:"+run, p.prefix+"rec:"+run, p.prefix+"tok:"+run, p.prefix+"live:"+run, p.prefix+"grp:"+run)
+}
+
 // args assembles the script's arguments.
 func (b *batch) args() []string {
 	n := len(b.head) + 1 + len(b.items)

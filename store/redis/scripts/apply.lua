@@ -1,11 +1,15 @@
 -- apply.lua: create runs, apply transitions and cancel runs, a batch of items
 -- of ONE partition, in order, atomically.
 --
--- KEYS[1] the partition's stream, KEYS[2] its delayed set. Every other key
--- is built from ARGV[1] (the partition prefix "skript:{p7}:") and shares the
--- partition's hash tag, so the whole call touches one Cluster slot.
+-- KEYS[1] the partition's stream, KEYS[2] its delayed set, then for each run
+-- of the batch, in the order of the runs in ARGV, its KPR keys: header
+-- (run:ID), records (rec:ID), tokens (tok:ID), running records (live:ID)
+-- and groups (grp:ID). The script touches no other key: all of them share
+-- the partition's hash tag, so the whole call is in one Cluster slot, and
+-- since they are declared, Redis checks them all (while a slot migrates,
+-- say).
 --
--- ARGV[1] prefix, [2] consumer group, [3] now (RFC 3339, UTC),
+-- ARGV[1] unused, [2] consumer group, [3] now (RFC 3339, UTC),
 -- [4] retention in seconds, [5] channel for ended runs, [6] the
 -- partition's doorbell channel ("" for none, see bell.go), [7] the channel
 -- that announces delayed tasks ("" for none: on a Cluster the doorbell
@@ -40,7 +44,7 @@
 
 local A = ARGV
 local Q, D = KEYS[1], KEYS[2]
-local P, GROUP, NOW, TTL, CHAN, BELL, DUE = A[1], A[2], A[3], tonumber(A[4]), A[5], A[6], A[7]
+local GROUP, NOW, TTL, CHAN, BELL, DUE = A[2], A[3], tonumber(A[4]), A[5], A[6], A[7]
 local CHUNK = 1000 -- stays below Lua's unpack limit
 
 -- at turns a delay from ARGV ("0" = now) into a due time on Redis's clock,
@@ -80,13 +84,11 @@ end
 ---------------------------------------------------------------- run state
 
 local runs, order = {}, {}
+local KPR = 5 -- keys per run
 
-local function run(id)
-  local r = runs[id]
-  if r then return r end
-  r = {
-    id = id, hk = P .. 'run:' .. id, rk = P .. 'rec:' .. id, tk = P .. 'tok:' .. id,
-    gk = P .. 'grp:' .. id .. ':', lk = P .. 'live:' .. id,
+local function declare(id, k)
+  local r = {
+    id = id, hk = KEYS[k], rk = KEYS[k + 1], tk = KEYS[k + 2], lk = KEYS[k + 3], gk = KEYS[k + 4],
     tok = {}, tokw = {}, rec = {}, recw = {}, grp = {}, hw = {},
   }
   runs[id] = r
@@ -94,9 +96,17 @@ local function run(id)
   return r
 end
 
+-- run returns a run the batch declared: an item of another is a bug of the
+-- driver, and touching its keys would break the rule above.
+local function run(id)
+  local r = runs[id]
+  if not r then error('skript: run ' .. tostring(id) .. ' is not declared') end
+  return r
+end
+
 local argi = 9
-for _ = 1, tonumber(A[8]) do
-  local r = run(A[argi])
+for n = 1, tonumber(A[8]) do
+  local r = declare(A[argi], 3 + (n - 1) * KPR)
   local nf = tonumber(A[argi + 1])
   local fences, recs = {}, {}
   for k = 1, nf do fences[k] = A[argi + 1 + k] end
@@ -169,6 +179,11 @@ end
 local GFIELDS = { 'remaining', 'next', 'total', 'started', 'res', 'resk', 'parent', 'ptok', 'pseq',
   'pdue', 'head', 'tokesc', 'mode', 'pcs', 'body', 'frame' }
 
+-- A run's groups share one hash (grp:ID), each group's fields prefixed
+-- with its id, "GID|remaining", "GID|slot:3": so the run's end deletes one
+-- key the call declared, whatever groups are live.
+local function gfield(gid, f) return gid .. '|' .. f end
+
 local function grp_get(r, gid)
   local g = r.grp[gid]
   if g ~= nil then return g end
@@ -176,7 +191,9 @@ local function grp_get(r, gid)
     r.grp[gid] = false
     return false
   end
-  local v = redis.call('HMGET', r.gk .. gid, unpack(GFIELDS))
+  local fields = {}
+  for k, f in ipairs(GFIELDS) do fields[k] = gfield(gid, f) end
+  local v = redis.call('HMGET', r.gk, unpack(fields))
   if not v[1] then
     r.grp[gid] = false
     return false
@@ -234,13 +251,13 @@ local function group_list(r, g)
   local vals, missing = {}, {}
   for i = 0, g.total - 1 do
     local v = g.slots[i]
-    if v then vals[i + 1] = v else missing[#missing + 1] = 'slot:' .. i end
+    if v then vals[i + 1] = v else missing[#missing + 1] = gfield(g.id, 'slot:' .. i) end
   end
   if #missing > 0 and not g.new then
     local got = {}
-    prefetch(r.gk .. g.id, missing, got)
+    prefetch(r.gk, missing, got)
     for i = 0, g.total - 1 do
-      if not vals[i + 1] then vals[i + 1] = got['slot:' .. i] end
+      if not vals[i + 1] then vals[i + 1] = got[gfield(g.id, 'slot:' .. i)] end
     end
   end
   for i = 1, g.total do
@@ -290,15 +307,8 @@ local function end_run(r, fin)
     end
   end
   for f, v in pairs(cancel) do rec_set(r, f, v) end
-  -- Every live group of the run goes; so do its tokens (see flush).
-  if not r.fresh then
-    for _, f in ipairs(redis.call('HKEYS', r.hk)) do
-      if string.sub(f, 1, 4) == 'grp:' then
-        local gid = string.sub(f, 5)
-        if not r.grp[gid] then r.grp[gid] = { id = gid } end
-      end
-    end
-  end
+  -- Every live group of the run goes (its one hash), and so do its tokens
+  -- (see flush).
   ended[#ended + 1] = r.id
 end
 
@@ -485,39 +495,32 @@ for _, r in ipairs(order) do
     if #del > 0 then chunked('HDEL', r.tk, del) end
   end
 
-  for gid, g in pairs(r.grp) do
-    if g then
-      local key = r.gk .. gid
-      if r.ended or g.dead then
-        if not r.fresh then
-          redis.call('DEL', key)
-          r.hw['grp:' .. gid] = false
+  if r.ended then
+    if not r.fresh then redis.call('DEL', r.gk) end
+  else
+    local gset, gdel = {}, {}
+    for gid, g in pairs(r.grp) do
+      if g and g.dead then
+        if not g.new then
+          for _, f in ipairs(GFIELDS) do gdel[#gdel + 1] = gfield(gid, f) end
+          for i = 0, g.total - 1 do gdel[#gdel + 1] = gfield(gid, 'slot:' .. i) end
         end
-      elseif g.new then
-        -- A group id may be reused once its earlier group completed: start clean.
-        redis.call('DEL', key)
-        set = { 'remaining', g.remaining, 'next', g.next, 'total', g.total }
-        for _, f in ipairs(GFIELDS) do
-          if f ~= 'remaining' and f ~= 'next' and f ~= 'total' then
-            set[#set + 1] = f
-            set[#set + 1] = g[f]
-          end
+      elseif g and (g.new or g.dirty) then
+        -- A new group writes every field (a group id may be reused once its
+        -- earlier group completed: this overwrites what is left of it; its
+        -- slots are all written again before the group completes).
+        for _, f in ipairs(g.new and GFIELDS or { 'remaining', 'next' }) do
+          gset[#gset + 1] = gfield(gid, f)
+          gset[#gset + 1] = g[f]
         end
         for i, v in pairs(g.slots) do
-          set[#set + 1] = 'slot:' .. i
-          set[#set + 1] = v
+          gset[#gset + 1] = gfield(gid, 'slot:' .. i)
+          gset[#gset + 1] = v
         end
-        chunked('HSET', key, set)
-        r.hw['grp:' .. gid] = '1'
-      elseif g.dirty then
-        set = { 'remaining', g.remaining, 'next', g.next }
-        for i, v in pairs(g.slots) do
-          set[#set + 1] = 'slot:' .. i
-          set[#set + 1] = v
-        end
-        chunked('HSET', key, set)
       end
     end
+    if #gdel > 0 then chunked('HDEL', r.gk, gdel) end
+    if #gset > 0 then chunked('HSET', r.gk, gset) end
   end
 
   set, del = {}, {}
