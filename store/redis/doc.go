@@ -62,7 +62,8 @@
 // every partition and, when nothing is ready, Lease blocks on XREAD for new
 // entries; on a Cluster each partition is a call of its own (its own slot).
 // The driver then reads the status of the entries' runs (one pipeline of
-// HGETs) and drops the tasks of runs that ended or expired;
+// HGETs), drops the tasks of runs that ended or expired, and names the
+// consumer on the others (store.Task.Worker, for the journal);
 // an idle Lease waits for a partition's doorbell (see bell.go), with a
 // sweep every second in case a ring was lost. Due delayed tasks are moved to the
 // streams by scripts/promote.lua at most every 50 ms, or when a delayed

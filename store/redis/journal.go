@@ -224,14 +224,8 @@ func (s *Store) readEvents(ctx context.Context, hk, ek string, after int64, max 
 		}
 		for _, e := range entries {
 			last = e.ID
-			evs, err := decodeEntry(e)
-			if err != nil {
+			if out, err = decodeEntry(out, e, after, max); err != nil {
 				return nil, "", false, err
-			}
-			for _, ev := range evs {
-				if ev.Seq > after && len(out) < max {
-					out = append(out, ev)
-				}
 			}
 		}
 		if len(entries) < journalScan {
@@ -242,8 +236,9 @@ func (s *Store) readEvents(ctx context.Context, hk, ek string, after int64, max 
 	return out, last, status == string(store.Running), nil
 }
 
-// decodeEntry turns a journal entry into its events.
-func decodeEntry(e rueidis.XRangeSlice) ([]*store.Event, error) {
+// decodeEntry appends the events of a journal entry numbered after after
+// to out, up to max in all; the others it does not decode.
+func decodeEntry(out []*store.Event, e rueidis.XRangeSlice, after int64, max int) ([]*store.Event, error) {
 	_, seqs, _ := strings.Cut(e.ID, "-")
 	seq, err := strconv.ParseInt(seqs, 10, 64)
 	if err != nil || len(e.FieldValues) != 2 || e.FieldValues[0].Field != "t" || e.FieldValues[1].Field != "e" {
@@ -254,8 +249,14 @@ func decodeEntry(e rueidis.XRangeSlice) ([]*store.Event, error) {
 		return nil, store.Permanent(fmt.Errorf("journal entry %s: bad time: %w", e.ID, err))
 	}
 	lines := strings.Split(strings.TrimSuffix(e.FieldValues[1].Value, "\n"), "\n")
-	out := make([]*store.Event, 0, len(lines))
 	for _, line := range lines {
+		if seq <= after {
+			seq++
+			continue
+		}
+		if len(out) >= max {
+			break
+		}
 		kind, js, ok := strings.Cut(line, "\t")
 		if !ok {
 			return nil, store.Permanent(fmt.Errorf("journal entry %s: bad line", e.ID))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,4 +136,40 @@ func fanoutRecords(b *testing.B, s *redis.Store, n int) int {
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(done), "ns/task")
 	return done
+}
+
+// TestIdempotencyKeyRace creates runs with one key from several goroutines
+// at once: exactly one is created, and every other is refused naming it.
+func TestIdempotencyKeyRace(t *testing.T) {
+	tg := redistest.New(t)
+	s := open(t, tg, tg.Prefix(t))
+	const n = 8
+	errs := make([]error, n)
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		ids[i] = "run-" + strconv.Itoa(i)
+		wg.Go(func() {
+			errs[i] = s.CreateRun(ctxT(t), &store.Run{ID: ids[i], Workflow: "wf", Hash: "h", Key: "same"}, &store.Transition{})
+		})
+	}
+	wg.Wait()
+	winner := ""
+	for i, err := range errs {
+		if err == nil {
+			require.Empty(t, winner, "two runs were created with one key")
+			winner = ids[i]
+		}
+	}
+	require.NotEmpty(t, winner)
+	for i, err := range errs {
+		if ids[i] == winner {
+			continue
+		}
+		var exists *store.RunExistsError
+		require.ErrorAs(t, err, &exists)
+		require.Equal(t, winner, exists.ID)
+		_, err := s.GetRun(ctxT(t), ids[i])
+		require.ErrorIs(t, err, store.ErrNotFound)
+	}
 }

@@ -194,7 +194,7 @@ func testEndedRunKeysExpire(t *testing.T, tg *redistest.Target) {
 	require.NoError(t, err)
 	require.Equal(t, []bool{true}, applied)
 	base := prefix + ":{p0}:"
-	for _, k := range []string{"run:", "rec:"} {
+	for _, k := range []string{"run:", "rec:", "ev:"} {
 		ttl, err := c.Do(ctx, c.B().Ttl().Key(base+k+id).Build()).AsInt64()
 		require.NoError(t, err)
 		require.Greater(t, ttl, int64(3500), k)
