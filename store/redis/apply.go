@@ -52,9 +52,37 @@ const maxItems = 512
 // exec runs one apply batch and returns its item codes.
 func (s *Store) exec(ctx context.Context, b *batch) ([]int64, error) {
 	p := s.parts[b.part]
-	codes, err := applyScript.Exec(ctx, s.c, b.keys(p), b.args()).AsIntSlice()
-	if err != nil {
-		return nil, classify(fmt.Errorf("redis store: apply: %w", err))
+	keys, args := b.keys(p), b.args()
+	var codes []int64
+	for try := 0; ; try++ {
+		msg, err := applyScript.Exec(ctx, s.c, keys, args).ToArray()
+		if err != nil {
+			return nil, classify(fmt.Errorf("redis store: apply: %w", err))
+		}
+		if len(msg) > 0 {
+			if tag, err := msg[0].ToString(); err == nil && tag == "legacy" && try < 2 {
+				// Runs of an earlier layout: move them, then apply (migrate.go).
+				ids := make([]string, 0, len(msg)-1)
+				for _, m := range msg[1:] {
+					id, err := m.ToString()
+					if err != nil {
+						return nil, fmt.Errorf("redis store: apply: %w", err)
+					}
+					ids = append(ids, id)
+				}
+				if err := s.migrate(ctx, b.part, ids); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		codes = make([]int64, len(msg))
+		for i, m := range msg {
+			if codes[i], err = m.AsInt64(); err != nil {
+				return nil, fmt.Errorf("redis store: apply: %w", err)
+			}
+		}
+		break
 	}
 	if len(codes) != len(b.idx) {
 		return nil, fmt.Errorf("redis store: apply returned %d results for %d items", len(codes), len(b.idx))

@@ -57,7 +57,8 @@
 -- lines split cleanly. See journal.go for the reader.
 --
 -- Returns one code per item: 1 applied, 0 stale (or ack only), -1 the run
--- already exists (C), -2 no such run (X).
+-- already exists (C), -2 no such run (X); or, having changed nothing,
+-- {"legacy", run...}: runs of an earlier layout to migrate first.
 --
 -- The script reads what it needs into Lua tables, applies the items to those
 -- tables, and writes only at the end: a Lua error half way would otherwise
@@ -132,6 +133,7 @@ local function run(id)
 end
 
 local argi = 12
+local legacy = {}
 for n = 1, tonumber(A[11]) do
   local r = declare(A[argi], 10 + (n - 1) * KPR)
   local nf = tonumber(A[argi + 1])
@@ -149,6 +151,10 @@ for n = 1, tonumber(A[11]) do
   r.status, r.lv = h[1], h[2] == '1'
   r.js, r.jt, r.jtm, r.cr, r.wf, r.ik = tonumber(h[3]) or 0, h[4] == '1', h[5], h[6], h[7], h[8]
   r.js0 = r.js
+  -- A running run without cr was created by a version that kept a hash
+  -- per group (grp:ID:GID), keys this call cannot declare: the driver
+  -- moves them first (migrate.lua) and calls again.
+  if r.status == 'running' and not r.cr then legacy[#legacy + 1] = r.id end
   -- A run created by this call has nothing stored yet: its caches are
   -- complete, and reading would only cost commands.
   r.fresh = not r.status
@@ -157,6 +163,8 @@ for n = 1, tonumber(A[11]) do
     if nr > 0 then prefetch(r.rk, recs, r.rec) end
   end
 end
+
+if #legacy > 0 then return { 'legacy', unpack(legacy) } end
 
 local function tok_get(r, id)
   local v = r.tok[id]
