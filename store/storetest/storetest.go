@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"StartStepThenComplete", testStartStepThenComplete},
 		{"NumbersKeepTheirTypes", testNumbers},
 		{"ValuesKeepTheirTypes", testValues},
+		{"RetryRun", testRetryRun},
 		{"Journal", testJournal},
 		{"JournalRunEnded", testJournalRunEnded},
 		{"EventsCursor", testEventsCursor},
