@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strconv"
 	"time"
+
+	"github.com/skript-dev/skript/value"
 )
 
 // EventType names what an Event reports.
@@ -59,7 +62,10 @@ type Event struct {
 	Frame string `json:"frame,omitempty"`
 	// Attempt of a step (from 1) or of the retry scheduled.
 	Attempt int `json:"attempt,omitempty"`
-	// Worker is the consumer that ran the step, when known.
+	// Worker is the consumer that ran the step, when known: the leased
+	// task's Worker on the events of its transition or StartStep; none on
+	// run.created, nor on the records a run's end marks cancelled (the
+	// task that ended the run did not run them).
 	Worker string `json:"worker,omitempty"`
 	// Record is the record as stored after this event (record events).
 	Record *Record `json:"record,omitempty"`
@@ -114,14 +120,94 @@ const (
 	DefaultMaxValueBytes = 64 << 10
 )
 
+// Resolved returns l with its zero fields set to the defaults.
+func (l JournalLimits) Resolved() JournalLimits {
+	if l.MaxEvents <= 0 {
+		l.MaxEvents = DefaultMaxEvents
+	}
+	if l.MaxValueBytes <= 0 {
+		l.MaxValueBytes = DefaultMaxValueBytes
+	}
+	return l
+}
+
+// TruncatedMarker is what an event keeps in place of a value whose
+// encoding took size bytes, over the journal's MaxValueBytes. Every driver
+// writes the same marker, so a reader can tell a cut value on any store.
+func TruncatedMarker(size int) string {
+	return "[truncated: " + strconv.Itoa(size) + " bytes]"
+}
+
+// LimitValue returns v as an event keeps it under a limit of max bytes
+// of its encoding (package value's codec): v itself, or TruncatedMarker
+// and true when the encoding is longer. The values a run writes are
+// mostly small, and those are recognized without encoding them.
+func LimitValue(v any, max int) (any, bool) {
+	if sizeBound(v, max) >= 0 {
+		return v, false
+	}
+	b, err := value.Marshal(v)
+	if err != nil || len(b) <= max {
+		// A value the codec refuses never reached the store either.
+		return v, false
+	}
+	return TruncatedMarker(len(b)), true
+}
+
+// LimitString is LimitValue for a text kept as is (a log message): its
+// length in bytes is what counts.
+func LimitString(s string, max int) (string, bool) {
+	if len(s) <= max {
+		return s, false
+	}
+	return TruncatedMarker(len(s)), true
+}
+
+// sizeBound returns what is left of budget after an upper bound on the
+// size of v's encoding, or a negative number when the bound is over
+// budget or v is of a kind it does not know.
+func sizeBound(v any, budget int) int {
+	switch x := v.(type) {
+	case nil, bool:
+		return budget - 5
+	case int, float64:
+		return budget - 24
+	case string:
+		return budget - 2 - 6*len(x) // every byte escaped as \u00XX
+	case time.Duration:
+		return budget - 48
+	case time.Time:
+		return budget - 64
+	case []any:
+		budget -= 2
+		for _, e := range x {
+			if budget = sizeBound(e, budget-1); budget < 0 {
+				return budget
+			}
+		}
+		return budget
+	case map[string]any:
+		budget -= 12 // braces, and a $map tag around a tag-like map
+		for k, e := range x {
+			if budget = sizeBound(e, budget-4-6*len(k)); budget < 0 {
+				return budget
+			}
+		}
+		return budget
+	}
+	return -1
+}
+
 // Journal reads a run's events. Drivers append them in the same atomic
 // step as the state change they report, so the journal and the state
 // never disagree.
 type Journal interface {
 	// Events returns up to max of the run's events with Seq > after, in
 	// order, waiting up to wait for the first when there is none yet (0
-	// returns at once). It returns an empty slice, not an error, when none
-	// came in time, and ErrNotFound for an unknown run.
+	// returns at once; an ended run's journal has nothing more to wait
+	// for). max <= 0 means a driver's default page, at least 100 events.
+	// It returns an empty slice, not an error, when none came in time,
+	// ErrNotFound for an unknown run, and ctx's error when ctx ends first.
 	Events(ctx context.Context, run string, after int64, max int, wait time.Duration) ([]*Event, error)
 }
 

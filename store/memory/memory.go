@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/skript-dev/skript/store"
@@ -20,6 +21,14 @@ type Store struct {
 	q          *queue
 	retention  time.Duration
 	roundTrip  bool
+	limits     store.JournalLimits
+
+	// idxMu guards the run index (kept runs by creation time) and the
+	// idempotency keys of kept runs; it is never taken under a run's mu.
+	idxMu sync.RWMutex
+	index []entry
+	dead  int // blanked entries in index
+	keys  map[string]string
 
 	subMu sync.Mutex
 	subs  map[chan string]struct{}
@@ -37,9 +46,8 @@ type Store struct {
 }
 
 type endedRun struct {
-	id   string
-	hash string
-	at   time.Time
+	r  *run
+	at time.Time
 }
 
 // bpRef counts the kept runs of one Blueprint.
@@ -86,6 +94,9 @@ type run struct {
 	running map[store.RecordKey]struct{}
 	ended   bool
 	done    chan struct{}
+	journal journal
+	// state is the run's status, for listings that read it without mu.
+	state atomic.Value
 }
 
 type group struct {
@@ -105,7 +116,8 @@ func (s *Store) Capabilities() store.Capabilities {
 
 // New returns an empty store.
 func New(opts ...Option) *Store {
-	s := &Store{q: newQueue(), subs: map[chan string]struct{}{}, retention: DefaultRetention, bpRefs: map[string]*bpRef{}}
+	s := &Store{q: newQueue(), subs: map[chan string]struct{}{}, retention: DefaultRetention, bpRefs: map[string]*bpRef{},
+		limits: store.JournalLimits{}.Resolved(), keys: map[string]string{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -166,12 +178,31 @@ func (s *Store) CreateRun(_ context.Context, hdr *store.Run, first *store.Transi
 		done:    make(chan struct{}),
 	}
 	r.hdr.Status = store.Running
+	r.state.Store(store.Running)
+	now := time.Now()
 	if r.hdr.Created.IsZero() {
-		r.hdr.Created = time.Now()
+		r.hdr.Created = now
+	}
+	// Locked before anyone can see it, so that its journal opens with its
+	// creation.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s.idxMu.Lock()
+	if k := hdr.Key; k != "" {
+		if id, ok := s.keys[k]; ok {
+			s.idxMu.Unlock()
+			return &store.RunExistsError{Key: k, ID: id}
+		}
 	}
 	if _, loaded := s.runs.LoadOrStore(hdr.ID, r); loaded {
+		s.idxMu.Unlock()
 		return fmt.Errorf("run %s already exists", hdr.ID)
 	}
+	if k := hdr.Key; k != "" {
+		s.keys[k] = hdr.ID
+	}
+	s.insert(r)
+	s.idxMu.Unlock()
 	if s.retention > 0 {
 		s.bpMu.Lock()
 		ref := s.bpRefs[hdr.Hash]
@@ -182,9 +213,11 @@ func (s *Store) CreateRun(_ context.Context, hdr *store.Run, first *store.Transi
 		ref.runs++
 		s.bpMu.Unlock()
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s.apply(r, first, time.Now())
+	s.emitCreated(r, now)
+	if first != nil {
+		s.apply(r, first, now, "")
+	}
+	r.notify()
 	return nil
 }
 
@@ -265,31 +298,36 @@ func (s *Store) expire(now time.Time) {
 	s.endedMu.Lock()
 	n := 0
 	for n < len(s.ended) && now.Sub(s.ended[n].at) > s.retention {
-		s.runs.Delete(s.ended[n].id)
+		s.runs.Delete(s.ended[n].r.hdr.ID)
 		n++
 	}
-	var dropped []endedRun
+	var dropped []*run
 	if n > 0 {
-		dropped = append(dropped, s.ended[:n]...)
+		for _, e := range s.ended[:n] {
+			dropped = append(dropped, e.r)
+		}
 		k := copy(s.ended, s.ended[n:])
 		clear(s.ended[k:])
 		s.ended = s.ended[:k]
 	}
 	s.endedMu.Unlock()
+	s.unindex(dropped)
 	s.expireBlueprints(dropped, now)
 }
 
 // expireBlueprints counts the dropped runs off their Blueprints, then drops
 // the Blueprints that have had no run and no PutBlueprint for the retention.
-func (s *Store) expireBlueprints(dropped []endedRun, now time.Time) {
+func (s *Store) expireBlueprints(dropped []*run, now time.Time) {
 	s.bpMu.Lock()
 	defer s.bpMu.Unlock()
-	for _, e := range dropped {
-		if ref := s.bpRefs[e.hash]; ref != nil && ref.runs > 0 {
+	for _, r := range dropped {
+		// The hash never changes: read without the run's lock.
+		hash := r.hdr.Hash
+		if ref := s.bpRefs[hash]; ref != nil && ref.runs > 0 {
 			ref.runs--
 			if ref.runs == 0 {
 				ref.touched = now
-				s.bpIdle = append(s.bpIdle, e.hash)
+				s.bpIdle = append(s.bpIdle, hash)
 			}
 		}
 	}
@@ -324,12 +362,13 @@ func (s *Store) Cancel(_ context.Context, id string, reason string) error {
 	if reason == "" {
 		reason = "cancelled"
 	}
-	s.end(r, &store.RunEnd{Status: store.Cancelled, Error: &store.ErrorInfo{Message: reason}}, time.Now())
+	s.end(r, &store.RunEnd{Status: store.Cancelled, Error: &store.ErrorInfo{Message: reason}}, store.EventRunCancelled, time.Now())
+	r.notify()
 	return nil
 }
 
 // Lease implements store.Store. Tasks of runs that have ended are dropped.
-func (s *Store) Lease(ctx context.Context, _ string, max int, wait time.Duration) ([]*store.Task, error) {
+func (s *Store) Lease(ctx context.Context, consumer string, max int, wait time.Duration) ([]*store.Task, error) {
 	if max <= 0 {
 		max = 1
 	}
@@ -347,6 +386,7 @@ func (s *Store) Lease(ctx context.Context, _ string, max int, wait time.Duration
 		case <-last.done:
 			return false
 		default:
+			t.Worker = consumer
 			return true
 		}
 	})
@@ -361,6 +401,7 @@ func (s *Store) Complete(_ context.Context, done []store.Completion) ([]bool, er
 	var r *run
 	defer func() {
 		if r != nil {
+			r.notify()
 			r.mu.Unlock()
 		}
 	}()
@@ -370,6 +411,7 @@ func (s *Store) Complete(_ context.Context, done []store.Completion) ([]bool, er
 		}
 		if r == nil || r.hdr.ID != c.Task.Run {
 			if r != nil {
+				r.notify()
 				r.mu.Unlock()
 				r = nil
 			}
@@ -389,7 +431,7 @@ func (s *Store) Complete(_ context.Context, done []store.Completion) ([]bool, er
 						return nil, err
 					}
 				}
-				s.apply(r, tr, now)
+				s.apply(r, tr, now, c.Task.Worker)
 				applied[i] = true
 			}
 		}
@@ -412,6 +454,8 @@ func (s *Store) StartStep(_ context.Context, task *store.Task, recs []*store.Rec
 	if seq, ok := r.tokens[task.Token]; !ok || seq != task.Seq {
 		return false, nil
 	}
+	now := time.Now()
+	defer r.notify()
 	for _, rec := range recs {
 		// A copy: the caller may hand the same records to its transition.
 		cp := *rec
@@ -421,7 +465,7 @@ func (s *Store) StartStep(_ context.Context, task *store.Task, recs []*store.Rec
 				return false, fmt.Errorf("record %s/%s: %w", cp.Frame, cp.Key, err)
 			}
 		}
-		r.write(&cp)
+		s.emitRecord(r, r.write(&cp), task.Worker, now)
 	}
 	return true, nil
 }
@@ -458,10 +502,12 @@ func (s *Store) Ended(ctx context.Context) <-chan string {
 // Close implements store.Store.
 func (s *Store) Close() error { return nil }
 
-// apply runs a transition; the caller holds r.mu and has checked the fence.
-func (s *Store) apply(r *run, t *store.Transition, now time.Time) {
+// apply runs a transition of a task leased by worker, journaling it; the
+// caller holds r.mu, has checked the fence, and calls r.notify.
+func (s *Store) apply(r *run, t *store.Transition, now time.Time, worker string) {
+	s.emitEvents(r, t.Events, worker, now)
 	for _, rec := range t.Records {
-		r.write(rec)
+		s.emitRecord(r, r.write(rec), worker, now)
 	}
 	for _, ts := range t.Tokens {
 		r.tokens[ts.ID] = ts.Seq
@@ -496,7 +542,9 @@ func (s *Store) apply(r *run, t *store.Transition, now time.Time) {
 		if g.remaining == 0 {
 			delete(r.groups, a.Group)
 			r.lastGroup = nil
-			r.records[g.g.Result] = &store.Record{RecordKey: g.g.Result, Status: store.Succeeded, Output: g.slots, Started: startedOf(r, g), Finished: now}
+			res := &store.Record{RecordKey: g.g.Result, Status: store.Succeeded, Output: g.slots, Started: startedOf(r, g), Finished: now}
+			r.records[g.g.Result] = res
+			s.emitRecord(r, res, worker, now)
 			if p := g.g.Parent; p != nil {
 				r.tokens[p.Token] = p.Seq
 				more = append(more, p)
@@ -504,15 +552,15 @@ func (s *Store) apply(r *run, t *store.Transition, now time.Time) {
 		}
 	}
 	if t.End != nil {
-		s.end(r, t.End, now)
+		s.end(r, t.End, store.EventRunEnded, now)
 		return
 	}
 	s.q.push(now, more...)
 }
 
-// write stores a record, keeping the stored Started when rec has none;
-// the caller holds r.mu.
-func (r *run) write(rec *store.Record) {
+// write stores a record, keeping the stored Started when rec has none,
+// and returns it as stored; the caller holds r.mu.
+func (r *run) write(rec *store.Record) *store.Record {
 	if rec.Started.IsZero() {
 		if old := r.records[rec.RecordKey]; old != nil && !old.Started.IsZero() {
 			cp := *rec
@@ -527,6 +575,7 @@ func (r *run) write(rec *store.Record) {
 		}
 		r.running[rec.RecordKey] = struct{}{}
 	}
+	return rec
 }
 
 func startedOf(r *run, g *group) time.Time {
@@ -536,29 +585,34 @@ func startedOf(r *run, g *group) time.Time {
 	return g.started
 }
 
-// end finishes a run; the caller holds r.mu.
-func (s *Store) end(r *run, e *store.RunEnd, now time.Time) {
+// end finishes a run, journaling it as typ; the caller holds r.mu and
+// calls r.notify.
+func (s *Store) end(r *run, e *store.RunEnd, typ store.EventType, now time.Time) {
 	r.ended = true
 	r.hdr.Status = e.Status
+	r.state.Store(e.Status)
 	r.hdr.Output = e.Output
 	r.hdr.Error = e.Error
 	r.hdr.Ended = now
 	// Dropped, not cleared: clear keeps a map's memory, and an ended run is
 	// kept for its retention with nothing more to fence.
 	r.tokens, r.groups, r.lastGroup = nil, nil, nil
+	var cancelled []*store.Record
 	for k := range r.running {
 		if rec := r.records[k]; rec != nil && rec.Status == store.Running {
 			cp := *rec
 			cp.Status = store.Cancelled
 			cp.Finished = now
 			r.records[k] = &cp
+			cancelled = append(cancelled, &cp)
 		}
 	}
 	r.running = nil
+	s.emitEnd(r, cancelled, e, typ, now)
 	close(r.done)
 	if s.retention > 0 {
 		s.endedMu.Lock()
-		s.ended = append(s.ended, endedRun{id: r.hdr.ID, hash: r.hdr.Hash, at: now})
+		s.ended = append(s.ended, endedRun{r: r, at: now})
 		s.endedMu.Unlock()
 	}
 	s.subMu.Lock()
@@ -611,6 +665,21 @@ func roundTripTransition(t *store.Transition) (*store.Transition, error) {
 			return nil, fmt.Errorf("arrival %s[%d]: %w", b.Group, b.Slot, err)
 		}
 		cp.Arrivals[i] = &b
+	}
+	if len(t.Events) > 0 {
+		cp.Events = make([]*store.Event, len(t.Events))
+		for i, ev := range t.Events {
+			e := *ev
+			if e.Record != nil {
+				rec := *e.Record
+				var err error
+				if rec.Output, err = value.RoundTrip(rec.Output); err != nil {
+					return nil, fmt.Errorf("event %s: %w", e.Type, err)
+				}
+				e.Record = &rec
+			}
+			cp.Events[i] = &e
+		}
 	}
 	if t.End != nil {
 		e := *t.End

@@ -1,6 +1,9 @@
 package memory_test
 
 import (
+	"context"
+	"time"
+
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,4 +31,37 @@ func BenchmarkFanout2000(b *testing.B) { storetest.Benchmark(b, newStore, 2000) 
 func TestNewKeepsEndedRunsForTheDefaultRetention(t *testing.T) {
 	require.Equal(t, memory.DefaultRetention, memory.New().Retention())
 	require.Zero(t, memory.New(memory.WithRetention(0)).Retention())
+}
+
+func TestJournalLimits(t *testing.T) {
+	storetest.RunLimits(t, func(_ testing.TB, lim store.JournalLimits) store.Store {
+		return memory.New(memory.WithRoundTrip(), memory.WithJournalLimits(lim))
+	})
+}
+
+// BenchmarkListRuns lists and counts over 100,000 kept runs.
+func BenchmarkListRuns(b *testing.B) { storetest.BenchmarkListRuns(b, newStore, 100_000) }
+
+// TestJournalExpiresWithTheRun: once an ended run's retention has passed,
+// its journal, its place in the index and its idempotency key go with it.
+func TestJournalExpiresWithTheRun(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.WithRetention(time.Millisecond))
+	create := func(id string) error {
+		return s.CreateRun(ctx, &store.Run{ID: id, Workflow: "wf", Hash: "h", Key: "k"}, &store.Transition{})
+	}
+	require.NoError(t, create("r1"))
+	require.ErrorIs(t, create("r2"), store.ErrRunExists)
+	require.NoError(t, s.Cancel(ctx, "r1", "stop"))
+	time.Sleep(5 * time.Millisecond)
+	page, err := s.ListRuns(ctx, store.RunFilter{}, "", 10)
+	require.NoError(t, err)
+	require.Empty(t, page.Runs)
+	_, err = s.Events(ctx, "r1", 0, 10, 0)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.NoError(t, create("r2"), "the key is free again")
+	page, err = s.ListRuns(ctx, store.RunFilter{}, "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Runs, 1)
+	require.Equal(t, "r2", page.Runs[0].ID)
 }

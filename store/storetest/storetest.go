@@ -27,7 +27,9 @@ func NewRunID() string {
 	return fmt.Sprintf("run-%d-%d", time.Now().UnixNano(), runSeq.Add(1))
 }
 
-// Run runs the conformance suite against the driver.
+// Run runs the conformance suite against the driver. The journal and run
+// index cases need the driver to implement store.Journal and
+// store.RunIndex; RunLimits checks the journal's bounds.
 func Run(t *testing.T, newStore Factory) {
 	tests := []struct {
 		name string
@@ -52,6 +54,13 @@ func Run(t *testing.T, newStore Factory) {
 		{"StartStepThenComplete", testStartStepThenComplete},
 		{"NumbersKeepTheirTypes", testNumbers},
 		{"ValuesKeepTheirTypes", testValues},
+		{"Journal", testJournal},
+		{"JournalRunEnded", testJournalRunEnded},
+		{"EventsCursor", testEventsCursor},
+		{"EventsWait", testEventsWait},
+		{"IdempotencyKey", testIdempotencyKey},
+		{"ListRuns", testListRuns},
+		{"ListRunsPagesWhileCreating", testListRunsPagesWhileCreating},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,6 +144,7 @@ func testCreateAndLease(t *testing.T, s store.Store) {
 	require.EqualValues(t, 3, tk.PC)
 	require.Equal(t, "a[1]", tk.Frame)
 	require.False(t, tk.Enqueued.IsZero(), "Enqueued is set")
+	require.Equal(t, "c1", tk.Worker, "Worker is the consumer")
 	leaseNone(t, s, 50*time.Millisecond)
 }
 
