@@ -61,6 +61,10 @@ func New(cfg Config) (*Service, error) {
 	if reg == nil {
 		reg = action.Builtins()
 	}
+	if len(cfg.Denied) > 0 && cfg.Engine == nil {
+		reg = reg.Clone()
+		reg.Remove(cfg.Denied...)
+	}
 	s := &Service{st: cfg.Store, rt: cfg.Engine, reg: reg, denied: cfg.Denied}
 	if s.rt == nil && s.st != nil {
 		s.rt = runtime.New(runtime.WithStore(s.st), runtime.WithRegistry(reg), runtime.WithDeniedActions(cfg.Denied...))

@@ -68,12 +68,7 @@ func (o Options) Resolved() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Journal.MaxEvents <= 0 {
-		o.Journal.MaxEvents = DefaultMaxEvents
-	}
-	if o.Journal.MaxValueBytes <= 0 {
-		o.Journal.MaxValueBytes = DefaultMaxValueBytes
-	}
+	o.Journal = o.Journal.Resolved()
 	return o
 }
 
@@ -136,8 +131,8 @@ func Open(ctx context.Context, url string, opts Options) (Store, error) {
 			return nil, fmt.Errorf("%w: the store URL has no known scheme; the schemes are %s (for example memory or redis://HOST:PORT/DB)",
 				ErrUnknownScheme, known)
 		}
-		return nil, fmt.Errorf("%w: no store has the scheme %q; the schemes are %s (for example memory or redis://HOST:PORT/DB)",
-			ErrUnknownScheme, scheme, known)
+		return nil, fmt.Errorf("%w: no store has the scheme %q; the schemes are %s (a Go program registers a driver's scheme "+
+			"by importing its package, such as store/redis)", ErrUnknownScheme, scheme, known)
 	}
 	return open(ctx, url, opts.Resolved())
 }

@@ -27,6 +27,8 @@ type storeFlags struct {
 	// readOnly: the command only reads runs, so opening the store writes
 	// nothing and a read-only Redis user suffices.
 	readOnly bool
+	// journal bounds each run's journal.
+	journal store.JournalLimits
 	// logger receives what the driver recovers from (nil: slog.Default()).
 	logger *slog.Logger
 }
@@ -43,6 +45,10 @@ func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
 	cmd.Flags().IntVar(&f.maxDeliveries, "max-deliveries", store.DefaultMaxDeliveries,
 		"Redis: after this many workers stopped while running a task (crash, kill, lost lease), its node fails instead of running it again")
 	cmd.Flags().DurationVar(&f.retention, "retention", store.DefaultRetention, "how long ended runs, their records and their journals are kept")
+	cmd.Flags().IntVar(&f.journal.MaxEvents, "journal-max-events", store.DefaultMaxEvents,
+		"the most events a run's journal keeps (skript history, logs); past it one truncated event, then only the run's end")
+	cmd.Flags().IntVar(&f.journal.MaxValueBytes, "journal-max-value", store.DefaultMaxValueBytes,
+		"the largest output or log message, in bytes, a journal event keeps; a larger one is replaced by a marker saying its size")
 	cmd.Flags().BoolVar(&f.allowEviction, "allow-eviction", false,
 		"Redis: start even if maxmemory-policy is not noeviction (evicted keys lose or corrupt runs; same as allow_eviction=true in the URL)")
 }
@@ -51,6 +57,8 @@ func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
 // of a command that runs none. They are still accepted, so a command line
 // or an environment shared with workers keeps working.
 func (f *storeFlags) hideWorkerFlags(cmd *cobra.Command, names ...string) {
+	// Only what writes events bounds the journal.
+	names = append(names, "journal-max-events", "journal-max-value")
 	for _, n := range names {
 		_ = cmd.Flags().MarkHidden(n)
 	}
@@ -78,7 +86,7 @@ func (f *storeFlags) requireShared(command string) error {
 // defaults every store shares with the Go API (store.Options).
 func (f *storeFlags) options() store.Options {
 	return store.Options{Lease: f.lease, Retention: f.retention, MaxDeliveries: f.maxDeliveries,
-		AllowEviction: f.allowEviction, ReadOnly: f.readOnly, Logger: f.logger}
+		AllowEviction: f.allowEviction, ReadOnly: f.readOnly, Logger: f.logger, Journal: f.journal}
 }
 
 // open connects to the selected store. Errors are usage errors (exit 2).

@@ -23,5 +23,5 @@ func open(_ context.Context, url string, opts store.Options) (store.Store, error
 	if retention < 0 {
 		retention = 0 // WithRetention(0): for ever
 	}
-	return New(WithRetention(retention)), nil
+	return New(WithRetention(retention), WithJournalLimits(opts.Journal)), nil
 }

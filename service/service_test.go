@@ -1,0 +1,319 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/skript-dev/skript/dsl"
+	"github.com/skript-dev/skript/runtime"
+	"github.com/skript-dev/skript/service"
+	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/store/memory"
+	_ "github.com/skript-dev/skript/store/redis" // registers redis:// with store.Open
+	"github.com/skript-dev/skript/store/redis/redistest"
+)
+
+// stores are the drivers every service test runs on.
+var stores = map[string]func(t *testing.T) store.Store{
+	"memory": func(*testing.T) store.Store { return memory.New(memory.WithRoundTrip()) },
+	"redis": func(t *testing.T) store.Store {
+		srv := redistest.Start(t)
+		st, err := store.Open(t.Context(), srv.URL(), store.Options{})
+		require.NoError(t, err)
+		return st
+	},
+}
+
+// eachStore runs a test on every driver that has a journal and a run
+// index (the service's lookups need both).
+func eachStore(t *testing.T, test func(t *testing.T, svc *service.Service)) {
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			st := open(t)
+			_, journal := st.(store.Journal)
+			_, index := st.(store.RunIndex)
+			if !journal || !index {
+				_ = st.Close()
+				t.Skipf("the %s driver has no journal or run index yet", name)
+			}
+			test(t, newService(t, st))
+		})
+	}
+}
+
+// newService returns a service over st with a worker running its tasks.
+func newService(t *testing.T, st store.Store) *service.Service {
+	t.Helper()
+	eng := runtime.New(runtime.WithStore(st))
+	svc, err := service.New(service.Config{Engine: eng})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = eng.Work(ctx, runtime.WorkerOptions{Concurrency: 16, Grace: time.Second}) })
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		_ = svc.Close()
+	})
+	return svc
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+const flowSrc = `name: greet
+version: "2"
+inputs:
+  who: {type: string, default: world}
+nodes:
+  - {id: hello, kind: Action, action: log, params: {msg: "hello ${{ input.who }}"}}
+  - {id: shout, kind: Action, action: set, params: {v: "${{ input.who }}"}}
+`
+
+const failSrc = `name: broken
+nodes:
+  - {id: first, kind: Action, action: noop}
+  - {id: boom, kind: Action, action: fail, params: {message: "no luck"}}
+`
+
+func mustCompile(t *testing.T, svc *service.Service, src string) *service.SubmitRequest {
+	t.Helper()
+	bp, err := svc.Compile("flow.yaml", []byte(src), service.CompileOptions{})
+	require.NoError(t, err)
+	return &service.SubmitRequest{Blueprint: bp}
+}
+
+func submitWait(t *testing.T, svc *service.Service, req service.SubmitRequest) *store.Run {
+	t.Helper()
+	sub, err := svc.Submit(ctxT(t), req)
+	require.NoError(t, err)
+	_, err = svc.Wait(ctxT(t), sub.Run.ID)
+	require.NoError(t, err)
+	hdr, err := svc.Get(ctxT(t), sub.Run.ID)
+	require.NoError(t, err)
+	return hdr
+}
+
+func TestSubmitGetResult(t *testing.T) {
+	eachStore(t, func(t *testing.T, svc *service.Service) {
+		req := mustCompile(t, svc, flowSrc)
+		req.Inputs = map[string]any{"who": "ann"}
+		hdr := submitWait(t, svc, *req)
+		require.Equal(t, store.Succeeded, hdr.Status)
+		require.Equal(t, "greet", hdr.Workflow)
+		res, err := svc.Result(ctxT(t), hdr.ID)
+		require.NoError(t, err)
+		require.Equal(t, "ann", res.Nodes["shout"].Output.(map[string]any)["v"])
+
+		_, err = svc.Get(ctxT(t), "no-such-run")
+		require.Equal(t, service.NotFound, service.CodeOf(err))
+		require.ErrorIs(t, err, store.ErrNotFound)
+		require.EqualError(t, err, "run no-such-run not found")
+
+		req.Inputs = map[string]any{"who": 3}
+		_, err = svc.Submit(ctxT(t), *req)
+		require.Equal(t, service.Invalid, service.CodeOf(err), "%v", err)
+	})
+}
+
+// The same idempotency key gives the same run; with another workflow it
+// is a conflict, and a key no run holds starts a new one.
+func TestSubmitIdempotencyKey(t *testing.T) {
+	eachStore(t, func(t *testing.T, svc *service.Service) {
+		req := mustCompile(t, svc, flowSrc)
+		req.Key = "order-17"
+		first, err := svc.Submit(ctxT(t), *req)
+		require.NoError(t, err)
+		require.False(t, first.Existing)
+		require.Equal(t, "order-17", first.Run.Key)
+		again, err := svc.Submit(ctxT(t), *req)
+		require.NoError(t, err)
+		require.True(t, again.Existing)
+		require.Equal(t, first.Run.ID, again.Run.ID)
+
+		other := mustCompile(t, svc, failSrc)
+		other.Key = "order-17"
+		_, err = svc.Submit(ctxT(t), *other)
+		require.Equal(t, service.Conflict, service.CodeOf(err), "%v", err)
+		require.ErrorIs(t, err, store.ErrRunExists)
+		require.NotContains(t, err.Error(), "order-17", "the key may be a secret")
+
+		req.Key = "order-18"
+		third, err := svc.Submit(ctxT(t), *req)
+		require.NoError(t, err)
+		require.NotEqual(t, first.Run.ID, third.Run.ID)
+
+		req.Key = "bad\nkey"
+		_, err = svc.Submit(ctxT(t), *req)
+		require.Equal(t, service.Invalid, service.CodeOf(err))
+	})
+}
+
+func TestListFiltersPagesAndCounts(t *testing.T) {
+	eachStore(t, func(t *testing.T, svc *service.Service) {
+		ok := mustCompile(t, svc, flowSrc)
+		bad := mustCompile(t, svc, failSrc)
+		var okIDs []string
+		for range 3 {
+			okIDs = append(okIDs, submitWait(t, svc, *ok).ID)
+		}
+		failed := submitWait(t, svc, *bad)
+		require.Equal(t, store.Failed, failed.Status)
+
+		all, err := svc.List(ctxT(t), service.ListRequest{Counts: true})
+		require.NoError(t, err)
+		require.Len(t, all.Runs, 4)
+		require.Equal(t, failed.ID, all.Runs[0].ID, "newest first")
+		require.Equal(t, "boom", all.Runs[0].FailedNode)
+		require.NotNil(t, all.Runs[0].Duration)
+		require.Equal(t, map[store.Status]int{store.Succeeded: 3, store.Failed: 1}, all.Counts)
+
+		greet, err := svc.List(ctxT(t), service.ListRequest{Workflow: "greet", Status: store.Succeeded, Since: time.Hour})
+		require.NoError(t, err)
+		require.Len(t, greet.Runs, 3)
+		require.Equal(t, "2", greet.Runs[0].Version)
+
+		var paged []string
+		cursor := ""
+		for range 10 {
+			page, err := svc.List(ctxT(t), service.ListRequest{Workflow: "greet", Limit: 2, Cursor: cursor})
+			require.NoError(t, err)
+			for _, r := range page.Runs {
+				paged = append(paged, r.ID)
+			}
+			if cursor = page.Next; cursor == "" {
+				break
+			}
+		}
+		require.Equal(t, []string{okIDs[2], okIDs[1], okIDs[0]}, paged)
+
+		for _, req := range []service.ListRequest{{Status: "done"}, {Limit: -1}, {Limit: service.MaxLimit + 1}, {Since: -time.Second}} {
+			_, err := svc.List(ctxT(t), req)
+			require.Equal(t, service.Invalid, service.CodeOf(err), "%+v: %v", req, err)
+		}
+	})
+}
+
+func TestCancel(t *testing.T) {
+	eachStore(t, func(t *testing.T, svc *service.Service) {
+		slow := mustCompile(t, svc, "name: slow\nnodes:\n  - {id: nap, kind: Action, action: sleep, params: {duration: 1m}}\n")
+		sub, err := svc.Submit(ctxT(t), *slow)
+		require.NoError(t, err)
+		c, err := svc.Cancel(ctxT(t), sub.Run.ID, "enough")
+		require.NoError(t, err)
+		require.True(t, c.Cancelled)
+		require.Equal(t, store.Cancelled, c.Run.Status)
+		c, err = svc.Cancel(ctxT(t), sub.Run.ID, "again")
+		require.NoError(t, err)
+		require.False(t, c.Cancelled, "an ended run is left as it is")
+		_, err = svc.Cancel(ctxT(t), "nope", "")
+		require.Equal(t, service.NotFound, service.CodeOf(err))
+	})
+}
+
+// The journal opens with the run's creation and closes with its end, and
+// replaying it to the end gives exactly the stored records.
+func TestHistoryAndTimeTravel(t *testing.T) {
+	eachStore(t, func(t *testing.T, svc *service.Service) {
+		hdr := submitWait(t, svc, *mustCompile(t, svc, failSrc))
+		evs, err := svc.History(ctxT(t), hdr.ID)
+		require.NoError(t, err)
+		require.NotEmpty(t, evs)
+		require.Equal(t, store.EventRunCreated, evs[0].Type)
+		require.Equal(t, store.EventRunEnded, evs[len(evs)-1].Type)
+		for i, ev := range evs {
+			require.EqualValues(t, i+1, ev.Seq)
+		}
+		last := evs[len(evs)-1].Seq
+		snap, err := svc.RecordsAt(ctxT(t), hdr.ID, last)
+		require.NoError(t, err)
+		stored, err := svc.Store().AllRecords(ctxT(t), hdr.ID)
+		require.NoError(t, err)
+		require.Equal(t, stored, snap.Records)
+		require.Equal(t, last, snap.Last)
+		require.Equal(t, evs[last-1], snap.Event)
+
+		first, err := svc.RecordsAt(ctxT(t), hdr.ID, 1)
+		require.NoError(t, err)
+		require.Empty(t, first.Records, "nothing has run right after the run was created")
+
+		for _, at := range []int64{0, last + 1} {
+			_, err := svc.RecordsAt(ctxT(t), hdr.ID, at)
+			require.Equal(t, service.Invalid, service.CodeOf(err), "at %d", at)
+		}
+		_, err = svc.History(ctxT(t), "nope")
+		require.Equal(t, service.NotFound, service.CodeOf(err))
+	})
+}
+
+// Logs hands on the `log` lines, one node's with Node, and follows a
+// run until it ends.
+func TestLogs(t *testing.T) {
+	eachStore(t, func(t *testing.T, svc *service.Service) {
+		src := `name: chatty
+nodes:
+  - {id: a, kind: Action, action: log, params: {msg: "one"}}
+  - {id: nap, kind: Action, action: sleep, params: {duration: 300ms}}
+  - {id: b, kind: Action, action: log, params: {msg: "two", level: warn}}
+`
+		sub, err := svc.Submit(ctxT(t), *mustCompile(t, svc, src))
+		require.NoError(t, err)
+		var followed []string
+		err = svc.Logs(ctxT(t), sub.Run.ID, service.LogsRequest{Follow: true}, func(ev *store.Event) error {
+			require.Equal(t, store.EventLog, ev.Type)
+			followed = append(followed, ev.Node+":"+ev.Message)
+			return nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, []string{"a:one", "b:two"}, followed)
+
+		var onlyB []*store.Event
+		err = svc.Logs(ctxT(t), sub.Run.ID, service.LogsRequest{Node: "b"}, func(ev *store.Event) error {
+			onlyB = append(onlyB, ev)
+			return nil
+		})
+		require.NoError(t, err)
+		require.Len(t, onlyB, 1)
+		require.Equal(t, "warn", onlyB[0].Level)
+
+		err = svc.Logs(ctxT(t), sub.Run.ID, service.LogsRequest{Node: "bb"}, func(*store.Event) error { return nil })
+		require.Equal(t, service.Invalid, service.CodeOf(err))
+		require.ErrorContains(t, err, `did you mean "b"?`)
+	})
+}
+
+func TestCompileValidateActionsSchema(t *testing.T) {
+	svc, err := service.New(service.Config{Denied: []string{"shell"}})
+	require.NoError(t, err)
+	_, err = svc.Compile("f.yaml", []byte("name: f\nnodes:\n  - {id: a, kind: Action, action: shell, params: {command: ls}}\n"),
+		service.CompileOptions{})
+	require.Equal(t, service.Invalid, service.CodeOf(err))
+	var errs dsl.ErrorList
+	require.True(t, errors.As(err, &errs))
+	require.Contains(t, errs[0].Error(), "f.yaml:3:")
+
+	list := svc.Validate("f.yaml", []byte("name: f\nnodes:\n  - {id: a, kind: Action, action: nop}\n"), service.CompileOptions{})
+	require.NotEmpty(t, list)
+	require.Nil(t, svc.Validate("f.yaml", []byte(flowSrc), service.CompileOptions{NoOpt: true}))
+	_, err = svc.Compile("f.yaml", []byte(flowSrc), service.CompileOptions{Disabled: map[string]bool{"fusee": true}})
+	require.ErrorContains(t, err, `did you mean "fuse"?`)
+
+	acts, err := svc.Actions("log", "set")
+	require.NoError(t, err)
+	require.Equal(t, "log", acts[0].Name)
+	_, err = svc.Actions("sett")
+	require.Equal(t, service.Invalid, service.CodeOf(err))
+	require.ErrorContains(t, err, `did you mean "set"?`)
+	require.NotEmpty(t, svc.Schema())
+
+	_, err = svc.List(ctxT(t), service.ListRequest{})
+	require.Equal(t, service.Unsupported, service.CodeOf(err), "a service without a store lists nothing")
+}
