@@ -23,6 +23,8 @@ type Result struct {
 	Error    *store.ErrorInfo       `json:"error"`
 	Created  time.Time              `json:"created_at"`
 	Ended    *time.Time             `json:"ended_at,omitempty"`
+	// RetryOf is the run this one retries (Engine.Retry).
+	RetryOf string `json:"retry_of,omitempty"`
 }
 
 // NodeResult is one node's entry in a Result.
@@ -33,7 +35,10 @@ type NodeResult struct {
 	Attempts int              `json:"attempts,omitempty"`
 	Started  *time.Time       `json:"started_at,omitempty"`
 	Finished *time.Time       `json:"finished_at,omitempty"`
-	frame    []int
+	// Reused: a retry kept this outcome from the run it retries, without
+	// running the node again.
+	Reused bool `json:"reused,omitempty"`
+	frame  []int
 }
 
 // Result reads a run's current state. A node that ran in several loop
@@ -48,7 +53,7 @@ func (e *Engine) Result(ctx context.Context, id string) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{RunID: hdr.ID, Workflow: hdr.Workflow, Version: hdr.Version, Status: hdr.Status, Output: hdr.Output, Error: hdr.Error,
-		Created: hdr.Created.UTC(), Nodes: map[string]*NodeResult{}}
+		Created: hdr.Created.UTC(), Nodes: map[string]*NodeResult{}, RetryOf: hdr.RetryOf}
 	if !hdr.Ended.IsZero() {
 		t := hdr.Ended.UTC()
 		res.Ended = &t
@@ -68,7 +73,7 @@ func (e *Engine) Result(ctx context.Context, id string) (*Result, error) {
 		if d, ok := depth[r.Key]; ok && d != len(idx) {
 			continue
 		}
-		nr := &NodeResult{Status: r.Status, Output: r.Output, Error: r.Error, Attempts: r.Attempts, frame: idx}
+		nr := &NodeResult{Status: r.Status, Output: r.Output, Error: r.Error, Attempts: r.Attempts, Reused: r.Reused, frame: idx}
 		if !r.Started.IsZero() {
 			t := r.Started.UTC()
 			nr.Started = &t

@@ -13,6 +13,13 @@ type runInfo struct {
 	workflow string
 	inputs   map[string]any
 	runVar   map[string]any
+	// retryOf is the run this one retries (see retry.go): its Tasks and
+	// Waits look for reused records before they run.
+	retryOf string
+	// unstored: the run's first transition is being computed and the run
+	// is not in the store yet, so a record this transition has not
+	// written does not exist.
+	unstored bool
 }
 
 func newRunInfo(r *store.Run) *runInfo {
@@ -20,7 +27,7 @@ func newRunInfo(r *store.Run) *runInfo {
 	if inputs == nil {
 		inputs = map[string]any{}
 	}
-	return &runInfo{id: r.ID, workflow: r.Workflow, inputs: inputs,
+	return &runInfo{id: r.ID, workflow: r.Workflow, inputs: inputs, retryOf: r.RetryOf,
 		runVar: map[string]any{"id": r.ID, "workflow": r.Workflow}}
 }
 

@@ -83,7 +83,7 @@ func (v *vm) readRecords(keys []store.RecordKey) ([]*store.Record, error) {
 		miss = append(miss, k)
 		missAt = append(missAt, i)
 	}
-	if len(miss) > 0 {
+	if len(miss) > 0 && !v.run.unstored {
 		got, err := v.st.Records(v.ctx, v.run.id, miss)
 		if err != nil {
 			return nil, &storeError{err}
@@ -225,6 +225,16 @@ func (v *vm) step(t *token, last any) error {
 		case blueprint.OpNop:
 			t.pc++
 		case blueprint.OpTask:
+			if v.run.retryOf != "" {
+				on, err := v.reuseTask(t, in, &last)
+				if err != nil {
+					return err
+				}
+				if on {
+					continue
+				}
+				return nil
+			}
 			v.stopAt(*t, store.Exec, time.Time{})
 			return nil
 		case blueprint.OpJump:
@@ -276,6 +286,16 @@ func (v *vm) step(t *token, last any) error {
 			v.arrive(t.group, t.slot, last)
 			return nil
 		case blueprint.OpWait:
+			if v.run.retryOf != "" {
+				on, err := v.reuseWait(t, in)
+				if err != nil {
+					return err
+				}
+				if on {
+					last = nil
+					continue
+				}
+			}
 			at, err := v.waitUntil(*t, in)
 			if err != nil {
 				return &nodeFailure{node: in.Node, err: err}

@@ -282,6 +282,13 @@ func (w *worker) run(rs *runnerState, tasks []*store.Task) {
 				continue
 			}
 		}
+		if info.retryOf != "" && !p.localReads {
+			// A retried run reads its records at every Task and Wait
+			// (retry.go), across the network here.
+			w.spawn(t)
+			now = time.Time{}
+			continue
+		}
 		if now.IsZero() {
 			now = time.Now()
 		}

@@ -81,6 +81,10 @@ type Record struct {
 	// zero, so a composite node keeps the time it was entered.
 	Started  time.Time `json:"started,omitzero"`
 	Finished time.Time `json:"finished,omitzero"`
+	// Reused marks a record a retry copied from the run it retries: the
+	// node is not run again, and its output, attempts and times are the
+	// earlier run's.
+	Reused bool `json:"reused,omitempty"`
 }
 
 // TaskKind says what a worker does with a task.

@@ -29,12 +29,13 @@ type wireRecord struct {
 	Output   any              `json:"output,omitempty"`
 	Error    *store.ErrorInfo `json:"error,omitempty"`
 	Attempts int              `json:"attempts,omitempty"`
+	Reused   bool             `json:"reused,omitempty"`
 }
 
 // encodeRecord returns a record's stored JSON (see wireRecord).
 func encodeRecord(rec *store.Record) (string, error) {
 	w := wireRecord{Started: rec.Started, Finished: rec.Finished, Status: rec.Status, Frame: rec.Frame, Key: rec.Key,
-		Output: value.Tagged(rec.Output), Error: rec.Error, Attempts: rec.Attempts}
+		Output: value.Tagged(rec.Output), Error: rec.Error, Attempts: rec.Attempts, Reused: rec.Reused}
 	b, err := json.Marshal(&w)
 	if err != nil {
 		return "", fmt.Errorf("record %s/%s: %w", rec.Frame, rec.Key, err)

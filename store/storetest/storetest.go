@@ -61,6 +61,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"IdempotencyKey", testIdempotencyKey},
 		{"ListRuns", testListRuns},
 		{"ListRunsPagesWhileCreating", testListRunsPagesWhileCreating},
+		{"RetryRun", testRetryRun},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
