@@ -3,6 +3,8 @@ package service_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -316,4 +318,61 @@ func TestCompileValidateActionsSchema(t *testing.T) {
 
 	_, err = svc.List(ctxT(t), service.ListRequest{})
 	require.Equal(t, service.Unsupported, service.CodeOf(err), "a service without a store lists nothing")
+}
+
+const flakySrc = `name: flaky
+inputs:
+  dir: {type: string}
+nodes:
+  - {id: count, kind: Action, action: shell, params: {args: ["sh", "-c", "echo x >> \"$1\"/count", "sh", "${{ input.dir }}"]}}
+  - {id: check, kind: Action, action: shell, params: {args: ["test", "-f", "${{ input.dir }}/ok"]}}
+`
+
+// A retry is a new linked run that keeps what succeeded (count ran once)
+// and runs the failed node again; refusals are typed.
+func TestRetry(t *testing.T) {
+	eachStore(t, func(t *testing.T, svc *service.Service) {
+		dir := t.TempDir()
+		req := mustCompile(t, svc, flakySrc)
+		req.Inputs = map[string]any{"dir": dir}
+		first := submitWait(t, svc, *req)
+		require.Equal(t, store.Failed, first.Status)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "ok"), nil, 0o600))
+
+		again, err := svc.Retry(ctxT(t), first.ID, "")
+		require.NoError(t, err)
+		require.Equal(t, first.ID, again.RetryOf)
+		res, err := svc.Wait(ctxT(t), again.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.Succeeded, res.Status, "%+v", res.Error)
+		count, err := os.ReadFile(filepath.Join(dir, "count"))
+		require.NoError(t, err)
+		require.Equal(t, "x\n", string(count), "the step that succeeded is not run again")
+
+		list, err := svc.List(ctxT(t), service.ListRequest{})
+		require.NoError(t, err)
+		require.Equal(t, first.ID, list.Runs[0].RetryOf)
+
+		from, err := svc.Retry(ctxT(t), again.ID, "count")
+		require.NoError(t, err)
+		_, err = svc.Wait(ctxT(t), from.ID)
+		require.NoError(t, err)
+		count, err = os.ReadFile(filepath.Join(dir, "count"))
+		require.NoError(t, err)
+		require.Equal(t, "x\nx\n", string(count), "--from runs the node again")
+
+		_, err = svc.Retry(ctxT(t), "nope", "")
+		require.Equal(t, service.NotFound, service.CodeOf(err))
+		_, err = svc.Retry(ctxT(t), again.ID, "")
+		require.Equal(t, service.Conflict, service.CodeOf(err), "a succeeded run has nothing to retry: %v", err)
+		_, err = svc.Retry(ctxT(t), first.ID, "chek")
+		require.Equal(t, service.Invalid, service.CodeOf(err))
+		require.ErrorContains(t, err, `did you mean "check"?`)
+
+		slow := mustCompile(t, svc, "name: slow\nnodes:\n  - {id: nap, kind: Action, action: sleep, params: {duration: 1m}}\n")
+		sub, err := svc.Submit(ctxT(t), *slow)
+		require.NoError(t, err)
+		_, err = svc.Retry(ctxT(t), sub.Run.ID, "")
+		require.Equal(t, service.Conflict, service.CodeOf(err), "a running run: %v", err)
+	})
 }

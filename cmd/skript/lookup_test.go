@@ -3,6 +3,8 @@ package main_test
 import (
 	"bufio"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -268,3 +270,62 @@ func TestLookupsNeedASharedStore(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+const flakySrc = `name: flaky
+inputs:
+  dir: {type: string}
+nodes:
+  - {id: count, kind: Action, action: shell, params: {args: ["sh", "-c", "echo x >> \"$1\"/count", "sh", "${{ input.dir }}"]}}
+  - {id: check, kind: Action, action: shell, params: {args: ["test", "-f", "${{ input.dir }}/ok"]}}
+`
+
+// skript retry: a new run linked to the failed one that keeps what
+// succeeded; refusals exit 2 with a clear line.
+func TestRetryFromTheFailedNode(t *testing.T) {
+	srv := redistest.Start(t)
+	url := srv.URL()
+	startWorker(t, url)
+	dir := t.TempDir()
+	first := submitWaited(t, url, flakySrc, "--input", "dir="+dir)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ok"), nil, 0o600))
+
+	r := skript(t, "retry", first, "--store", url, "--wait", "--output", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var res struct {
+		RunID   string `json:"run_id"`
+		Status  string `json:"status"`
+		RetryOf string `json:"retry_of"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	require.Equal(t, "succeeded", res.Status)
+	require.Contains(t, r.stderr, "retries "+first)
+	count, err := os.ReadFile(filepath.Join(dir, "count"))
+	require.NoError(t, err)
+	require.Equal(t, "x\n", string(count), "the step that succeeded is not run again")
+
+	r = skript(t, "retry", res.RunID, "--store", url, "--from", "count")
+	require.Equal(t, 0, r.code, r.stderr)
+	third := strings.TrimSpace(r.stdout)
+	require.Equal(t, "succeeded", waitStatus(t, url, third).Status)
+	count, err = os.ReadFile(filepath.Join(dir, "count"))
+	require.NoError(t, err)
+	require.Equal(t, "x\nx\n", string(count), "--from runs the node again")
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"retry", "0190aaaa-0000-7000-8000-000000000000"}, "run 0190aaaa-0000-7000-8000-000000000000 not found"},
+		{[]string{"retry", first, "--from", "chek"}, `did you mean "check"?`},
+		{[]string{"retry", third}, "nothing to retry"},
+		{[]string{"retry", first, "--output", "yaml"}, "--output"},
+	} {
+		r := skript(t, append(c.args, "--store", url)...)
+		require.Equal(t, 2, r.code, "%v: %s", c.args, r.stderr)
+		require.Contains(t, r.stderr, c.want, c.args)
+		require.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
+	}
+	r = skript(t, "retry", first)
+	require.Equal(t, 2, r.code, r.stderr)
+	require.Contains(t, r.stderr, "the memory store keeps them only inside the process that ran them")
+}

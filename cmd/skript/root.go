@@ -20,7 +20,8 @@ stateless workers on Redis.
   skript worker --store redis://...    work on runs from a shared store
   skript runs --store redis://...      list the runs kept, newest first
   skript logs RUN_ID --follow          a run's log lines and shell output
-  skript history RUN_ID [--at SEQ]     a run's events; its records at any point`,
+  skript history RUN_ID [--at SEQ]     a run's events; its records at any point
+  skript retry RUN_ID [--from NODE]    run a failed run again from where it failed`,
 		Version:       versionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -28,7 +29,7 @@ stateless workers on Redis.
 	root.SetOut(os.Stdout)
 	root.SetErr(os.Stderr)
 	root.AddCommand(newRunCmd(), newValidateCmd(), newCompileCmd(), newSchemaCmd(),
-		newWorkerCmd(), newSubmitCmd(), newStatusCmd(), newCancelCmd(), newRunsCmd(), newLogsCmd(), newHistoryCmd(),
+		newWorkerCmd(), newSubmitCmd(), newStatusCmd(), newCancelCmd(), newRunsCmd(), newLogsCmd(), newHistoryCmd(), newRetryCmd(),
 		newBenchCmd(), newActionsCmd())
 	return root
 }
