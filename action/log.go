@@ -15,7 +15,7 @@ var logLevels = map[string]slog.Level{
 
 // Log returns the `log` action: it writes `msg` to the run's log at `level`
 // (default info), tagged with the node id so a line can be traced back to
-// the node that wrote it.
+// the node that wrote it, and to the run's journal.
 func Log() Action {
 	return Action{
 		Name:   "log",
@@ -27,11 +27,13 @@ func Log() Action {
 		}},
 		Run: func(ctx context.Context, c *Call) (any, error) {
 			msg := stringParam(c.Params, "msg")
-			lvl, ok := logLevels[stringParam(c.Params, "level")]
+			name := stringParam(c.Params, "level")
+			lvl, ok := logLevels[name]
 			if !ok {
-				lvl = slog.LevelInfo
+				lvl, name = slog.LevelInfo, "info"
 			}
 			c.logger().Log(ctx, lvl, msg, slog.String("node", c.NodeID))
+			c.JournalLine(name, "", msg)
 			return nil, nil
 		},
 	}

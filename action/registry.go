@@ -22,6 +22,28 @@ type Call struct {
 	RunID   string
 	NodeID  string
 	Attempt int // 1-based
+	// Journal, when set, receives the lines the step adds to its run's
+	// journal (see Journal); the runtime sets it.
+	Journal Journal
+}
+
+// Journal receives the lines a step adds to its run's journal, where they
+// are kept with the run whichever worker ran it (`skript logs`): the `log`
+// action's lines, the tails of a `shell` command's output. The runtime's
+// Journal collects them into the step's transition, so it is to be called
+// on the goroutine running the action, before the action returns.
+type Journal interface {
+	// Line adds a log line at level ("debug", "info", "warn", "error"), or,
+	// with stream set ("stdout", "stderr"), the tail of a command's output.
+	Line(level, stream, message string)
+}
+
+// JournalLine adds a line to the step's journal, when it has one. Host
+// actions reach it through CallFrom.
+func (c *Call) JournalLine(level, stream, message string) {
+	if c.Journal != nil {
+		c.Journal.Line(level, stream, message)
+	}
 }
 
 // logger never returns nil, so an action called outside a run (a test, a

@@ -17,6 +17,9 @@ const (
 	// stderrTail is how much of the end of the output a failure message
 	// quotes: the last lines are where a command says why it failed.
 	stderrTail = 500
+	// journalTail is how much of the end of each stream the run's journal
+	// keeps: enough for a build's last errors, bounded for the store.
+	journalTail = 4 << 10
 	// shellWaitDelay bounds how long a cancelled or finished command may
 	// keep its output pipes open (a daemonized grandchild) before they are
 	// closed and the action returns anyway.
@@ -43,6 +46,8 @@ type ShellOptions struct {
 // expressions), in a minimal environment plus `env` (see
 // ShellOptions.PassEnv), and outputs {stdout, stderr, exit_code}. A non-zero exit
 // fails the node with the exit code and the end of stderr in the message.
+// The last 4 KiB of each stream also go to the run's journal, whatever
+// the outcome.
 // On cancellation the command's whole process group is killed.
 func Shell(opts ShellOptions) Action {
 	maxOut := opts.MaxOutput
@@ -130,6 +135,16 @@ func runShell(ctx context.Context, c *Call, maxOut int64, pass []string) (any, e
 	killProcessGroup(cmd)
 
 	err := cmd.Run()
+	// The tails go to the journal whatever the outcome: a failed or timed
+	// out command's output is what tells why.
+	for _, s := range []struct {
+		name string
+		buf  *cappedBuffer
+	}{{"stdout", stdout}, {"stderr", stderr}} {
+		if t := tailOf(s.buf.buf.Bytes(), journalTail); t != "" {
+			c.JournalLine("", s.name, t)
+		}
+	}
 	if err != nil && ctx.Err() != nil {
 		return nil, interrupted(ctx, "shell")
 	}
@@ -191,6 +206,19 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 	b.buf.Write(p[:keep])
 	b.dropped += int64(len(p)) - keep
 	return len(p), nil
+}
+
+// tailOf returns the last n bytes of data or fewer, starting on a rune
+// boundary, marked with "..." when cut.
+func tailOf(data []byte, n int) string {
+	if len(data) <= n {
+		return string(data)
+	}
+	data = data[len(data)-n+3:]
+	for len(data) > 0 && !utf8.RuneStart(data[0]) {
+		data = data[1:]
+	}
+	return "..." + string(data)
 }
 
 // lastBytes returns about the last n bytes of data, starting on a rune

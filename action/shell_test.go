@@ -172,3 +172,30 @@ func processAlive(pid int) bool {
 	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
 	return len(fields) == 0 || fields[0] != "Z"
 }
+
+// lines is an action.Journal that keeps what it is given.
+type lines []string
+
+func (l *lines) Line(level, stream, message string) {
+	*l = append(*l, level+"|"+stream+"|"+message)
+}
+
+// TestShellTailsGoToTheJournal: the end of each stream goes to the step's
+// journal, cut to 4 KiB on a rune boundary, also when the command fails.
+func TestShellTailsGoToTheJournal(t *testing.T) {
+	var got lines
+	c := &Call{Params: map[string]any{"command": `printf 'é%.0s' $(seq 3000); echo; echo oops >&2; exit 4`}, Journal: &got}
+	_, err := Shell(ShellOptions{}).Run(context.Background(), c)
+	require.ErrorContains(t, err, "exit status 4")
+	require.Len(t, got, 2)
+	out, ok := strings.CutPrefix(got[0], "|stdout|...")
+	require.True(t, ok, got[0][:20])
+	require.LessOrEqual(t, len(out)+3, 4096)
+	require.Equal(t, strings.Repeat("é", (len(out)-1)/2)+"\n", out, "whole runes only")
+	require.Equal(t, "|stderr|oops\n", got[1])
+
+	got = nil
+	_, err = Shell(ShellOptions{}).Run(context.Background(), &Call{Params: map[string]any{"command": "true"}, Journal: &got})
+	require.NoError(t, err)
+	require.Empty(t, got, "nothing written, nothing journaled")
+}

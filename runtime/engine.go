@@ -345,7 +345,9 @@ func (e *Engine) computeTask(ctx context.Context, p *program, info *runInfo, tas
 		if in.Op != blueprint.OpWait {
 			return nil, fmt.Errorf("timer at pc %d is %v, not Wait", task.PC, in.Op)
 		}
-		v.record(store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Succeeded, Finished: v.now})
+		key := v.nodeKey(t.frame, in.Node)
+		v.waitFired(key)
+		v.record(store.Record{RecordKey: key, Status: store.Succeeded, Finished: v.now})
 		t.pc++
 		err = v.advance(t, nil)
 	case store.Resume:

@@ -93,6 +93,7 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 				}
 			}
 			e.observe(Event{Run: v.run.id, Node: node, Frame: key.Frame, Status: store.Running, Attempt: attempt, Time: started})
+			v.cur = stepRef{node: node, frame: key.Frame, attempt: attempt}
 			out, err = e.runStep(ctx, v, t, st, node, attempt, rs)
 			if rs == nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), errRunEnded) {
 				// The run ended while the step ran (a short task, rs set,
@@ -127,7 +128,9 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		if attempt < st.Retry.MaxAttempts && !errors.Is(err, errParams) {
 			v.record(store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: recStarted,
 				Error: &store.ErrorInfo{Node: node, Message: msg}})
-			v.stopAtStep(t, int32(k), int32(attempt+1), v.now.Add(st.Retry.Delay(attempt+1)))
+			at := v.now.Add(st.Retry.Delay(attempt + 1))
+			v.retryScheduled(key, attempt+1, at, msg)
+			v.stopAtStep(t, int32(k), int32(attempt+1), at)
 			return nil
 		}
 		info := &store.ErrorInfo{Node: node, Message: msg}
@@ -284,7 +287,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 	} else {
 		call = new(action.Call)
 	}
-	*call = action.Call{Params: decoded, Logger: e.stepLogger(rs, v.run.id), RunID: v.run.id, NodeID: node, Attempt: attempt}
+	*call = action.Call{Params: decoded, Logger: e.stepLogger(rs, v.run.id), RunID: v.run.id, NodeID: node, Attempt: attempt, Journal: v}
 	out, err := runAction(actx, act, call)
 	if err != nil {
 		if st.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {

@@ -54,6 +54,8 @@ type vm struct {
 	buf      *trBuf
 	recSlab  []store.Record
 	taskSlab []store.Task
+	// cur is the step running, which its log lines name.
+	cur stepRef
 }
 
 // nodeFailure fails a node and, with it, the run.
@@ -300,7 +302,9 @@ func (v *vm) step(t *token, last any) error {
 			if err != nil {
 				return &nodeFailure{node: in.Node, err: err}
 			}
-			v.record(store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Running, Started: v.now})
+			key := v.nodeKey(t.frame, in.Node)
+			v.record(store.Record{RecordKey: key, Status: store.Running, Started: v.now})
+			v.waitStarted(key, at)
 			v.stopAt(*t, store.Timer, at)
 			return nil
 		case blueprint.OpWhile:
