@@ -329,3 +329,23 @@ func TestRetryFromTheFailedNode(t *testing.T) {
 	require.Equal(t, 2, r.code, r.stderr)
 	require.Contains(t, r.stderr, "the memory store keeps them only inside the process that ran them")
 }
+
+// The lookup commands are in the help, and offer no flag that only tunes
+// workers.
+func TestLookupHelp(t *testing.T) {
+	r := skript(t, "--help")
+	require.Equal(t, 0, r.code, r.stderr)
+	for _, c := range []string{"runs", "logs", "history", "retry"} {
+		require.Regexp(t, `(?m)^\s+`+c+`\s`, r.stdout, c)
+		h := skript(t, c, "--help")
+		require.Equal(t, 0, h.code, h.stderr)
+		require.Contains(t, h.stdout, "--store", c)
+		require.Contains(t, h.stdout, "--output", c)
+		require.NotContains(t, h.stdout, "--lease", c)
+		require.NotContains(t, h.stdout, "--journal-max-events", c)
+	}
+	for _, c := range []string{"run", "submit"} {
+		require.Contains(t, skript(t, c, "--help").stdout, "--idempotency-key", c)
+	}
+	require.Contains(t, skript(t, "worker", "--help").stdout, "--journal-max-events")
+}
