@@ -182,7 +182,8 @@ type RunList struct {
 	// Next is the cursor of the next page, "" after the last one.
 	Next string `json:"next,omitempty"`
 	// Counts by status of every run the filter matches (not only this
-	// page's; its Status ignored), when asked for.
+	// page's; its Status ignored), when asked for; a status no run has
+	// is left out.
 	Counts map[store.Status]int `json:"counts,omitempty"`
 }
 
@@ -271,8 +272,16 @@ func (s *Service) List(ctx context.Context, req ListRequest) (*RunList, error) {
 		out.Runs[i] = Summarize(r)
 	}
 	if req.Counts {
-		if out.Counts, err = ix.CountRuns(ctx, f); err != nil {
+		counts, err := ix.CountRuns(ctx, f)
+		if err != nil {
 			return nil, errorf(Internal, err, "count runs: %v", err)
+		}
+		// One shape whatever the driver: only the statuses some run has.
+		out.Counts = map[store.Status]int{}
+		for st, n := range counts {
+			if n > 0 {
+				out.Counts[st] = n
+			}
 		}
 	}
 	return out, nil

@@ -18,7 +18,8 @@ func open(ctx context.Context, url string, opts store.Options) (store.Store, err
 	if opts.Retention < 0 {
 		return nil, errors.New("redis store: ended runs cannot be kept forever (a retention of 0 or less); give a positive retention")
 	}
-	ro := []Option{WithLease(opts.Lease), WithRetention(opts.Retention), WithMaxDeliveries(opts.MaxDeliveries)}
+	ro := []Option{WithLease(opts.Lease), WithRetention(opts.Retention), WithMaxDeliveries(opts.MaxDeliveries),
+		WithJournalLimits(opts.Journal)}
 	if opts.Logger != nil {
 		ro = append(ro, WithLogger(opts.Logger))
 	}
