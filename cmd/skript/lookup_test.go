@@ -22,15 +22,22 @@ import (
 // run index.
 func lookupRedis(t *testing.T) string {
 	t.Helper()
+	requireJournal(t)
+	srv := redistest.Start(t)
+	startWorker(t, srv.URL())
+	return srv.URL()
+}
+
+// requireJournal skips a test where the Redis driver keeps no journal or
+// run index.
+func requireJournal(t *testing.T) {
+	t.Helper()
 	var st any = (*redis.Store)(nil)
 	_, journal := st.(store.Journal)
 	_, index := st.(store.RunIndex)
 	if !journal || !index {
 		t.Skip("the Redis driver has no journal or run index yet")
 	}
-	srv := redistest.Start(t)
-	startWorker(t, srv.URL())
-	return srv.URL()
 }
 
 const chattySrc = `name: chatty
@@ -348,4 +355,34 @@ func TestLookupHelp(t *testing.T) {
 		require.Contains(t, skript(t, c, "--help").stdout, "--idempotency-key", c)
 	}
 	require.Contains(t, skript(t, "worker", "--help").stdout, "--journal-max-events")
+}
+
+// runs, logs, history and retry on a Redis Cluster of three primaries.
+func TestLookupsOnACluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node Redis Cluster")
+	}
+	requireJournal(t)
+	url := redistest.StartCluster(t, 3).URL
+	startWorker(t, url)
+	id := submitWaited(t, url, chattySrc)
+	bad := submitWaited(t, url, brokenSrc)
+
+	r := skript(t, "runs", "--store", url)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Regexp(t, "(?m)^"+bad+`\s+broken\s+-\s+failed\s.*boom$`, r.stdout)
+	require.Regexp(t, "(?m)^"+id+`\s+chatty\s+3\s+succeeded`, r.stdout)
+
+	r = skript(t, "logs", id, "--store", url)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "hello there")
+	require.Contains(t, r.stdout, "out-line")
+
+	r = skript(t, "history", bad, "--store", url)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Regexp(t, `run\.ended\s+-\s+failed: in boom: no luck\n$`, r.stdout)
+
+	r = skript(t, "retry", bad, "--store", url, "--wait")
+	require.Equal(t, 1, r.code, "the fail step fails again: %s", r.stderr)
+	require.Contains(t, r.stdout, "failed")
 }
