@@ -262,8 +262,13 @@ func (s *Service) List(ctx context.Context, req ListRequest) (*RunList, error) {
 	}
 	page, err := ix.ListRuns(ctx, f, req.Cursor, req.Limit)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errorf(Invalid, err, "cursor %q: not a cursor of this list", req.Cursor)
+		if req.Cursor != "" {
+			// The drivers' cursor errors are not typed: the same list
+			// without the cursor tells a bad cursor from a store that
+			// cannot answer.
+			if _, err2 := ix.ListRuns(ctx, f, "", 1); err2 == nil {
+				return nil, errorf(Invalid, err, "cursor %q: not a cursor of this store's run list", req.Cursor)
+			}
 		}
 		return nil, errorf(Internal, err, "list runs: %v", err)
 	}

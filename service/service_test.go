@@ -213,7 +213,8 @@ func testListFiltersPagesAndCounts(t *testing.T, svc *service.Service) {
 	}
 	require.Equal(t, []string{okIDs[2], okIDs[1], okIDs[0]}, paged)
 
-	for _, req := range []service.ListRequest{{Status: "done"}, {Limit: -1}, {Limit: service.MaxLimit + 1}, {Since: -time.Second}} {
+	for _, req := range []service.ListRequest{{Status: "done"}, {Limit: -1}, {Limit: service.MaxLimit + 1}, {Since: -time.Second},
+		{Cursor: "garbage"}} {
 		_, err := svc.List(ctxT(t), req)
 		require.Equal(t, service.Invalid, service.CodeOf(err), "%+v: %v", req, err)
 	}
