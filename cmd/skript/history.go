@@ -44,12 +44,11 @@ exits 2.`,
 			if cmd.Flags().Changed("at") && at < 1 {
 				return exit(2, fmt.Errorf("--at %d: want an event number, 1 or more", at))
 			}
-			ctx := cmd.Context()
-			svc, err := sf.lookupService(ctx, "history", true)
+			ctx, svc, done, err := sf.lookup(cmd, "history", true)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = svc.Close() }()
+			defer done()
 			id, out := args[0], cmd.OutOrStdout()
 			if at > 0 {
 				snap, err := svc.RecordsAt(ctx, id, at)
@@ -93,11 +92,8 @@ func printEvents(w io.Writer, evs []*store.Event) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tTIME\tEVENT\tNODE\tDETAIL")
 	for _, ev := range evs {
-		where := ev.Node
-		if ev.Frame != "" {
-			where += "[" + ev.Frame + "]"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", ev.Seq, ev.Time.Local().Format("15:04:05.000"), ev.Type, dash(where), eventDetail(ev))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", ev.Seq, ev.Time.Local().Format("15:04:05.000"), ev.Type, dash(nodeAt(ev.Node, ev.Frame)),
+			eventDetail(ev))
 	}
 	_ = tw.Flush()
 }
@@ -152,12 +148,8 @@ func eventDetail(ev *store.Event) string {
 		add("at %s", ev.At.Local().Format("15:04:05.000"))
 	}
 	if ev.Type == store.EventLog || ev.Type == store.EventTruncated {
-		level := ev.Level
-		if ev.Stream != "" {
-			level = ev.Stream
-		}
 		msg := strings.ReplaceAll(strings.TrimRight(ev.Message, "\n"), "\n", "⏎")
-		add("%s", strings.TrimSpace(level+" "+clip(msg)))
+		add("%s", strings.TrimSpace(logLevel(ev)+" "+clip(msg)))
 	}
 	if ev.Truncated {
 		add("[truncated]")
@@ -194,10 +186,6 @@ func printRecords(w io.Writer, recs []*store.Record) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tSTATUS\tATTEMPTS\tOUTPUT OR ERROR")
 	for _, r := range recs {
-		where := r.Key
-		if r.Frame != "" {
-			where += "[" + r.Frame + "]"
-		}
 		detail := ""
 		switch {
 		case r.Error != nil:
@@ -205,7 +193,7 @@ func printRecords(w io.Writer, recs []*store.Record) {
 		case r.Output != nil:
 			detail = short(r.Output)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", where, r.Status, r.Attempts, detail)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", nodeAt(r.Key, r.Frame), r.Status, r.Attempts, detail)
 	}
 	_ = tw.Flush()
 }

@@ -4,10 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -42,13 +39,11 @@ needs a shared store. An unknown run or node exits 2.`,
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			svc, err := sf.lookupService(ctx, "logs", true)
+			ctx, svc, done, err := sf.lookup(cmd, "logs", true)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = svc.Close() }()
+			defer done()
 			out := cmd.OutOrStdout()
 			enc := json.NewEncoder(out)
 			err = svc.Logs(ctx, args[0], service.LogsRequest{Node: node, Follow: follow}, func(ev *store.Event) error {
@@ -75,15 +70,8 @@ needs a shared store. An unknown run or node exits 2.`,
 // printLog prints a log event as text; every line of a multi-line
 // message (a shell tail) carries the same prefix, so grep keeps them.
 func printLog(w io.Writer, ev *store.Event) {
-	level := ev.Level
-	if ev.Stream != "" {
-		level = ev.Stream
-	}
-	where := ev.Node
-	if ev.Frame != "" {
-		where += "[" + ev.Frame + "]"
-	}
-	prefix := fmt.Sprintf("%s %-6s %s", ev.Time.Local().Format("15:04:05.000"), strings.ToUpper(dash(level)), dash(where))
+	prefix := fmt.Sprintf("%s %-6s %s", ev.Time.Local().Format("15:04:05.000"), strings.ToUpper(dash(logLevel(ev))),
+		dash(nodeAt(ev.Node, ev.Frame)))
 	msg := strings.TrimRight(ev.Message, "\n")
 	if ev.Truncated {
 		msg += " [truncated]"
@@ -91,4 +79,12 @@ func printLog(w io.Writer, ev *store.Event) {
 	for line := range strings.SplitSeq(msg, "\n") {
 		fmt.Fprintf(w, "%s  %s\n", prefix, line)
 	}
+}
+
+// logLevel is a log event's level, or the stream of a shell output tail.
+func logLevel(ev *store.Event) string {
+	if ev.Stream != "" {
+		return ev.Stream
+	}
+	return ev.Level
 }

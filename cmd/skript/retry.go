@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -42,13 +39,11 @@ needs a shared store.`,
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			svc, err := sf.lookupService(ctx, "retry", false)
+			ctx, svc, done, err := sf.lookup(cmd, "retry", false)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = svc.Close() }()
+			defer done()
 			run, err := svc.Retry(ctx, args[0], from)
 			if err != nil {
 				return runNotFound(args[0], err)

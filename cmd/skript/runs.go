@@ -93,12 +93,12 @@ needs a shared store.
 			if limit < 1 || limit > service.MaxLimit {
 				return exit(2, fmt.Errorf("--limit %d: want 1 to %d", limit, service.MaxLimit))
 			}
-			svc, err := sf.lookupService(cmd.Context(), "runs", true)
+			ctx, svc, done, err := sf.lookup(cmd, "runs", true)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = svc.Close() }()
-			list, err := svc.List(cmd.Context(), service.ListRequest{Workflow: workflow, Status: st, Since: d, Limit: limit,
+			defer done()
+			list, err := svc.List(ctx, service.ListRequest{Workflow: workflow, Status: st, Since: d, Limit: limit,
 				Cursor: cursor, Counts: true})
 			if err != nil {
 				return svcErr(err)

@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/service"
@@ -49,6 +54,21 @@ func (f *storeFlags) lookupService(ctx context.Context, command string, readOnly
 	return svc, nil
 }
 
+// lookup is lookupService for a command's run, with a context that
+// Ctrl-C or SIGTERM cancels; done closes the store and stops listening.
+func (f *storeFlags) lookup(cmd *cobra.Command, command string, readOnly bool) (context.Context, *service.Service, func(), error) {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	svc, err := f.lookupService(ctx, command, readOnly)
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	return ctx, svc, func() {
+		_ = svc.Close()
+		stop()
+	}, nil
+}
+
 // engineService is the service of a command that builds its own engine
 // (with a logger, an observer, a registry).
 func engineService(eng *runtime.Engine, deny []string) (*service.Service, error) {
@@ -65,4 +85,13 @@ func runNotFound(id string, err error) error {
 		return exit(2, fmt.Errorf("run %s not found", id))
 	}
 	return svcErr(err)
+}
+
+// nodeAt names a node in a frame: "fetch", or "fetch[each[2]]" in a loop
+// iteration.
+func nodeAt(node, frame string) string {
+	if frame == "" {
+		return node
+	}
+	return node + "[" + frame + "]"
 }
