@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -193,7 +194,11 @@ func printRecords(w io.Writer, recs []*store.Record) {
 		case r.Output != nil:
 			detail = short(r.Output)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", nodeAt(r.Key, r.Frame), r.Status, r.Attempts, detail)
+		attempts := "-"
+		if r.Attempts > 0 {
+			attempts = strconv.Itoa(r.Attempts)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", nodeAt(r.Key, r.Frame), r.Status, attempts, detail)
 	}
 	_ = tw.Flush()
 }

@@ -247,6 +247,9 @@ func report(w io.Writer, res *runtime.Result, output string) error {
 		name += " version " + res.Version
 	}
 	fmt.Fprintf(w, "run %s (%s) %s%s\n", res.RunID, name, res.Status, took)
+	if res.RetryOf != "" {
+		fmt.Fprintf(w, "retry of run %s\n", res.RetryOf)
+	}
 	if res.Error != nil {
 		if res.Error.Node != "" {
 			fmt.Fprintf(w, "error in %s: %s\n", res.Error.Node, res.Error.Message)
