@@ -190,7 +190,8 @@ func (s *Service) index() (store.RunIndex, error) {
 	return ix, nil
 }
 
-// Close closes the store.
+// Close closes the store. The Service of a skript.Engine is closed by
+// the Engine's Close instead.
 func (s *Service) Close() error {
 	if s.st == nil {
 		return nil
