@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -12,13 +14,23 @@ import (
 )
 
 // pollEvery is how often the view reads a run's records from a store
-// outside this process: one read of the run's record hash, a few times a
+// that keeps no journal: one read of the run's record hash, a few times a
 // second.
 const pollEvery = 200 * time.Millisecond
 
+// Reading the run's journal: the events of one read at most, how long a
+// read waits for the next event, and how long the view lets new events
+// gather before it reads again (it redraws ten times a second anyway).
+const (
+	feedPage   = 1000
+	feedWait   = 5 * time.Second
+	feedGather = 100 * time.Millisecond
+)
+
 // live keeps a view up to date while a run goes on: it redraws the view
-// and, when the store is outside this process, polls the run's records,
-// since the tasks other processes run send this one no events.
+// and follows the run's journal, where every step's start and end is
+// recorded whoever runs it, also the steps fused into one task; on a
+// store with no journal, outside this process, it polls the run's records.
 type live struct {
 	v      *view
 	st     store.Store
@@ -38,7 +50,9 @@ func startLive(v *view, st store.Store, run string) *live {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { v.loop(ctx) })
-	if !st.Capabilities().Local {
+	if j, ok := st.(store.Journal); ok {
+		wg.Go(func() { feed(ctx, st, j, run, v) })
+	} else if !st.Capabilities().Local {
 		wg.Go(func() { follow(ctx, st, run, v) })
 	}
 	go func() {
@@ -65,6 +79,67 @@ func (l *live) stop(erase bool) {
 	l.v.finish(recs, erase)
 }
 
+// feed follows the run's journal into v until ctx is done or the run has
+// ended: it replays the record events into the run's records as they
+// come, so the view reads only what is new, not every record again. A
+// journal cut at its limit says nothing more of the records: the view
+// then polls them.
+func feed(ctx context.Context, st store.Store, j store.Journal, run string, v *view) {
+	recs := map[store.RecordKey]*store.Record{}
+	var after int64
+	for ctx.Err() == nil {
+		evs, err := j.Events(ctx, run, after, feedPage, feedWait)
+		if err != nil {
+			if !sleep(ctx, pollEvery) {
+				return
+			}
+			continue
+		}
+		ended := false
+		for _, ev := range evs {
+			after = ev.Seq
+			switch {
+			case ev.Record != nil:
+				recs[ev.Record.RecordKey] = ev.Record
+			case ev.Type == store.EventTruncated:
+				follow(ctx, st, run, v)
+				return
+			case ev.Type == store.EventRunEnded || ev.Type == store.EventRunCancelled:
+				ended = true
+			}
+		}
+		gather := feedGather
+		// A full page has more behind it: fold once caught up.
+		if len(evs) > 0 && (len(evs) < feedPage || ended) {
+			began := time.Now()
+			v.records(slices.Collect(maps.Values(recs)))
+			// A run with many records (a wide loop) takes longer to fold:
+			// let more events gather between folds.
+			gather = max(gather, 4*time.Since(began))
+		}
+		// The last frame is drawn from the final records (stop).
+		if ended {
+			return
+		}
+		if len(evs) < feedPage && !sleep(ctx, gather) {
+			return
+		}
+	}
+}
+
+// sleep waits for d, or less when ctx is done first; it reports whether
+// ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 // follow reads the run's records into v until ctx is done.
 func follow(ctx context.Context, st store.Store, run string, v *view) {
 	for {
@@ -74,13 +149,8 @@ func follow(ctx context.Context, st store.Store, run string, v *view) {
 		}
 		// A run with many records (a wide loop) takes longer to read: poll
 		// it less often rather than keep the store busy with it.
-		wait := max(pollEvery, 4*time.Since(began))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, max(pollEvery, 4*time.Since(began))) {
 			return
-		case <-t.C:
 		}
 	}
 }

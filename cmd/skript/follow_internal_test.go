@@ -2,15 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/skript-dev/skript/compiler"
 	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/store/memory"
 )
 
 var ansiRE = regexp.MustCompile(`\x1b\[[0-9;]*[mAJ]`)
@@ -142,4 +146,60 @@ func TestFinishDrawsFinalRecords(t *testing.T) {
 	require.Regexp(t, `(?s)p\s+failed\s+1\.0s\s+nope\n.*nap\s+cancelled\s*\n.*pause\s+succeeded\s+1ms\n.*boom\s+failed\s+1ms\s+nope\n$`, got)
 	v.event(runtime.Event{Node: "late", Status: store.Succeeded, Time: t0})
 	require.NotContains(t, out.String(), "late", "no updates after the last frame")
+}
+
+// The view follows the run's journal: with no event from this process (no
+// observer), it still shows each step of a fused chain as it starts and
+// ends, and the last frame shows them all ended.
+func TestFeedFollowsTheJournal(t *testing.T) {
+	st := memory.New()
+	bp, errs := compiler.Compile("flow.yaml", []byte(`name: fused
+nodes:
+  - {id: one, kind: Action, action: sleep, params: {duration: 200ms}}
+  - {id: two, kind: Action, action: sleep, params: {duration: 600ms}}
+`), compiler.Options{})
+	require.Empty(t, errs)
+	require.Len(t, bp.Code[0].Steps, 2, "one task runs both steps")
+	eng := runtime.New(runtime.WithStore(st))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go func() { _ = eng.Work(ctx, runtime.WorkerOptions{}) }()
+	run, err := eng.Start(ctx, bp, nil)
+	require.NoError(t, err)
+
+	var out syncBuffer
+	v := newView(&out, true)
+	v.depth = loopDepths(bp)
+	lv := startLive(v, st, run.ID)
+	shows := func(id string, want store.Status) bool {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		n := v.byID[id]
+		return n != nil && v.shown(n).status == want
+	}
+	require.Eventually(t, func() bool { return shows("one", store.Running) }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return shows("one", store.Succeeded) && shows("two", store.Running) }, 10*time.Second, 5*time.Millisecond)
+	_, err = run.Wait(ctx)
+	require.NoError(t, err)
+	lv.stop(false)
+	final := ansiRE.ReplaceAllString(out.String(), "")
+	require.Regexp(t, `one\s+succeeded\s+\d+ms\n\s*\S+\s+two\s+succeeded`, final)
+}
+
+// syncBuffer is a bytes.Buffer safe for the view's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

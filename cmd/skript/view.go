@@ -23,11 +23,12 @@ import (
 // place; otherwise plain log lines.
 //
 // A line has two sources. Events come from the tasks this process runs, as
-// they happen; on a store outside this process, where `skript worker`
-// processes run some or all of the tasks, the run's records are also read
-// every few hundred milliseconds (follow). The records are the truth, but a
-// poll behind: a line shows whichever source has the later news, and once
-// the run has ended, only the final records.
+// they happen; the run's records come from its journal (feed), whoever runs
+// its tasks (`skript worker` processes on a shared store), or, on a store
+// with no journal, from reading them every few hundred milliseconds
+// (follow). The records are the truth, but a read behind: a line shows
+// whichever source has the later news, and once the run has ended, only
+// the final records.
 type view struct {
 	mu     sync.Mutex
 	w      io.Writer

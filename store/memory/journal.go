@@ -24,35 +24,119 @@ const defaultEventsPage = 1000
 
 // journal is a run's events; the run's mu guards it.
 type journal struct {
-	// events are kept as values: one allocation grows the journal by many
-	// events, where a pointer each would cost one per step.
-	events []store.Event
+	// Entries are kept small: most events report a record write, and
+	// such an entry is the stored record, the worker and the time, the
+	// rest of the event following from the record. Other events are kept
+	// whole beside. A run's journal thus costs about as much as its
+	// records, and Events builds the store.Event values as they are read.
+	// They come in chunks that double in size up to maxChunk, so a
+	// journal grows without copying what it holds.
+	chunks [][]jentry
+	n      int // entries in all chunks
 	// cut is set once the truncated event is in.
 	cut bool
 	// wake, made by a reader that waits, is closed by the next append.
 	wake chan struct{}
 }
 
-// emit appends ev to r's journal, numbering and timing it; the caller
-// holds r.mu and calls r.notify once its writes are done.
-func (s *Store) emit(r *run, ev *store.Event, now time.Time) {
-	j := &r.journal
-	if n := len(j.events); n > 0 && now.Before(j.events[n-1].Time) {
-		// Completions take their time before they take the run's lock.
-		now = j.events[n-1].Time
+// jentry is one event: a record event (rec set) or any other (ev set).
+type jentry struct {
+	rec    *store.Record
+	ev     *store.Event
+	worker string
+	nanos  int64
+}
+
+// event is the entry as the store.Event numbered seq.
+func (e *jentry) event(seq int64) store.Event {
+	var out store.Event
+	if e.ev != nil {
+		out = *e.ev
+	} else {
+		out = store.Event{Type: store.RecordEventType(e.rec), Node: e.rec.Key, Frame: e.rec.Frame, Attempt: e.rec.Attempts,
+			Worker: e.worker, Record: e.rec}
 	}
-	if ev.Type != store.EventRunEnded && ev.Type != store.EventRunCancelled && len(j.events) >= s.limits.MaxEvents {
+	out.Seq, out.Time = seq, time.Unix(0, e.nanos)
+	return out
+}
+
+// Chunk sizes of a journal: the first, and the most any grows to.
+const (
+	firstChunk = 8
+	maxChunk   = 2048
+)
+
+// last returns the journal's last entry, nil when it has none.
+func (j *journal) last() *jentry {
+	if j.n == 0 {
+		return nil
+	}
+	c := j.chunks[len(j.chunks)-1]
+	return &c[len(c)-1]
+}
+
+func (j *journal) append(e jentry) {
+	k := len(j.chunks) - 1
+	if k < 0 || len(j.chunks[k]) == cap(j.chunks[k]) {
+		size := firstChunk
+		if k >= 0 {
+			size = min(2*cap(j.chunks[k]), maxChunk)
+		}
+		j.chunks = append(j.chunks, make([]jentry, 0, size))
+		k++
+	}
+	j.chunks[k] = append(j.chunks[k], e)
+	j.n++
+}
+
+// read returns the events numbered after+1 to end.
+func (j *journal) read(after, end int) []*store.Event {
+	evs := make([]store.Event, 0, end-after)
+	i := 0 // the number of the chunk's first entry, less one
+	for _, c := range j.chunks {
+		if i+len(c) <= after {
+			i += len(c)
+			continue
+		}
+		for k := max(after-i, 0); k < len(c) && i+k < end; k++ {
+			evs = append(evs, c[k].event(int64(i+k+1)))
+		}
+		i += len(c)
+		if i >= end {
+			break
+		}
+	}
+	out := make([]*store.Event, len(evs))
+	for k := range evs {
+		out[k] = &evs[k]
+	}
+	return out
+}
+
+// add appends an entry, numbering and timing it; the caller holds r.mu and
+// calls r.notify once its writes are done. An entry past the limit is
+// dropped, after one truncated event, unless it ends the run.
+func (s *Store) add(r *run, e jentry, now time.Time) {
+	j := &r.journal
+	e.nanos = now.UnixNano()
+	if last := j.last(); last != nil && e.nanos < last.nanos {
+		// Completions take their time before they take the run's lock.
+		e.nanos = last.nanos
+	}
+	if j.n >= s.limits.MaxEvents && (e.ev == nil || (e.ev.Type != store.EventRunEnded && e.ev.Type != store.EventRunCancelled)) {
 		if j.cut {
 			return
 		}
 		j.cut = true
-		ev = &store.Event{Type: store.EventTruncated,
-			Message: "the journal keeps " + strconv.Itoa(s.limits.MaxEvents) + " events: the run's later events up to its end are left out"}
+		e = jentry{nanos: e.nanos, ev: &store.Event{Type: store.EventTruncated,
+			Message: "the journal keeps " + strconv.Itoa(s.limits.MaxEvents) + " events: the run's later events up to its end are left out"}}
 	}
-	j.events = append(j.events, *ev)
-	e := &j.events[len(j.events)-1]
-	e.Seq = int64(len(j.events))
-	e.Time = now
+	j.append(e)
+}
+
+// emit journals an event other than a record's.
+func (s *Store) emit(r *run, ev *store.Event, now time.Time) {
+	s.add(r, jentry{ev: ev}, now)
 }
 
 // emitRecord journals the write of rec, as stored.
@@ -60,13 +144,14 @@ func (s *Store) emitRecord(r *run, rec *store.Record, worker string, now time.Ti
 	if r.journal.cut {
 		return
 	}
-	ev := store.Event{Type: store.RecordEventType(rec), Node: rec.Key, Frame: rec.Frame, Attempt: rec.Attempts, Worker: worker, Record: rec}
 	if out, cut := store.LimitValue(rec.Output, s.limits.MaxValueBytes); cut {
 		cp := *rec
 		cp.Output = out
-		ev.Record, ev.Truncated = &cp, true
+		s.emit(r, &store.Event{Type: store.RecordEventType(rec), Node: rec.Key, Frame: rec.Frame, Attempt: rec.Attempts,
+			Worker: worker, Record: &cp, Truncated: true}, now)
+		return
 	}
-	s.emit(r, &ev, now)
+	s.add(r, jentry{rec: rec, worker: worker}, now)
 }
 
 // emitEvents journals a transition's own events.
@@ -75,6 +160,7 @@ func (s *Store) emitEvents(r *run, evs []*store.Event, worker string, now time.T
 		if r.journal.cut {
 			return
 		}
+		// A copy: the transition's events are the caller's.
 		ev := *in
 		if ev.Worker == "" {
 			ev.Worker = worker
@@ -97,7 +183,7 @@ func (s *Store) emitEvents(r *run, evs []*store.Event, worker string, now time.T
 // emitCreated journals a run's header as created.
 func (s *Store) emitCreated(r *run, now time.Time) {
 	h := r.hdr
-	ev := store.Event{Type: store.EventRunCreated, Run: &h}
+	ev := &store.Event{Type: store.EventRunCreated, Run: &h}
 	for k, v := range h.Inputs {
 		if out, cut := store.LimitValue(v, s.limits.MaxValueBytes); cut {
 			if !ev.Truncated {
@@ -107,7 +193,7 @@ func (s *Store) emitCreated(r *run, now time.Time) {
 			h.Inputs[k] = out
 		}
 	}
-	s.emit(r, &ev, now)
+	s.emit(r, ev, now)
 }
 
 // emitEnd journals a run's end: the records it cancelled, then the end.
@@ -122,12 +208,12 @@ func (s *Store) emitEnd(r *run, cancelled []*store.Record, e *store.RunEnd, typ 
 		s.emitRecord(r, rec, "", now)
 	}
 	end := *e
-	ev := store.Event{Type: typ, End: &end}
+	ev := &store.Event{Type: typ, End: &end}
 	var cut bool
 	if end.Output, cut = store.LimitValue(end.Output, s.limits.MaxValueBytes); cut {
 		ev.Truncated = true
 	}
-	s.emit(r, &ev, now)
+	s.emit(r, ev, now)
 }
 
 // notify wakes the readers waiting on r's journal; the caller holds r.mu.
@@ -158,15 +244,9 @@ func (s *Store) Events(ctx context.Context, id string, after int64, limit int, w
 	deadline := time.Now().Add(wait)
 	for {
 		r.mu.Lock()
-		if n := int64(len(r.journal.events)); n > after {
-			end := min(n, after+int64(limit))
-			out := make([]*store.Event, 0, end-after)
-			evs := make([]store.Event, end-after)
-			copy(evs, r.journal.events[after:end])
+		if n := int64(r.journal.n); n > after {
+			out := r.journal.read(int(after), int(min(n, after+int64(limit))))
 			r.mu.Unlock()
-			for i := range evs {
-				out = append(out, &evs[i])
-			}
 			return out, nil
 		}
 		left := time.Until(deadline)

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"testing"
@@ -64,4 +65,38 @@ func TestJournalExpiresWithTheRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, page.Runs, 1)
 	require.Equal(t, "r2", page.Runs[0].ID)
+}
+
+// TestLongJournal reads a journal of many chunks in pages of every size.
+func TestLongJournal(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	require.NoError(t, s.CreateRun(ctx, &store.Run{ID: "r", Workflow: "wf", Hash: "h"}, &store.Transition{
+		Tokens: []store.TokenSet{{ID: "t", Seq: 1}}, Tasks: []*store.Task{{Run: "r", Hash: "h", Kind: store.Exec, Token: "t", Seq: 1}}}))
+	tasks, err := s.Lease(ctx, "w", 1, time.Second)
+	require.NoError(t, err)
+	const n = 10_000
+	recs := make([]*store.Record, n)
+	for i := range recs {
+		recs[i] = &store.Record{RecordKey: store.RecordKey{Key: strconv.Itoa(i)}, Status: store.Running}
+	}
+	ok, err := s.StartStep(ctx, tasks[0], recs)
+	require.NoError(t, err)
+	require.True(t, ok)
+	for _, page := range []int{1, 7, 1000, 5000, n + 1} {
+		var after int64
+		for after < n+1 {
+			evs, err := s.Events(ctx, "r", after, page, 0)
+			require.NoError(t, err)
+			require.Len(t, evs, min(page, int(n+1-after)))
+			for i, ev := range evs {
+				require.Equal(t, after+int64(i)+1, ev.Seq)
+				if ev.Seq > 1 {
+					require.Equal(t, strconv.Itoa(int(ev.Seq-2)), ev.Node)
+					require.Equal(t, "w", ev.Worker)
+				}
+			}
+			after += int64(len(evs))
+		}
+	}
 }
