@@ -93,6 +93,21 @@ func (e *RestartPointError) Error() string {
 // Is makes errors.Is(err, ErrNotRestartPoint) hold.
 func (e *RestartPointError) Is(target error) bool { return target == ErrNotRestartPoint }
 
+// refusal is a refused retry: its own message, matching the sentinels
+// (and the store's error) it wraps.
+type refusal struct {
+	msg  string
+	errs []error
+}
+
+func (r *refusal) Error() string { return r.msg }
+
+func (r *refusal) Unwrap() []error { return r.errs }
+
+func refuse(errs []error, format string, args ...any) error {
+	return &refusal{msg: fmt.Sprintf(format, args...), errs: errs}
+}
+
 // Retry starts a new run that retries the ended run runID: the same
 // Blueprint (by hash) and inputs, with store.Run.RetryOf set to runID,
 // which keeps what the earlier run completed and runs the rest (see
@@ -101,17 +116,19 @@ func (e *Engine) Retry(ctx context.Context, runID string, opts RetryOptions) (*R
 	old, err := e.store.GetRun(ctx, runID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("retry: run %q: %w (%w)", runID, ErrRunNotFound, err)
+			return nil, refuse([]error{ErrRunNotFound, err}, "retry: no run %q on this store", runID)
 		}
 		return nil, fmt.Errorf("retry: read run %q: %w", runID, err)
 	}
 	if !old.Status.Done() {
-		return nil, fmt.Errorf("retry: run %q is %s: %w (cancel it or wait for it to end)", runID, old.Status, ErrRunNotEnded)
+		return nil, refuse([]error{ErrRunNotEnded}, "retry: run %q is still %s; wait for it to end or cancel it", runID, old.Status)
 	}
 	p, err := e.programs.get(ctx, e.store, old.Hash)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("retry: run %q: its Blueprint %s is no longer stored: %w", runID, old.Hash, err)
+			// Not wrapped: the run exists, so this must not read as an
+			// unknown run.
+			return nil, fmt.Errorf("retry: run %q: its Blueprint %s is no longer stored (%s)", runID, old.Hash, err.Error())
 		}
 		return nil, fmt.Errorf("retry: run %q: %w", runID, err)
 	}
@@ -121,10 +138,14 @@ func (e *Engine) Retry(ctx context.Context, runID string, opts RetryOptions) (*R
 			return nil, fmt.Errorf("retry: %w", err)
 		}
 	} else if old.Status == store.Succeeded {
-		return nil, fmt.Errorf("retry: run %q succeeded: %w (name a node to run again from)", runID, ErrNothingToRetry)
+		return nil, refuse([]error{ErrNothingToRetry}, "retry: run %q succeeded: nothing to run again; name a node to restart from", runID)
 	}
 	recs, err := e.store.AllRecords(ctx, runID)
 	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			// The run's retention ran out just now.
+			return nil, refuse([]error{ErrRunNotFound, err}, "retry: no run %q on this store", runID)
+		}
 		return nil, fmt.Errorf("retry: read the records of run %q: %w", runID, err)
 	}
 	kept := keptRecords(p.bp, recs, rerun)
