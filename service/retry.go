@@ -30,9 +30,8 @@ func (s *Service) Retry(ctx context.Context, id, from string) (*store.Run, error
 		return nil, &Error{Code: Conflict, Message: err.Error(), Err: err}
 	case errors.Is(err, runtime.ErrUnknownNode), errors.Is(err, runtime.ErrNotRestartPoint):
 		return nil, &Error{Code: Invalid, Message: err.Error(), Err: err}
-	case errors.Is(err, store.ErrNotFound):
-		// The run is kept but its Blueprint is not.
-		return nil, &Error{Code: NotFound, Message: err.Error(), Err: err}
 	}
+	// Anything else, a kept run whose Blueprint the store lost included,
+	// is the store's failure, not the caller's.
 	return nil, errorf(Internal, err, "%v", err)
 }

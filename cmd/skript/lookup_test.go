@@ -327,7 +327,7 @@ func TestRetryFromTheFailedNode(t *testing.T) {
 	}{
 		{[]string{"retry", "0190aaaa-0000-7000-8000-000000000000"}, "run 0190aaaa-0000-7000-8000-000000000000 not found"},
 		{[]string{"retry", first, "--from", "chek"}, `did you mean "check"?`},
-		{[]string{"retry", third}, "nothing to retry"},
+		{[]string{"retry", third}, "succeeded"},
 		{[]string{"retry", first, "--output", "yaml"}, "--output"},
 	} {
 		r := skript(t, append(c.args, "--store", url)...)
