@@ -32,8 +32,9 @@ finish for up to --grace, hands back the rest, and exits 0.
 A worker started before Redis is reachable (or while a Cluster is still
 forming) waits for it, trying again with backoff up to 5s and logging each
 attempt; errors no retry mends (a bad URL, a refused password, an evicting
-maxmemory-policy) exit 2 at once. run, submit, status and cancel do not
-wait: they fail within 10s with exit code 2.`,
+maxmemory-policy) exit 2 at once. The other commands (run, submit, status,
+cancel, runs, logs, history, retry) do not wait: they fail within 10s with
+exit code 2.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sf.requireShared("worker"); err != nil {
