@@ -115,7 +115,10 @@ var ErrUnknownScheme = errors.New("unknown store")
 // Open opens the store a URL names: "memory" (or "memory:"), or a URL
 // whose scheme a driver registered ("redis://HOST:PORT/DB"). An empty URL
 // is the memory store. The error for a URL no driver opens names the
-// known schemes and never repeats the URL, which may hold a password.
+// known schemes and never repeats the URL, which may hold a password. A
+// driver registers its schemes when its package is imported: a Go
+// program that opens "redis://..." imports store/redis (the root package
+// skript imports both drivers).
 func Open(ctx context.Context, url string, opts Options) (Store, error) {
 	if url == "" {
 		url = "memory"
@@ -131,8 +134,7 @@ func Open(ctx context.Context, url string, opts Options) (Store, error) {
 			return nil, fmt.Errorf("%w: the store URL has no known scheme; the schemes are %s (for example memory or redis://HOST:PORT/DB)",
 				ErrUnknownScheme, known)
 		}
-		return nil, fmt.Errorf("%w: no store has the scheme %q; the schemes are %s (a Go program registers a driver's scheme "+
-			"by importing its package, such as store/redis)", ErrUnknownScheme, scheme, known)
+		return nil, fmt.Errorf("%w: no store has the scheme %q; the schemes are %s", ErrUnknownScheme, scheme, known)
 	}
 	return open(ctx, url, opts.Resolved())
 }
