@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"StartStepThenComplete", testStartStepThenComplete},
 		{"NumbersKeepTheirTypes", testNumbers},
 		{"ValuesKeepTheirTypes", testValues},
+		{"RetryRun", testRetryRun},
 		{"Journal", testJournal},
 		{"JournalRunEnded", testJournalRunEnded},
 		{"EventsCursor", testEventsCursor},
@@ -61,7 +62,6 @@ func Run(t *testing.T, newStore Factory) {
 		{"IdempotencyKey", testIdempotencyKey},
 		{"ListRuns", testListRuns},
 		{"ListRunsPagesWhileCreating", testListRunsPagesWhileCreating},
-		{"RetryRun", testRetryRun},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
