@@ -167,7 +167,7 @@ func (s *Store) Cancel(ctx context.Context, id string, reason string) error {
 // StartStep implements store.Store, in one call of scripts/start.lua.
 func (s *Store) StartStep(ctx context.Context, task *store.Task, recs []*store.Record) (bool, error) {
 	args := make([]string, 0, 5+4*len(recs))
-	args = append(args, task.Token, strconv.FormatUint(uint64(task.Seq), 10), task.Worker, itoa(s.opt.limits.MaxEvents),
+	args = append(args, task.Token, strconv.FormatUint(uint64(task.Seq), 10), jsonEscaped(task.Worker), s.maxEventsArg(),
 		journalTime(s.now()))
 	for _, rec := range recs {
 		js, err := encodeRecord(rec)
@@ -249,7 +249,7 @@ func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, 
 			ends = append(ends, part)
 		}
 		if err := s.addBody(b, i, tr, c.Task.Run, c.Task.Hash, c.Task.Worker, now,
-			"T", c.Task.Run, ack, tr.Token, strconv.FormatUint(uint64(tr.Seq), 10), c.Task.Worker); err != nil {
+			"T", c.Task.Run, ack, tr.Token, strconv.FormatUint(uint64(tr.Seq), 10), jsonEscaped(c.Task.Worker)); err != nil {
 			return applied, fmt.Errorf("complete %s/%s: %w", c.Task.Run, c.Task.Token, err)
 		}
 	}

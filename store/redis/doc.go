@@ -15,11 +15,15 @@
 //	skript:{p7}:q              STREAM ready tasks (field t = task JSON), consumer group "skript"
 //	skript:{p7}:delayed        ZSET   delayed tasks, score = due time in ms, member = task JSON
 //	skript:{p7}:dead           STREAM entries that were not tasks, with the reason
-//	skript:{p7}:run:ID         HASH   hdr (creation-time JSON), status, output, error, ended, lv (has live:ID)
+//	skript:{p7}:run:ID         HASH   hdr (creation-time JSON), status, output, error, ended, lv (has live:ID),
+//	                                  js/jt/jtm (the journal's last seq, truncated, last time), cr/wf/ik (for the index)
 //	skript:{p7}:rec:ID         HASH   frame|key -> record JSON
 //	skript:{p7}:tok:ID         HASH   token -> seq
 //	skript:{p7}:live:ID        SET    frame|key of the run's running records: its end reads only those
 //	skript:{p7}:grp:ID         HASH   the run's Fork and Map groups: GID|remaining, GID|next, ..., GID|slot:i -> JSON
+//	skript:{p7}:ev:ID          STREAM the run's journal, entry 0-SEQ per script call (journal.go)
+//	skript:{p7}:idx[:...]      ZSET   the run index: all, by status, by workflow, ended; idx:cnt HASH of counts (index.go)
+//	skript:{pK}:ik:SHA256      STRING the run holding an idempotency key (idem.go)
 //	skript:{p7}:ready          sharded channel, Cluster only: rung when tasks are added; carries the due time when delayed ones are
 //	skript:ended               channel of ended run ids
 //	skript:due                 channel, single Redis only: the earliest due time of the delayed tasks an apply call added

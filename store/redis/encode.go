@@ -88,7 +88,7 @@ type batchRun struct {
 func (s *Store) newBatch(part int, now time.Time) *batch {
 	ttl := max(int64(s.opt.retention/time.Second), 1)
 	return &batch{part: part, byRun: map[string]*batchRun{},
-		head: []string{itoa(s.opt.limits.MaxEvents), group, timeString(now), strconv.FormatInt(ttl, 10), s.endedChannel(),
+		head: []string{s.maxEventsArg(), group, timeString(now), strconv.FormatInt(ttl, 10), s.endedChannel(),
 			s.bellChannel(part), s.dueChannel(), strconv.FormatInt(now.UnixMicro(), 10), itoa(s.opt.limits.MaxValueBytes),
 			journalTime(now)}}
 }
@@ -126,7 +126,7 @@ func (b *batch) keys(p partition) []string {
 	for _, st := range indexStatuses {
 		out = append(out, p.statusKey(st))
 	}
-	out = append(out, p.expKey())
+	out = append(out, p.expKey(), p.countKey())
 	for _, r := range b.runs {
 		out = p.runKeys(out, r.id)
 	}
@@ -134,7 +134,7 @@ func (b *batch) keys(p partition) []string {
 }
 
 // partKeys is how many of the partition's own keys apply.lua gets first.
-const partKeys = 8
+const partKeys = 9
 
 // keysPerRun is how many keys apply.lua gets for each run (KPR there).
 const keysPerRun = 6
@@ -262,8 +262,12 @@ func (s *Store) appendBody(args []string, tr *store.Transition, b *batch, r *bat
 		}
 		args = append(args, "1", string(tr.End.Status), out, errJSON, endev)
 	}
-	args = append(args, itoa(len(tr.Events)))
-	for _, ev := range tr.Events {
+	evs := tr.Events
+	if s.opt.journalOff {
+		evs = nil
+	}
+	args = append(args, itoa(len(evs)))
+	for _, ev := range evs {
 		js, err := s.eventJSON(ev, worker)
 		if err != nil {
 			return nil, err

@@ -23,7 +23,8 @@ import (
 //	idx           every kept run
 //	idx:s:STATUS  the runs of one status (running, succeeded, failed, cancelled)
 //	idx:w:NAME    the runs of one workflow
-//	idx:exp       ended runs by end time, member ["id","workflow","key hash"]
+//	idx:exp       ended runs by end time, member ["id","workflow","key hash","status"]
+//	idx:cnt       HASH: STATUS|WORKFLOW -> how many runs
 //
 // apply.lua writes them in the same call as the run's creation and end.
 // An ended run's keys expire after the retention time; trimIndex then
@@ -36,6 +37,7 @@ var indexStatuses = []store.Status{store.Running, store.Succeeded, store.Failed,
 
 func (p partition) statusKey(st store.Status) string { return p.idx + ":s:" + string(st) }
 func (p partition) expKey() string                   { return p.idx + ":exp" }
+func (p partition) countKey() string                 { return p.idx + ":cnt" }
 func (p partition) workflowKey(wf string) string     { return p.idx + ":w:" + wf }
 
 const (
@@ -323,9 +325,9 @@ func (s *Store) headers(ctx context.Context, es []indexEntry) ([]*store.Run, err
 	return out, nil
 }
 
-// CountRuns implements store.RunIndex: ZCOUNT on the status sets, or with
-// a workflow ZINTERCARD of its set and each status set (with created
-// bounds, the workflow's runs in range checked against each status set).
+// CountRuns implements store.RunIndex: ZCOUNT on the status sets, or for
+// a workflow its counters (idx:cnt; with created bounds, the workflow's
+// runs in range checked against each status set).
 func (s *Store) CountRuns(ctx context.Context, f store.RunFilter) (map[store.Status]int, error) {
 	s.trimAll(ctx)
 	maxs, mins := bounds(f, nil)
@@ -336,13 +338,30 @@ func (s *Store) CountRuns(ctx context.Context, f store.RunFilter) (map[store.Sta
 	if f.Workflow != "" && bounded {
 		return s.countBounded(ctx, f.Workflow, maxs, mins)
 	}
+	if f.Workflow != "" {
+		fields := make([]string, len(indexStatuses))
+		for i, st := range indexStatuses {
+			fields[i] = string(st) + "|" + f.Workflow
+		}
+		for _, p := range s.parts {
+			cmds = append(cmds, s.c.B().Hmget().Key(p.countKey()).Field(fields...).Build())
+		}
+		for _, r := range s.c.DoMulti(ctx, cmds...) {
+			vals, err := r.ToArray()
+			if err != nil {
+				return nil, fmt.Errorf("redis store: count runs: %w", err)
+			}
+			for i, v := range vals {
+				if n, err := v.AsInt64(); err == nil && i < len(indexStatuses) && n > 0 {
+					counts[indexStatuses[i]] += int(n)
+				}
+			}
+		}
+		return counts, nil
+	}
 	for _, p := range s.parts {
 		for _, st := range indexStatuses {
-			if f.Workflow != "" {
-				cmds = append(cmds, s.c.B().Zintercard().Numkeys(2).Key(p.workflowKey(f.Workflow), p.statusKey(st)).Build())
-			} else {
-				cmds = append(cmds, s.c.B().Zcount().Key(p.statusKey(st)).Min(mins).Max(maxs).Build())
-			}
+			cmds = append(cmds, s.c.B().Zcount().Key(p.statusKey(st)).Min(mins).Max(maxs).Build())
 			sts = append(sts, st)
 		}
 	}
@@ -418,45 +437,52 @@ func (s *Store) trimIndex(ctx context.Context, part int) {
 	}
 }
 
-// trim removes the runs that ended before t from a partition's index.
+// trim removes the runs that ended before t from a partition's index, in
+// one call of scripts/trim.lua, then their idempotency keys (each in the
+// slot its hash picks).
 func (s *Store) trim(ctx context.Context, part int, t time.Time) error {
 	p := s.parts[part]
 	exp, err := s.c.Do(ctx, s.c.B().Zrangebyscore().Key(p.expKey()).Min("-inf").Max("("+strconv.FormatInt(t.UnixMicro(), 10)).
 		Limit(0, trimBatch).Build()).AsStrSlice()
+	if err != nil || len(exp) == 0 {
+		return err
+	}
+	keys := []string{p.idx}
+	for _, st := range indexStatuses {
+		keys = append(keys, p.statusKey(st))
+	}
+	keys = append(keys, p.expKey(), p.countKey())
+	wfAt := map[string]int{}
+	args := make([]string, 0, 2*len(exp))
+	for _, m := range exp {
+		var e []string
+		wf := ""
+		if json.Unmarshal([]byte(m), &e) == nil && len(e) > 1 {
+			wf = e[1]
+		}
+		k, ok := wfAt[wf]
+		if !ok {
+			keys = append(keys, p.workflowKey(wf))
+			k = len(keys)
+			wfAt[wf] = k
+		}
+		args = append(args, m, strconv.Itoa(k))
+	}
+	gone, err := trimScript.Exec(ctx, s.c, keys, args).AsStrSlice()
 	if err != nil {
 		return err
 	}
-	var cmds rueidis.Commands
 	var dels []rueidis.LuaExec
-	for _, m := range exp {
-		var e [3]string
-		if err := json.Unmarshal([]byte(m), &e); err != nil {
-			cmds = append(cmds, s.c.B().Zrem().Key(p.expKey()).Member(m).Build())
-			continue
-		}
-		id, wf, ik := e[0], e[1], e[2]
-		cmds = append(cmds, s.c.B().Zrem().Key(p.idx).Member(id).Build())
-		for _, st := range indexStatuses {
-			cmds = append(cmds, s.c.B().Zrem().Key(p.statusKey(st)).Member(id).Build())
-		}
-		cmds = append(cmds, s.c.B().Zrem().Key(p.workflowKey(wf)).Member(id).Build())
-		if ik != "" {
-			dels = append(dels, rueidis.LuaExec{Keys: []string{s.idemKey(ik)}, Args: []string{id, "", ""}})
-		}
-		cmds = append(cmds, s.c.B().Zrem().Key(p.expKey()).Member(m).Build())
+	for i := 0; i+1 < len(gone); i += 2 {
+		dels = append(dels, rueidis.LuaExec{Keys: []string{s.idemKey(gone[i+1])}, Args: []string{gone[i], "", ""}})
 	}
 	var errs []error
-	for _, r := range s.c.DoMulti(ctx, cmds...) {
+	for _, r := range idemScript.ExecMulti(ctx, s.c, dels...) {
 		if err := r.Error(); err != nil && !rueidis.IsRedisNil(err) {
 			errs = append(errs, err)
 		}
 	}
-	if len(dels) > 0 {
-		for _, r := range idemScript.ExecMulti(ctx, s.c, dels...) {
-			if err := r.Error(); err != nil && !rueidis.IsRedisNil(err) {
-				errs = append(errs, err)
-			}
-		}
-	}
 	return errors.Join(errs...)
 }
+
+var trimScript = loadScript("trim.lua")

@@ -19,15 +19,17 @@ import (
 // the same script call as the state change it reports (apply.lua,
 // start.lua). Each entry holds the events of one call: its id is 0-SEQ,
 // SEQ the number of its first event, and its fields are t (the time of all
-// its events), then one pair per event:
+// its events) and e, one line per event, KIND TAB JSON:
 //
 //	e          an event the driver encoded whole (eventJSON)
 //	r[:WORKER] a record as stored, written by WORKER's task
 //	x[:WORKER] the same, its output over the value limit and cut
 //
-// so that a record event costs the script no JSON work: it appends the
-// record it has just stored. Events derives the rest (type, node, frame,
-// attempt) from the record.
+// WORKER is JSON-escaped (so it holds no tab nor newline), and JSON holds
+// no raw newline. A record event costs the script no JSON work: it appends
+// the record it has just stored, and the events of a call become one
+// string (table.concat) and one XADD, whatever their number. Events
+// derives the rest (type, node, frame, attempt) from the record.
 
 var _ store.Journal = (*Store)(nil)
 
@@ -35,6 +37,20 @@ var _ store.Journal = (*Store)(nil)
 // events and store.DefaultMaxValueBytes a value unless given).
 func WithJournalLimits(l store.JournalLimits) Option {
 	return func(o *options) { o.limits = l.Resolved() }
+}
+
+// WithoutJournal stops the driver from appending to runs' journals (the
+// URL option journal=off does the same): Events then returns what was
+// journaled before, and nothing more. It is for deployments that do not
+// want the journal's memory and cost; runs' state is the same either way.
+func WithoutJournal() Option { return func(o *options) { o.journalOff = true } }
+
+// maxEventsArg is the scripts' limit on events: -1 journals nothing.
+func (s *Store) maxEventsArg() string {
+	if s.opt.journalOff {
+		return "-1"
+	}
+	return strconv.Itoa(s.opt.limits.MaxEvents)
 }
 
 // defaultEventsPage is how many events Events returns when max is 0.
@@ -49,6 +65,9 @@ func journalTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:0
 // journal keeps it: worker by default the task's, values over the limit
 // cut (store.LimitValue).
 func (s *Store) eventJSON(in *store.Event, worker string) (string, error) {
+	if s.opt.journalOff {
+		return "", nil
+	}
 	ev := *in
 	ev.Seq, ev.Time = 0, time.Time{}
 	if ev.Worker == "" {
@@ -119,6 +138,9 @@ func (s *Store) endEvent(typ store.EventType, end *store.RunEnd) (string, error)
 // journalRecord returns the record as the journal keeps it when its
 // output is over the value limit (the stored one otherwise, as "").
 func (s *Store) journalRecord(rec *store.Record) (string, error) {
+	if s.opt.journalOff {
+		return "", nil
+	}
 	out, cut := store.LimitValue(rec.Output, s.opt.limits.MaxValueBytes)
 	if !cut {
 		return "", nil
@@ -224,16 +246,21 @@ func (s *Store) readEvents(ctx context.Context, hk, ek string, after int64, max 
 func decodeEntry(e rueidis.XRangeSlice) ([]*store.Event, error) {
 	_, seqs, _ := strings.Cut(e.ID, "-")
 	seq, err := strconv.ParseInt(seqs, 10, 64)
-	if err != nil || len(e.FieldValues) == 0 || e.FieldValues[0].Field != "t" {
+	if err != nil || len(e.FieldValues) != 2 || e.FieldValues[0].Field != "t" || e.FieldValues[1].Field != "e" {
 		return nil, store.Permanent(fmt.Errorf("bad journal entry %q", e.ID))
 	}
 	at, err := time.Parse(time.RFC3339Nano, e.FieldValues[0].Value)
 	if err != nil {
 		return nil, store.Permanent(fmt.Errorf("journal entry %s: bad time: %w", e.ID, err))
 	}
-	out := make([]*store.Event, 0, len(e.FieldValues)-1)
-	for _, fv := range e.FieldValues[1:] {
-		ev, err := decodeEvent(fv.Field, fv.Value)
+	lines := strings.Split(strings.TrimSuffix(e.FieldValues[1].Value, "\n"), "\n")
+	out := make([]*store.Event, 0, len(lines))
+	for _, line := range lines {
+		kind, js, ok := strings.Cut(line, "\t")
+		if !ok {
+			return nil, store.Permanent(fmt.Errorf("journal entry %s: bad line", e.ID))
+		}
+		ev, err := decodeEvent(kind, js)
 		if err != nil {
 			return nil, fmt.Errorf("journal entry %s: %w", e.ID, store.Permanent(err))
 		}
@@ -246,12 +273,18 @@ func decodeEntry(e rueidis.XRangeSlice) ([]*store.Event, error) {
 
 // decodeEvent decodes one event of an entry (see the top of the file).
 func decodeEvent(field, v string) (*store.Event, error) {
-	kind, worker, _ := strings.Cut(field, ":")
+	kind, w, hasWorker := strings.Cut(field, ":")
 	switch kind {
 	case "r", "x":
 		rec, err := decodeRecord(v)
 		if err != nil {
 			return nil, err
+		}
+		worker := ""
+		if hasWorker {
+			if err := json.Unmarshal([]byte(`"`+w+`"`), &worker); err != nil {
+				return nil, fmt.Errorf("bad worker %q: %w", w, err)
+			}
 		}
 		return &store.Event{Type: store.RecordEventType(rec), Node: rec.Key, Frame: rec.Frame, Attempt: rec.Attempts,
 			Worker: worker, Record: rec, Truncated: kind == "x"}, nil

@@ -24,7 +24,7 @@ func init() {
 	}{
 		{&applyScript, "apply.lua"}, {&leaseScript, "lease.lua"}, {&promoteScript, "promote.lua"},
 		{&buryScript, "bury.lua"}, {&releaseScript, "release.lua"}, {&startScript, "start.lua"},
-		{&extendScript, "extend.lua"}, {&idemScript, "idem.lua"},
+		{&extendScript, "extend.lua"}, {&idemScript, "idem.lua"}, {&trimScript, "trim.lua"},
 	} {
 		src, err := scriptFS.ReadFile("scripts/" + s.name)
 		if err != nil {

@@ -48,6 +48,7 @@ type options struct {
 	allowEviction bool
 	readOnly      bool
 	limits        store.JournalLimits
+	journalOff    bool
 }
 
 // WithPartitions sets the number of queue partitions. It is fixed for a
@@ -190,6 +191,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("redis store: %w", err)
 	}
 	o.allowEviction = o.allowEviction || uo.allowEviction
+	o.journalOff = o.journalOff || uo.journalOff
 	copt.InitAddress = append(copt.InitAddress, o.addrs...)
 	// The driver never uses client-side caching; leaving it off saves a
 	// CLIENT TRACKING per connection.

@@ -86,3 +86,10 @@ func testJournalLimits(t *testing.T, tg *redistest.Target) {
 		return open(tb, tg, tg.Prefix(tb), redis.WithJournalLimits(lim))
 	})
 }
+
+// BenchmarkListRuns measures the first page of `skript runs` and the
+// counts by status over 100,000 kept runs (see storetest.BenchmarkListRuns).
+func BenchmarkListRuns(b *testing.B) {
+	tg := redistest.New(b)
+	storetest.BenchmarkListRuns(b, func(tb testing.TB) store.Store { return open(tb, tg, tg.Prefix(tb)) }, 100_000)
+}

@@ -5,7 +5,9 @@
 -- KEYS[1] the partition's stream, [2] its delayed set, [3] its run index
 -- (idx: every run by created time), [4..7] the index by status (idx:s:running,
 -- succeeded, failed, cancelled), [8] ended runs by end time (idx:exp, for
--- trimming the index once their keys expired, see index.go); from [9], for
+-- trimming the index once their keys expired, see index.go), [9] the
+-- count of runs by status and workflow (idx:cnt, fields STATUS|WORKFLOW);
+-- from [10], for
 -- each run of the batch, in the order of the runs in ARGV, its KPR keys:
 -- header (run:ID), records (rec:ID), tokens (tok:ID), running records
 -- (live:ID), groups (grp:ID) and journal (ev:ID); after those, the index by
@@ -14,7 +16,7 @@
 -- partition's hash tag, so the whole call is in one Cluster slot, and since
 -- they are declared, Redis checks them all (while a slot migrates, say).
 --
--- ARGV[1] the journal's limit on events per run, [2] consumer group,
+-- ARGV[1] the journal's limit on events per run (-1: journal nothing), [2] consumer group,
 -- [3] now (RFC 3339, UTC), [4] retention in seconds, [5] channel for ended
 -- runs, [6] the partition's doorbell channel ("" for none, see bell.go),
 -- [7] the channel that announces delayed tasks ("" for none: on a Cluster
@@ -48,9 +50,11 @@
 --
 -- The journal of a run is a stream whose entries each hold the events of
 -- one call, numbered on from the header's js: entry id 0-SEQ, SEQ the first
--- event's; fields: t (the time), then one pair per event: e EVENT (JSON),
--- or for a record's write r[:WORKER] RECORD (as stored; x[:WORKER] when the
--- output was cut). See journal.go for the reader.
+-- event's; fields t (the time) and e: one line per event, KIND TAB JSON,
+-- KIND e for an event encoded by the driver, or for a record's write
+-- r[:WORKER] with the record as stored (x[:WORKER] when its output was
+-- cut). JSON holds no raw newline, and WORKER comes JSON-escaped, so the
+-- lines split cleanly. See journal.go for the reader.
 --
 -- Returns one code per item: 1 applied, 0 stale (or ack only), -1 the run
 -- already exists (C), -2 no such run (X).
@@ -66,7 +70,7 @@ local A = ARGV
 local Q, D = KEYS[1], KEYS[2]
 local GROUP, NOW, TTL, CHAN, BELL, DUE = A[2], A[3], tonumber(A[4]), A[5], A[6], A[7]
 local MAXEV, NOWUS, MAXV, JNOW = tonumber(A[1]), A[8], tonumber(A[9]), A[10]
-local IDX, EXP = KEYS[3], KEYS[8]
+local IDX, EXP, CNT = KEYS[3], KEYS[8], KEYS[9]
 local BYSTATUS = { running = KEYS[4], succeeded = KEYS[5], failed = KEYS[6], cancelled = KEYS[7] }
 local CHUNK = 1000 -- stays below Lua's unpack limit
 
@@ -129,7 +133,7 @@ end
 
 local argi = 12
 for n = 1, tonumber(A[11]) do
-  local r = declare(A[argi], 9 + (n - 1) * KPR)
+  local r = declare(A[argi], 10 + (n - 1) * KPR)
   local nf = tonumber(A[argi + 1])
   local fences, recs = {}, {}
   for k = 1, nf do fences[k] = A[argi + 1 + k] end
@@ -234,10 +238,11 @@ end
 
 ---------------------------------------------------------------- journal
 
--- jadd appends one event (a field and its value, see the top) to the
+-- jadd appends one event (its kind and its JSON, see the top) to the
 -- events this call adds to r's journal. Past MAXEV events the journal gets
 -- one truncated event and then nothing but the run's end (final).
 local function jadd(r, field, v, final)
+  if MAXEV < 0 then return end -- the journal is off (journal.go)
   if not final then
     if r.jt then return end
     if r.js >= MAXEV then
@@ -248,9 +253,11 @@ local function jadd(r, field, v, final)
     end
   end
   r.js = r.js + 1
-  local jl = r.jl
-  jl[#jl + 1] = field
-  jl[#jl + 1] = v
+  local jl, n = r.jl, #r.jl
+  jl[n + 1] = field
+  jl[n + 2] = '\t'
+  jl[n + 3] = v
+  jl[n + 4] = '\n'
 end
 
 -- wfield is the field of a record event written by worker w ("" for none).
@@ -540,6 +547,12 @@ end
 ---------------------------------------------------------------- flush
 
 local zadds, zorder, zrem = {}, {}, {}
+local counts, corder = {}, {}
+local function count(status, wf, d)
+  local f = status .. '|' .. (wf or '')
+  if not counts[f] then corder[#corder + 1] = f end
+  counts[f] = (counts[f] or 0) + d
+end
 local function zadd(key, score, member)
   local l = zadds[key]
   if not l then
@@ -619,15 +632,12 @@ for _, r in ipairs(order) do
     if #gset > 0 then chunked('HSET', r.gk, gset) end
   end
 
-  -- The journal: one entry per call (per 500 events), id 0-SEQ of its first
-  -- event, its time never before the journal's last.
+  -- The journal: one entry per call, id 0-SEQ of its first event, its
+  -- time never before the journal's last.
   if #r.jl > 0 then
     local tm = JNOW
     if r.jtm and r.jtm > tm then tm = r.jtm end
-    for k = 1, #r.jl, CHUNK do
-      local j = math.min(k + CHUNK - 1, #r.jl)
-      redis.call('XADD', r.ek, '0-' .. (r.js0 + (k + 1) / 2), 't', tm, unpack(r.jl, k, j))
-    end
+    redis.call('XADD', r.ek, '0-' .. (r.js0 + 1), 't', tm, 'e', table.concat(r.jl))
     r.hw.js, r.hw.jtm = r.js, tm
   end
 
@@ -636,12 +646,21 @@ for _, r in ipairs(order) do
   if r.created then
     zadd(IDX, r.cr, r.id)
     zadd(r.wk, r.cr, r.id)
-    if not r.ended then zadd(BYSTATUS.running, r.cr, r.id) end
+    if not r.ended then
+      zadd(BYSTATUS.running, r.cr, r.id)
+      count('running', r.wf, 1)
+    end
   end
   if r.ended and r.cr then
-    if not r.created then zrem[#zrem + 1] = r.id end
-    if BYSTATUS[r.status] then zadd(BYSTATUS[r.status], r.cr, r.id) end
-    zadd(EXP, NOWUS, cjson.encode({ r.id, r.wf or '', r.ik or '' }))
+    if not r.created then
+      zrem[#zrem + 1] = r.id
+      count('running', r.wf, -1)
+    end
+    if BYSTATUS[r.status] then
+      zadd(BYSTATUS[r.status], r.cr, r.id)
+      count(r.status, r.wf, 1)
+    end
+    zadd(EXP, NOWUS, cjson.encode({ r.id, r.wf or '', r.ik or '', r.status }))
   end
 
   set, del = {}, {}
@@ -663,6 +682,9 @@ for _, r in ipairs(order) do
 end
 for _, key in ipairs(zorder) do chunked('ZADD', key, zadds[key]) end
 if #zrem > 0 then chunked('ZREM', BYSTATUS.running, zrem) end
+for _, f in ipairs(corder) do
+  if counts[f] ~= 0 then redis.call('HINCRBY', CNT, f, counts[f]) end
+end
 
 for _, json in ipairs(adds) do
   redis.call('XADD', Q, '*', 't', json)

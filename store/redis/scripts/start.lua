@@ -7,7 +7,7 @@
 -- [4] its set of running records, [5] its journal (they share the
 -- partition's hash tag, so one Cluster slot).
 -- ARGV[1] token, [2] seq, [3] the worker, [4] the journal's limit on
--- events, [5] now as the journal's fixed-width time, then
+-- events (-1: journal nothing), [5] now as the journal's fixed-width time, then
 -- (field json hasStarted jrec)* as in apply.lua's BODY: a record written
 -- without a Started ("0") keeps the stored one. Each record written is a
 -- journal event, in one entry (see apply.lua for the format).
@@ -46,7 +46,7 @@ for i = 6, #ARGV, 4 do
     end
   end
   -- The journal: past MAXEV events, one truncated event, then nothing.
-  if not jt then
+  if not jt and MAXEV >= 0 then
     local field, ev = 'r', v
     if jv ~= '' then field, ev = 'x', jv end
     if W ~= '' then field = field .. ':' .. W end
@@ -56,8 +56,8 @@ for i = 6, #ARGV, 4 do
         ' events: the run\'s later events up to its end are left out"}'
     end
     js = js + 1
-    jl[#jl + 1] = field
-    jl[#jl + 1] = ev
+    jl[#jl + 1] = field .. '\t' .. ev .. '\n'
+
   end
   set[#set + 1] = f
   set[#set + 1] = v
@@ -76,9 +76,7 @@ for i = 1, #rem, 1000 do redis.call('SREM', KEYS[4], unpack(rem, i, math.min(i +
 if #jl > 0 then
   local tm = JNOW
   if h[5] and h[5] > tm then tm = h[5] end
-  for i = 1, #jl, 1000 do
-    redis.call('XADD', KEYS[5], '0-' .. (js0 + (i + 1) / 2), 't', tm, unpack(jl, i, math.min(i + 999, #jl)))
-  end
+  redis.call('XADD', KEYS[5], '0-' .. (js0 + 1), 't', tm, 'e', table.concat(jl))
   local hs = { 'js', js, 'jtm', tm }
   if jt then
     hs[#hs + 1] = 'jt'
