@@ -161,33 +161,20 @@ func (s *Service) Actions(names ...string) ([]*action.Action, error) {
 	return out, nil
 }
 
-// unsupported says that the store cannot do what a method needs.
-func (s *Service) unsupported(what string) error {
-	return errorf(Unsupported, nil, "this store (%T) keeps no %s", s.st, what)
-}
-
-// journal returns the store's journal, or Unsupported.
+// journal returns the store's journal.
 func (s *Service) journal() (store.Journal, error) {
 	if err := s.needStore(); err != nil {
 		return nil, err
 	}
-	j, ok := s.st.(store.Journal)
-	if !ok {
-		return nil, s.unsupported("event journal")
-	}
-	return j, nil
+	return s.st, nil
 }
 
-// index returns the store's run index, or Unsupported.
+// index returns the store's run index.
 func (s *Service) index() (store.RunIndex, error) {
 	if err := s.needStore(); err != nil {
 		return nil, err
 	}
-	ix, ok := s.st.(store.RunIndex)
-	if !ok {
-		return nil, s.unsupported("run index")
-	}
-	return ix, nil
+	return s.st, nil
 }
 
 // Close closes the store. The Service of a skript.Engine is closed by

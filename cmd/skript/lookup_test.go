@@ -12,8 +12,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/skript-dev/skript/store"
-	"github.com/skript-dev/skript/store/redis"
 	"github.com/skript-dev/skript/store/redis/redistest"
 )
 
@@ -22,22 +20,9 @@ import (
 // run index.
 func lookupRedis(t *testing.T) string {
 	t.Helper()
-	requireJournal(t)
 	srv := redistest.Start(t)
 	startWorker(t, srv.URL())
 	return srv.URL()
-}
-
-// requireJournal skips a test where the Redis driver keeps no journal or
-// run index.
-func requireJournal(t *testing.T) {
-	t.Helper()
-	var st any = (*redis.Store)(nil)
-	_, journal := st.(store.Journal)
-	_, index := st.(store.RunIndex)
-	if !journal || !index {
-		t.Skip("the Redis driver has no journal or run index yet")
-	}
 }
 
 const chattySrc = `name: chatty
@@ -365,7 +350,6 @@ func TestLookupsOnACluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node Redis Cluster")
 	}
-	requireJournal(t)
 	url := redistest.StartCluster(t, 3).URL
 	startWorker(t, url)
 	id := submitWaited(t, url, chattySrc)
