@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -24,9 +23,11 @@ import (
 	"github.com/skript-dev/skript/compiler"
 	"github.com/skript-dev/skript/dsl"
 	"github.com/skript-dev/skript/runtime"
+	"github.com/skript-dev/skript/service"
 	"github.com/skript-dev/skript/store"
-	"github.com/skript-dev/skript/store/memory"
-	"github.com/skript-dev/skript/store/redis"
+	// The drivers register their URL schemes with store.Open.
+	_ "github.com/skript-dev/skript/store/memory"
+	_ "github.com/skript-dev/skript/store/redis"
 	"github.com/skript-dev/skript/telemetry"
 )
 
@@ -61,6 +62,7 @@ type Engine struct {
 	started  bool
 	stopWork context.CancelFunc
 	workDone chan struct{}
+	svc      *service.Service
 }
 
 type config struct {
@@ -74,20 +76,41 @@ type config struct {
 	builtins    action.BuiltinOptions
 	observer    func(runtime.Event)
 	tel         *telemetry.Telemetry
+	storeOpts   store.Options
+}
+
+// storeOptions are the options New opens its store with: the ones given
+// WithStoreOptions, then WithRetention's and WithLogger's.
+func (c *config) storeOptions() store.Options {
+	o := c.storeOpts
+	if c.retention > 0 {
+		o.Retention = c.retention
+	}
+	if o.Logger == nil {
+		o.Logger = c.logger
+	}
+	return o
 }
 
 // Option configures an Engine.
 type Option func(*config)
 
 // WithStoreURL selects the store: "memory" (the default) or
-// "redis://[user:pass@]host:port/db" ("rediss://" for TLS).
+// "redis://[user:pass@]host:port/db" ("rediss://" for TLS), or any scheme
+// a driver registered with store.Register.
 func WithStoreURL(url string) Option { return func(c *config) { c.storeURL = url } }
 
 // WithRetention sets how long ended runs are kept, in the memory store or
-// on Redis (default 7 days, the same for both: memory.DefaultRetention,
-// redis.DefaultRetention); 0 leaves the default. It does not apply to a
+// on Redis (default store.DefaultRetention, 7 days, the same for both and
+// the same as the CLI's); 0 leaves the default. It does not apply to a
 // store given WithStore.
 func WithRetention(d time.Duration) Option { return func(c *config) { c.retention = d } }
+
+// WithStoreOptions tunes the store New opens from WithStoreURL (lease,
+// deliveries, journal limits...; see store.Options, whose zero fields are
+// the defaults every store and the CLI share). WithRetention, when given,
+// overrides its Retention. It does not apply to a store given WithStore.
+func WithStoreOptions(o store.Options) Option { return func(c *config) { c.storeOpts = o } }
 
 // WithStore uses an already opened store driver.
 func WithStore(s store.Store) Option { return func(c *config) { c.st = s } }
@@ -159,30 +182,15 @@ func New(opts ...Option) (*Engine, error) {
 	}
 	st := cfg.st
 	if st == nil {
-		switch {
-		case cfg.storeURL == "" || cfg.storeURL == "memory":
-			if cfg.workers == 0 {
-				return nil, errors.New("WithWorkers(0): a memory store needs in-process workers (WithWorkers(1) or more), " +
-					"since no other process can reach it; use a Redis store to leave the work to `skript worker` processes")
-			}
-			opts := []memory.Option{}
-			if cfg.retention > 0 {
-				opts = append(opts, memory.WithRetention(cfg.retention))
-			}
-			st = memory.New(opts...)
-		case strings.HasPrefix(cfg.storeURL, "redis://") || strings.HasPrefix(cfg.storeURL, "rediss://"):
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			var err error
-			ropts := []redis.Option{}
-			if cfg.retention > 0 {
-				ropts = append(ropts, redis.WithRetention(cfg.retention))
-			}
-			if st, err = redis.Open(ctx, cfg.storeURL, ropts...); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, fmt.Errorf("store %q: want memory, redis://HOST:PORT/DB or rediss://HOST:PORT/DB", cfg.storeURL)
+		if cfg.workers == 0 && (cfg.storeURL == "" || store.SchemeOf(cfg.storeURL) == "memory") {
+			return nil, errors.New("WithWorkers(0): a memory store needs in-process workers (WithWorkers(1) or more), " +
+				"since no other process can reach it; use a Redis store to leave the work to `skript worker` processes")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var err error
+		if st, err = store.Open(ctx, cfg.storeURL, cfg.storeOptions()); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
 	reg := action.BuiltinsWith(cfg.builtins)
@@ -197,7 +205,22 @@ func New(opts ...Option) (*Engine, error) {
 	if cfg.tel != nil {
 		rtOpts = append(rtOpts, runtime.WithTelemetry(cfg.tel))
 	}
-	return &Engine{rt: runtime.New(rtOpts...), reg: reg, st: st, cfg: cfg}, nil
+	rt := runtime.New(rtOpts...)
+	svc, err := service.New(service.Config{Engine: rt, Denied: cfg.deny})
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{rt: rt, reg: reg, st: st, cfg: cfg, svc: svc}, nil
+}
+
+// Service returns the engine's service layer: submit with an idempotency
+// key, list runs, read their events and logs, replay them, and the rest
+// the CLI and the HTTP API offer, over the engine's store and actions.
+// It starts the engine's workers, as Start does, so the runs submitted
+// through it move.
+func (e *Engine) Service() *service.Service {
+	e.startWorkers()
+	return e.svc
 }
 
 // Register adds a host action to the engine. Its parameter schema comes from

@@ -157,6 +157,19 @@ func NewRunID() string {
 // tasks are queued. Workers (Engine.Work, or `skript worker` processes on a
 // shared store) execute it.
 func (e *Engine) Start(ctx context.Context, bp *blueprint.Blueprint, inputs map[string]any) (*Run, error) {
+	return e.StartWith(ctx, bp, inputs, StartOptions{})
+}
+
+// StartOptions are a run's optional settings.
+type StartOptions struct {
+	// Key is an idempotency key: a store refuses a second run with the
+	// same key, with an error wrapping a *store.RunExistsError that names
+	// the first (errors.Is(err, store.ErrRunExists)).
+	Key string
+}
+
+// StartWith is Start with options.
+func (e *Engine) StartWith(ctx context.Context, bp *blueprint.Blueprint, inputs map[string]any, o StartOptions) (*Run, error) {
 	if bp == nil {
 		return nil, errors.New("start: no Blueprint (nil)")
 	}
@@ -180,7 +193,8 @@ func (e *Engine) Start(ctx context.Context, bp *blueprint.Blueprint, inputs map[
 	if err := e.store.PutBlueprint(ctx, bp.Hash, data); err != nil {
 		return nil, fmt.Errorf("store blueprint: %w", err)
 	}
-	hdr := &store.Run{ID: NewRunID(), Workflow: bp.Name, Version: bp.Version, Hash: bp.Hash, Inputs: in, Status: store.Running, Created: time.Now()}
+	hdr := &store.Run{ID: NewRunID(), Workflow: bp.Name, Version: bp.Version, Hash: bp.Hash, Inputs: in, Status: store.Running, Created: time.Now(),
+		Key: o.Key}
 	e.traceRun(ctx, hdr)
 	info := newRunInfo(hdr)
 	v := newVM(ctx, e.store, p, info, nil)

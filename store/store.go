@@ -309,6 +309,8 @@ type Store interface {
 	Blueprints
 	Runs
 	Queue
+	Journal
+	RunIndex
 	// Capabilities says what the driver is.
 	Capabilities() Capabilities
 	// Close releases the driver's resources.

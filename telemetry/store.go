@@ -32,39 +32,17 @@ type instrumented struct {
 	allRecords, cancel, putBlueprint, getBlueprint opMetrics
 }
 
-// Store wraps s so that its operations are measured. The wrapper keeps
-// the optional interfaces s has (store.Journal, store.RunIndex), passed
-// through unmeasured; Unwrap returns s.
+// Store wraps s so that its operations are measured; the journal's and
+// the run index's are passed through unmeasured. Unwrap returns s.
 func (m *Metrics) Store(s store.Store) store.Store {
 	op := func(name string) opMetrics {
 		return opMetrics{d: m.storeDuration.WithLabelValues(name), e: m.storeErrors.WithLabelValues(name)}
 	}
 	m.WatchQueues(s)
-	in := &instrumented{Store: s, lease: op("lease"), complete: op("complete"), startStep: op("start_step"),
+	return &instrumented{Store: s, lease: op("lease"), complete: op("complete"), startStep: op("start_step"),
 		extend: op("extend"), release: op("release"), createRun: op("create_run"), getRun: op("get_run"),
 		records: op("records"), allRecords: op("all_records"), cancel: op("cancel"),
 		putBlueprint: op("put_blueprint"), getBlueprint: op("get_blueprint")}
-	j, hasJournal := s.(store.Journal)
-	x, hasIndex := s.(store.RunIndex)
-	switch {
-	case hasJournal && hasIndex:
-		return &struct {
-			*instrumented
-			store.Journal
-			store.RunIndex
-		}{in, j, x}
-	case hasJournal:
-		return &struct {
-			*instrumented
-			store.Journal
-		}{in, j}
-	case hasIndex:
-		return &struct {
-			*instrumented
-			store.RunIndex
-		}{in, x}
-	}
-	return in
 }
 
 // Unwrap returns the measured store.

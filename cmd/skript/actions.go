@@ -14,17 +14,12 @@ func newActionsCmd() *cobra.Command {
 		Use:   "actions [NAME...]",
 		Short: "List the actions workflows can use, with their typed params",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg := action.Builtins()
-			names := args
-			if len(names) == 0 {
-				names = reg.Names()
+			actions, err := (&compileFlags{}).compiler(action.Builtins()).Actions(args...)
+			if err != nil {
+				return svcErr(err)
 			}
 			out := cmd.OutOrStdout()
-			for i, name := range names {
-				a, ok := reg.Lookup(name)
-				if !ok {
-					return exit(2, fmt.Errorf("unknown action %q; the actions are %s", name, strings.Join(reg.Names(), ", ")))
-				}
+			for i, a := range actions {
 				if i > 0 {
 					fmt.Fprintln(out)
 				}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/compiler"
 	"github.com/skript-dev/skript/dsl"
+	"github.com/skript-dev/skript/service"
 )
 
 // compileFlags are shared by every command that compiles a workflow.
@@ -41,8 +43,9 @@ func (f *compileFlags) registry() *action.Registry {
 	return r
 }
 
-func (f *compileFlags) options(reg *action.Registry) compiler.Options {
-	opts := compiler.Options{Registry: reg, NoOpt: f.noOpt, MaxBytes: f.maxBytes, Disabled: map[string]bool{}, Denied: f.deny}
+// options are the flags' settings of one compilation.
+func (f *compileFlags) options() service.CompileOptions {
+	opts := service.CompileOptions{NoOpt: f.noOpt, MaxBytes: f.maxBytes, Disabled: map[string]bool{}}
 	for name, off := range f.disabled {
 		if *off {
 			opts.Disabled[name] = true
@@ -51,19 +54,29 @@ func (f *compileFlags) options(reg *action.Registry) compiler.Options {
 	return opts
 }
 
+// compiler is a service that compiles with the flags' actions (reg).
+func (f *compileFlags) compiler(reg *action.Registry) *service.Service {
+	svc, _ := service.New(service.Config{Registry: reg, Denied: f.deny}) // no store: cannot fail
+	return svc
+}
+
 // compileFile reads and compiles one workflow. On errors it prints them
 // (with a source snippet on a terminal) and returns an exit-2 error.
-func compileFile(path string, opts compiler.Options, stderr io.Writer) (*blueprint.Blueprint, error) {
-	src, err := readWorkflow(path, opts.MaxBytes)
+func (f *compileFlags) compileFile(path string, reg *action.Registry, stderr io.Writer) (*blueprint.Blueprint, error) {
+	src, err := readWorkflow(path, f.maxBytes)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", path, err)
 		return nil, exit(2, nil)
 	}
-	bp, errs := compiler.Compile(path, src, opts)
-	if len(errs) > 0 {
+	bp, err := f.compiler(reg).Compile(path, src, f.options())
+	var errs dsl.ErrorList
+	switch {
+	case errors.As(err, &errs):
 		errs.Print(stderr, src, isTerminal(stderr))
 		fmt.Fprintf(stderr, "%d error%s\n", len(errs), plural(len(errs)))
 		return nil, exit(2, nil)
+	case err != nil:
+		return nil, svcErr(err)
 	}
 	return bp, nil
 }
@@ -113,7 +126,7 @@ func newValidateCmd() *cobra.Command {
 			bad := false
 			reg := cf.registry()
 			for _, path := range args {
-				if _, err := compileFile(path, cf.options(reg), cmd.ErrOrStderr()); err != nil {
+				if _, err := cf.compileFile(path, reg, cmd.ErrOrStderr()); err != nil {
 					bad = true
 				}
 			}
@@ -135,7 +148,7 @@ func newCompileCmd() *cobra.Command {
 		Short: "Show the compiled Blueprint (text, json, dot or mermaid)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			bp, err := compileFile(args[0], cf.options(cf.registry()), cmd.ErrOrStderr())
+			bp, err := cf.compileFile(args[0], cf.registry(), cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -170,7 +183,7 @@ func newSchemaCmd() *cobra.Command {
 		Short: "Print the JSON Schema of the workflow language (for editor completion)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := cmd.OutOrStdout().Write(dsl.Schema())
+			_, err := cmd.OutOrStdout().Write((&compileFlags{}).compiler(nil).Schema())
 			return err
 		},
 	}

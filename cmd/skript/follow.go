@@ -13,9 +13,9 @@ import (
 	"github.com/skript-dev/skript/store"
 )
 
-// pollEvery is how often the view reads a run's records from a store
-// that keeps no journal: one read of the run's record hash, a few times a
-// second.
+// pollEvery is how often the view reads a run's records once its journal
+// was cut at its limit (or cannot be read): one read of the run's record
+// hash, a few times a second.
 const pollEvery = 200 * time.Millisecond
 
 // Reading the run's journal: the events of one read at most, how long a
@@ -29,8 +29,8 @@ const (
 
 // live keeps a view up to date while a run goes on: it redraws the view
 // and follows the run's journal, where every step's start and end is
-// recorded whoever runs it, also the steps fused into one task; on a
-// store with no journal, outside this process, it polls the run's records.
+// recorded whoever runs it, also the steps fused into one task; once a
+// journal is cut at its limit, it polls the run's records.
 type live struct {
 	v      *view
 	st     store.Store
@@ -50,11 +50,7 @@ func startLive(v *view, st store.Store, run string) *live {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { v.loop(ctx) })
-	if j, ok := st.(store.Journal); ok {
-		wg.Go(func() { feed(ctx, st, j, run, v) })
-	} else if !st.Capabilities().Local {
-		wg.Go(func() { follow(ctx, st, run, v) })
-	}
+	wg.Go(func() { feed(ctx, st, run, v) })
 	go func() {
 		wg.Wait()
 		close(l.done)
@@ -84,11 +80,11 @@ func (l *live) stop(erase bool) {
 // come, so the view reads only what is new, not every record again. A
 // journal cut at its limit says nothing more of the records: the view
 // then polls them.
-func feed(ctx context.Context, st store.Store, j store.Journal, run string, v *view) {
+func feed(ctx context.Context, st store.Store, run string, v *view) {
 	recs := map[store.RecordKey]*store.Record{}
 	var after int64
 	for ctx.Err() == nil {
-		evs, err := j.Events(ctx, run, after, feedPage, feedWait)
+		evs, err := st.Events(ctx, run, after, feedPage, feedWait)
 		if err != nil {
 			if !sleep(ctx, pollEvery) {
 				return

@@ -18,6 +18,7 @@ import (
 	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/runtime"
+	"github.com/skript-dev/skript/service"
 	"github.com/skript-dev/skript/store"
 	"github.com/skript-dev/skript/value"
 )
@@ -79,7 +80,7 @@ func (f *inputFlags) parse(bp *blueprint.Blueprint) (map[string]any, error) {
 // given for it on the command line.
 func compileWithInputs(cmd *cobra.Command, cf *compileFlags, inf *inputFlags, path string) (*action.Registry, *blueprint.Blueprint, map[string]any, error) {
 	reg := cf.registry()
-	bp, err := compileFile(path, cf.options(reg), cmd.ErrOrStderr())
+	bp, err := cf.compileFile(path, reg, cmd.ErrOrStderr())
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -90,14 +91,10 @@ func compileWithInputs(cmd *cobra.Command, cf *compileFlags, inf *inputFlags, pa
 	return reg, bp, inputs, nil
 }
 
-// startError maps a failure to start a run to its exit code: refused
-// inputs are a usage error.
-func startError(err error) error {
-	var ie *runtime.InputError
-	if errors.As(err, &ie) {
-		return exit(2, err)
-	}
-	return exit(1, err)
+// keyFlag adds --idempotency-key to a command that starts a run.
+func keyFlag(cmd *cobra.Command, key *string) {
+	cmd.Flags().StringVar(key, "idempotency-key", "",
+		"start the run only if no kept run holds this key; otherwise use that run (the same workflow's, else exit 2)")
 }
 
 func newRunCmd() *cobra.Command {
@@ -108,6 +105,7 @@ func newRunCmd() *cobra.Command {
 		output      string
 		workers     int
 		concurrency int
+		key         string
 		tf          telemetryFlags
 	)
 	cmd := &cobra.Command{
@@ -162,7 +160,11 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 			defer stopTel()
 			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg), runtime.WithLogger(logger), runtime.WithObserver(v.event),
 				runtime.WithDeniedActions(cf.deny...), runtime.WithTelemetry(tel))
-			return runAndReport(withParentTrace(ctx), cmd, eng, bp, inputs, v, output, workers, concurrency, sf)
+			svc, err := engineService(eng, cf.deny)
+			if err != nil {
+				return err
+			}
+			return runAndReport(withParentTrace(ctx), cmd, svc, service.SubmitRequest{Blueprint: bp, Inputs: inputs, Key: key}, v, output, workers, concurrency, sf)
 		},
 	}
 	cf.register(cmd)
@@ -172,12 +174,14 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	cmd.Flags().IntVar(&workers, "workers", 1, "in-process worker loops (0: leave the work to separate skript worker processes; needs a shared store)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 1024, "tasks each in-process worker runs at once")
+	keyFlag(cmd, &key)
 	tf.register(cmd)
 	return cmd
 }
 
-func runAndReport(ctx context.Context, cmd *cobra.Command, eng *runtime.Engine, bp *blueprint.Blueprint, inputs map[string]any,
+func runAndReport(ctx context.Context, cmd *cobra.Command, svc *service.Service, req service.SubmitRequest,
 	v *view, output string, workers, concurrency int, sf storeFlags) error {
+	eng := svc.Engine()
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	workDone := make(chan struct{})
@@ -202,21 +206,25 @@ func runAndReport(ctx context.Context, cmd *cobra.Command, eng *runtime.Engine, 
 		<-workDone
 	}()
 
-	run, err := eng.Start(ctx, bp, inputs)
+	sub, err := svc.Submit(ctx, req)
 	if err != nil {
-		return startError(err)
+		return svcErr(err)
 	}
-	lv := startLive(v, eng.Store(), run.ID)
+	id := sub.Run.ID
+	if sub.Existing {
+		fmt.Fprintf(cmd.ErrOrStderr(), "run %s holds this idempotency key: showing it, nothing new started\n", id)
+	}
+	lv := startLive(v, eng.Store(), id)
 
 	interrupted := false
-	res, err := run.Wait(ctx)
+	res, err := eng.Wait(ctx, id)
 	if err != nil && ctx.Err() != nil {
 		// Ctrl-C: cancel the run and report it as it ends.
 		interrupted = true
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = run.Cancel(cctx)
-		res, err = run.Wait(cctx)
+		_ = eng.Cancel(cctx, id, "")
+		res, err = eng.Wait(cctx, id)
 	}
 	lv.stop(false)
 	if err != nil {
@@ -251,6 +259,9 @@ func report(w io.Writer, res *runtime.Result, output string) error {
 		name += " version " + res.Version
 	}
 	fmt.Fprintf(w, "run %s (%s) %s%s\n", res.RunID, name, res.Status, took)
+	if res.RetryOf != "" {
+		fmt.Fprintf(w, "retry of run %s\n", res.RetryOf)
+	}
 	if res.Error != nil {
 		if res.Error.Node != "" {
 			fmt.Fprintf(w, "error in %s: %s\n", res.Error.Node, res.Error.Message)

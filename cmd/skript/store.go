@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/skript-dev/skript/internal/backoff"
 	"github.com/skript-dev/skript/store"
-	"github.com/skript-dev/skript/store/memory"
+	_ "github.com/skript-dev/skript/store/memory" // registers memory with store.Open
 	"github.com/skript-dev/skript/store/redis"
 )
 
@@ -28,6 +27,10 @@ type storeFlags struct {
 	// readOnly: the command only reads runs, so opening the store writes
 	// nothing and a read-only Redis user suffices.
 	readOnly bool
+	// journal bounds each run's journal.
+	journal store.JournalLimits
+	// logger receives what the driver recovers from (nil: slog.Default()).
+	logger *slog.Logger
 }
 
 func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
@@ -38,10 +41,14 @@ func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
 		help = "store URL: redis://[user:pass@]host:port/db" + tlsHelp + " (default $SKRIPT_STORE)"
 	}
 	cmd.Flags().StringVar(&f.url, "store", def, help)
-	cmd.Flags().DurationVar(&f.lease, "lease", 30*time.Second, "Redis: a task not heartbeated for this long is taken over by another worker")
-	cmd.Flags().IntVar(&f.maxDeliveries, "max-deliveries", redis.DefaultMaxDeliveries,
+	cmd.Flags().DurationVar(&f.lease, "lease", store.DefaultLease, "Redis: a task not heartbeated for this long is taken over by another worker")
+	cmd.Flags().IntVar(&f.maxDeliveries, "max-deliveries", store.DefaultMaxDeliveries,
 		"Redis: after this many workers stopped while running a task (crash, kill, lost lease), its node fails instead of running it again")
-	cmd.Flags().DurationVar(&f.retention, "retention", redis.DefaultRetention, "how long ended runs are kept")
+	cmd.Flags().DurationVar(&f.retention, "retention", store.DefaultRetention, "how long ended runs, their records and their journals are kept")
+	cmd.Flags().IntVar(&f.journal.MaxEvents, "journal-max-events", store.DefaultMaxEvents,
+		"the most events a run's journal keeps (skript history, logs); past it one truncated event, then only the run's end")
+	cmd.Flags().IntVar(&f.journal.MaxValueBytes, "journal-max-value", store.DefaultMaxValueBytes,
+		"the largest output or log message, in bytes, a journal event keeps; a larger one is replaced by a marker saying its size")
 	cmd.Flags().BoolVar(&f.allowEviction, "allow-eviction", false,
 		"Redis: start even if maxmemory-policy is not noeviction (evicted keys lose or corrupt runs; same as allow_eviction=true in the URL)")
 }
@@ -50,13 +57,20 @@ func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
 // of a command that runs none. They are still accepted, so a command line
 // or an environment shared with workers keeps working.
 func (f *storeFlags) hideWorkerFlags(cmd *cobra.Command, names ...string) {
+	// Only what writes events bounds the journal.
+	names = append(names, "journal-max-events", "journal-max-value")
 	for _, n := range names {
 		_ = cmd.Flags().MarkHidden(n)
 	}
 }
 
 func (f *storeFlags) isMemory() bool {
-	return f.url == "" || f.url == "memory" || strings.HasPrefix(f.url, "memory:")
+	return f.url == "" || store.SchemeOf(f.url) == "memory"
+}
+
+func (f *storeFlags) isRedis() bool {
+	s := store.SchemeOf(f.url)
+	return s == "redis" || s == "rediss"
 }
 
 // requireShared refuses the memory store for commands that work across
@@ -68,35 +82,33 @@ func (f *storeFlags) requireShared(command string) error {
 	return nil
 }
 
+// options are the store options the flags select, on top of the
+// defaults every store shares with the Go API (store.Options).
+func (f *storeFlags) options() store.Options {
+	return store.Options{Lease: f.lease, Retention: f.retention, MaxDeliveries: f.maxDeliveries,
+		AllowEviction: f.allowEviction, ReadOnly: f.readOnly, Logger: f.logger, Journal: f.journal}
+}
+
 // open connects to the selected store. Errors are usage errors (exit 2).
 func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
-	if f.isMemory() {
-		return memory.New(memory.WithRetention(f.retention)), nil
-	}
-	if !strings.HasPrefix(f.url, "redis://") && !strings.HasPrefix(f.url, "rediss://") {
-		return nil, exit(2, fmt.Errorf("--store %q: want memory, redis://HOST:PORT/DB or rediss://HOST:PORT/DB", redis.RedactURL(f.url)))
-	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	s, err := f.openRedis(cctx)
+	s, err := f.openOnce(cctx)
 	if err != nil {
-		return nil, exit(2, fmt.Errorf("--store: %w", err))
+		return nil, exit(2, err)
 	}
 	return s, nil
 }
 
-// openRedis opens the Redis store with the flags' options; its errors hold
-// no password.
-func (f *storeFlags) openRedis(ctx context.Context) (*redis.Store, error) {
-	opts := []redis.Option{redis.WithLease(f.lease), redis.WithRetention(f.retention),
-		redis.WithMaxDeliveries(f.maxDeliveries)}
-	if f.allowEviction {
-		opts = append(opts, redis.WithAllowEviction())
+// openOnce opens the store with the flags' options; its errors hold no
+// password: a URL no driver opens is not repeated, and the Redis driver
+// redacts its own.
+func (f *storeFlags) openOnce(ctx context.Context) (store.Store, error) {
+	s, err := store.Open(ctx, f.url, f.options())
+	if err != nil {
+		return nil, fmt.Errorf("--store: %w", err)
 	}
-	if f.readOnly {
-		opts = append(opts, redis.WithReadOnly())
-	}
-	return redis.Open(ctx, f.url, opts...)
+	return s, nil
 }
 
 // Backoff of a worker waiting for its store at start.
@@ -113,7 +125,7 @@ const (
 // evicting maxmemory-policy) end it at once with exit code 2, since no
 // retry mends them. It returns ctx's error when ctx ends first.
 func (f *storeFlags) openRetrying(ctx context.Context, log *slog.Logger) (store.Store, error) {
-	if f.isMemory() || (!strings.HasPrefix(f.url, "redis://") && !strings.HasPrefix(f.url, "rediss://")) {
+	if !f.isRedis() {
 		return f.open(ctx)
 	}
 	// The shared backoff (doubling, ±20% jitter) keeps a fleet started
@@ -121,7 +133,7 @@ func (f *storeFlags) openRetrying(ctx context.Context, log *slog.Logger) (store.
 	bo := backoff.New(openRetryFirst, openRetryMax)
 	for attempt := 1; ; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		s, err := f.openRedis(cctx)
+		s, err := f.openOnce(cctx)
 		cancel()
 		if err == nil {
 			if attempt > 1 {
@@ -133,7 +145,7 @@ func (f *storeFlags) openRetrying(ctx context.Context, log *slog.Logger) (store.
 			return nil, ctx.Err()
 		}
 		if !errors.Is(err, redis.ErrUnreachable) {
-			return nil, exit(2, fmt.Errorf("--store: %w", err))
+			return nil, exit(2, err)
 		}
 		next := bo.Next()
 		log.Warn("store unreachable, retrying", "store", redis.RedactURL(f.url), "attempt", attempt, "retry_in", next, "err", err)

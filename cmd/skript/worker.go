@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -11,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skript-dev/skript/runtime"
+	"github.com/skript-dev/skript/service"
 	"github.com/skript-dev/skript/store"
-	"github.com/skript-dev/skript/store/redis"
 )
 
 func newWorkerCmd() *cobra.Command {
@@ -33,8 +32,9 @@ finish for up to --grace, hands back the rest, and exits 0.
 A worker started before Redis is reachable (or while a Cluster is still
 forming) waits for it, trying again with backoff up to 5s and logging each
 attempt; errors no retry mends (a bad URL, a refused password, an evicting
-maxmemory-policy) exit 2 at once. run, submit, status and cancel do not
-wait: they fail within 10s with exit code 2.`,
+maxmemory-policy) exit 2 at once. The other commands (run, submit, status,
+cancel, runs, logs, history, retry) do not wait: they fail within 10s with
+exit code 2.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sf.requireShared("worker"); err != nil {
@@ -65,7 +65,7 @@ wait: they fail within 10s with exit code 2.`,
 				runtime.WithDeniedActions(cf.deny...), runtime.WithTelemetry(tel))
 			maxDeliveries := sf.maxDeliveries
 			if maxDeliveries <= 0 {
-				maxDeliveries = redis.DefaultMaxDeliveries
+				maxDeliveries = store.DefaultMaxDeliveries
 			}
 			logger.Info("worker started", "concurrency", concurrency, "lease", sf.lease, "max_deliveries", maxDeliveries)
 			err = eng.Work(ctx, runtime.WorkerOptions{Concurrency: concurrency, Heartbeat: sf.lease / 3, Grace: grace})
@@ -87,11 +87,18 @@ func newSubmitCmd() *cobra.Command {
 		cf  compileFlags
 		sf  storeFlags
 		inf inputFlags
+		key string
 	)
 	cmd := &cobra.Command{
 		Use:   "submit FILE",
 		Short: "Start a run on a shared store and print its id",
-		Args:  cobra.ExactArgs(1),
+		Long: `Start a run on a shared store and print its id; skript worker processes run it.
+
+With --idempotency-key, a second submit with the same key (while the first
+run is kept) prints the first run's id and starts nothing: a client that
+lost the answer can submit again safely. The same key with another
+workflow is refused with exit code 2.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := sf.requireShared("submit"); err != nil {
 				return err
@@ -105,18 +112,25 @@ func newSubmitCmd() *cobra.Command {
 				return err
 			}
 			defer func() { _ = st.Close() }()
-			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg))
-			run, err := eng.Start(withParentTrace(cmd.Context()), bp, inputs)
+			svc, err := engineService(runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg)), cf.deny)
 			if err != nil {
-				return startError(err)
+				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), run.ID)
+			sub, err := svc.Submit(withParentTrace(cmd.Context()), service.SubmitRequest{Blueprint: bp, Inputs: inputs, Key: key})
+			if err != nil {
+				return svcErr(err)
+			}
+			if sub.Existing {
+				fmt.Fprintf(cmd.ErrOrStderr(), "run %s holds this idempotency key: nothing new started\n", sub.Run.ID)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), sub.Run.ID)
 			return nil
 		},
 	}
 	cf.register(cmd)
 	sf.register(cmd, true)
 	inf.register(cmd)
+	keyFlag(cmd, &key)
 	return cmd
 }
 
@@ -141,8 +155,11 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer func() { _ = st.Close() }()
-			eng := runtime.New(runtime.WithStore(st))
+			svc, err := service.New(service.Config{Store: st})
+			if err != nil {
+				return exit(1, err)
+			}
+			defer func() { _ = svc.Close() }()
 			if wait {
 				// On a terminal the run's nodes show live on stderr while it
 				// goes on; the block is cleared at the end, since the nodes
@@ -158,12 +175,12 @@ func newStatusCmd() *cobra.Command {
 					if ctx.Err() != nil {
 						return exit(130, nil)
 					}
-					return statusErr(args[0], err)
+					return runNotFound(args[0], err)
 				}
 			}
-			res, err := eng.Result(ctx, args[0])
+			res, err := svc.Result(ctx, args[0])
 			if err != nil {
-				return statusErr(args[0], err)
+				return runNotFound(args[0], err)
 			}
 			if err := report(cmd.OutOrStdout(), res, output); err != nil {
 				return exit(1, err)
@@ -215,32 +232,25 @@ unknown run.`,
 			if err != nil {
 				return err
 			}
-			defer func() { _ = st.Close() }()
-			before, err := st.GetRun(ctx, id)
+			// With OTEL_* set, the canceller ends the run's span.
+			tel, stopTel, err := tracesFromEnv(ctx)
 			if err != nil {
-				return statusErr(id, err)
+				return err
 			}
-			if !before.Status.Done() {
-				// With OTEL_* set, the canceller ends the run's span.
-				tel, stopTel, err := tracesFromEnv(ctx)
-				if err != nil {
-					return err
-				}
-				defer stopTel()
-				if err := runtime.New(runtime.WithStore(st), runtime.WithTelemetry(tel)).Cancel(ctx, id, reason); err != nil {
-					return statusErr(id, err)
-				}
-			}
-			// Read again: the run may have ended on its own just before
-			// the cancel, which then changed nothing.
-			after, err := st.GetRun(ctx, id)
+			defer stopTel()
+			svc, err := service.New(service.Config{Store: st, Engine: runtime.New(runtime.WithStore(st), runtime.WithTelemetry(tel))})
 			if err != nil {
-				return statusErr(id, err)
+				return exit(1, err)
 			}
-			if !before.Status.Done() && after.Status == store.Cancelled {
+			defer func() { _ = svc.Close() }()
+			c, err := svc.Cancel(ctx, id, reason)
+			if err != nil {
+				return runNotFound(id, err)
+			}
+			if c.Cancelled {
 				fmt.Fprintf(cmd.OutOrStdout(), "run %s cancelled\n", id)
 			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "run %s had already ended: %s\n", id, after.Status)
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s had already ended: %s\n", id, c.Run.Status)
 			}
 			return nil
 		},
@@ -249,11 +259,4 @@ unknown run.`,
 	sf.hideWorkerFlags(cmd, "lease", "max-deliveries")
 	cmd.Flags().StringVar(&reason, "reason", "cancelled", "the run's error message")
 	return cmd
-}
-
-func statusErr(id string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return exit(2, fmt.Errorf("run %s not found", id))
-	}
-	return exit(1, err)
 }

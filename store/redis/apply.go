@@ -52,9 +52,37 @@ const maxItems = 512
 // exec runs one apply batch and returns its item codes.
 func (s *Store) exec(ctx context.Context, b *batch) ([]int64, error) {
 	p := s.parts[b.part]
-	codes, err := applyScript.Exec(ctx, s.c, []string{p.q, p.delayed}, b.args()).AsIntSlice()
-	if err != nil {
-		return nil, classify(fmt.Errorf("redis store: apply: %w", err))
+	keys, args := b.keys(p), b.args()
+	var codes []int64
+	for try := 0; ; try++ {
+		msg, err := applyScript.Exec(ctx, s.c, keys, args).ToArray()
+		if err != nil {
+			return nil, classify(fmt.Errorf("redis store: apply: %w", err))
+		}
+		if len(msg) > 0 {
+			if tag, err := msg[0].ToString(); err == nil && tag == "legacy" && try < 2 {
+				// Runs of an earlier layout: move them, then apply (migrate.go).
+				ids := make([]string, 0, len(msg)-1)
+				for _, m := range msg[1:] {
+					id, err := m.ToString()
+					if err != nil {
+						return nil, fmt.Errorf("redis store: apply: %w", err)
+					}
+					ids = append(ids, id)
+				}
+				if err := s.migrate(ctx, b.part, ids); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		codes = make([]int64, len(msg))
+		for i, m := range msg {
+			if codes[i], err = m.AsInt64(); err != nil {
+				return nil, fmt.Errorf("redis store: apply: %w", err)
+			}
+		}
+		break
 	}
 	if len(codes) != len(b.idx) {
 		return nil, fmt.Errorf("redis store: apply returned %d results for %d items", len(codes), len(b.idx))
@@ -91,19 +119,47 @@ func (s *Store) CreateRun(ctx context.Context, run *store.Run, first *store.Tran
 	if err != nil {
 		return fmt.Errorf("run %s: %w", run.ID, err)
 	}
-	b := s.newBatch(s.partOf(run.ID), now)
+	cev, err := s.createdEvent(&hdr)
+	if err != nil {
+		return fmt.Errorf("run %s: %w", run.ID, err)
+	}
+	part := s.partOf(run.ID)
+	b := s.newBatch(part, now)
 	if first == nil {
 		first = &store.Transition{}
 	}
-	if err := s.addBody(b, 0, first, run.ID, run.Hash, now, "C", run.ID, hj); err != nil {
+	ik := ""
+	if run.Key != "" {
+		ik = keyHash(run.Key)
+	}
+	wk := b.wfKey(s.parts[part], hdr.Workflow)
+	b.wkAt = append(b.wkAt, [2]int{len(b.items) + 4, wk})
+	if err := s.addBody(b, 0, first, run.ID, run.Hash, "", now, "C", run.ID, hj, hdr.Workflow, "",
+		strconv.FormatInt(hdr.Created.UnixMicro(), 10), ik, cev); err != nil {
 		return fmt.Errorf("run %s: %w", run.ID, err)
+	}
+	if ik != "" {
+		if err := s.reserveKey(ctx, run, ik); err != nil {
+			return err
+		}
 	}
 	codes, err := s.exec(ctx, b)
 	if err != nil {
+		// The run may or may not exist: a reservation stays, and lapses
+		// after reserveTTL.
 		return err
 	}
 	if codes[0] == codeExists {
+		if ik != "" {
+			_ = s.settleKey(ctx, run, ik, false)
+		}
 		return fmt.Errorf("run %s already exists", run.ID)
+	}
+	if ik != "" {
+		if err := s.settleKey(ctx, run, ik, true); err != nil {
+			// The run exists; its key is reserved for reserveTTL only.
+			s.log.Warn("skript: keeping a run's idempotency key", "run", run.ID, "error", err)
+		}
 	}
 	s.keepBlueprints(ctx, delayedUntil(map[string]time.Time{run.Hash: now}, first.Tasks, now))
 	return nil
@@ -118,8 +174,13 @@ func (s *Store) Cancel(ctx context.Context, id string, reason string) error {
 	if err != nil {
 		return err
 	}
-	b := s.newBatch(s.partOf(id), s.now())
-	b.add(0, "X", id, string(ej))
+	endev, err := s.endEvent(store.EventRunCancelled, &store.RunEnd{Status: store.Cancelled, Error: &store.ErrorInfo{Message: reason}})
+	if err != nil {
+		return err
+	}
+	part := s.partOf(id)
+	b := s.newBatch(part, s.now())
+	b.add(0, "X", id, string(ej), endev)
 	codes, err := s.exec(ctx, b)
 	if err != nil {
 		return err
@@ -127,15 +188,21 @@ func (s *Store) Cancel(ctx context.Context, id string, reason string) error {
 	if codes[0] == codeNotFound {
 		return fmt.Errorf("run %s: %w", id, store.ErrNotFound)
 	}
+	s.trimIndex(ctx, part)
 	return nil
 }
 
 // StartStep implements store.Store, in one call of scripts/start.lua.
 func (s *Store) StartStep(ctx context.Context, task *store.Task, recs []*store.Record) (bool, error) {
-	args := make([]string, 0, 2+3*len(recs))
-	args = append(args, task.Token, strconv.FormatUint(uint64(task.Seq), 10))
+	args := make([]string, 0, 5+4*len(recs))
+	args = append(args, task.Token, strconv.FormatUint(uint64(task.Seq), 10), jsonEscaped(task.Worker), s.maxEventsArg(),
+		journalTime(s.now()))
 	for _, rec := range recs {
 		js, err := encodeRecord(rec)
+		if err != nil {
+			return false, fmt.Errorf("start %s/%s: %w", task.Run, task.Token, err)
+		}
+		jr, err := s.journalRecord(rec)
 		if err != nil {
 			return false, fmt.Errorf("start %s/%s: %w", task.Run, task.Token, err)
 		}
@@ -143,10 +210,10 @@ func (s *Store) StartStep(ctx context.Context, task *store.Task, recs []*store.R
 		if rec.Started.IsZero() {
 			hasStarted = "0"
 		}
-		args = append(args, recordField(rec.RecordKey), js, hasStarted)
+		args = append(args, recordField(rec.RecordKey), js, hasStarted, jr)
 	}
 	p := s.parts[s.partOf(task.Run)].prefix
-	keys := []string{p + "run:" + task.Run, p + "tok:" + task.Run, p + "rec:" + task.Run, p + "live:" + task.Run}
+	keys := []string{p + "run:" + task.Run, p + "tok:" + task.Run, p + "rec:" + task.Run, p + "live:" + task.Run, p + "ev:" + task.Run}
 	n, err := startScript.Exec(ctx, s.c, keys, args).AsInt64()
 	if err != nil {
 		return false, fmt.Errorf("redis store: start %s/%s: %w", task.Run, task.Token, err)
@@ -180,6 +247,7 @@ func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, 
 	batches := map[int]*batch{}
 	var list []*batch
 	var stray []*store.Task // leased in another partition than their run's
+	var ends []int          // partitions where a run ends
 	for i, c := range done {
 		if c.Task == nil {
 			continue
@@ -205,8 +273,11 @@ func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, 
 		}
 		tr := c.Transition
 		b.run(c.Task.Run).fences = append(b.run(c.Task.Run).fences, tr.Token)
-		if err := s.addBody(b, i, tr, c.Task.Run, c.Task.Hash, now,
-			"T", c.Task.Run, ack, tr.Token, strconv.FormatUint(uint64(tr.Seq), 10)); err != nil {
+		if tr.End != nil {
+			ends = append(ends, part)
+		}
+		if err := s.addBody(b, i, tr, c.Task.Run, c.Task.Hash, c.Task.Worker, now,
+			"T", c.Task.Run, ack, tr.Token, strconv.FormatUint(uint64(tr.Seq), 10), jsonEscaped(c.Task.Worker)); err != nil {
 			return applied, fmt.Errorf("complete %s/%s: %w", c.Task.Run, c.Task.Token, err)
 		}
 	}
@@ -252,6 +323,9 @@ func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, 
 		}
 	}
 	s.keepBlueprints(ctx, until)
+	for _, part := range ends {
+		s.trimIndex(ctx, part)
+	}
 	return applied, errors.Join(errs...)
 }
 

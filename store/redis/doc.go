@@ -15,14 +15,23 @@
 //	skript:{p7}:q              STREAM ready tasks (field t = task JSON), consumer group "skript"
 //	skript:{p7}:delayed        ZSET   delayed tasks, score = due time in ms, member = task JSON
 //	skript:{p7}:dead           STREAM entries that were not tasks, with the reason
-//	skript:{p7}:run:ID         HASH   hdr (creation-time JSON), status, output, error, ended, lv (has live:ID), grp:GID
+//	skript:{p7}:run:ID         HASH   hdr (creation-time JSON), status, output, error, ended, lv (has live:ID),
+//	                                  js/jt/jtm (the journal's last seq, truncated, last time), cr/wf/ik (for the index)
 //	skript:{p7}:rec:ID         HASH   frame|key -> record JSON
 //	skript:{p7}:tok:ID         HASH   token -> seq
 //	skript:{p7}:live:ID        SET    frame|key of the run's running records: its end reads only those
-//	skript:{p7}:grp:ID:GID     HASH   remaining, next, total, started, the spec fields, slot:i -> JSON
+//	skript:{p7}:grp:ID         HASH   the run's Fork and Map groups: GID|remaining, GID|next, ..., GID|slot:i -> JSON
+//	skript:{p7}:ev:ID          STREAM the run's journal, entry 0-SEQ per script call (journal.go)
+//	skript:{p7}:idx[:...]      ZSET   the run index: all, by status, by workflow, ended; idx:cnt HASH of counts (index.go)
+//	skript:{pK}:ik:SHA256      STRING the run holding an idempotency key (idem.go)
 //	skript:{p7}:ready          sharded channel, Cluster only: rung when tasks are added; carries the due time when delayed ones are
 //	skript:ended               channel of ended run ids
 //	skript:due                 channel, single Redis only: the earliest due time of the delayed tasks an apply call added
+//
+// Every script declares every key it touches in KEYS (the package's tests
+// run the scripts behind a checker that fails any other key): the driver
+// names each run's keys, and a run's groups share one hash so that its end
+// deletes one known key.
 //
 // "skript" is the default prefix (WithPrefix). When a run ends its header
 // and records expire after the retention time (WithRetention); its tokens
@@ -48,11 +57,14 @@
 // A lease is a pending entry of the partition stream's consumer group.
 // Lease runs scripts/lease.lua, which reads with XREADGROUP partition after
 // partition (from a rotating start) until it has as many tasks as asked for,
-// drops the tasks of ended runs, and reclaims entries idle for longer than
+// and reclaims entries idle for longer than
 // the lease (XAUTOCLAIM, every lease/4). On a single Redis one call visits
 // every partition and, when nothing is ready, Lease blocks on XREAD for new
-// entries; on a Cluster each partition is a call of its own (its own slot)
-// and an idle Lease waits for a partition's doorbell (see bell.go), with a
+// entries; on a Cluster each partition is a call of its own (its own slot).
+// The driver then reads the status of the entries' runs (one pipeline of
+// HGETs), drops the tasks of runs that ended or expired, and names the
+// consumer on the others (store.Task.Worker, for the journal);
+// an idle Lease waits for a partition's doorbell (see bell.go), with a
 // sweep every second in case a ring was lost. Due delayed tasks are moved to the
 // streams by scripts/promote.lua at most every 50 ms, or when a delayed
 // task this process knows of is due: the apply script announces the due

@@ -59,6 +59,12 @@ type batch struct {
 	byRun map[string]*batchRun
 	items []string
 	idx   []int // the caller's index of each item
+	// wfKeys are the workflow index keys of the runs the batch creates,
+	// declared after the runs' keys; wkAt are the places in items that
+	// name one, by its index in wfKeys, until args() makes it a KEYS index.
+	wfKeys []string
+	wfIdx  map[string]int
+	wkAt   [][2]int
 	// due is the shortest delay (ms) of the delayed tasks the items add,
 	// 0 if none: noted once the script has added them (see due.go).
 	due int64
@@ -80,10 +86,25 @@ type batchRun struct {
 }
 
 func (s *Store) newBatch(part int, now time.Time) *batch {
-	p := s.parts[part]
 	ttl := max(int64(s.opt.retention/time.Second), 1)
 	return &batch{part: part, byRun: map[string]*batchRun{},
-		head: []string{p.prefix, group, timeString(now), strconv.FormatInt(ttl, 10), s.endedChannel(), s.bellChannel(part), s.dueChannel()}}
+		head: []string{s.maxEventsArg(), group, timeString(now), strconv.FormatInt(ttl, 10), s.endedChannel(),
+			s.bellChannel(part), s.dueChannel(), strconv.FormatInt(now.UnixMicro(), 10), itoa(s.opt.limits.MaxValueBytes),
+			journalTime(now)}}
+}
+
+// wfKey returns the index in b.wfKeys of a workflow's index key.
+func (b *batch) wfKey(p partition, workflow string) int {
+	if b.wfIdx == nil {
+		b.wfIdx = map[string]int{}
+	}
+	k, ok := b.wfIdx[workflow]
+	if !ok {
+		k = len(b.wfKeys)
+		b.wfIdx[workflow] = k
+		b.wfKeys = append(b.wfKeys, p.workflowKey(workflow))
+	}
+	return k
 }
 
 func (b *batch) run(id string) *batchRun {
@@ -96,8 +117,41 @@ func (b *batch) run(id string) *batchRun {
 	return r
 }
 
+// keys lists every key the apply call touches (see apply.lua): the
+// partition's stream, delayed set and run index keys, then each run's keys
+// (runKeys) in the order of b.runs, then the workflow index keys.
+func (b *batch) keys(p partition) []string {
+	out := make([]string, 0, partKeys+keysPerRun*len(b.runs)+len(b.wfKeys))
+	out = append(out, p.q, p.delayed, p.idx)
+	for _, st := range indexStatuses {
+		out = append(out, p.statusKey(st))
+	}
+	out = append(out, p.expKey(), p.countKey())
+	for _, r := range b.runs {
+		out = p.runKeys(out, r.id)
+	}
+	return append(out, b.wfKeys...)
+}
+
+// partKeys is how many of the partition's own keys apply.lua gets first.
+const partKeys = 9
+
+// keysPerRun is how many keys apply.lua gets for each run (KPR there).
+const keysPerRun = 6
+
+// runKeys appends a run's keys in the order apply.lua takes them: header,
+// records, tokens, running records, groups, journal.
+func (p partition) runKeys(out []string, run string) []string {
+	return append(out, p.prefix+"run:"+run, p.prefix+"rec:"+run, p.prefix+"tok:"+run, p.prefix+"live:"+run,
+		p.prefix+"grp:"+run, p.prefix+"ev:"+run)
+}
+
 // args assembles the script's arguments.
 func (b *batch) args() []string {
+	for _, w := range b.wkAt {
+		// KEYS is 1-based.
+		b.items[w[0]] = itoa(partKeys + keysPerRun*len(b.runs) + w[1] + 1)
+	}
 	n := len(b.head) + 1 + len(b.items)
 	for _, r := range b.runs {
 		n += 3 + len(r.fences) + len(r.records)
@@ -123,13 +177,13 @@ func (b *batch) add(idx int, args ...string) {
 
 // addBody appends an item whose last part is a transition's body, preceded
 // by the body's length so the script can skip a stale one.
-func (s *Store) addBody(b *batch, idx int, tr *store.Transition, run, hash string, now time.Time, head ...string) error {
+func (s *Store) addBody(b *batch, idx int, tr *store.Transition, run, hash, worker string, now time.Time, head ...string) error {
 	r := b.run(run)
 	b.items = append(b.items, head...)
 	at := len(b.items)
 	b.items = append(b.items, "")
 	var err error
-	if b.items, err = s.appendBody(b.items, tr, b, r, hash, now); err != nil {
+	if b.items, err = s.appendBody(b.items, tr, b, r, hash, worker, now); err != nil {
 		b.items = b.items[:at-len(head)]
 		return err
 	}
@@ -182,11 +236,15 @@ func encodeTask(t *store.Task, now time.Time) (string, string, error) {
 // appendBody encodes a transition's changes (without its fence), noting in
 // r the records the script must read. hash is the run's Blueprint hash, for
 // the child tasks that the script builds.
-func (s *Store) appendBody(args []string, tr *store.Transition, b *batch, r *batchRun, hash string, now time.Time) ([]string, error) {
+func (s *Store) appendBody(args []string, tr *store.Transition, b *batch, r *batchRun, hash, worker string, now time.Time) ([]string, error) {
 	run := r.id
 	if tr.End == nil {
 		args = append(args, "0")
 	} else {
+		endev, err := s.endEvent(store.EventRunEnded, tr.End)
+		if err != nil {
+			return nil, err
+		}
 		out, errJSON := "", ""
 		if tr.End.Output != nil {
 			v, err := marshalValue(tr.End.Output)
@@ -202,11 +260,27 @@ func (s *Store) appendBody(args []string, tr *store.Transition, b *batch, r *bat
 			}
 			errJSON = v
 		}
-		args = append(args, "1", string(tr.End.Status), out, errJSON)
+		args = append(args, "1", string(tr.End.Status), out, errJSON, endev)
+	}
+	evs := tr.Events
+	if s.opt.journalOff {
+		evs = nil
+	}
+	args = append(args, itoa(len(evs)))
+	for _, ev := range evs {
+		js, err := s.eventJSON(ev, worker)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, js)
 	}
 	args = append(args, itoa(len(tr.Records)))
 	for _, rec := range tr.Records {
 		js, err := encodeRecord(rec)
+		if err != nil {
+			return nil, err
+		}
+		jr, err := s.journalRecord(rec)
 		if err != nil {
 			return nil, err
 		}
@@ -215,7 +289,7 @@ func (s *Store) appendBody(args []string, tr *store.Transition, b *batch, r *bat
 			hasStarted = "0"
 			r.records = append(r.records, f)
 		}
-		args = append(args, f, js, hasStarted)
+		args = append(args, f, js, hasStarted, jr)
 	}
 	args = append(args, itoa(len(tr.Tokens)))
 	for _, t := range tr.Tokens {

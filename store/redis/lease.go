@@ -137,7 +137,6 @@ type leased struct {
 	part int
 	id   string
 	json string
-	live bool // the run's header exists (and says running)
 	// deliveries is how many times the group has handed the entry out,
 	// this time included.
 	deliveries int64
@@ -239,7 +238,13 @@ func (s *Store) sweep(ctx context.Context, consumer string, limit int) ([]*store
 			return nil, nil, false, errors.Join(errs...) // nothing works: let the worker back off
 		}
 	}
-	tasks, bad, gone := s.decode(got, consumer)
+	tasks, bad := s.decode(got, consumer)
+	tasks, gone, err := s.liveTasks(ctx, tasks)
+	if err != nil {
+		// The entries stay pending under this consumer and are reclaimed
+		// after the lease, like those of a worker that died.
+		return nil, nil, false, err
+	}
 	if len(bad) > 0 {
 		if err := s.bury(ctx, bad); err != nil {
 			return nil, nil, false, err
@@ -290,16 +295,15 @@ func (s *Store) leaseCall(ctx context.Context, keys, args []string) (*leaseResul
 	if err != nil {
 		return nil, fmt.Errorf("redis store: lease: %w", err)
 	}
-	for i := 0; i+4 < len(flat); i += 5 {
+	for i := 0; i+3 < len(flat); i += 4 {
 		k, err1 := flat[i].AsInt64()
 		id, err2 := flat[i+1].ToString()
 		js, err3 := flat[i+2].ToString()
-		live, err4 := flat[i+3].AsInt64()
-		n, err5 := flat[i+4].AsInt64()
-		if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+		n, err4 := flat[i+3].AsInt64()
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
 			return nil, fmt.Errorf("redis store: lease: %w", err)
 		}
-		r.entries = append(r.entries, leased{part: int(k) - 1, id: id, json: js, live: live == 1, deliveries: n})
+		r.entries = append(r.entries, leased{part: int(k) - 1, id: id, json: js, deliveries: n})
 	}
 	if r.wake, err = msg[3].AsStrSlice(); err != nil {
 		return nil, fmt.Errorf("redis store: lease: %w", err)
@@ -323,9 +327,8 @@ func (s *Store) leaseCall(ctx context.Context, keys, args []string) (*leaseResul
 }
 
 // decode turns leased entries into tasks. It also returns the entries that
-// are not tasks of this deployment (bad, with the reason, by partition) and
-// the tasks of runs that no longer exist (gone: their keys expired).
-func (s *Store) decode(got []leased, consumer string) (tasks []*store.Task, bad map[int][][2]string, gone []*store.Task) {
+// are not tasks of this deployment (bad, with the reason, by partition).
+func (s *Store) decode(got []leased, consumer string) (tasks []*store.Task, bad map[int][][2]string) {
 	for _, e := range got {
 		t := &store.Task{}
 		reason := ""
@@ -353,10 +356,7 @@ func (s *Store) decode(got []leased, consumer string) (tasks []*store.Task, bad 
 		t.Lease = strconv.Itoa(e.part) + "/" + e.id + "/" + consumer
 		t.Deliveries = int32(min(max(e.deliveries, 1), math.MaxInt32))
 		t.MaxDeliveries = int32(s.opt.maxDeliveries)
-		if !e.live {
-			gone = append(gone, t)
-			continue
-		}
+		t.Worker = consumer
 		if t.Enqueued.IsZero() {
 			// An entry id starts with the time Redis added it, in ms.
 			ms, _, _ := strings.Cut(e.id, "-")
@@ -366,7 +366,49 @@ func (s *Store) decode(got []leased, consumer string) (tasks []*store.Task, bad 
 		}
 		tasks = append(tasks, t)
 	}
-	return tasks, bad, gone
+	return tasks, bad
+}
+
+// liveTasks splits leased tasks into those of running runs and the others
+// (gone: their run ended, or its keys expired, or it is not a run of this
+// deployment), reading each run's status once. The lease script cannot
+// read them itself: a script may touch only the keys it declares, and
+// which runs' entries it will read is known only once it has read them.
+// One pipeline of HGETs, whose commands go to their runs' slots.
+func (s *Store) liveTasks(ctx context.Context, tasks []*store.Task) (live, gone []*store.Task, err error) {
+	if len(tasks) == 0 {
+		return tasks, nil, nil
+	}
+	idx := map[string]int{}
+	var cmds rueidis.Commands
+	for _, t := range tasks {
+		if _, ok := idx[t.Run]; !ok {
+			idx[t.Run] = len(cmds)
+			cmds = append(cmds, s.c.B().Hget().Key(s.runKey(t.Run)).Field("status").Build())
+		}
+	}
+	res := s.c.DoMulti(ctx, cmds...)
+	running := make([]bool, len(res))
+	for i, r := range res {
+		st, err := r.ToString()
+		switch {
+		case err == nil:
+			running[i] = st == string(store.Running)
+		case rueidis.IsRedisNil(err), isKeyError(err):
+			// No header, or one of the wrong type: no run to run.
+		default:
+			return nil, nil, classify(fmt.Errorf("redis store: lease: read run headers: %w", err))
+		}
+	}
+	live = tasks[:0:0]
+	for _, t := range tasks {
+		if running[idx[t.Run]] {
+			live = append(live, t)
+		} else {
+			gone = append(gone, t)
+		}
+	}
+	return live, gone, nil
 }
 
 // bury moves unreadable entries to their partition's dead stream.

@@ -194,13 +194,13 @@ func testEndedRunKeysExpire(t *testing.T, tg *redistest.Target) {
 	require.NoError(t, err)
 	require.Equal(t, []bool{true}, applied)
 	base := prefix + ":{p0}:"
-	for _, k := range []string{"run:", "rec:"} {
+	for _, k := range []string{"run:", "rec:", "ev:"} {
 		ttl, err := c.Do(ctx, c.B().Ttl().Key(base+k+id).Build()).AsInt64()
 		require.NoError(t, err)
 		require.Greater(t, ttl, int64(3500), k)
 		require.LessOrEqual(t, ttl, int64(3600), k)
 	}
-	for _, k := range []string{"tok:" + id, "grp:" + id + ":g"} {
+	for _, k := range []string{"tok:" + id, "grp:" + id, "live:" + id} {
 		n, err := c.Do(ctx, c.B().Exists().Key(base+k).Build()).AsInt64()
 		require.NoError(t, err)
 		require.Zero(t, n, "%s is deleted", k)
@@ -208,6 +208,62 @@ func testEndedRunKeysExpire(t *testing.T, tg *redistest.Target) {
 	r, err := s.GetRun(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{"ok": true}, r.Output)
+}
+
+// TestGroupsShareOneHash checks that a run's groups live in its one groups
+// hash (so that the scripts can declare it), that a completed group leaves
+// nothing there, and that the run's end deletes the hash with the groups
+// still live.
+func TestGroupsShareOneHash(t *testing.T) {
+	tg := redistest.New(t)
+	prefix := tg.Prefix(t)
+	s := open(t, tg, prefix, redis.WithPartitions(1))
+	c := tg.Client(t)
+	ctx := ctxT(t)
+	id := newRun(t, s)
+	gk := prefix + ":{p0}:grp:" + id
+	hlen := func() int64 {
+		n, err := c.Do(ctx, c.B().Hlen().Key(gk).Build()).AsInt64()
+		require.NoError(t, err)
+		return n
+	}
+	tk := leaseOne(t, s, "w", time.Second)
+	require.NotNil(t, tk)
+	parent := &store.Task{Run: id, Hash: "h", Kind: store.Resume, Token: "t", Seq: 2, PC: 9}
+	group := func(gid string) *store.Group {
+		return &store.Group{ID: gid, Total: 1, Started: 1, BodyPC: 1, FrameBase: gid, Result: store.RecordKey{Key: gid}, Parent: parent}
+	}
+	child := func(gid string) *store.Task {
+		return &store.Task{Run: id, Hash: "h", Kind: store.Resume, Token: gid + ".0", PC: 1, Group: gid}
+	}
+	applied, err := s.Complete(ctx, []store.Completion{{Task: tk, Transition: &store.Transition{Token: "t", Seq: tk.Seq,
+		Tokens: []store.TokenSet{{ID: "t", Seq: 2}, {ID: "a.0"}, {ID: "b.0"}}, Tasks: []*store.Task{child("a"), child("b")},
+		Groups: []*store.Group{group("a"), group("b")}}}})
+	require.NoError(t, err)
+	require.Equal(t, []bool{true}, applied)
+	require.Positive(t, hlen())
+	// Group a completes: its fields go, b's stay.
+	got, err := s.Lease(ctx, "w", 2, time.Second)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	ca := got[0]
+	if ca.Group != "a" {
+		ca = got[1]
+	}
+	before := hlen()
+	applied, err = s.Complete(ctx, []store.Completion{{Task: ca, Transition: &store.Transition{Token: ca.Token, Seq: ca.Seq,
+		Drop: []string{ca.Token}, Arrivals: []*store.Arrival{{Group: "a", Slot: 0, Value: "x"}}}}})
+	require.NoError(t, err)
+	require.Equal(t, []bool{true}, applied)
+	require.Equal(t, before/2, hlen(), "a completed group's fields are deleted")
+	recs, err := s.Records(ctx, id, []store.RecordKey{{Key: "a"}})
+	require.NoError(t, err)
+	require.Equal(t, []any{"x"}, recs[0].Output)
+	// The run ends while b is live: the hash goes.
+	require.NoError(t, s.Cancel(ctx, id, "stop"))
+	n, err := c.Do(ctx, c.B().Exists().Key(gk).Build()).AsInt64()
+	require.NoError(t, err)
+	require.Zero(t, n)
 }
 
 func TestPartitionCountIsFixed(t *testing.T) {

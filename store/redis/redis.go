@@ -47,6 +47,8 @@ type options struct {
 	clock         func() time.Time // see WithClock
 	allowEviction bool
 	readOnly      bool
+	limits        store.JournalLimits
+	journalOff    bool
 }
 
 // WithPartitions sets the number of queue partitions. It is fixed for a
@@ -136,8 +138,9 @@ type Store struct {
 	reclaimMu   sync.Mutex
 	reclaim     []string // per partition: XAUTOCLAIM cursor, "" when not due
 	consumer    atomic.Pointer[string]
-	idle        idlers    // Leases waiting with nothing to do
-	fails       partFails // when each partition's failure was last logged
+	trimmed     []atomic.Int64 // per partition: when its run index was last trimmed, unix ms (index.go)
+	idle        idlers         // Leases waiting with nothing to do
+	fails       partFails      // when each partition's failure was last logged
 
 	hub  *hub
 	bell *bell
@@ -149,9 +152,13 @@ type partition struct {
 	q       string
 	delayed string
 	dead    string
+	idx     string // the run index (index.go)
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.RunIndex = (*Store)(nil)
+)
 
 // Open connects to Redis at url (redis://[user:pass@]host:port/db, or
 // rediss:// for TLS) and prepares the partitions' streams. The URL's query
@@ -162,7 +169,7 @@ var _ store.Store = (*Store)(nil)
 // URL's password.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	o := options{partitions: DefaultPartitions, lease: DefaultLease, retention: DefaultRetention, prefix: DefaultPrefix,
-		maxDeliveries: DefaultMaxDeliveries}
+		maxDeliveries: DefaultMaxDeliveries, limits: store.JournalLimits{}.Resolved()}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -184,6 +191,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("redis store: %w", err)
 	}
 	o.allowEviction = o.allowEviction || uo.allowEviction
+	o.journalOff = o.journalOff || uo.journalOff
 	copt.InitAddress = append(copt.InitAddress, o.addrs...)
 	// The driver never uses client-side caching; leaving it off saves a
 	// CLIENT TRACKING per connection.
@@ -201,9 +209,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	s.parts = make([]partition, o.partitions)
 	for i := range s.parts {
 		p := fmt.Sprintf("%s:{p%d}:", o.prefix, i)
-		s.parts[i] = partition{prefix: p, q: p + "q", delayed: p + "delayed", dead: p + "dead"}
+		s.parts[i] = partition{prefix: p, q: p + "q", delayed: p + "delayed", dead: p + "dead", idx: p + "idx"}
 	}
 	s.reclaim = make([]string, o.partitions)
+	s.trimmed = make([]atomic.Int64, o.partitions)
 	s.hub = newHub(s)
 	s.bell = newBell(s)
 	if err := s.setup(ctx); err != nil {

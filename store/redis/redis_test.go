@@ -48,6 +48,7 @@ func TestCluster(t *testing.T) {
 	}
 	tg := redistest.StartCluster(t, 3)
 	t.Run("Conformance", func(t *testing.T) { storetest.Run(t, factory(tg)) })
+	t.Run("JournalLimits", func(t *testing.T) { testJournalLimits(t, tg) })
 	t.Run("LeaseExpires", func(t *testing.T) { testLeaseExpires(t, tg) })
 	t.Run("HeartbeatKeepsLease", func(t *testing.T) { testHeartbeatKeepsLease(t, tg) })
 	t.Run("BadEntriesGoToDeadStream", func(t *testing.T) { testBadEntriesGoToDeadStream(t, tg) })
@@ -76,4 +77,19 @@ func BenchmarkFanout2000(b *testing.B) {
 	calls := tg.CommandCalls(b, c) - before - 1
 	tasks := (b.N + n - 1) / n * n
 	b.ReportMetric(float64(calls)/float64(tasks), "cmds/task")
+}
+
+func TestJournalLimits(t *testing.T) { testJournalLimits(t, redistest.New(t)) }
+
+func testJournalLimits(t *testing.T, tg *redistest.Target) {
+	storetest.RunLimits(t, func(tb testing.TB, lim store.JournalLimits) store.Store {
+		return open(tb, tg, tg.Prefix(tb), redis.WithJournalLimits(lim))
+	})
+}
+
+// BenchmarkListRuns measures the first page of `skript runs` and the
+// counts by status over 100,000 kept runs (see storetest.BenchmarkListRuns).
+func BenchmarkListRuns(b *testing.B) {
+	tg := redistest.New(b)
+	storetest.BenchmarkListRuns(b, func(tb testing.TB) store.Store { return open(tb, tg, tg.Prefix(tb)) }, 100_000)
 }

@@ -35,13 +35,14 @@ func (u unreachable) Unwrap() []error { return []error{u.err, ErrUnreachable} }
 var queryOptions = map[string]bool{
 	"db": true, "dial_timeout": true, "write_timeout": true, "addr": true, "skip_verify": true,
 	"protocol": true, "client_name": true, "max_retries": true,
-	"ca": true, "cert": true, "key": true, "allow_eviction": true,
+	"ca": true, "cert": true, "key": true, "allow_eviction": true, "journal": true,
 }
 
 // urlOptions are the query options of a store URL that Skript reads itself.
 type urlOptions struct {
 	ca, cert, key string
 	allowEviction bool
+	journalOff    bool
 }
 
 // RedactURL hides the password of a store URL, for messages and logs. It
@@ -170,7 +171,7 @@ func parseURL(raw string) (rueidis.ClientOption, urlOptions, error) {
 	q := u.Query()
 	for k := range q {
 		if !queryOptions[k] {
-			return rueidis.ClientOption{}, uo, fmt.Errorf("bad URL %s: unknown option %q (known: addr, allow_eviction, ca, cert, client_name, db, dial_timeout, key, max_retries, protocol, skip_verify, write_timeout)",
+			return rueidis.ClientOption{}, uo, fmt.Errorf("bad URL %s: unknown option %q (known: addr, allow_eviction, ca, cert, client_name, db, dial_timeout, journal, key, max_retries, protocol, skip_verify, write_timeout)",
 				RedactURL(raw), k)
 		}
 	}
@@ -185,7 +186,16 @@ func parseURL(raw string) (rueidis.ClientOption, urlOptions, error) {
 		}
 		uo.allowEviction = b
 	}
-	for _, k := range []string{"ca", "cert", "key", "allow_eviction"} {
+	if q.Has("journal") {
+		switch v := q.Get("journal"); v {
+		case "on":
+		case "off":
+			uo.journalOff = true
+		default:
+			return rueidis.ClientOption{}, uo, fmt.Errorf("bad URL %s: journal=%q: want on or off", RedactURL(raw), v)
+		}
+	}
+	for _, k := range []string{"ca", "cert", "key", "allow_eviction", "journal"} {
 		q.Del(k)
 	}
 	u.RawQuery = q.Encode()

@@ -1,26 +1,46 @@
 -- apply.lua: create runs, apply transitions and cancel runs, a batch of items
--- of ONE partition, in order, atomically.
+-- of ONE partition, in order, atomically, with the journal's events and the
+-- run index's entries they imply.
 --
--- KEYS[1] the partition's stream, KEYS[2] its delayed set. Every other key
--- is built from ARGV[1] (the partition prefix "skript:{p7}:") and shares the
--- partition's hash tag, so the whole call touches one Cluster slot.
+-- KEYS[1] the partition's stream, [2] its delayed set, [3] its run index
+-- (idx: every run by created time), [4..7] the index by status (idx:s:running,
+-- succeeded, failed, cancelled), [8] ended runs by end time (idx:exp, for
+-- trimming the index once their keys expired, see index.go), [9] the
+-- count of runs by status and workflow (idx:cnt, fields STATUS|WORKFLOW);
+-- from [10], for
+-- each run of the batch, in the order of the runs in ARGV, its KPR keys:
+-- header (run:ID), records (rec:ID), tokens (tok:ID), running records
+-- (live:ID), groups (grp:ID) and journal (ev:ID); after those, the index by
+-- workflow (idx:w:NAME) of the runs the batch creates (C names its key's
+-- index). The script touches no other key: all of them share the
+-- partition's hash tag, so the whole call is in one Cluster slot, and since
+-- they are declared, Redis checks them all (while a slot migrates, say).
 --
--- ARGV[1] prefix, [2] consumer group, [3] now (RFC 3339, UTC),
--- [4] retention in seconds, [5] channel for ended runs, [6] the
--- partition's doorbell channel ("" for none, see bell.go), [7] the channel
--- that announces delayed tasks ("" for none: on a Cluster the doorbell
--- does, see due.go), [8] the number of runs in the batch, then per run what
--- the batch will read, so each hash is read once (HMGET):
+-- ARGV[1] the journal's limit on events per run (-1: journal nothing), [2] consumer group,
+-- [3] now (RFC 3339, UTC), [4] retention in seconds, [5] channel for ended
+-- runs, [6] the partition's doorbell channel ("" for none, see bell.go),
+-- [7] the channel that announces delayed tasks ("" for none: on a Cluster
+-- the doorbell does, see due.go), [8] now in unix microseconds (the
+-- index's score of an end), [9] the journal's limit on a value's bytes,
+-- [10] now as fixed-width RFC 3339 (the journal's time, which compares as
+-- text), [11] the number of runs in the batch, then per run what the batch
+-- will read, so each hash is read once (HMGET):
 --   run  nfence (token)*  nrec (record field)*
 -- then the items, flat (see encode.go for the writer):
---   C run hdr blen BODY            create a run with its first transition
---   T run ack token seq blen BODY  complete a task: fenced transition
---   A run ack                      acknowledge a task only
---   X run error                    cancel a run
--- blen is the number of arguments of BODY, so a stale item is skipped
--- unread. BODY is
---   end ("0" | "1" status output error)
---   nrec  (field json hasStarted)*
+--   C run hdr wf wk cr ik cev blen BODY   create a run with its first transition
+--   T run ack token seq worker blen BODY  complete a task: fenced transition
+--   A run ack                             acknowledge a task only
+--   X run error endev                     cancel a run
+-- where wf is the workflow, wk the index in KEYS of its idx:w key, cr the
+-- created time in unix microseconds, ik the hash of the idempotency key
+-- ("" for none), cev the run.created event and endev the run.cancelled
+-- event (journal.go writes events). blen is the number of arguments of
+-- BODY, so a stale item is skipped unread. BODY is
+--   end ("0" | "1" status output error endev)
+--   nev   (event)*             the transition's own events (journal.go)
+--   nrec  (field json hasStarted jrec)*   jrec: the record as the journal
+--                              keeps it when its output is over the limit
+--                              on values, else ""
 --   ntok  (id seq)*
 --   ndrop (id)*
 --   ntask (json due)*          due "0" = ready now, else a delay in ms from
@@ -28,8 +48,17 @@
 --   ngrp  (15 fields, see new_group)*
 --   narr  (group slot json)*
 --
+-- The journal of a run is a stream whose entries each hold the events of
+-- one call, numbered on from the header's js: entry id 0-SEQ, SEQ the first
+-- event's; fields t (the time) and e: one line per event, KIND TAB JSON,
+-- KIND e for an event encoded by the driver, or for a record's write
+-- r[:WORKER] with the record as stored (x[:WORKER] when its output was
+-- cut). JSON holds no raw newline, and WORKER comes JSON-escaped, so the
+-- lines split cleanly. See journal.go for the reader.
+--
 -- Returns one code per item: 1 applied, 0 stale (or ack only), -1 the run
--- already exists (C), -2 no such run (X).
+-- already exists (C), -2 no such run (X); or, having changed nothing,
+-- {"legacy", run...}: runs of an earlier layout to migrate first.
 --
 -- The script reads what it needs into Lua tables, applies the items to those
 -- tables, and writes only at the end: a Lua error half way would otherwise
@@ -40,7 +69,10 @@
 
 local A = ARGV
 local Q, D = KEYS[1], KEYS[2]
-local P, GROUP, NOW, TTL, CHAN, BELL, DUE = A[1], A[2], A[3], tonumber(A[4]), A[5], A[6], A[7]
+local GROUP, NOW, TTL, CHAN, BELL, DUE = A[2], A[3], tonumber(A[4]), A[5], A[6], A[7]
+local MAXEV, NOWUS, MAXV, JNOW = tonumber(A[1]), A[8], tonumber(A[9]), A[10]
+local IDX, EXP, CNT = KEYS[3], KEYS[8], KEYS[9]
+local BYSTATUS = { running = KEYS[4], succeeded = KEYS[5], failed = KEYS[6], cancelled = KEYS[7] }
 local CHUNK = 1000 -- stays below Lua's unpack limit
 
 -- at turns a delay from ARGV ("0" = now) into a due time on Redis's clock,
@@ -80,23 +112,30 @@ end
 ---------------------------------------------------------------- run state
 
 local runs, order = {}, {}
+local KPR = 6 -- keys per run
 
-local function run(id)
-  local r = runs[id]
-  if r then return r end
-  r = {
-    id = id, hk = P .. 'run:' .. id, rk = P .. 'rec:' .. id, tk = P .. 'tok:' .. id,
-    gk = P .. 'grp:' .. id .. ':', lk = P .. 'live:' .. id,
-    tok = {}, tokw = {}, rec = {}, recw = {}, grp = {}, hw = {},
+local function declare(id, k)
+  local r = {
+    id = id, hk = KEYS[k], rk = KEYS[k + 1], tk = KEYS[k + 2], lk = KEYS[k + 3], gk = KEYS[k + 4], ek = KEYS[k + 5],
+    tok = {}, tokw = {}, rec = {}, recw = {}, grp = {}, hw = {}, jl = {},
   }
   runs[id] = r
   order[#order + 1] = r
   return r
 end
 
-local argi = 9
-for _ = 1, tonumber(A[8]) do
-  local r = run(A[argi])
+-- run returns a run the batch declared: an item of another is a bug of the
+-- driver, and touching its keys would break the rule above.
+local function run(id)
+  local r = runs[id]
+  if not r then error('skript: run ' .. tostring(id) .. ' is not declared') end
+  return r
+end
+
+local argi = 12
+local legacy = {}
+for n = 1, tonumber(A[11]) do
+  local r = declare(A[argi], 10 + (n - 1) * KPR)
   local nf = tonumber(A[argi + 1])
   local fences, recs = {}, {}
   for k = 1, nf do fences[k] = A[argi + 1 + k] end
@@ -106,8 +145,16 @@ for _ = 1, tonumber(A[8]) do
   argi = argi + 1 + nr
   -- lv: the run keeps the set of its running records (live:ID). Runs
   -- created before it existed have none, and their end reads every record.
-  local h = redis.call('HMGET', r.hk, 'status', 'lv')
+  -- js: the journal's last seq; jt: it was truncated; jtm: its last time;
+  -- cr, wf, ik: what the run index and the idempotency key need at its end.
+  local h = redis.call('HMGET', r.hk, 'status', 'lv', 'js', 'jt', 'jtm', 'cr', 'wf', 'ik')
   r.status, r.lv = h[1], h[2] == '1'
+  r.js, r.jt, r.jtm, r.cr, r.wf, r.ik = tonumber(h[3]) or 0, h[4] == '1', h[5], h[6], h[7], h[8]
+  r.js0 = r.js
+  -- A running run without cr was created by a version that kept a hash
+  -- per group (grp:ID:GID), keys this call cannot declare: the driver
+  -- moves them first (migrate.lua) and calls again.
+  if r.status == 'running' and not r.cr then legacy[#legacy + 1] = r.id end
   -- A run created by this call has nothing stored yet: its caches are
   -- complete, and reading would only cost commands.
   r.fresh = not r.status
@@ -116,6 +163,8 @@ for _ = 1, tonumber(A[8]) do
     if nr > 0 then prefetch(r.rk, recs, r.rec) end
   end
 end
+
+if #legacy > 0 then return { 'legacy', unpack(legacy) } end
 
 local function tok_get(r, id)
   local v = r.tok[id]
@@ -169,6 +218,11 @@ end
 local GFIELDS = { 'remaining', 'next', 'total', 'started', 'res', 'resk', 'parent', 'ptok', 'pseq',
   'pdue', 'head', 'tokesc', 'mode', 'pcs', 'body', 'frame' }
 
+-- A run's groups share one hash (grp:ID), each group's fields prefixed
+-- with its id, "GID|remaining", "GID|slot:3": so the run's end deletes one
+-- key the call declared, whatever groups are live.
+local function gfield(gid, f) return gid .. '|' .. f end
+
 local function grp_get(r, gid)
   local g = r.grp[gid]
   if g ~= nil then return g end
@@ -176,7 +230,9 @@ local function grp_get(r, gid)
     r.grp[gid] = false
     return false
   end
-  local v = redis.call('HMGET', r.gk .. gid, unpack(GFIELDS))
+  local fields = {}
+  for k, f in ipairs(GFIELDS) do fields[k] = gfield(gid, f) end
+  local v = redis.call('HMGET', r.gk, unpack(fields))
   if not v[1] then
     r.grp[gid] = false
     return false
@@ -186,6 +242,42 @@ local function grp_get(r, gid)
   g.remaining, g.next, g.total = tonumber(g.remaining), tonumber(g.next), tonumber(g.total)
   r.grp[gid] = g
   return g
+end
+
+---------------------------------------------------------------- journal
+
+-- jadd appends one event (its kind and its JSON, see the top) to the
+-- events this call adds to r's journal. Past MAXEV events the journal gets
+-- one truncated event and then nothing but the run's end (final).
+local function jadd(r, field, v, final)
+  if MAXEV < 0 then return end -- the journal is off (journal.go)
+  if not final then
+    if r.jt then return end
+    if r.js >= MAXEV then
+      r.jt = true
+      r.hw.jt = '1'
+      field, v = 'e', '{"type":"truncated","message":"the journal keeps ' .. MAXEV ..
+        ' events: the run\'s later events up to its end are left out"}'
+    end
+  end
+  r.js = r.js + 1
+  local jl, n = r.jl, #r.jl
+  jl[n + 1] = field
+  jl[n + 2] = '\t'
+  jl[n + 3] = v
+  jl[n + 4] = '\n'
+end
+
+-- wfield is the field of a record event written by worker w ("" for none).
+local function wfield(c, w)
+  if w == '' then return c end
+  return c .. ':' .. w
+end
+
+-- with_started puts the Started st (or none) in front of a record's JSON.
+local function with_started(v, st)
+  if st then return '{"started":"' .. st .. '",' .. string.sub(v, 2) end
+  return v
 end
 
 ---------------------------------------------------------------- queue
@@ -234,13 +326,13 @@ local function group_list(r, g)
   local vals, missing = {}, {}
   for i = 0, g.total - 1 do
     local v = g.slots[i]
-    if v then vals[i + 1] = v else missing[#missing + 1] = 'slot:' .. i end
+    if v then vals[i + 1] = v else missing[#missing + 1] = gfield(g.id, 'slot:' .. i) end
   end
   if #missing > 0 and not g.new then
     local got = {}
-    prefetch(r.gk .. g.id, missing, got)
+    prefetch(r.gk, missing, got)
     for i = 0, g.total - 1 do
-      if not vals[i + 1] then vals[i + 1] = got['slot:' .. i] end
+      if not vals[i + 1] then vals[i + 1] = got[gfield(g.id, 'slot:' .. i)] end
     end
   end
   for i = 1, g.total do
@@ -289,16 +381,16 @@ local function end_run(r, fin)
       end
     end
   end
-  for f, v in pairs(cancel) do rec_set(r, f, v) end
-  -- Every live group of the run goes; so do its tokens (see flush).
-  if not r.fresh then
-    for _, f in ipairs(redis.call('HKEYS', r.hk)) do
-      if string.sub(f, 1, 4) == 'grp:' then
-        local gid = string.sub(f, 5)
-        if not r.grp[gid] then r.grp[gid] = { id = gid } end
-      end
-    end
+  local fields = {}
+  for f, v in pairs(cancel) do
+    rec_set(r, f, v)
+    fields[#fields + 1] = f
   end
+  table.sort(fields)
+  for _, f in ipairs(fields) do jadd(r, 'r', cancel[f]) end
+  jadd(r, 'e', fin.ev, true)
+  -- Every live group of the run goes (its one hash), and so do its tokens
+  -- (see flush).
   ended[#ended + 1] = r.id
 end
 
@@ -314,25 +406,32 @@ local function new_group(i)
   }
 end
 
--- apply applies the BODY at A[i] to run r.
-local function apply(r, i)
+-- apply applies the BODY at A[i] to run r, for a task leased by worker w
+-- ("" for none), whom the journal names on the events.
+local function apply(r, i, w)
   local fin
   if A[i] == '1' then
-    fin = { status = A[i + 1], out = A[i + 2], err = A[i + 3] }
-    i = i + 4
+    fin = { status = A[i + 1], out = A[i + 2], err = A[i + 3], ev = A[i + 4] }
+    i = i + 5
   else
     i = i + 1
   end
   local n = tonumber(A[i])
   i = i + 1
+  for k = i, i + n - 1 do jadd(r, 'e', A[k]) end
+  i = i + n
+  n = tonumber(A[i])
+  i = i + 1
   for _ = 1, n do
-    local f, v = A[i], A[i + 1]
+    local f, v, jv = A[i], A[i + 1], A[i + 3]
     if A[i + 2] ~= '1' then
       local st = started_of(rec_get(r, f))
-      if st then v = '{"started":"' .. st .. '",' .. string.sub(v, 2) end
+      v = with_started(v, st)
+      if jv ~= '' then jv = with_started(jv, st) end
     end
     rec_set(r, f, v)
-    i = i + 3
+    if jv == '' then jadd(r, wfield('r', w), v) else jadd(r, wfield('x', w), jv) end
+    i = i + 4
   end
   n = tonumber(A[i])
   i = i + 1
@@ -380,8 +479,14 @@ local function apply(r, i)
       if g.remaining == 0 then
         g.dead = true
         local st = started_of(rec_get(r, g.res)) or g.started
-        rec_set(r, g.res, '{"started":"' .. st .. '","finished":"' .. NOW .. '","status":"succeeded",' ..
-          g.resk .. ',"output":' .. group_list(r, g) .. '}')
+        local head = '{"started":"' .. st .. '","finished":"' .. NOW .. '","status":"succeeded",' .. g.resk .. ',"output":'
+        local list = group_list(r, g)
+        rec_set(r, g.res, head .. list .. '}')
+        if #list > MAXV then
+          jadd(r, wfield('x', w), head .. '"[truncated: ' .. #list .. ' bytes]"}')
+        else
+          jadd(r, wfield('r', w), head .. list .. '}')
+        end
         if g.parent ~= '' then
           tok_set(r, g.ptok, g.pseq)
           if g.pdue == '0' or g.pdue == '' then
@@ -406,20 +511,24 @@ while argi <= #A do
   local op, r = A[argi], run(A[argi + 1])
   local code = 0
   if op == 'C' or op == 'T' then
-    local hdr, ack, fenced, body
+    local hdr, ack, fenced, body, w
     if op == 'C' then
-      hdr, body = A[argi + 2], argi + 4
+      hdr, body, w = A[argi + 2], argi + 9, ''
       fenced = not r.status
     else
-      ack, body = A[argi + 2], argi + 6
+      ack, body, w = A[argi + 2], argi + 7, A[argi + 5]
       fenced = r.status == 'running' and tok_get(r, A[argi + 3]) == A[argi + 4]
     end
     if fenced then
       if hdr then
         r.status, r.created, r.lv = 'running', true, true
+        r.wf, r.wk, r.cr, r.ik = A[argi + 3], KEYS[tonumber(A[argi + 4])], A[argi + 5], A[argi + 6]
         r.hw.hdr, r.hw.status, r.hw.lv = hdr, 'running', '1'
+        r.hw.wf, r.hw.cr = r.wf, r.cr
+        if r.ik ~= '' then r.hw.ik = r.ik end
+        jadd(r, 'e', A[argi + 7])
       end
-      apply(r, body)
+      apply(r, body, w)
       code = 1
     elseif hdr then
       code = -1
@@ -433,10 +542,10 @@ while argi <= #A do
     if not r.status then
       code = -2
     elseif r.status == 'running' then
-      end_run(r, { status = 'cancelled', out = '', err = A[argi + 2] })
+      end_run(r, { status = 'cancelled', out = '', err = A[argi + 2], ev = A[argi + 3] })
       code = 1
     end
-    argi = argi + 3
+    argi = argi + 4
   else
     return redis.error_reply('skript: bad item ' .. tostring(op))
   end
@@ -444,6 +553,24 @@ while argi <= #A do
 end
 
 ---------------------------------------------------------------- flush
+
+local zadds, zorder, zrem = {}, {}, {}
+local counts, corder = {}, {}
+local function count(status, wf, d)
+  local f = status .. '|' .. (wf or '')
+  if not counts[f] then corder[#corder + 1] = f end
+  counts[f] = (counts[f] or 0) + d
+end
+local function zadd(key, score, member)
+  local l = zadds[key]
+  if not l then
+    l = {}
+    zadds[key] = l
+    zorder[#zorder + 1] = key
+  end
+  l[#l + 1] = score
+  l[#l + 1] = member
+end
 
 for _, r in ipairs(order) do
   local set, del = {}, {}
@@ -485,39 +612,63 @@ for _, r in ipairs(order) do
     if #del > 0 then chunked('HDEL', r.tk, del) end
   end
 
-  for gid, g in pairs(r.grp) do
-    if g then
-      local key = r.gk .. gid
-      if r.ended or g.dead then
-        if not r.fresh then
-          redis.call('DEL', key)
-          r.hw['grp:' .. gid] = false
+  if r.ended then
+    if not r.fresh then redis.call('DEL', r.gk) end
+  else
+    local gset, gdel = {}, {}
+    for gid, g in pairs(r.grp) do
+      if g and g.dead then
+        if not g.new then
+          for _, f in ipairs(GFIELDS) do gdel[#gdel + 1] = gfield(gid, f) end
+          for i = 0, g.total - 1 do gdel[#gdel + 1] = gfield(gid, 'slot:' .. i) end
         end
-      elseif g.new then
-        -- A group id may be reused once its earlier group completed: start clean.
-        redis.call('DEL', key)
-        set = { 'remaining', g.remaining, 'next', g.next, 'total', g.total }
-        for _, f in ipairs(GFIELDS) do
-          if f ~= 'remaining' and f ~= 'next' and f ~= 'total' then
-            set[#set + 1] = f
-            set[#set + 1] = g[f]
-          end
+      elseif g and (g.new or g.dirty) then
+        -- A new group writes every field (a group id may be reused once its
+        -- earlier group completed: this overwrites what is left of it; its
+        -- slots are all written again before the group completes).
+        for _, f in ipairs(g.new and GFIELDS or { 'remaining', 'next' }) do
+          gset[#gset + 1] = gfield(gid, f)
+          gset[#gset + 1] = g[f]
         end
         for i, v in pairs(g.slots) do
-          set[#set + 1] = 'slot:' .. i
-          set[#set + 1] = v
+          gset[#gset + 1] = gfield(gid, 'slot:' .. i)
+          gset[#gset + 1] = v
         end
-        chunked('HSET', key, set)
-        r.hw['grp:' .. gid] = '1'
-      elseif g.dirty then
-        set = { 'remaining', g.remaining, 'next', g.next }
-        for i, v in pairs(g.slots) do
-          set[#set + 1] = 'slot:' .. i
-          set[#set + 1] = v
-        end
-        chunked('HSET', key, set)
       end
     end
+    if #gdel > 0 then chunked('HDEL', r.gk, gdel) end
+    if #gset > 0 then chunked('HSET', r.gk, gset) end
+  end
+
+  -- The journal: one entry per call, id 0-SEQ of its first event, its
+  -- time never before the journal's last.
+  if #r.jl > 0 then
+    local tm = JNOW
+    if r.jtm and r.jtm > tm then tm = r.jtm end
+    redis.call('XADD', r.ek, '0-' .. (r.js0 + 1), 't', tm, 'e', table.concat(r.jl))
+    r.hw.js, r.hw.jtm = r.js, tm
+  end
+
+  -- The run index: a created run joins it; an ended one moves to its
+  -- status and is listed for trimming once it expired (index.go).
+  if r.created then
+    zadd(IDX, r.cr, r.id)
+    zadd(r.wk, r.cr, r.id)
+    if not r.ended then
+      zadd(BYSTATUS.running, r.cr, r.id)
+      count('running', r.wf, 1)
+    end
+  end
+  if r.ended and r.cr then
+    if not r.created then
+      zrem[#zrem + 1] = r.id
+      count('running', r.wf, -1)
+    end
+    if BYSTATUS[r.status] then
+      zadd(BYSTATUS[r.status], r.cr, r.id)
+      count(r.status, r.wf, 1)
+    end
+    zadd(EXP, NOWUS, cjson.encode({ r.id, r.wf or '', r.ik or '', r.status }))
   end
 
   set, del = {}, {}
@@ -534,7 +685,13 @@ for _, r in ipairs(order) do
   if r.ended then
     redis.call('EXPIRE', r.hk, TTL)
     redis.call('EXPIRE', r.rk, TTL)
+    if #r.jl > 0 or r.js0 > 0 then redis.call('EXPIRE', r.ek, TTL) end
   end
+end
+for _, key in ipairs(zorder) do chunked('ZADD', key, zadds[key]) end
+if #zrem > 0 then chunked('ZREM', BYSTATUS.running, zrem) end
+for _, f in ipairs(corder) do
+  if counts[f] ~= 0 then redis.call('HINCRBY', CNT, f, counts[f]) end
 end
 
 for _, json in ipairs(adds) do

@@ -8,10 +8,11 @@
 -- reclaiming, [5] "1" to return wake-up ids when nothing was taken, then
 -- one XAUTOCLAIM cursor per key ("" = do not reclaim there this time).
 --
--- Entries of runs that have ended are acknowledged and deleted here, in the
--- same call. The others are returned with a flag saying whether their run
--- exists; the driver decodes them, moves the bad ones to the dead stream and
--- drops those of runs that are gone.
+-- The script touches only the streams in KEYS. It does not look at the
+-- runs the entries belong to: their headers are not declared keys (the
+-- driver cannot know which runs it will read). The driver reads the
+-- headers next (lease.go, liveRuns), drops the entries of runs that ended
+-- or are gone, and moves the bad ones to the dead stream.
 --
 -- Each entry also comes with how many times the group has delivered it. An
 -- entry read with XREADGROUP ">" is new (1); a reclaimed one was counted up
@@ -24,22 +25,16 @@
 -- their lease ran out.
 --
 -- Returns { visited, {cursor per visited key},
--- {k, id, json, live, deliveries, ...}, {wake id per key, "" for a skipped
+-- {k, id, json, deliveries, ...}, {wake id per key, "" for a skipped
 -- key}, {k, error, ...} }.
 
 local G, C = ARGV[1], ARGV[2]
 local need = tonumber(ARGV[3])
 local IDLE = ARGV[4]
 local WAKE = ARGV[5] == '1'
-local MAXDROP = 1000 -- bounds the time one call spends on a cancelled run's backlog
 
 local out, cursors, wake, failed = {}, {}, {}, {}
 local skip = {}
-
--- Bad raises out of a key's visit with the error, for the loop to report.
-local Bad = {}
-local runs = {}
-local dropped = 0
 
 -- call runs a group command on stream q; a stream whose group is gone (the
 -- key was deleted, or Redis lost it) gets its group back, and the command
@@ -56,38 +51,12 @@ local function call(q, ...)
   return r
 end
 
-local function run_of(json)
-  local id = string.match(json, '^{"r":"([^"\\]*)"')
-  if id then return id end
-  local ok, t = pcall(cjson.decode, json)
-  if ok and type(t) == 'table' and type(t.r) == 'string' then return t.r end
-  return nil
-end
-
--- state returns the status of a run: 'running', another status once it
--- ended, or false when it has no header (its keys expired, or it is not a
--- run of this deployment).
-local function state(prefix, id)
-  local k = prefix .. 'run:' .. id
-  local v = runs[k]
-  if v == nil then
-    v = redis.pcall('HGET', k, 'status')
-    -- A header of the wrong type is no run header: its tasks are dropped
-    -- like those of an expired run, and the partition goes on.
-    if type(v) == 'table' and v.err then v = false end
-    runs[k] = v
-  end
-  return v
-end
-
 local visited = 0
 for k = 1, #KEYS do
-  if need <= 0 or dropped >= MAXDROP then break end
+  if need <= 0 then break end
   visited = k
   local q = KEYS[k]
   local okv, verr = pcall(function()
-  local prefix = string.sub(q, 1, -2) -- "skript:{p7}:q" -> "skript:{p7}:"
-  local drop = {}
 
   local function take(entries, reclaimed)
     local n = 0
@@ -100,25 +69,16 @@ for k = 1, #KEYS do
           if f[j] == 't' then json = f[j + 1] end
         end
       end
-      local rid = json and run_of(json)
-      local st = rid and state(prefix, rid)
-      if st and st ~= 'running' then
-        drop[#drop + 1] = id
-      else
-        -- Entries without a run header go to the driver too: it tells a
-        -- bad entry (dead stream) from a task of an expired run (dropped).
-        out[#out + 1] = k
-        out[#out + 1] = id
-        out[#out + 1] = json or ''
-        out[#out + 1] = st and 1 or 0
-        local d = 1
-        if reclaimed then
-          local p = redis.call('XPENDING', q, G, id, id, 1)
-          if p[1] then d = p[1][4] end
-        end
-        out[#out + 1] = d
-        need = need - 1
+      out[#out + 1] = k
+      out[#out + 1] = id
+      out[#out + 1] = json or ''
+      local d = 1
+      if reclaimed then
+        local p = redis.call('XPENDING', q, G, id, id, 1)
+        if p[1] then d = p[1][4] end
       end
+      out[#out + 1] = d
+      need = need - 1
     end
     return n
   end
@@ -131,14 +91,9 @@ for k = 1, #KEYS do
   else
     cursors[k] = ''
   end
-  while need > 0 and #drop < MAXDROP do
+  if need > 0 then
     local r = call(q, 'XREADGROUP', 'GROUP', G, C, 'COUNT', need, 'STREAMS', q, '>')
-    if not r or take(r[1][2], false) == 0 then break end
-  end
-  if #drop > 0 then
-    redis.call('XACK', q, G, unpack(drop))
-    redis.call('XDEL', q, unpack(drop))
-    dropped = dropped + #drop
+    if r then take(r[1][2], false) end
   end
   end)
   if not okv then
