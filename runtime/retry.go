@@ -159,6 +159,7 @@ func (e *Engine) Retry(ctx context.Context, runID string, opts RetryOptions) (*R
 	}
 	hdr := &store.Run{ID: NewRunID(), Workflow: old.Workflow, Version: old.Version, Hash: old.Hash,
 		Inputs: old.Inputs, Status: store.Running, Created: time.Now(), RetryOf: old.ID}
+	e.traceRun(ctx, hdr)
 	info := newRunInfo(hdr)
 	// The first transition is computed before the run is stored: what it
 	// has not written itself does not exist yet.
@@ -177,6 +178,7 @@ func (e *Engine) Retry(ctx context.Context, runID string, opts RetryOptions) (*R
 	if err := e.store.CreateRun(ctx, hdr, v.tr); err != nil {
 		return nil, fmt.Errorf("create run: %w", err)
 	}
+	e.started(ctx, info, v.tr)
 	return &Run{ID: hdr.ID, engine: e}, nil
 }
 

@@ -20,6 +20,7 @@ type runInfo struct {
 	// is not in the store yet, so a record this transition has not
 	// written does not exist.
 	unstored bool
+	tel      runTel
 }
 
 func newRunInfo(r *store.Run) *runInfo {
@@ -28,7 +29,7 @@ func newRunInfo(r *store.Run) *runInfo {
 		inputs = map[string]any{}
 	}
 	return &runInfo{id: r.ID, workflow: r.Workflow, inputs: inputs, retryOf: r.RetryOf,
-		runVar: map[string]any{"id": r.ID, "workflow": r.Workflow}}
+		runVar: map[string]any{"id": r.ID, "workflow": r.Workflow}, tel: newRunTel(r)}
 }
 
 // eval evaluates expression i for token t. Only the records the expression

@@ -104,7 +104,7 @@ func (v *vm) stopAt(t token, kind store.TaskKind, at time.Time) {
 	task := v.newTask()
 	*task = store.Task{
 		Run: v.run.id, Hash: v.p.bp.Hash, Kind: kind, Token: t.id, Seq: seq, PC: t.pc,
-		Attempt: 1, Frame: t.frame, Group: t.group, Slot: t.slot, At: at,
+		Attempt: 1, Frame: t.frame, Group: t.group, Slot: t.slot, At: at, Trace: v.run.tel.trace,
 	}
 	v.addTask(task)
 }
@@ -117,7 +117,7 @@ func (v *vm) stopAtStep(t token, step, attempt int32, at time.Time) {
 	task := v.newTask()
 	*task = store.Task{
 		Run: v.run.id, Hash: v.p.bp.Hash, Kind: store.Exec, Token: t.id, Seq: seq, PC: t.pc,
-		Step: step, Attempt: attempt, Frame: t.frame, Group: t.group, Slot: t.slot, At: at,
+		Step: step, Attempt: attempt, Frame: t.frame, Group: t.group, Slot: t.slot, At: at, Trace: v.run.tel.trace,
 	}
 	v.addTask(task)
 }
@@ -406,7 +406,7 @@ func (v *vm) wait(t token, g *store.Group, resume int32) {
 	v.setToken(t.id, seq)
 	res := g.Result
 	g.Parent = &store.Task{Run: v.run.id, Hash: v.p.bp.Hash, Kind: store.Resume, Token: t.id, Seq: seq, PC: resume,
-		Frame: t.frame, Group: t.group, Slot: t.slot, Last: &res}
+		Frame: t.frame, Group: t.group, Slot: t.slot, Last: &res, Trace: v.run.tel.trace}
 	v.tr.Groups = append(v.tr.Groups, g)
 }
 

@@ -121,6 +121,10 @@ type Task struct {
 	At time.Time `json:"at,omitzero"`
 	// Enqueued is when the task became ready, for scheduling-latency figures.
 	Enqueued time.Time `json:"e,omitzero"`
+	// Trace is the W3C traceparent of the run's span, the parent of the
+	// spans of the task's steps (see package telemetry). Tasks a driver
+	// builds itself may leave it empty: the run's header has the trace.
+	Trace string `json:"tc,omitempty"`
 	// Lease is the driver's handle for the leased entry (set by Lease).
 	Lease string `json:"-"`
 	// Worker is the consumer that leased the task (set by Lease), which
