@@ -2,10 +2,10 @@ package store
 
 import "context"
 
-// QueueStats is what a driver implements to have its queues counted on
-// every metrics scrape (skript_queue_depth, skript_queue_delayed_tasks). It
-// must be cheap: a count per partition (a stream length, a sorted set's
-// cardinality), not a scan. Drivers without it report no queue figures.
+// QueueStats counts a driver's queues on every metrics scrape
+// (skript_queue_depth, skript_queue_delayed_tasks), part of every Queue.
+// It must be cheap: a count per partition (a stream length, a sorted
+// set's cardinality), not a scan.
 type QueueStats interface {
 	// QueueStats counts the tasks of each partition: ready to lease, and
 	// delayed (retries, Waits) until their time comes.

@@ -302,6 +302,7 @@ type Queue interface {
 	// cancel the actions they are running for them. The channel is closed
 	// when ctx is done.
 	Ended(ctx context.Context) <-chan string
+	QueueStats
 }
 
 // Store is a run store driver. Every method is safe for concurrent use.

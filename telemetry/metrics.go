@@ -80,7 +80,7 @@ func NewMetrics() *Metrics {
 	m.storeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "skript_store_errors_total",
 		Help: "Store operations that failed, by operation."}, []string{"op"})
 	m.queue = &queueCollector{
-		depth: prometheus.NewDesc("skript_queue_depth", "Tasks ready to run, by partition (stores that count them).", []string{"partition"}, nil),
+		depth: prometheus.NewDesc("skript_queue_depth", "Tasks ready to run, by partition.", []string{"partition"}, nil),
 		delayed: prometheus.NewDesc("skript_queue_delayed_tasks", "Tasks due later (retries, Waits), by partition (stores that count them).",
 			[]string{"partition"}, nil),
 	}

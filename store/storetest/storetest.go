@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"NumbersKeepTheirTypes", testNumbers},
 		{"ValuesKeepTheirTypes", testValues},
 		{"RetryRun", testRetryRun},
+		{"QueueStats", testQueueStats},
 		{"Journal", testJournal},
 		{"JournalRunEnded", testJournalRunEnded},
 		{"EventsCursor", testEventsCursor},
