@@ -22,6 +22,7 @@ package blueprint
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/skript-dev/skript/internal/backoff"
@@ -227,9 +228,32 @@ const (
 	// OpEnd ends the top-level token: the run succeeds with the value of the
 	// Blueprint's Output expression, or with last.
 	OpEnd
+	// OpGraph starts a dependency graph over Node: one child token per
+	// entry of Targets (the graph's nodes, by slot), in the same frame, as
+	// a Fork does, except that slot i starts only once Needs[i] nodes it
+	// depends on have signalled it (OpSignal); the slots that need nothing
+	// start at once. The forking token resumes at Target when every child
+	// has reached its Join, with last = the list of their last values.
+	// Each wait is a store group of its own (GraphGroup), so any DAG runs
+	// every node whose dependencies allow at once, on every store.
+	OpGraph
+	// OpTrigger decides whether Node, a node of a graph, runs: Rule over
+	// the statuses of the records of Deps (the nodes it depends on). When
+	// the rule holds it continues at pc+1; otherwise it records Node
+	// skipped and continues at Target.
+	OpTrigger
+	// OpSignal tells the nodes of a graph that depend on Node that it has
+	// finished: one arrival per entry of Signals, at the group of the
+	// dependent's slot. It continues at pc+1.
+	OpSignal
+	// OpCheck fails Node when the record of one of Deps is failed: in a
+	// graph, a failure that no any_failed node handled fails the graph
+	// once every node has finished. It continues at pc+1.
+	OpCheck
 )
 
-var opNames = [...]string{"Nop", "Task", "Fork", "Join", "Jump", "Branch", "Map", "Wait", "Enter", "Leave", "While", "Next", "End"}
+var opNames = [...]string{"Nop", "Task", "Fork", "Join", "Jump", "Branch", "Map", "Wait", "Enter", "Leave", "While", "Next", "End",
+	"Graph", "Trigger", "Signal", "Check"}
 
 // String returns the opcode's name.
 func (o Op) String() string {
@@ -263,7 +287,38 @@ type Instr struct {
 	Wrap bool `json:"wrap,omitempty"`
 	// Steps are the Actions of a Task, run in order.
 	Steps []Step `json:"steps,omitempty"`
+	// Needs are, for a Graph, how many signals each slot waits for.
+	Needs []int32 `json:"needs,omitempty"`
+	// Deps are the nodes a Trigger reads, or a Check checks.
+	Deps []int32 `json:"deps,omitempty"`
+	// Rule is a Trigger's rule (the DSL's trigger_rule names).
+	Rule string `json:"rule,omitempty"`
+	// Signals are the arrivals of a Signal.
+	Signals []Signal `json:"signals,omitempty"`
 }
+
+// Signal is one arrival a graph node makes when it finishes: at the group
+// of slot Slot of its graph, in that group's slot At (the position of the
+// signalling node among the dependencies of Slot's node).
+type Signal struct {
+	Slot int32 `json:"slot"`
+	At   int32 `json:"at"`
+}
+
+// GraphGroup is the id of the group the slot of a graph waits on, from the
+// id of the graph's own group: the runtime computes it both where the
+// group is made and where a signal arrives at it.
+func GraphGroup(graph string, slot int32) string {
+	return graph + "~" + strconv.Itoa(int(slot))
+}
+
+// Trigger rules (Instr.Rule), as the DSL names them.
+const (
+	RuleAllSucceeded            = "all_succeeded"
+	RuleAllDone                 = "all_done"
+	RuleAnyFailed               = "any_failed"
+	RuleNoneFailedMinOneSuccess = "none_failed_min_one_success"
+)
 
 // Step is one Action inside a Task.
 type Step struct {

@@ -20,7 +20,7 @@ func (s Step) Fails() bool {
 // whose condition holds).
 func (in *Instr) FallsThrough() bool {
 	switch in.Op {
-	case OpFork, OpJoin, OpJump, OpNext, OpEnd:
+	case OpFork, OpGraph, OpJoin, OpJump, OpNext, OpEnd:
 		return false
 	case OpTask:
 		for _, s := range in.Steps {
@@ -38,7 +38,7 @@ func (in *Instr) FallsThrough() bool {
 // opcodes Target is unused and must not be read as a pc.
 func (o Op) UsesTarget() bool {
 	switch o {
-	case OpFork, OpJump, OpBranch, OpMap, OpWhile, OpNext:
+	case OpFork, OpGraph, OpJump, OpBranch, OpMap, OpWhile, OpNext, OpTrigger:
 		return true
 	}
 	return false
@@ -62,7 +62,7 @@ func (in *Instr) VisitPCs(f func(pc *int32)) {
 	if in.Op.UsesTarget() {
 		f(&in.Target)
 	}
-	if in.Op == OpFork {
+	if in.Op == OpFork || in.Op == OpGraph {
 		for i := range in.Targets {
 			f(&in.Targets[i])
 		}
@@ -84,6 +84,15 @@ func (in Instr) Clone() Instr {
 	}
 	if in.Steps != nil {
 		in.Steps = append([]Step(nil), in.Steps...)
+	}
+	if in.Needs != nil {
+		in.Needs = append([]int32(nil), in.Needs...)
+	}
+	if in.Deps != nil {
+		in.Deps = append([]int32(nil), in.Deps...)
+	}
+	if in.Signals != nil {
+		in.Signals = append([]Signal(nil), in.Signals...)
 	}
 	return in
 }
@@ -142,7 +151,7 @@ func (in *Instr) Edges(pc int32, dst []Edge) []Edge {
 		if in.FallsThrough() {
 			add(pc+1, EdgeNext)
 		}
-	case OpFork:
+	case OpFork, OpGraph:
 		if len(in.Targets) <= 8 {
 			for _, t := range in.Targets {
 				add(t, EdgeFork)
@@ -162,13 +171,13 @@ func (in *Instr) Edges(pc int32, dst []Edge) []Edge {
 	case OpJoin, OpEnd:
 	case OpJump, OpNext:
 		add(in.Target, EdgeJump)
-	case OpBranch, OpWhile:
+	case OpBranch, OpWhile, OpTrigger:
 		add(pc+1, EdgeTrue)
 		add(in.Target, EdgeFalse)
 	case OpMap:
 		add(pc+1, EdgeEach)
 		add(in.Target, EdgeResume)
-	default: // Nop, Wait, Enter, Leave
+	default: // Nop, Wait, Enter, Leave, Signal, Check
 		add(pc+1, EdgeNext)
 	}
 	return dst

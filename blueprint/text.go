@@ -147,6 +147,33 @@ func (bp *Blueprint) operands(in *Instr) string {
 			ts[i] = strconv.Itoa(int(t))
 		}
 		add("["+strings.Join(ts, " ")+"]", to(in.Target))
+	case OpGraph:
+		ts := make([]string, len(in.Targets))
+		for i, t := range in.Targets {
+			ts[i] = strconv.Itoa(int(t))
+			if i < len(in.Needs) && in.Needs[i] > 0 {
+				ts[i] += "/" + strconv.Itoa(int(in.Needs[i]))
+			}
+		}
+		add("["+strings.Join(ts, " ")+"]", to(in.Target))
+	case OpTrigger, OpCheck:
+		if in.Op == OpTrigger {
+			add(in.Rule)
+		}
+		ds := make([]string, len(in.Deps))
+		for i, d := range in.Deps {
+			ds[i] = bp.nodeID(d)
+		}
+		add("(" + strings.Join(ds, " ") + ")")
+		if in.Op == OpTrigger {
+			add(to(in.Target))
+		}
+	case OpSignal:
+		ss := make([]string, len(in.Signals))
+		for i, sg := range in.Signals {
+			ss[i] = strconv.Itoa(int(sg.Slot)) + "." + strconv.Itoa(int(sg.At))
+		}
+		add("[" + strings.Join(ss, " ") + "]")
 	case OpJump, OpNext:
 		add(to(in.Target))
 	case OpBranch, OpMap, OpWhile:

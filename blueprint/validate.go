@@ -108,7 +108,7 @@ func (v *validator) checkInstr(pc int) {
 	// Nodes: composite markers and loop heads need theirs, since the
 	// runtime keys records and frames by it.
 	switch in.Op {
-	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext:
+	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext, OpGraph, OpTrigger, OpSignal, OpCheck:
 		v.node(at, in.Node, false)
 	default:
 		v.node(at, in.Node, true)
@@ -133,6 +133,32 @@ func (v *validator) checkInstr(pc int) {
 	case OpFork:
 		if len(in.Targets) == 0 {
 			v.fail("%s: no targets", at)
+		}
+	case OpGraph:
+		if len(in.Targets) == 0 || len(in.Needs) != len(in.Targets) {
+			v.fail("%s: %d targets and %d needs", at, len(in.Targets), len(in.Needs))
+		}
+		for i, n := range in.Needs {
+			if n < 0 || int(n) >= len(in.Targets) {
+				v.fail("%s: slot %d needs %d signals", at, i, n)
+			}
+		}
+	case OpTrigger, OpCheck:
+		for _, d := range in.Deps {
+			v.node(at+" dep", d, false)
+		}
+		if in.Op == OpTrigger {
+			switch in.Rule {
+			case RuleAllSucceeded, RuleAllDone, RuleAnyFailed, RuleNoneFailedMinOneSuccess:
+			default:
+				v.fail("%s: unknown rule %q", at, in.Rule)
+			}
+		}
+	case OpSignal:
+		for _, sg := range in.Signals {
+			if sg.Slot < 0 || sg.At < 0 {
+				v.fail("%s: negative signal slot", at)
+			}
 		}
 	case OpTask:
 		if len(in.Steps) == 0 {

@@ -31,6 +31,7 @@ func (c *compiler) check() {
 	}
 	c.checkRecursion()
 	c.checkIDs()
+	c.checkPlacement()
 	c.checkSeq(c.wf.Nodes)
 	for _, f := range c.wf.Functions {
 		if f != nil && c.funcs[f.Name] == f {
@@ -162,6 +163,9 @@ func (c *compiler) checkNode(n *dsl.Node) {
 		}
 		c.checkSeq(n.Default)
 	case "Wait":
+	case "Graph":
+		c.checkGraph(n)
+		c.checkSeq(n.Graph)
 	default:
 		// An unknown kind was reported by the parser, with a hint.
 	}
@@ -579,5 +583,6 @@ func walkNodes(nodes []*dsl.Node, f func(*dsl.Node)) {
 			}
 		}
 		walkNodes(n.Default, f)
+		walkNodes(n.Graph, f)
 	}
 }

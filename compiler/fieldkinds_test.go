@@ -21,6 +21,7 @@ func TestCommonFieldsMatchTheSchema(t *testing.T) {
 		"Call":     "{id: a, kind: Call, function: f%s}",
 		"Switch":   "{id: a, kind: Switch, cases: [{when: 'true', nodes: [{id: b, kind: Action, action: noop}]}]%s}",
 		"Wait":     "{id: a, kind: Wait, duration: 1s%s}",
+		"Graph":    "{id: a, kind: Graph, graph: [{id: b, kind: Action, action: noop}]%s}",
 	}
 	fields := map[string]string{
 		"timeout":  ", timeout: 1s",

@@ -20,6 +20,7 @@ const (
 	armCase               // a Switch case (armIdx)
 	armDefault            // a Switch default
 	armCatch              // an Action's catch block
+	armGraph              // a node of a Graph (armIdx: its slot)
 )
 
 // inode is a node of the inlined tree: the syntax tree with every Call's
@@ -47,6 +48,13 @@ type inode struct {
 	cases     [][]*inode
 	dflt      []*inode
 	catch     []*inode
+	// graph are a Graph's nodes by slot; gdeps, on a node of a Graph, the
+	// slots it depends on; contain says its failure is recorded and
+	// passed to the nodes that depend on it rather than failing the run
+	// (a dependent's trigger_rule runs after failures).
+	graph   []*inode
+	gdeps   []int32
+	contain bool
 
 	// Expression indexes into Blueprint.Exprs, set by refs.go; -1 if none.
 	params, cond, args, wait int32
@@ -161,6 +169,13 @@ func (c *compiler) node(n *dsl.Node, parent *inode, a arm, ai int, sc *fscope, l
 			x.cases = append(x.cases, c.seq(nodes, x, armCase, i, sc, loop, phantom))
 		}
 		x.dflt = c.seq(n.Default, x, armDefault, 0, sc, loop, phantom)
+	case "Graph":
+		for i, m := range n.Graph {
+			if m != nil {
+				x.graph = append(x.graph, c.node(m, x, armGraph, i, sc, loop, phantom))
+			}
+		}
+		graphDeps(x)
 	case "Call":
 		f, ok := c.funcs[n.Function]
 		if !ok || c.recursive[n] {
@@ -295,6 +310,11 @@ func (x *inode) children() [][]*inode {
 	add(x.catch)
 	for _, b := range x.branches {
 		add(b)
+	}
+	// Each node of a Graph is a sequence of its own: being written after
+	// another says nothing of running after it.
+	for i := range x.graph {
+		add(x.graph[i : i+1])
 	}
 	add(x.then)
 	add(x.els)

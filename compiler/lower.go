@@ -22,6 +22,7 @@ import (
 //	while     Enter; H: While{cond→X}; body…; Next→H; X:
 //	Call      Enter{args}; body…; Leave
 //	Wait      Wait{expr}
+//	Graph     Graph{entries, needs→X}; per node: [Trigger deps→D;] node…; D: [Signal;] Join …; X: [Check]
 //
 // and End after the top-level sequence.
 func (c *compiler) lower() {
@@ -127,6 +128,8 @@ func (c *compiler) lowerNode(x *inode) {
 		c.emit(op(blueprint.OpLeave))
 	case "Wait":
 		c.lowerWait(x)
+	case "Graph":
+		c.lowerGraph(x)
 	}
 }
 
@@ -253,7 +256,7 @@ func (c *compiler) lowerAction(x *inode) {
 	step := blueprint.Step{
 		Node: x.idx, Action: n.Action, Params: x.params, Catch: -1,
 		Retry:    lowerRetry(retry),
-		Continue: onError == "continue" && len(x.catch) == 0 && !n.HasCatch,
+		Continue: (onError == "continue" || x.contain) && len(x.catch) == 0 && !n.HasCatch,
 	}
 	if timeout != nil {
 		step.Timeout = timeout.D

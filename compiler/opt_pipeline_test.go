@@ -70,7 +70,7 @@ func (g *optGen) seq(depth int) {
 }
 
 func (g *optGen) stmt(depth int) {
-	k := g.rng.IntN(12)
+	k := g.rng.IntN(13)
 	if depth >= 3 {
 		k = 0
 	}
@@ -145,6 +145,59 @@ func (g *optGen) stmt(depth int) {
 		in := oWait(eDur)
 		in.Node = g.node("Wait", "")
 		g.emit(in)
+	case 12:
+		g.graph(depth)
+	}
+}
+
+// graph emits a Graph of up to four slots, each depending on a random
+// set of earlier ones with a random trigger rule, as lowerGraph does.
+func (g *optGen) graph(depth int) {
+	n := g.node("Graph", "")
+	at := g.emit(blueprint.Instr{Op: blueprint.OpGraph, Node: n, Expr: -1})
+	k := 1 + g.rng.IntN(4)
+	deps := make([][]int32, k)
+	signals := make([][]blueprint.Signal, k)
+	for i := range k {
+		for j := range i {
+			if g.rng.IntN(2) == 0 {
+				signals[j] = append(signals[j], blueprint.Signal{Slot: int32(i), At: int32(len(deps[i]))})
+				deps[i] = append(deps[i], int32(j))
+			}
+		}
+	}
+	rules := []string{blueprint.RuleAllSucceeded, blueprint.RuleAllDone, blueprint.RuleAnyFailed, blueprint.RuleNoneFailedMinOneSuccess}
+	elems := make([]int32, k)
+	var checked []int32
+	for i := range k {
+		g.bp.Code[at].Targets = append(g.bp.Code[at].Targets, g.pc())
+		g.bp.Code[at].Needs = append(g.bp.Code[at].Needs, int32(len(deps[i])))
+		// Every statement makes its node first.
+		elems[i] = int32(len(g.bp.Nodes))
+		trig := int32(-1)
+		if len(deps[i]) > 0 {
+			nodes := make([]int32, len(deps[i]))
+			for x, j := range deps[i] {
+				nodes[x] = elems[j]
+			}
+			trig = g.emit(blueprint.Instr{Op: blueprint.OpTrigger, Node: elems[i], Expr: -1,
+				Rule: rules[g.rng.IntN(len(rules))], Deps: nodes})
+		}
+		g.stmt(depth + 1)
+		if trig >= 0 {
+			g.bp.Code[trig].Target = g.pc()
+		}
+		if len(signals[i]) > 0 {
+			g.emit(blueprint.Instr{Op: blueprint.OpSignal, Node: elems[i], Expr: -1, Signals: signals[i]})
+		}
+		g.emit(oJoin(n))
+		if g.rng.IntN(3) == 0 {
+			checked = append(checked, elems[i])
+		}
+	}
+	g.bp.Code[at].Target = g.pc()
+	if len(checked) > 0 {
+		g.emit(blueprint.Instr{Op: blueprint.OpCheck, Node: n, Expr: -1, Deps: checked})
 	}
 }
 
@@ -190,6 +243,12 @@ func TestPassesKeepRuns(t *testing.T) {
 		}
 		want := sim.run()
 		statuses[want.Status]++
+		for _, in := range bp.Code {
+			if in.Op == blueprint.OpGraph {
+				statuses["has a graph"]++
+				break
+			}
+		}
 		for mask := range 1 << len(Passes) {
 			c := cloneProgram(bp)
 			for i, p := range Passes {
@@ -229,6 +288,9 @@ func TestPassesKeepRuns(t *testing.T) {
 		if changed[p.Name] == 0 {
 			t.Errorf("no generated program was changed by %s", p.Name)
 		}
+	}
+	if statuses["has a graph"] == 0 {
+		t.Errorf("no generated program has a graph: %v", statuses)
 	}
 	if statuses["succeeded"] == 0 || statuses["failed"] == 0 {
 		t.Errorf("the generated runs do not both succeed and fail: %v", statuses)

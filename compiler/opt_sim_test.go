@@ -25,6 +25,16 @@ type optSim struct {
 	records map[string]string // "frame|node" -> status and output
 	trace   []string          // steps run, in order, as node@frame
 	budget  int
+	// graphs are the Graphs being run, innermost last: a Signal reaches
+	// the innermost one's waiting slots.
+	graphs []*simGraph
+}
+
+// simGraph is a running Graph: what each slot still waits for, and the
+// slots ready to run, in the order they became ready.
+type simGraph struct {
+	need  []int32
+	ready []int
 }
 
 // simResult is everything observable about a run.
@@ -105,7 +115,7 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 				}
 				if st.Continue {
 					last = "{error " + id + "}"
-					s.record(frame, st.Node, "succeeded", last)
+					s.record(frame, st.Node, "failed", last)
 					continue
 				}
 				s.record(frame, st.Node, "failed", "error")
@@ -201,6 +211,37 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 			pc = in.Target
 		case blueprint.OpNext:
 			return stopNext, last, nil
+		case blueprint.OpGraph:
+			stop, v, err := s.graph(in, frame)
+			if err != nil || stop == stopFail {
+				return stop, v, err
+			}
+			last = v
+			pc = in.Target
+		case blueprint.OpTrigger:
+			if s.trigger(in, frame) {
+				pc++
+			} else {
+				s.record(frame, in.Node, "skipped", nil)
+				last = nil
+				pc = in.Target
+			}
+		case blueprint.OpSignal:
+			g := s.graphs[len(s.graphs)-1]
+			for _, sg := range in.Signals {
+				if g.need[sg.Slot]--; g.need[sg.Slot] == 0 {
+					g.ready = append(g.ready, int(sg.Slot))
+				}
+			}
+			pc++
+		case blueprint.OpCheck:
+			for _, d := range in.Deps {
+				if s.status(frame, d) == "failed" {
+					s.record(frame, in.Node, "failed", "unhandled")
+					return stopFail, last, nil
+				}
+			}
+			pc++
 		case blueprint.OpEnd:
 			return stopEnd, last, nil
 		default:
@@ -235,4 +276,67 @@ func (s *optSim) count(table map[int32]int, e int32) int {
 		return 0
 	}
 	return table[e]
+}
+
+// graph runs a Graph's slots one at a time, each once every slot it
+// depends on has signalled it, in the order they became ready.
+func (s *optSim) graph(in *blueprint.Instr, frame string) (simStop, any, *simError) {
+	g := &simGraph{need: append([]int32(nil), in.Needs...)}
+	for i, n := range in.Needs {
+		if n == 0 {
+			g.ready = append(g.ready, i)
+		}
+	}
+	s.graphs = append(s.graphs, g)
+	defer func() { s.graphs = s.graphs[:len(s.graphs)-1] }()
+	s.record(frame, in.Node, "running", nil)
+	outs := make([]any, len(in.Targets))
+	done := 0
+	for len(g.ready) > 0 {
+		i := g.ready[0]
+		g.ready = g.ready[1:]
+		stop, v, err := s.exec(in.Targets[i], frame, nil)
+		if err != nil || stop == stopFail {
+			return stop, v, err
+		}
+		if stop != stopJoin {
+			return 0, nil, &simError{fmt.Sprintf("graph slot %d stopped with %d", i, stop)}
+		}
+		outs[i] = v
+		done++
+	}
+	if done != len(in.Targets) {
+		return 0, nil, &simError{fmt.Sprintf("graph ran %d of %d slots", done, len(in.Targets))}
+	}
+	s.record(frame, in.Node, "succeeded", outs)
+	return stopJoin, outs, nil
+}
+
+// status is the status of node's record in frame ("" when it has none).
+func (s *optSim) status(frame string, node int32) string {
+	r := s.records[frame+"|"+s.bp.Nodes[node].ID]
+	st, _, _ := strings.Cut(r, " ")
+	return st
+}
+
+// trigger evaluates a Trigger's rule as the runtime does.
+func (s *optSim) trigger(in *blueprint.Instr, frame string) bool {
+	var ok, failed int
+	for _, d := range in.Deps {
+		switch s.status(frame, d) {
+		case "succeeded":
+			ok++
+		case "failed":
+			failed++
+		}
+	}
+	switch in.Rule {
+	case blueprint.RuleAllDone:
+		return true
+	case blueprint.RuleAnyFailed:
+		return failed > 0
+	case blueprint.RuleNoneFailedMinOneSuccess:
+		return failed == 0 && ok > 0
+	}
+	return ok == len(in.Deps)
 }

@@ -132,6 +132,8 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 		c.exprSeq(x.body, &lex{kind: lexFunc, node: x})
 	case "Wait":
 		c.waitExpr(x, env)
+	case "Graph":
+		c.exprSeq(x.graph, env)
 	}
 }
 
@@ -534,6 +536,16 @@ func finished(x, at *inode) bool {
 		if e.out < p && p <= e.seqEnd {
 			return true
 		}
+		if e.arm == armGraph {
+			// Inside the Graph, only what a node depends on (through
+			// others too) has finished before it; outside, the whole
+			// Graph has, as after a Parallel.
+			if g := e.parent; g.in < p && p <= g.out {
+				y := g.graphElem(p)
+				return y != nil && g.reaches(int32(y.armIdx), int32(e.armIdx))
+			}
+			continue
+		}
 		if e.arm != armBranch && e.arm != armCall {
 			return false
 		}
@@ -561,6 +573,18 @@ func (s *scope) whyNot(x *inode, ref string) string {
 		par := e.parent
 		if par == nil {
 			return ref + " runs after this point"
+		}
+		if e.arm == armGraph {
+			if at != nil && par.in < p && p <= par.out {
+				y := par.graphElem(p)
+				if y == nil || y == e {
+					return ref + " runs after this point"
+				}
+				return fmt.Sprintf("%s is not certainly finished here: %q does not depend on %q in Graph %q; add %q to its depends",
+					ref, y.n.ID, e.n.ID, s.local(par), e.n.ID)
+			}
+			e = par
+			continue
 		}
 		if at != nil && par.in < p && p <= par.out {
 			// The expression is inside the same composite.

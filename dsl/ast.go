@@ -229,6 +229,19 @@ type Node struct {
 	Duration *Value
 	Until    *Value
 
+	// Graph: the nodes of a dependency graph, each run once the nodes it
+	// depends on have finished.
+	Graph    []*Node
+	GraphPos Pos
+
+	// Depends and TriggerRule place a node in the Graph around it: the ids
+	// it waits for (each with its position) and the rule deciding whether
+	// it runs once they have finished ("" means all_succeeded).
+	Depends        []string
+	DependsPos     []Pos
+	TriggerRule    string
+	TriggerRulePos Pos
+
 	// Common fields.
 	Timeout  *Duration
 	Retry    *Retry
@@ -250,4 +263,25 @@ type Case struct {
 }
 
 // Kinds is the closed set of node kinds, in documentation order.
-var Kinds = []string{"Action", "Parallel", "If", "Loop", "Call", "Switch", "Wait"}
+var Kinds = []string{"Action", "Parallel", "If", "Loop", "Call", "Switch", "Wait", "Graph"}
+
+// Trigger rules of a Graph node, in documentation order: when a node whose
+// dependencies have all finished runs. A node whose rule does not hold is
+// recorded skipped.
+const (
+	// AllSucceeded runs the node when every dependency succeeded (the
+	// default).
+	AllSucceeded = "all_succeeded"
+	// AllDone runs the node whatever its dependencies ended with: a
+	// teardown. A failure it ran after still fails the Graph.
+	AllDone = "all_done"
+	// AnyFailed runs the node when a dependency failed: a handler. The
+	// failures it ran for are handled and do not fail the Graph.
+	AnyFailed = "any_failed"
+	// NoneFailedMinOneSuccess runs the node when no dependency failed and
+	// at least one succeeded (the others skipped): the join after an If.
+	NoneFailedMinOneSuccess = "none_failed_min_one_success"
+)
+
+// TriggerRules lists the trigger rules.
+var TriggerRules = []string{AllSucceeded, AllDone, AnyFailed, NoneFailedMinOneSuccess}

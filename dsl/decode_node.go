@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -43,6 +44,10 @@ func (d *decoder) node(v *Value) *Node {
 		case "catch":
 			n.HasCatch = true
 			n.Catch = d.nodeList(f.Key, fv)
+		case "depends":
+			d.depends(n, fv)
+		case "trigger_rule":
+			d.triggerRule(n, fv)
 		default:
 			switch {
 			case !known && nodeFieldNames[f.Key]:
@@ -99,6 +104,8 @@ func (d *decoder) idAndKind(n *Node, v *Value) bool {
 	}
 	if h := Hint(k.Str, Kinds); h != "" {
 		d.add(k.Pos, "unknown kind %q%s", k.Str, h)
+	} else if strings.EqualFold(k.Str, "dag") || strings.EqualFold(k.Str, "dag_tasks") {
+		d.add(k.Pos, "unknown kind %q; did you mean \"Graph\"? Its nodes name what they wait for with depends", k.Str)
 	} else {
 		d.add(k.Pos, "unknown kind %q; the kinds are %s", k.Str, strings.Join(Kinds, ", "))
 	}
@@ -170,6 +177,11 @@ func (d *decoder) kindField(n *Node, f *Field) {
 			n.HasDefault = true
 			n.Default = d.nodeList(f.Key, v)
 		}
+
+	// Graph
+	case "graph":
+		n.GraphPos = v.Pos
+		n.Graph = d.nodeList(f.Key, v)
 
 	// Wait
 	case "duration":
@@ -295,4 +307,55 @@ func (d *decoder) waitDuration(v *Value) *Value {
 		return nil
 	}
 	return v
+}
+
+// depends reads a node's dependencies: one id or a list of ids.
+func (d *decoder) depends(n *Node, v *Value) {
+	if isAbsent(v) {
+		return
+	}
+	one := func(e *Value) {
+		switch e.Kind {
+		case String:
+			n.Depends = append(n.Depends, e.Str)
+			n.DependsPos = append(n.DependsPos, e.Pos)
+		case Int:
+			n.Depends = append(n.Depends, scalarString(e))
+			n.DependsPos = append(n.DependsPos, e.Pos)
+		default:
+			d.add(e.Pos, "%q must name node ids, got %s", "depends", describe(e))
+		}
+	}
+	if v.Kind == List {
+		for _, e := range v.List {
+			one(e)
+		}
+		return
+	}
+	one(v)
+}
+
+// triggerRule reads a node's trigger_rule, with a hint for the names other
+// engines use.
+func (d *decoder) triggerRule(n *Node, v *Value) {
+	s, ok := d.str("trigger_rule", v, true)
+	if !ok {
+		return
+	}
+	n.TriggerRulePos = v.Pos
+	for _, r := range TriggerRules {
+		if s == r {
+			n.TriggerRule = s
+			return
+		}
+	}
+	alias := map[string]string{
+		"all_success": AllSucceeded, "one_failed": AnyFailed, "all_failed": AnyFailed,
+		"always": AllDone, "none_failed": NoneFailedMinOneSuccess,
+	}
+	hint := Hint(s, TriggerRules)
+	if a, ok := alias[strings.ToLower(s)]; ok {
+		hint = fmt.Sprintf("; did you mean %q?", a)
+	}
+	d.add(v.Pos, "unknown trigger_rule %q%s (the rules are %s)", s, hint, strings.Join(TriggerRules, ", "))
 }

@@ -126,7 +126,14 @@ var commonFields = []field{
 	{"retry", "How the node is retried when it fails.", ref("retry")},
 	{"on_error", "What a final failure does: \"fail\" (the default) fails the run, \"continue\" records {error: {message, node}} as the node's output and goes on.", map[string]any{"enum": []any{"fail", "continue"}}},
 	{"catch", "Nodes run when the node fails after its retries, with error in scope; their last output becomes the node's output.", nodeListSchema},
+	{"depends", "In a Graph: the ids of the Graph's nodes this node runs after, one id or a list.", map[string]any{"anyOf": []any{
+		idSchema, map[string]any{"type": "array", "items": idSchema, "uniqueItems": true},
+	}}},
+	{"trigger_rule", "In a Graph: when the node runs once its dependencies have finished: all_succeeded (the default), all_done, any_failed or none_failed_min_one_success; otherwise it is skipped.", map[string]any{"enum": anyList(TriggerRules)}},
 }
+
+// idSchema is a node id as another node names it.
+var idSchema = map[string]any{"type": "string", "pattern": `^[A-Za-z0-9_-]+$`}
 
 // kindFields are the fields each kind adds to commonFields, and the kinds'
 // own descriptions.
@@ -163,6 +170,11 @@ var kindFields = map[string][]field{
 			"type": "array", "minItems": 1, "items": ref("case"),
 		}},
 		{"default", "The nodes run when no case holds.", nodeListSchema},
+	},
+	"Graph": {
+		{"graph", "The nodes of the graph; each runs as soon as the nodes it depends on have finished and its trigger_rule holds, so every node whose dependencies allow runs at once. The node's output is the list of each node's output, in the order written.", map[string]any{
+			"type": "array", "minItems": 1, "items": ref("node"),
+		}},
 	},
 	"Wait": {
 		{"duration", "How long to wait: a duration such as \"5m\", or an expression giving one.", typ("string")},
@@ -207,6 +219,7 @@ var kindRequired = map[string][]string{
 	"Loop":     {"body"},
 	"Call":     {"function"},
 	"Switch":   {"cases"},
+	"Graph":    {"graph"},
 }
 
 // kindDocs describe the kinds, for the schema.
@@ -218,6 +231,7 @@ var kindDocs = map[string]string{
 	"Call":     "Runs a function from functions: with arguments.",
 	"Switch":   "Runs the nodes of the first case whose condition holds, else the default.",
 	"Wait":     "A durable timer: waits for a duration or until a time.",
+	"Graph":    "Runs a dependency graph: each node runs when the nodes it depends on have finished (Argo's dag, Airflow's >>, GitHub's needs).",
 }
 
 // allNodeFields lists every field known on some node kind, common fields

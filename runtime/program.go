@@ -108,7 +108,7 @@ func newProgram(bp *blueprint.Blueprint) (*program, error) {
 // isComposite says whether nodes of a kind hold other nodes.
 func isComposite(kind string) bool {
 	switch kind {
-	case "Parallel", "If", "Loop", "Switch", "Call":
+	case "Parallel", "If", "Loop", "Switch", "Call", "Graph":
 		return true
 	}
 	return false

@@ -343,6 +343,11 @@ func (v *vm) step(t *token, last any) error {
 			}
 			v.tr.End = &store.RunEnd{Status: store.Succeeded, Output: out}
 			return nil
+		case blueprint.OpGraph, blueprint.OpTrigger, blueprint.OpSignal, blueprint.OpCheck:
+			stop, err := v.graphStep(t, in, &last)
+			if stop || err != nil {
+				return err
+			}
 		default:
 			return fmt.Errorf("pc %d: unknown instruction %v", t.pc, in.Op)
 		}
