@@ -146,6 +146,11 @@ func (e *Expr) PosAt(off int) Pos {
 type Ref struct {
 	Name string `json:"name"`
 	Node int32  `json:"node"`
+	// Prev reads the record of the previous iteration of the while or
+	// until loop whose body holds the node (none in the first: null): a
+	// loop's condition, evaluated at the head of an iteration, reads the
+	// iteration before.
+	Prev bool `json:"prev,omitempty"`
 }
 
 // VarKind says where a variable's value comes from.
@@ -160,6 +165,7 @@ const (
 	VarIteration                    // `iteration` of the while Loop node
 	VarParams                       // `params` of a function call; Node is the Call node
 	VarError                        // `error` in a catch block; Node is the failed node
+	VarPrevious                     // `previous`: the last output of the while/until Loop Node's previous iteration
 )
 
 // Var binds a free name of an expression.
@@ -167,6 +173,10 @@ type Var struct {
 	Name string  `json:"name"`
 	Kind VarKind `json:"kind"`
 	Node int32   `json:"node"`
+	// Prev, on an iteration, is the index of the iteration before (an
+	// until condition, evaluated at the next iteration's head, names the
+	// iteration that has just ended).
+	Prev bool `json:"prev,omitempty"`
 }
 
 // Op is an instruction opcode.
@@ -219,7 +229,9 @@ const (
 	// it evaluates Expr with `iteration` in scope: false pops the frame,
 	// records the Node's output (the list of iteration values) and continues
 	// at Target with last = that list; true with iteration >= Max fails the
-	// node; otherwise it continues at pc+1.
+	// node; otherwise it continues at pc+1. With Until set (an until loop)
+	// the first iteration runs without a test, and Expr, which reads the
+	// iteration just ended (Ref.Prev), ends the loop when it holds.
 	OpWhile
 	// OpNext ends one while-loop iteration: it stores last as the iteration's
 	// value and moves the token's frame to the next iteration, then
@@ -246,6 +258,12 @@ const (
 	// finished: one arrival per entry of Signals, at the group of the
 	// dependent's slot. It continues at pc+1.
 	OpSignal
+	// OpBreak ends a while or until loop over Node from inside its body:
+	// last becomes the iteration's value, the frame is popped, the Node's
+	// output recorded (the list of iteration values, this one included),
+	// and the token continues at Target (the loop's exit) with last = that
+	// list.
+	OpBreak
 	// OpCheck fails Node when the record of one of Deps is failed: in a
 	// graph, a failure that no any_failed node handled fails the graph
 	// once every node has finished. It continues at pc+1.
@@ -253,7 +271,7 @@ const (
 )
 
 var opNames = [...]string{"Nop", "Task", "Fork", "Join", "Jump", "Branch", "Map", "Wait", "Enter", "Leave", "While", "Next", "End",
-	"Graph", "Trigger", "Signal", "Check"}
+	"Graph", "Trigger", "Signal", "Break", "Check"}
 
 // String returns the opcode's name.
 func (o Op) String() string {
@@ -279,7 +297,8 @@ type Instr struct {
 	Concurrency int `json:"concurrency,omitempty"`
 	// Max bounds Map elements and While iterations.
 	Max int `json:"max,omitempty"`
-	// Until marks a Wait whose Expr is a point in time.
+	// Until marks a Wait whose Expr is a point in time, and a While that
+	// tests after each iteration.
 	Until bool `json:"until,omitempty"`
 	// Failed marks a Leave that closes a catch block.
 	Failed bool `json:"failed,omitempty"`

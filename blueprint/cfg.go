@@ -20,7 +20,7 @@ func (s Step) Fails() bool {
 // whose condition holds).
 func (in *Instr) FallsThrough() bool {
 	switch in.Op {
-	case OpFork, OpGraph, OpJoin, OpJump, OpNext, OpEnd:
+	case OpFork, OpGraph, OpJoin, OpJump, OpNext, OpBreak, OpEnd:
 		return false
 	case OpTask:
 		for _, s := range in.Steps {
@@ -38,7 +38,7 @@ func (in *Instr) FallsThrough() bool {
 // opcodes Target is unused and must not be read as a pc.
 func (o Op) UsesTarget() bool {
 	switch o {
-	case OpFork, OpGraph, OpJump, OpBranch, OpMap, OpWhile, OpNext, OpTrigger:
+	case OpFork, OpGraph, OpJump, OpBranch, OpMap, OpWhile, OpNext, OpTrigger, OpBreak:
 		return true
 	}
 	return false
@@ -169,7 +169,7 @@ func (in *Instr) Edges(pc int32, dst []Edge) []Edge {
 		}
 		add(in.Target, EdgeResume)
 	case OpJoin, OpEnd:
-	case OpJump, OpNext:
+	case OpJump, OpNext, OpBreak:
 		add(in.Target, EdgeJump)
 	case OpBranch, OpWhile, OpTrigger:
 		add(pc+1, EdgeTrue)

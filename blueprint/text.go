@@ -174,9 +174,12 @@ func (bp *Blueprint) operands(in *Instr) string {
 			ss[i] = strconv.Itoa(int(sg.Slot)) + "." + strconv.Itoa(int(sg.At))
 		}
 		add("[" + strings.Join(ss, " ") + "]")
-	case OpJump, OpNext:
+	case OpJump, OpNext, OpBreak:
 		add(to(in.Target))
 	case OpBranch, OpMap, OpWhile:
+		if in.Op == OpWhile && in.Until {
+			add("until")
+		}
 		add(bp.exprText(in.Expr), to(in.Target))
 	case OpWait:
 		if in.Until {

@@ -89,7 +89,7 @@ func (v *validator) checkExpr(i int) {
 		switch x.Kind {
 		case VarInput, VarRun:
 			// Not bound to a node.
-		case VarItem, VarIndex, VarIteration, VarParams, VarError:
+		case VarItem, VarIndex, VarIteration, VarParams, VarError, VarPrevious:
 			v.node(at+" var "+x.Name, x.Node, false)
 		default:
 			v.fail("%s var %s: unknown kind %d", at, x.Name, x.Kind)
@@ -108,7 +108,7 @@ func (v *validator) checkInstr(pc int) {
 	// Nodes: composite markers and loop heads need theirs, since the
 	// runtime keys records and frames by it.
 	switch in.Op {
-	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext, OpGraph, OpTrigger, OpSignal, OpCheck:
+	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext, OpGraph, OpTrigger, OpSignal, OpBreak, OpCheck:
 		v.node(at, in.Node, false)
 	default:
 		v.node(at, in.Node, true)

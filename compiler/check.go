@@ -418,7 +418,7 @@ const MaxParallelBranches = 10_000
 
 // reservedNames cannot be a loop's `as` name: they already mean something
 // in every expression.
-var reservedNames = []string{"input", "run", "nodes", "params", "error", "index", "iteration"}
+var reservedNames = []string{"input", "run", "nodes", "params", "error", "index", "iteration", "previous"}
 
 func (c *compiler) checkLoop(n *dsl.Node) {
 	if n.MaxIterationsPos.IsValid() && n.MaxIterations <= 0 {
@@ -430,7 +430,7 @@ func (c *compiler) checkLoop(n *dsl.Node) {
 	if n.Concurrency < 0 {
 		c.errorf(fieldPos(n, "concurrency"), "concurrency must not be negative (0 means no limit)")
 	}
-	if n.While != nil {
+	if sequential(n) {
 		if _, ok := n.FieldPos["as"]; ok {
 			c.errorf(fieldPos(n, "as"), "as names the element of a for_each loop; a while loop has iteration")
 		}

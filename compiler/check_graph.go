@@ -13,7 +13,9 @@ import (
 // which `depends` entry to remove.
 
 // checkPlacement refuses depends and trigger_rule on a node that is not
-// directly in a Graph's list: there is nothing there for them to order.
+// directly in a Graph's list: there is nothing there for them to order;
+// and break_if on a node not directly in the body of a while or until
+// Loop, the loops whose iterations run one after another.
 func (c *compiler) checkPlacement() {
 	inGraph := map[*dsl.Node]bool{}
 	all := func(nodes []*dsl.Node) {
@@ -29,8 +31,31 @@ func (c *compiler) checkPlacement() {
 			all(f.Nodes)
 		}
 	}
+	inLoop := map[*dsl.Node]bool{} // true: a while or until body; false: a for_each body
+	all = func(nodes []*dsl.Node) {
+		walkNodes(nodes, func(n *dsl.Node) {
+			if n.Kind == "Loop" {
+				for _, m := range n.Body {
+					inLoop[m] = sequential(n)
+				}
+			}
+		})
+	}
+	all(c.wf.Nodes)
+	for _, f := range c.wf.Functions {
+		if f != nil {
+			all(f.Nodes)
+		}
+	}
 	check := func(nodes []*dsl.Node) {
 		walkNodes(nodes, func(n *dsl.Node) {
+			if p, ok := n.FieldPos["break_if"]; ok && !inLoop[n] {
+				msg := "break_if only applies to a node directly in the body of a while or until Loop"
+				if seq, ok := inLoop[n]; ok && !seq {
+					msg += "; a for_each Loop ends with its list (filter the list instead)"
+				}
+				c.errorf(p, "%s", msg)
+			}
 			if inGraph[n] {
 				return
 			}

@@ -56,6 +56,13 @@ type inode struct {
 	gdeps   []int32
 	contain bool
 
+	// breakPos is the preorder position right after a node with break_if,
+	// where its expression is evaluated; bodyEnd, on a while or until Loop,
+	// the position at the end of its body, where the next iteration's head
+	// looks back from. brk is the break_if expression, or -1.
+	breakPos, bodyEnd int32
+	brk               int32
+
 	// Expression indexes into Blueprint.Exprs, set by refs.go; -1 if none.
 	params, cond, args, wait int32
 	whens                    []int32
@@ -144,7 +151,7 @@ func (c *compiler) seq(nodes []*dsl.Node, parent *inode, a arm, ai int, sc *fsco
 func (c *compiler) node(n *dsl.Node, parent *inode, a arm, ai int, sc *fscope, loop *inode, phantom bool) *inode {
 	x := &inode{
 		n: n, id: sc.prefix + n.ID, idx: -1, parent: parent, arm: a, armIdx: ai, scope: sc, loop: loop,
-		params: -1, cond: -1, args: -1, wait: -1,
+		params: -1, cond: -1, args: -1, wait: -1, brk: -1,
 	}
 	c.made++
 	c.define(x, phantom)
@@ -220,7 +227,7 @@ func (c *compiler) define(x *inode, phantom bool) {
 	if n.Kind == "Action" {
 		bn.Action = n.Action
 	}
-	if n.Kind == "Loop" && n.While == nil {
+	if n.Kind == "Loop" && !sequential(n) {
 		bn.Var = loopVar(n)
 	}
 	c.bp.Nodes = append(c.bp.Nodes, bn)
@@ -277,27 +284,44 @@ func (c *compiler) callSize(name string) int {
 // number assigns preorder intervals. A sequence's elements are contiguous
 // in preorder, so "after element e of its sequence" is the interval
 // (e.out, e.seqEnd]. The top-level sequence ends at end (beyond every
-// node), so the workflow's output sees everything it finishes.
-func (c *compiler) number(seq []*inode, end int32) {
+// node), so the workflow's output sees everything it finishes. Each
+// sequence ends with a position no node has, returned, and so does each
+// node with break_if: expressions evaluated there (a loop's condition
+// looking back at its body, a break_if) are bound as if written there.
+func (c *compiler) number(seq []*inode, end int32) int32 {
 	if len(seq) == 0 {
-		return
+		return -1
 	}
 	start := c.counter
 	for _, x := range seq {
 		x.in = c.counter
 		c.counter++
 		for _, kids := range x.children() {
-			c.number(kids, -1)
+			gap := c.number(kids, -1)
+			if x.n.Kind == "Loop" && len(x.body) > 0 && &kids[0] == &x.body[0] {
+				x.bodyEnd = gap
+			}
 		}
 		x.out = c.counter - 1
+		if x.n.BreakIf != nil {
+			x.breakPos = c.counter
+			c.counter++
+		}
 	}
+	gap := c.counter
+	c.counter++
 	if end < 0 {
 		end = c.counter - 1
 	}
 	for _, x := range seq {
 		x.seqStart, x.seqEnd = start, end
 	}
+	return gap
 }
+
+// sequential says whether a Loop runs its iterations one after another,
+// each seeing the one before: a while or until loop.
+func sequential(n *dsl.Node) bool { return n.While != nil || n.LoopUntil != nil }
 
 // children lists the node's sequences in execution order.
 func (x *inode) children() [][]*inode {

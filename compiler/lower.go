@@ -20,6 +20,8 @@ import (
 //	Switch    Enter; Branch when1→C2; nodes1…; Jump L; C2: … ; default…; L: Leave
 //	for_each  Map{list→X}; body…; Join; X:
 //	while     Enter; H: While{cond→X}; body…; Next→H; X:
+//	until     Enter; H: While until{cond→X}; body…; Next→H; X:
+//	break_if  (after the node in the body) Branch brk→C; Break→X; C:
 //	Call      Enter{args}; body…; Leave
 //	Wait      Wait{expr}
 //	Graph     Graph{entries, needs→X}; per node: [Trigger deps→D;] node…; D: [Signal;] Join …; X: [Check]
@@ -99,16 +101,8 @@ func (c *compiler) lowerNode(x *inode) {
 	case "Switch":
 		c.lowerSwitch(x, op)
 	case "Loop":
-		if n.While != nil {
-			c.emit(op(blueprint.OpEnter))
-			head := op(blueprint.OpWhile)
-			head.Expr, head.Max = x.cond, maxIterations(n)
-			h := c.emit(head)
-			c.lowerSeq(x.body)
-			next := op(blueprint.OpNext)
-			next.Target = h
-			c.emit(next)
-			c.bp.Code[h].Target = c.pc()
+		if sequential(n) {
+			c.lowerSequential(x, op)
 			break
 		}
 		m := op(blueprint.OpMap)
@@ -295,4 +289,33 @@ func dur(d *dsl.Duration) time.Duration {
 		return 0
 	}
 	return d.D
+}
+
+// lowerSequential emits a while or until loop, with a Branch and a Break
+// after each body node that has break_if.
+func (c *compiler) lowerSequential(x *inode, op func(blueprint.Op) blueprint.Instr) {
+	n := x.n
+	c.emit(op(blueprint.OpEnter))
+	head := op(blueprint.OpWhile)
+	head.Expr, head.Max, head.Until = x.cond, maxIterations(n), n.LoopUntil != nil
+	h := c.emit(head)
+	var breaks []int32
+	for _, b := range x.body {
+		c.lowerNode(b)
+		if b.brk < 0 {
+			continue
+		}
+		br := op(blueprint.OpBranch)
+		br.Expr = b.brk
+		at := c.emit(br)
+		breaks = append(breaks, c.emit(op(blueprint.OpBreak)))
+		c.bp.Code[at].Target = c.pc()
+	}
+	next := op(blueprint.OpNext)
+	next.Target = h
+	c.emit(next)
+	c.bp.Code[h].Target = c.pc()
+	for _, b := range breaks {
+		c.bp.Code[b].Target = c.pc()
+	}
 }

@@ -138,9 +138,23 @@ func (g *optGen) stmt(depth int) {
 		g.emit(oEnter(n))
 		h := g.emit(oWhile(n, e, 0))
 		g.bp.Code[h].Max = 3
-		g.seq(depth + 1)
+		g.bp.Code[h].Until = g.rng.IntN(3) == 0
+		// A body statement sometimes ends the loop after it (break_if).
+		var breaks []int32
+		for range g.rng.IntN(4) {
+			g.stmt(depth + 1)
+			if g.rng.IntN(3) == 0 {
+				br := g.emit(oBranch(g.cond(), 0))
+				g.bp.Code[br].Node = n
+				breaks = append(breaks, g.emit(blueprint.Instr{Op: blueprint.OpBreak, Node: n, Expr: -1}))
+				g.bp.Code[br].Target = g.pc()
+			}
+		}
 		g.emit(oNext(n, h))
 		g.bp.Code[h].Target = g.pc()
+		for _, b := range breaks {
+			g.bp.Code[b].Target = g.pc()
+		}
 	case 11:
 		in := oWait(eDur)
 		in.Node = g.node("Wait", "")
@@ -243,10 +257,11 @@ func TestPassesKeepRuns(t *testing.T) {
 		}
 		want := sim.run()
 		statuses[want.Status]++
+		seen := map[blueprint.Op]bool{}
 		for _, in := range bp.Code {
-			if in.Op == blueprint.OpGraph {
-				statuses["has a graph"]++
-				break
+			if (in.Op == blueprint.OpGraph || in.Op == blueprint.OpBreak) && !seen[in.Op] {
+				seen[in.Op] = true
+				statuses["has a "+in.Op.String()]++
 			}
 		}
 		for mask := range 1 << len(Passes) {
@@ -289,8 +304,8 @@ func TestPassesKeepRuns(t *testing.T) {
 			t.Errorf("no generated program was changed by %s", p.Name)
 		}
 	}
-	if statuses["has a graph"] == 0 {
-		t.Errorf("no generated program has a graph: %v", statuses)
+	if statuses["has a Graph"] == 0 || statuses["has a Break"] == 0 {
+		t.Errorf("no generated program has a graph or a break: %v", statuses)
 	}
 	if statuses["succeeded"] == 0 || statuses["failed"] == 0 {
 		t.Errorf("the generated runs do not both succeed and fail: %v", statuses)

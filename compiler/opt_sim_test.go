@@ -28,6 +28,8 @@ type optSim struct {
 	// graphs are the Graphs being run, innermost last: a Signal reaches
 	// the innermost one's waiting slots.
 	graphs []*simGraph
+	// breakTo is the target of the last Break run.
+	breakTo int32
 }
 
 // simGraph is a running Graph: what each slot still waits for, and the
@@ -49,10 +51,11 @@ type simResult struct {
 type simStop int
 
 const (
-	stopJoin simStop = iota // a Fork child or Map iteration ended
-	stopNext                // a while iteration ended
-	stopEnd                 // the run succeeded
-	stopFail                // the run failed
+	stopJoin  simStop = iota // a Fork child or Map iteration ended
+	stopNext                 // a while iteration ended
+	stopEnd                  // the run succeeded
+	stopFail                 // the run failed
+	stopBreak                // a Break left a while loop (at breakTo)
 )
 
 type simError struct{ msg string }
@@ -189,8 +192,9 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 			pc++
 		case blueprint.OpWhile:
 			outs := []any{}
+			next := in.Target
 			for i := 0; ; i++ {
-				if !s.whileCond(in.Expr, i) {
+				if !s.loops(in, i) {
 					break
 				}
 				if i >= in.Max {
@@ -201,6 +205,11 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 				if err != nil || stop == stopFail {
 					return stop, v, err
 				}
+				if stop == stopBreak {
+					outs = append(outs, v)
+					next = s.breakTo
+					break
+				}
 				if stop != stopNext {
 					return 0, nil, &simError{fmt.Sprintf("while body at %d stopped with %d", pc, stop)}
 				}
@@ -208,9 +217,12 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 			}
 			last = outs
 			s.record(frame, in.Node, "succeeded", last)
-			pc = in.Target
+			pc = next
 		case blueprint.OpNext:
 			return stopNext, last, nil
+		case blueprint.OpBreak:
+			s.breakTo = in.Target
+			return stopBreak, last, nil
 		case blueprint.OpGraph:
 			stop, v, err := s.graph(in, frame)
 			if err != nil || stop == stopFail {
@@ -258,6 +270,23 @@ func (s *optSim) cond(e int32) bool {
 		return ok && b
 	}
 	return s.truth[e]
+}
+
+// loops says whether a while loop runs iteration i: an until loop runs
+// its first without a test, then until its condition holds (a constant
+// one, or after whileN iterations).
+func (s *optSim) loops(in *blueprint.Instr, i int) bool {
+	if !in.Until {
+		return s.whileCond(in.Expr, i)
+	}
+	if i == 0 {
+		return true
+	}
+	if x := s.bp.Exprs[in.Expr]; x.Const {
+		b, ok := x.Value.(bool)
+		return !(ok && b)
+	}
+	return i < s.whileN[in.Expr]
 }
 
 func (s *optSim) whileCond(e int32, iteration int) bool {

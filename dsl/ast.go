@@ -204,8 +204,11 @@ type Node struct {
 	Else      []*Node
 	HasElse   bool
 
-	// Loop: exactly one of While and ForEach is set.
+	// Loop: exactly one of While, LoopUntil and ForEach is set. LoopUntil
+	// (the `until` of a Loop) is evaluated after each iteration; the loop
+	// ends when it holds.
 	While         *Value
+	LoopUntil     *Value
 	ForEach       *Value
 	As            string // "" means "item"
 	Concurrency   int    // for_each: 1 by default, 0 = no limit
@@ -241,6 +244,10 @@ type Node struct {
 	DependsPos     []Pos
 	TriggerRule    string
 	TriggerRulePos Pos
+
+	// BreakIf, on a node directly in the body of a while or until Loop,
+	// ends the loop right after the node when it holds.
+	BreakIf *Value
 
 	// Common fields.
 	Timeout  *Duration

@@ -44,6 +44,8 @@ func (d *decoder) node(v *Value) *Node {
 		case "catch":
 			n.HasCatch = true
 			n.Catch = d.nodeList(f.Key, fv)
+		case "break_if":
+			n.BreakIf = d.expression(f.Key, fv)
 		case "depends":
 			d.depends(n, fv)
 		case "trigger_rule":
@@ -187,7 +189,9 @@ func (d *decoder) kindField(n *Node, f *Field) {
 	case "duration":
 		n.Duration = d.waitDuration(v)
 	case "until":
-		if _, ok := d.str(f.Key, v, true); ok {
+		if n.Kind == "Loop" {
+			n.LoopUntil = d.expression(f.Key, v)
+		} else if _, ok := d.str(f.Key, v, true); ok {
 			n.Until = v
 		}
 	}
@@ -198,8 +202,10 @@ func (d *decoder) kindField(n *Node, f *Field) {
 func (d *decoder) checkKind(n *Node, v *Value) {
 	switch n.Kind {
 	case "Loop":
-		d.oneOf(n, v, "while", "for_each")
-		if _, ok := n.FieldPos["while"]; ok {
+		d.oneOfLoop(n, v)
+		_, w := n.FieldPos["while"]
+		_, u := n.FieldPos["until"]
+		if w || u {
 			for _, name := range []string{"as", "concurrency"} {
 				if p, ok := n.FieldPos[name]; ok {
 					d.add(p, "%q only applies to a for_each Loop", name)
@@ -212,6 +218,36 @@ func (d *decoder) checkKind(n *Node, v *Value) {
 	case "Wait":
 		d.oneOf(n, v, "duration", "until")
 	}
+}
+
+// oneOfLoop reports a Loop that sets more or fewer than one of while,
+// until and for_each.
+func (d *decoder) oneOfLoop(n *Node, v *Value) {
+	var set []string
+	var last Pos
+	for _, f := range []string{"while", "until", "for_each"} {
+		if p, ok := n.FieldPos[f]; ok {
+			set = append(set, f)
+			if len(set) == 1 || p.Line > last.Line || (p.Line == last.Line && p.Col > last.Col) {
+				last = p
+			}
+		}
+	}
+	switch len(set) {
+	case 0:
+		d.add(v.Pos, "a Loop node needs \"while\", \"until\" or \"for_each\"")
+	case 1:
+	default:
+		d.add(last, "a Loop node takes one of \"while\", \"until\" and \"for_each\", not %s", strings.Join(quoteAll(set), " and "))
+	}
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = fmt.Sprintf("%q", x)
+	}
+	return out
 }
 
 // oneOf reports a node that sets both or neither of two exclusive fields.

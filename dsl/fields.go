@@ -126,6 +126,7 @@ var commonFields = []field{
 	{"retry", "How the node is retried when it fails.", ref("retry")},
 	{"on_error", "What a final failure does: \"fail\" (the default) fails the run, \"continue\" records {error: {message, node}} as the node's output and goes on.", map[string]any{"enum": []any{"fail", "continue"}}},
 	{"catch", "Nodes run when the node fails after its retries, with error in scope; their last output becomes the node's output.", nodeListSchema},
+	{"break_if", "In the body of a while or until Loop: an expression evaluated right after this node, with its record in scope; when it holds the loop ends there, its last iteration's output being this node's.", conditionSchema},
 	{"depends", "In a Graph: the ids of the Graph's nodes this node runs after, one id or a list.", map[string]any{"anyOf": []any{
 		idSchema, map[string]any{"type": "array", "items": idSchema, "uniqueItems": true},
 	}}},
@@ -154,7 +155,8 @@ var kindFields = map[string][]field{
 		{"else", "The nodes run when it does not.", nodeListSchema},
 	},
 	"Loop": {
-		{"while", "An expression evaluated before each iteration, with iteration (0-based) in scope; the loop runs while it holds.", conditionSchema},
+		{"while", "An expression evaluated before each iteration, with iteration (0-based), previous (the last iteration's output) and the last iteration's nodes in scope; the loop runs while it holds.", conditionSchema},
+		{"until", "An expression evaluated after each iteration, with that iteration's nodes, iteration and previous (its output) in scope; the loop ends when it holds, so the body runs at least once.", conditionSchema},
 		{"for_each", "An expression giving a list; the body runs once per element, with the element and index in scope.", listExprSchema},
 		{"as", "The name of the element in a for_each body; item by default.", map[string]any{"type": "string", "pattern": `^[A-Za-z_][A-Za-z0-9_]*$`}},
 		{"concurrency", "How many for_each iterations run at once: 1 by default, 0 means no limit.", map[string]any{"type": "integer", "minimum": 0}},

@@ -53,7 +53,7 @@ func buildSchema() map[string]any {
 		s["properties"].(map[string]any)["kind"] = map[string]any{"const": k, "description": kindDocs[k]}
 		switch k {
 		case "Loop":
-			s["oneOf"] = []any{requires("while"), requires("for_each")}
+			s["oneOf"] = []any{requires("while"), requires("until"), requires("for_each")}
 		case "Action":
 			// The compiler refuses a catch block that on_error: continue
 			// would never reach.

@@ -343,6 +343,11 @@ func (v *vm) step(t *token, last any) error {
 			}
 			v.tr.End = &store.RunEnd{Status: store.Succeeded, Output: out}
 			return nil
+		case blueprint.OpBreak:
+			if err := v.breakLoop(t, in, &last); err != nil {
+				return err
+			}
+			t.pc = in.Target
 		case blueprint.OpGraph, blueprint.OpTrigger, blueprint.OpSignal, blueprint.OpCheck:
 			stop, err := v.graphStep(t, in, &last)
 			if stop || err != nil {
@@ -555,9 +560,14 @@ func (v *vm) while(t *token, in *blueprint.Instr, last *any) (int32, error) {
 		t.frame = frameJoin(t.frame, id+"[0]")
 		k = 0
 	}
-	holds, err := v.cond(*t, in)
-	if err != nil {
-		return 0, err
+	holds := true
+	if !in.Until || k > 0 {
+		ok, err := v.cond(*t, in)
+		if err != nil {
+			return 0, err
+		}
+		// An until condition ends the loop when it holds.
+		holds = ok != in.Until
 	}
 	if holds {
 		if in.Max > 0 && k >= in.Max {
@@ -565,16 +575,27 @@ func (v *vm) while(t *token, in *blueprint.Instr, last *any) (int32, error) {
 		}
 		return t.pc + 1, nil
 	}
+	if err := v.whileExit(t, in, k, last); err != nil {
+		return 0, err
+	}
+	return in.Target, nil
+}
+
+// whileExit leaves a while loop after n iterations: it pops the token's
+// frame and records the loop's output, the list of the iterations'
+// values, which becomes last.
+func (v *vm) whileExit(t *token, in *blueprint.Instr, n int, last *any) error {
+	id := v.p.bp.Nodes[in.Node].ID
 	parent := framePrefix(t.frame, frameDepth(t.frame)-1)
-	keys := make([]store.RecordKey, k)
+	keys := make([]store.RecordKey, n)
 	for i := range keys {
 		keys[i] = store.RecordKey{Frame: frameJoin(parent, id+"["+strconv.Itoa(i)+"]"), Key: v.p.iterKey[in.Node]}
 	}
 	recs, err := v.readRecords(keys)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	list := make([]any, k)
+	list := make([]any, n)
 	for i, r := range recs {
 		if r != nil {
 			list[i] = r.Output
@@ -583,7 +604,7 @@ func (v *vm) while(t *token, in *blueprint.Instr, last *any) (int32, error) {
 	t.frame = parent
 	*last = list
 	v.record(store.Record{RecordKey: v.nodeKey(parent, in.Node), Status: store.Succeeded, Output: list, Finished: v.now})
-	return in.Target, nil
+	return nil
 }
 
 func (v *vm) waitUntil(t token, in *blueprint.Instr) (time.Time, error) {
