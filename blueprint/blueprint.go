@@ -90,7 +90,13 @@ type Node struct {
 	// Var is, for Loop nodes, the name the current element is bound to
 	// (for_each `as`, default "item"); empty for while loops.
 	Var string `json:"var,omitempty"`
-	Pos Pos    `json:"pos"`
+	// Trap marks a Parallel or for_each Loop with fail_fast: false: a node
+	// inside it that fails, unhandled, ends its token's branch or iteration
+	// with the failure as the value it hands to its group (FailureKey),
+	// instead of failing the run; a Collect after each group in the trap
+	// gathers them.
+	Trap bool `json:"trap,omitempty"`
+	Pos  Pos  `json:"pos"`
 }
 
 // Expr is one expr-lang expression. A template string ("a ${{ x }} b") and a
@@ -264,6 +270,14 @@ const (
 	// and the token continues at Target (the loop's exit) with last = that
 	// list.
 	OpBreak
+	// OpCollect follows the resume of a Fork or Map (Node) inside a trap:
+	// it looks for failures among last, the list of its children's values
+	// (see Node.Trap). With none it continues at pc+1. Otherwise Node has
+	// failed with the list of them: with Handle "continue" its output
+	// becomes {error: {message, node, failures}} and it continues at pc+1;
+	// with Handle "catch" it continues at Target, its catch block, with
+	// `error` in scope; without, Node fails as an Action does.
+	OpCollect
 	// OpCheck fails Node when the record of one of Deps is failed: in a
 	// graph, a failure that no any_failed node handled fails the graph
 	// once every node has finished. It continues at pc+1.
@@ -271,7 +285,7 @@ const (
 )
 
 var opNames = [...]string{"Nop", "Task", "Fork", "Join", "Jump", "Branch", "Map", "Wait", "Enter", "Leave", "While", "Next", "End",
-	"Graph", "Trigger", "Signal", "Break", "Check"}
+	"Graph", "Trigger", "Signal", "Break", "Collect", "Check"}
 
 // String returns the opcode's name.
 func (o Op) String() string {
@@ -314,7 +328,21 @@ type Instr struct {
 	Rule string `json:"rule,omitempty"`
 	// Signals are the arrivals of a Signal.
 	Signals []Signal `json:"signals,omitempty"`
+	// Handle is how a Collect handles failures: HandleContinue,
+	// HandleCatch (at Target) or "" (the node fails).
+	Handle string `json:"handle,omitempty"`
 }
+
+// Collect's handlers (Instr.Handle), as on_error and catch name them.
+const (
+	HandleContinue = "continue"
+	HandleCatch    = "catch"
+)
+
+// FailureKey is the one key of the value a failed branch or iteration of
+// a trap hands to its group: {FailureKey: {node, message}}. A '#' never
+// starts a key an expression can write bare, nor one a run record shows.
+const FailureKey = "#failed"
 
 // Signal is one arrival a graph node makes when it finishes: at the group
 // of slot Slot of its graph, in that group's slot At (the position of the

@@ -59,7 +59,7 @@ func (o Op) UsesExpr() bool {
 // step's Catch that is set. Rewriting passes use it so that no pc reference
 // is forgotten when instructions move.
 func (in *Instr) VisitPCs(f func(pc *int32)) {
-	if in.Op.UsesTarget() {
+	if in.Op.UsesTarget() || in.catches() {
 		f(&in.Target)
 	}
 	if in.Op == OpFork || in.Op == OpGraph {
@@ -75,6 +75,10 @@ func (in *Instr) VisitPCs(f func(pc *int32)) {
 		}
 	}
 }
+
+// catches says whether the instruction is a Collect with a catch block
+// at Target.
+func (in *Instr) catches() bool { return in.Op == OpCollect && in.Handle == HandleCatch }
 
 // Clone returns a copy of the instruction that shares no slice with it, so
 // that rewriting one copy's pcs cannot change the other.
@@ -168,6 +172,11 @@ func (in *Instr) Edges(pc int32, dst []Edge) []Edge {
 			}
 		}
 		add(in.Target, EdgeResume)
+	case OpCollect:
+		if in.catches() {
+			add(in.Target, EdgeCatch)
+		}
+		add(pc+1, EdgeNext)
 	case OpJoin, OpEnd:
 	case OpJump, OpNext, OpBreak:
 		add(in.Target, EdgeJump)

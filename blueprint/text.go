@@ -168,6 +168,13 @@ func (bp *Blueprint) operands(in *Instr) string {
 		if in.Op == OpTrigger {
 			add(to(in.Target))
 		}
+	case OpCollect:
+		switch in.Handle {
+		case HandleCatch:
+			add("catch", to(in.Target))
+		case HandleContinue:
+			add("continue")
+		}
 	case OpSignal:
 		ss := make([]string, len(in.Signals))
 		for i, sg := range in.Signals {

@@ -108,7 +108,7 @@ func (v *validator) checkInstr(pc int) {
 	// Nodes: composite markers and loop heads need theirs, since the
 	// runtime keys records and frames by it.
 	switch in.Op {
-	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext, OpGraph, OpTrigger, OpSignal, OpBreak, OpCheck:
+	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext, OpGraph, OpTrigger, OpSignal, OpBreak, OpCollect, OpCheck:
 		v.node(at, in.Node, false)
 	default:
 		v.node(at, in.Node, true)
@@ -153,6 +153,10 @@ func (v *validator) checkInstr(pc int) {
 			default:
 				v.fail("%s: unknown rule %q", at, in.Rule)
 			}
+		}
+	case OpCollect:
+		if in.Handle != "" && in.Handle != HandleContinue && in.Handle != HandleCatch {
+			v.fail("%s: unknown handle %q", at, in.Handle)
 		}
 	case OpSignal:
 		for _, sg := range in.Signals {

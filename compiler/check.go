@@ -152,6 +152,9 @@ func (c *compiler) checkNode(n *dsl.Node) {
 		c.checkSeq(n.Else)
 	case "Loop":
 		c.checkLoop(n)
+		if n.FailFast != nil && sequential(n) {
+			c.errorf(fieldPos(n, "fail_fast"), "fail_fast applies to a Parallel or a for_each Loop; the iterations of a while or until loop run one after another, each after the last has succeeded")
+		}
 		c.checkSeq(n.Body)
 	case "Call":
 		c.checkCall(n)
@@ -178,11 +181,13 @@ func (c *compiler) checkNode(n *dsl.Node) {
 // Action's or a Wait's (which fails when it would wait longer, see
 // lowerWait); a composite's time is bounded by the timeouts of what it runs.
 func (c *compiler) checkCommon(n *dsl.Node) {
-	if n.Kind == "Action" {
+	if collects(n) || n.Kind == "Action" {
 		if n.HasCatch && n.OnError == "continue" {
 			c.errorf(fieldPos(n, "catch"), "catch and on_error: continue exclude each other: a failure is either handled by the catch block or recorded and passed over")
 		}
-		return
+		if n.Kind == "Action" {
+			return
+		}
 	}
 	if !isKind(n.Kind) {
 		return
@@ -193,12 +198,26 @@ func (c *compiler) checkCommon(n *dsl.Node) {
 	if n.Retry != nil {
 		c.errorf(firstPos(n.FieldPos["retry"], n.Retry.Pos, n.Pos), "retry is only supported on Action nodes")
 	}
+	hint := ""
+	if n.Kind == "Parallel" || n.Kind == "Loop" && n.ForEach != nil {
+		hint = fmt.Sprintf(" and on a %s with fail_fast: false, which collects every failure inside it", n.Kind)
+	}
+	if collects(n) {
+		return
+	}
 	if n.OnError != "" {
-		c.errorf(firstPos(n.FieldPos["on_error"], n.OnErrPos, n.Pos), "on_error is only supported on Action nodes")
+		c.errorf(firstPos(n.FieldPos["on_error"], n.OnErrPos, n.Pos), "on_error is only supported on Action nodes%s", hint)
 	}
 	if n.HasCatch {
-		c.errorf(fieldPos(n, "catch"), "catch is only supported on Action nodes")
+		c.errorf(fieldPos(n, "catch"), "catch is only supported on Action nodes%s", hint)
 	}
+}
+
+// collects says whether a node runs every branch or iteration and fails
+// with all their failures: a Parallel or for_each Loop with fail_fast:
+// false.
+func collects(n *dsl.Node) bool {
+	return n.FailFast != nil && !*n.FailFast && (n.Kind == "Parallel" || n.Kind == "Loop" && n.ForEach != nil)
 }
 
 func isKind(k string) bool { return slices.Contains(dsl.Kinds, k) }

@@ -162,11 +162,13 @@ func (c *compiler) node(n *dsl.Node, parent *inode, a arm, ai int, sc *fscope, l
 		for i, b := range n.Branches {
 			x.branches = append(x.branches, c.seq(b, x, armBranch, i, sc, loop, phantom))
 		}
+		x.catch = c.seq(n.Catch, x, armCatch, 0, sc, loop, phantom)
 	case "If":
 		x.then = c.seq(n.Then, x, armThen, 0, sc, loop, phantom)
 		x.els = c.seq(n.Else, x, armElse, 0, sc, loop, phantom)
 	case "Loop":
 		x.body = c.seq(n.Body, x, armBody, 0, sc, x, phantom)
+		x.catch = c.seq(n.Catch, x, armCatch, 0, sc, loop, phantom)
 	case "Switch":
 		for i, cs := range n.Cases {
 			var nodes []*dsl.Node
@@ -230,6 +232,7 @@ func (c *compiler) define(x *inode, phantom bool) {
 	if n.Kind == "Loop" && !sequential(n) {
 		bn.Var = loopVar(n)
 	}
+	bn.Trap = collects(n)
 	c.bp.Nodes = append(c.bp.Nodes, bn)
 }
 
@@ -237,14 +240,36 @@ func (c *compiler) define(x *inode, phantom bool) {
 // around x, or -1. Actions are skipped: a node in a catch block runs after
 // its Action has failed, inside whatever holds the Action.
 func compositeParent(x *inode) int32 {
+	if p := compositeParentNode(x); p != nil {
+		return p.idx
+	}
+	return -1
+}
+
+// compositeParentNode is the innermost composite node around x: a node in
+// a catch block runs after the node it belongs to has failed, so it sits
+// where that node sits, not inside it.
+func compositeParentNode(x *inode) *inode {
 	p := x.parent
+	if x.arm == armCatch && p != nil {
+		p = p.parent
+	}
 	for p != nil && p.n.Kind == "Action" {
 		p = p.parent
 	}
-	if p == nil {
-		return -1
+	return p
+}
+
+// inTrap says whether x is inside a Parallel or for_each Loop with
+// fail_fast: false, where an unhandled failure ends its branch or
+// iteration instead of the run.
+func inTrap(x *inode) bool {
+	for p := compositeParentNode(x); p != nil; p = compositeParentNode(p) {
+		if collects(p.n) {
+			return true
+		}
 	}
-	return p.idx
+	return false
 }
 
 // loopVar is the name a for_each loop binds its element to.

@@ -83,6 +83,7 @@ func (c *compiler) lowerNode(x *inode) {
 		}
 		c.bp.Code[at].Targets = targets
 		c.bp.Code[at].Target = c.pc()
+		c.lowerCollect(x)
 	case "If":
 		c.emit(op(blueprint.OpEnter))
 		br := op(blueprint.OpBranch)
@@ -114,6 +115,7 @@ func (c *compiler) lowerNode(x *inode) {
 		c.lowerSeq(x.body)
 		c.emit(op(blueprint.OpJoin))
 		c.bp.Code[at].Target = c.pc()
+		c.lowerCollect(x)
 	case "Call":
 		enter := op(blueprint.OpEnter)
 		enter.Expr = x.args
@@ -318,4 +320,32 @@ func (c *compiler) lowerSequential(x *inode, op func(blueprint.Op) blueprint.Ins
 	for _, b := range breaks {
 		c.bp.Code[b].Target = c.pc()
 	}
+}
+
+// lowerCollect emits, after the resume of a Parallel or for_each Loop that
+// is a trap or inside one, the Collect that finds the failures its
+// branches or iterations handed over, and the node's catch block:
+//
+//	Collect{handle}; [Jump L; C: catch…; Leave failed; L:]
+func (c *compiler) lowerCollect(x *inode) {
+	if !collects(x.n) && !inTrap(x) {
+		return
+	}
+	in := blueprint.Instr{Op: blueprint.OpCollect, Node: x.idx, Expr: -1}
+	switch {
+	case !collects(x.n):
+	case x.n.HasCatch:
+		in.Handle = blueprint.HandleCatch
+	case x.n.OnError == "continue":
+		in.Handle = blueprint.HandleContinue
+	}
+	at := c.emit(in)
+	if in.Handle != blueprint.HandleCatch {
+		return
+	}
+	jump := c.emit(blueprint.Instr{Op: blueprint.OpJump, Node: x.idx, Expr: -1})
+	c.bp.Code[at].Target = c.pc()
+	c.lowerSeq(x.catch)
+	c.emit(blueprint.Instr{Op: blueprint.OpLeave, Node: x.idx, Expr: -1, Failed: true})
+	c.bp.Code[jump].Target = c.pc()
 }

@@ -15,6 +15,10 @@ type optGen struct {
 	rng *rand.Rand
 	bp  *blueprint.Blueprint
 	sim *optSim
+	// parents are the composite nodes around what is being generated,
+	// innermost last; traps counts the traps among them.
+	parents []int32
+	traps   int
 }
 
 func genProgram(seed uint64) (*blueprint.Blueprint, *optSim) {
@@ -38,8 +42,52 @@ func (g *optGen) emit(in blueprint.Instr) int32 {
 
 func (g *optGen) node(kind, action string) int32 {
 	n := int32(len(g.bp.Nodes))
-	g.bp.Nodes = append(g.bp.Nodes, blueprint.Node{ID: fmt.Sprintf("%s%d", kind, n), Kind: kind, Action: action, Loop: -1})
+	parent := int32(-1)
+	if len(g.parents) > 0 {
+		parent = g.parents[len(g.parents)-1]
+	}
+	g.bp.Nodes = append(g.bp.Nodes, blueprint.Node{ID: fmt.Sprintf("%s%d", kind, n), Kind: kind, Action: action, Loop: -1, Parent: parent})
 	return n
+}
+
+// enter and leave bracket the children of composite node n.
+func (g *optGen) enter(n int32) { g.parents = append(g.parents, n) }
+func (g *optGen) leave()        { g.parents = g.parents[:len(g.parents)-1] }
+
+// trap makes Parallel or Loop n a trap half the time inside one and a
+// third of the time elsewhere; the caller emits collect after its resume.
+func (g *optGen) trap(n int32) {
+	if g.rng.IntN(3) == 0 {
+		g.bp.Nodes[n].Trap = true
+	}
+	if g.bp.Nodes[n].Trap {
+		g.traps++
+	}
+}
+
+// collect emits the Collect after the resume of n, as lowerCollect does,
+// and ends n's trap.
+func (g *optGen) collect(n int32, depth int) {
+	trap := g.bp.Nodes[n].Trap
+	if trap {
+		g.traps--
+	}
+	if !trap && g.traps == 0 {
+		return
+	}
+	in := blueprint.Instr{Op: blueprint.OpCollect, Node: n, Expr: -1}
+	if trap {
+		in.Handle = []string{"", blueprint.HandleContinue, blueprint.HandleCatch}[g.rng.IntN(3)]
+	}
+	at := g.emit(in)
+	if in.Handle != blueprint.HandleCatch {
+		return
+	}
+	j := g.emit(oJump(0))
+	g.bp.Code[at].Target = g.pc()
+	g.seq(depth + 1)
+	g.emit(oLeaveFailed(n))
+	g.bp.Code[j].Target = g.pc()
 }
 
 func (g *optGen) expr(src string) int32 {
@@ -79,6 +127,8 @@ func (g *optGen) stmt(depth int) {
 		g.action(depth)
 	case 5:
 		n := g.node("If", "")
+		g.enter(n)
+		defer g.leave()
 		g.emit(oEnter(n))
 		br := g.emit(oBranch(g.cond(), 0))
 		g.bp.Code[br].Node = n
@@ -92,6 +142,8 @@ func (g *optGen) stmt(depth int) {
 		g.emit(oLeave(n))
 	case 6:
 		n := g.node("Switch", "")
+		g.enter(n)
+		defer g.leave()
 		g.emit(oEnter(n))
 		var jumps []int32
 		for range 1 + g.rng.IntN(3) {
@@ -108,6 +160,8 @@ func (g *optGen) stmt(depth int) {
 		g.emit(oLeave(n))
 	case 7, 8:
 		n := g.node("Parallel", "")
+		g.trap(n)
+		g.enter(n)
 		f := g.emit(oFork(n, 0))
 		for range 1 + g.rng.IntN(3)*g.rng.IntN(2) { // one branch half the time
 			g.bp.Code[f].Targets = append(g.bp.Code[f].Targets, g.pc())
@@ -115,14 +169,21 @@ func (g *optGen) stmt(depth int) {
 			g.emit(oJoin(n))
 		}
 		g.bp.Code[f].Target = g.pc()
+		g.leave()
+		g.collect(n, depth)
 	case 9:
 		n := g.node("Loop", "")
+		g.bp.Nodes[n].Var = "item"
+		g.trap(n)
+		g.enter(n)
 		e := g.expr("items")
 		g.sim.mapN[e] = g.rng.IntN(3)
 		m := g.emit(oMap(n, e, 0))
 		g.seq(depth + 1)
 		g.emit(oJoin(n))
 		g.bp.Code[m].Target = g.pc()
+		g.leave()
+		g.collect(n, depth)
 	case 10:
 		n := g.node("Loop", "")
 		var e int32
@@ -135,6 +196,8 @@ func (g *optGen) stmt(depth int) {
 			e = g.expr("iteration < k")
 			g.sim.whileN[e] = g.rng.IntN(3)
 		}
+		g.enter(n)
+		defer g.leave()
 		g.emit(oEnter(n))
 		h := g.emit(oWhile(n, e, 0))
 		g.bp.Code[h].Max = 3
@@ -160,6 +223,10 @@ func (g *optGen) stmt(depth int) {
 		in.Node = g.node("Wait", "")
 		g.emit(in)
 	case 12:
+		if g.traps > 0 {
+			g.action(depth) // a Graph inside a trap is refused
+			break
+		}
 		g.graph(depth)
 	}
 }
@@ -168,6 +235,8 @@ func (g *optGen) stmt(depth int) {
 // set of earlier ones with a random trigger rule, as lowerGraph does.
 func (g *optGen) graph(depth int) {
 	n := g.node("Graph", "")
+	g.enter(n)
+	defer g.leave()
 	at := g.emit(blueprint.Instr{Op: blueprint.OpGraph, Node: n, Expr: -1})
 	k := 1 + g.rng.IntN(4)
 	deps := make([][]int32, k)
@@ -259,7 +328,7 @@ func TestPassesKeepRuns(t *testing.T) {
 		statuses[want.Status]++
 		seen := map[blueprint.Op]bool{}
 		for _, in := range bp.Code {
-			if (in.Op == blueprint.OpGraph || in.Op == blueprint.OpBreak) && !seen[in.Op] {
+			if (in.Op == blueprint.OpGraph || in.Op == blueprint.OpBreak || in.Op == blueprint.OpCollect) && !seen[in.Op] {
 				seen[in.Op] = true
 				statuses["has a "+in.Op.String()]++
 			}
@@ -304,7 +373,7 @@ func TestPassesKeepRuns(t *testing.T) {
 			t.Errorf("no generated program was changed by %s", p.Name)
 		}
 	}
-	if statuses["has a Graph"] == 0 || statuses["has a Break"] == 0 {
+	if statuses["has a Graph"] == 0 || statuses["has a Break"] == 0 || statuses["has a Collect"] == 0 {
 		t.Errorf("no generated program has a graph or a break: %v", statuses)
 	}
 	if statuses["succeeded"] == 0 || statuses["failed"] == 0 {

@@ -56,6 +56,7 @@ const (
 	stopEnd                  // the run succeeded
 	stopFail                 // the run failed
 	stopBreak                // a Break left a while loop (at breakTo)
+	stopTrap                 // a failure ended a trap's branch or iteration
 )
 
 type simError struct{ msg string }
@@ -123,7 +124,7 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 				}
 				s.record(frame, st.Node, "failed", "error")
 				if st.Catch < 0 {
-					return stopFail, last, nil
+					return s.failed(st.Node, last)
 				}
 				next, last = st.Catch, nil
 				break
@@ -136,6 +137,9 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 				stop, v, err := s.exec(t, frame, nil)
 				if err != nil || stop == stopFail {
 					return stop, v, err
+				}
+				if stop == stopTrap {
+					stop = stopJoin
 				}
 				if stop != stopJoin {
 					return 0, nil, &simError{fmt.Sprintf("fork child from %d stopped with %d", t, stop)}
@@ -162,6 +166,9 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 				stop, v, err := s.exec(pc+1, fmt.Sprintf("%s/%s[%d]", frame, bp.Nodes[in.Node].ID, i), nil)
 				if err != nil || stop == stopFail {
 					return stop, v, err
+				}
+				if stop == stopTrap {
+					stop = stopJoin
 				}
 				if stop != stopJoin {
 					return 0, nil, &simError{fmt.Sprintf("map iteration at %d stopped with %d", pc, stop)}
@@ -199,10 +206,10 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 				}
 				if i >= in.Max {
 					s.record(frame, in.Node, "failed", "max_iterations")
-					return stopFail, last, nil
+					return s.failed(in.Node, last)
 				}
 				stop, v, err := s.exec(pc+1, fmt.Sprintf("%s/%s[%d]", frame, bp.Nodes[in.Node].ID, i), nil)
-				if err != nil || stop == stopFail {
+				if err != nil || stop == stopFail || stop == stopTrap {
 					return stop, v, err
 				}
 				if stop == stopBreak {
@@ -223,6 +230,29 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 		case blueprint.OpBreak:
 			s.breakTo = in.Target
 			return stopBreak, last, nil
+		case blueprint.OpCollect:
+			list, _ := last.([]any)
+			n := 0
+			for _, v := range list {
+				if v == simFailure {
+					n++
+				}
+			}
+			switch {
+			case n == 0:
+				pc++
+			case in.Handle == blueprint.HandleContinue:
+				last = fmt.Sprintf("{failures %d}", n)
+				s.record(frame, in.Node, "failed", last)
+				pc++
+			case in.Handle == blueprint.HandleCatch:
+				s.record(frame, in.Node, "failed", fmt.Sprintf("{failures %d}", n))
+				last = nil
+				pc = in.Target
+			default:
+				s.record(frame, in.Node, "failed", fmt.Sprintf("%d failures", n))
+				return s.failed(in.Node, last)
+			}
 		case blueprint.OpGraph:
 			stop, v, err := s.graph(in, frame)
 			if err != nil || stop == stopFail {
@@ -270,6 +300,22 @@ func (s *optSim) cond(e int32) bool {
 		return ok && b
 	}
 	return s.truth[e]
+}
+
+// simFailure is the value a failed branch or iteration of a trap hands to
+// its group.
+const simFailure = "#failed"
+
+// failed ends what runs after node failed, unhandled: its branch or
+// iteration, when a trap holds it (the group gets simFailure), else the
+// run.
+func (s *optSim) failed(node int32, last any) (simStop, any, *simError) {
+	for p, n := s.bp.Nodes[node].Parent, 0; p >= 0 && n < len(s.bp.Nodes); p, n = s.bp.Nodes[p].Parent, n+1 {
+		if s.bp.Nodes[p].Trap {
+			return stopTrap, simFailure, nil
+		}
+	}
+	return stopFail, last, nil
 }
 
 // loops says whether a while loop runs iteration i: an until loop runs

@@ -95,6 +95,7 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 		for _, b := range x.branches {
 			c.exprSeq(b, env)
 		}
+		c.exprSeq(x.catch, &lex{kind: lexCatch, node: x, up: env})
 	case "If":
 		x.cond = c.bare(n.Condition, "condition", x, env)
 		c.exprSeq(x.then, env)
@@ -129,6 +130,7 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 			x.cond = c.bare(n.ForEach, "for_each", x, env)
 		}
 		c.exprSeq(x.body, &lex{kind: lexEach, node: x, name: loopVar(n), up: env})
+		c.exprSeq(x.catch, &lex{kind: lexCatch, node: x, up: env})
 	case "Switch":
 		for i, cs := range n.Cases {
 			var when *dsl.Value
@@ -148,6 +150,9 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 	case "Wait":
 		c.waitExpr(x, env)
 	case "Graph":
+		if inTrap(x) && x.idx >= 0 {
+			c.errorf(x.n.Pos, "a Graph inside a Parallel or Loop with fail_fast: false is not supported: a failure there would leave the nodes after it waiting; use trigger rules inside the Graph instead")
+		}
 		c.exprSeq(x.graph, env)
 	}
 }

@@ -245,6 +245,11 @@ type Node struct {
 	TriggerRule    string
 	TriggerRulePos Pos
 
+	// FailFast is false when a Parallel or for_each Loop runs every branch
+	// or iteration whatever the others do, and fails at the end with every
+	// failure (fail_fast: false); nil when not written (true).
+	FailFast *bool
+
 	// BreakIf, on a node directly in the body of a while or until Loop,
 	// ends the loop right after the node when it holds.
 	BreakIf *Value

@@ -131,6 +131,13 @@ func (d *decoder) kindField(n *Node, f *Field) {
 		n.Branches = d.branches(v)
 	case "max_concurrency":
 		n.MaxConcurrency = d.integer(f.Key, v, 0)
+	case "fail_fast":
+		if v.Kind != Bool {
+			d.add(v.Pos, "%q must be true or false, got %s", f.Key, describe(v))
+		} else {
+			b := v.Bool
+			n.FailFast = &b
+		}
 
 	// If
 	case "condition":

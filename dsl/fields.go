@@ -148,6 +148,7 @@ var kindFields = map[string][]field{
 			"type": "array", "minItems": 1, "maxItems": 10000, "items": nodeListSchema,
 		}},
 		{"max_concurrency", "How many branches run at once; 0 (the default) means no limit.", map[string]any{"type": "integer", "minimum": 0}},
+		failFastField,
 	},
 	"If": {
 		{"condition", "An expression choosing the branch, such as nodes.fetch.output.status == 200.", conditionSchema},
@@ -162,6 +163,7 @@ var kindFields = map[string][]field{
 		{"concurrency", "How many for_each iterations run at once: 1 by default, 0 means no limit.", map[string]any{"type": "integer", "minimum": 0}},
 		{"body", "The nodes run in each iteration.", nodeListSchema},
 		{"max_iterations", "The most iterations allowed before the node fails; 10000 by default, at most 1000000.", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000000}},
+		failFastField,
 	},
 	"Call": {
 		{"function", "The name of a function from functions:, inlined here.", map[string]any{"type": "string", "minLength": 1}},
@@ -184,14 +186,17 @@ var kindFields = map[string][]field{
 	},
 }
 
+// failFastField is a Parallel's or for_each Loop's fail_fast.
+var failFastField = field{"fail_fast", "true (the default): the first failure inside fails the node and the run at once. false: every branch or iteration runs, and the node then fails with the list of every failure (which branch or iteration, which item, which node, which error), which on_error and catch on the node see.", typ("boolean")}
+
 // commonFieldKinds limits common fields to the kinds whose runs use them;
 // the parser reads them on every node so the compiler can say what is
 // wrong, and the schema offers them only where the compiler accepts them.
 var commonFieldKinds = map[string][]string{
 	"timeout":  {"Action", "Wait"},
 	"retry":    {"Action"},
-	"on_error": {"Action"},
-	"catch":    {"Action"},
+	"on_error": {"Action", "Parallel", "Loop"},
+	"catch":    {"Action", "Parallel", "Loop"},
 }
 
 // CommonFieldAllowed reports whether a node of the given kind may set the

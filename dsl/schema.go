@@ -66,6 +66,16 @@ func buildSchema() map[string]any {
 		case "Wait":
 			s["oneOf"] = []any{requires("duration"), requires("until")}
 		}
+		if k == "Parallel" || k == "Loop" {
+			// on_error and catch collect the failures of a fail_fast:
+			// false node (a for_each one, for a Loop).
+			need := map[string]any{"required": []any{"fail_fast"}, "properties": map[string]any{"fail_fast": map[string]any{"const": false}}}
+			if k == "Loop" {
+				need["required"] = []any{"fail_fast", "for_each"}
+				need["properties"].(map[string]any)["for_each"] = map[string]any{}
+			}
+			s["dependentSchemas"] = map[string]any{"catch": need, "on_error": need}
+		}
 		defs[k] = s
 		byKind = append(byKind, map[string]any{
 			"if": map[string]any{

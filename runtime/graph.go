@@ -66,6 +66,9 @@ func (v *vm) graphStep(t *token, in *blueprint.Instr, last *any) (stop bool, err
 			v.tr.End = &store.RunEnd{Status: store.Failed, Error: info}
 			return true, nil
 		}
+		// The group recorded the Graph; recorded again here, it is
+		// reported as it finishes.
+		v.record(store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Succeeded, Output: *last, Finished: v.now})
 		t.pc++
 		return false, nil
 	}

@@ -122,7 +122,12 @@ func (v *vm) env(t token, e *blueprint.Expr) (map[string]any, error) {
 		case blueprint.VarError:
 			var val any
 			if r := recs[0]; r != nil && r.Error != nil {
-				val = map[string]any{"message": r.Error.Message, "node": r.Error.Node}
+				m := map[string]any{"message": r.Error.Message, "node": r.Error.Node}
+				// A fail_fast: false node's catch sees every failure.
+				if out, ok := r.Output.(map[string]any); ok && out["failures"] != nil {
+					m["failures"] = out["failures"]
+				}
+				val = m
 			}
 			env[vr.Name] = val
 			recs = recs[1:]

@@ -137,6 +137,9 @@ func (v *vm) fail(t token, node int32, err error) {
 		id = v.p.bp.Nodes[node].ID
 		info := &store.ErrorInfo{Node: id, Message: err.Error()}
 		v.record(store.Record{RecordKey: v.nodeKey(t.frame, node), Status: store.Failed, Error: info, Finished: v.now})
+		if v.trapFail(t, node, info) {
+			return
+		}
 		v.failParents(t.frame, node, info)
 	}
 	v.tr.End = &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Node: id, Message: err.Error()}}
@@ -343,6 +346,12 @@ func (v *vm) step(t *token, last any) error {
 			}
 			v.tr.End = &store.RunEnd{Status: store.Succeeded, Output: out}
 			return nil
+		case blueprint.OpCollect:
+			next, err := v.collect(t, in, &last)
+			if err != nil {
+				return err
+			}
+			t.pc = next
 		case blueprint.OpBreak:
 			if err := v.breakLoop(t, in, &last); err != nil {
 				return err
