@@ -278,6 +278,9 @@ const (
 	// with Handle "catch" it continues at Target, its catch block, with
 	// `error` in scope; without, Node fails as an Action does.
 	OpCollect
+	// OpSkip records each of Deps skipped: the nodes of the arms of an If
+	// or Switch (Node) that the token is not taking. It continues at pc+1.
+	OpSkip
 	// OpCheck fails Node when the record of one of Deps is failed: in a
 	// graph, a failure that no any_failed node handled fails the graph
 	// once every node has finished. It continues at pc+1.
@@ -285,7 +288,7 @@ const (
 )
 
 var opNames = [...]string{"Nop", "Task", "Fork", "Join", "Jump", "Branch", "Map", "Wait", "Enter", "Leave", "While", "Next", "End",
-	"Graph", "Trigger", "Signal", "Break", "Collect", "Check"}
+	"Graph", "Trigger", "Signal", "Break", "Collect", "Skip", "Check"}
 
 // String returns the opcode's name.
 func (o Op) String() string {
@@ -322,7 +325,7 @@ type Instr struct {
 	Steps []Step `json:"steps,omitempty"`
 	// Needs are, for a Graph, how many signals each slot waits for.
 	Needs []int32 `json:"needs,omitempty"`
-	// Deps are the nodes a Trigger reads, or a Check checks.
+	// Deps are the nodes a Trigger reads, a Check checks, a Skip records.
 	Deps []int32 `json:"deps,omitempty"`
 	// Rule is a Trigger's rule (the DSL's trigger_rule names).
 	Rule string `json:"rule,omitempty"`

@@ -156,7 +156,7 @@ func (bp *Blueprint) operands(in *Instr) string {
 			}
 		}
 		add("["+strings.Join(ts, " ")+"]", to(in.Target))
-	case OpTrigger, OpCheck:
+	case OpTrigger, OpCheck, OpSkip:
 		if in.Op == OpTrigger {
 			add(in.Rule)
 		}

@@ -108,7 +108,7 @@ func (v *validator) checkInstr(pc int) {
 	// Nodes: composite markers and loop heads need theirs, since the
 	// runtime keys records and frames by it.
 	switch in.Op {
-	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext, OpGraph, OpTrigger, OpSignal, OpBreak, OpCollect, OpCheck:
+	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext, OpGraph, OpTrigger, OpSignal, OpBreak, OpCollect, OpSkip, OpCheck:
 		v.node(at, in.Node, false)
 	default:
 		v.node(at, in.Node, true)
@@ -143,7 +143,7 @@ func (v *validator) checkInstr(pc int) {
 				v.fail("%s: slot %d needs %d signals", at, i, n)
 			}
 		}
-	case OpTrigger, OpCheck:
+	case OpTrigger, OpCheck, OpSkip:
 		for _, d := range in.Deps {
 			v.node(at+" dep", d, false)
 		}

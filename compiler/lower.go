@@ -89,10 +89,13 @@ func (c *compiler) lowerNode(x *inode) {
 		br := op(blueprint.OpBranch)
 		br.Expr = x.cond
 		at := c.emit(br)
+		c.skip(x, armNodes(x.els))
 		c.lowerSeq(x.then)
-		if len(x.els) > 0 {
+		skipThen := armNodes(x.then)
+		if len(x.els) > 0 || len(skipThen) > 0 {
 			jump := c.emit(op(blueprint.OpJump))
 			c.bp.Code[at].Target = c.pc()
+			c.skip(x, skipThen)
 			c.lowerSeq(x.els)
 			c.bp.Code[jump].Target = c.pc()
 		} else {
@@ -209,18 +212,30 @@ func maxIterations(n *dsl.Node) int {
 
 func (c *compiler) lowerSwitch(x *inode, op func(blueprint.Op) blueprint.Instr) {
 	c.emit(op(blueprint.OpEnter))
+	// others lists the nodes of every arm but arm i (-1: the default).
+	others := func(i int) []int32 {
+		var out []int32
+		for j, cs := range x.cases {
+			if j != i {
+				out = append(out, armNodes(cs)...)
+			}
+		}
+		if i >= 0 {
+			out = append(out, armNodes(x.dflt)...)
+		}
+		return out
+	}
 	var jumps []int32
 	for i, cs := range x.cases {
 		br := op(blueprint.OpBranch)
 		br.Expr = x.whens[i]
 		at := c.emit(br)
+		c.skip(x, others(i))
 		c.lowerSeq(cs)
-		// The last case needs no jump over nothing.
-		if i < len(x.cases)-1 || len(x.dflt) > 0 {
-			jumps = append(jumps, c.emit(op(blueprint.OpJump)))
-		}
+		jumps = append(jumps, c.emit(op(blueprint.OpJump)))
 		c.bp.Code[at].Target = c.pc()
 	}
+	c.skip(x, others(-1))
 	c.lowerSeq(x.dflt)
 	for _, j := range jumps {
 		c.bp.Code[j].Target = c.pc()
@@ -348,4 +363,41 @@ func (c *compiler) lowerCollect(x *inode) {
 	c.lowerSeq(x.catch)
 	c.emit(blueprint.Instr{Op: blueprint.OpLeave, Node: x.idx, Expr: -1, Failed: true})
 	c.bp.Code[jump].Target = c.pc()
+}
+
+// skip emits a Skip of nodes, the nodes of the arms of If or Switch x not
+// taken where it stands.
+func (c *compiler) skip(x *inode, nodes []int32) {
+	if len(nodes) > 0 {
+		c.emit(blueprint.Instr{Op: blueprint.OpSkip, Node: x.idx, Expr: -1, Deps: nodes})
+	}
+}
+
+// armNodes lists the nodes of an arm whose records share the arm's frame:
+// every node in it, except those in the body of a loop inside it (their
+// records are per iteration; the loop itself is listed) and in catch
+// blocks (which run only on a failure).
+func armNodes(seq []*inode) []int32 {
+	var out []int32
+	var walk func(seq []*inode)
+	walk = func(seq []*inode) {
+		for _, x := range seq {
+			out = append(out, x.idx)
+			for _, b := range x.branches {
+				walk(b)
+			}
+			walk(x.then)
+			walk(x.els)
+			for _, cs := range x.cases {
+				walk(cs)
+			}
+			walk(x.dflt)
+			walk(x.graph)
+			if x.n.Kind == "Call" {
+				walk(x.body)
+			}
+		}
+	}
+	walk(seq)
+	return out
 }

@@ -132,10 +132,15 @@ func (g *optGen) stmt(depth int) {
 		g.emit(oEnter(n))
 		br := g.emit(oBranch(g.cond(), 0))
 		g.bp.Code[br].Node = n
+		// Each arm records the other's nodes skipped: here the If itself,
+		// whose record a failure in the arm leaves showing.
+		skip := blueprint.Instr{Op: blueprint.OpSkip, Node: n, Expr: -1, Deps: []int32{n}}
+		g.emit(skip)
 		g.seq(depth + 1)
 		j := g.emit(oJump(0))
 		g.bp.Code[br].Target = g.pc()
 		if g.rng.IntN(2) == 0 {
+			g.emit(skip.Clone())
 			g.seq(depth + 1)
 		}
 		g.bp.Code[j].Target = g.pc()
@@ -328,7 +333,7 @@ func TestPassesKeepRuns(t *testing.T) {
 		statuses[want.Status]++
 		seen := map[blueprint.Op]bool{}
 		for _, in := range bp.Code {
-			if (in.Op == blueprint.OpGraph || in.Op == blueprint.OpBreak || in.Op == blueprint.OpCollect) && !seen[in.Op] {
+			if (in.Op == blueprint.OpGraph || in.Op == blueprint.OpBreak || in.Op == blueprint.OpCollect || in.Op == blueprint.OpSkip) && !seen[in.Op] {
 				seen[in.Op] = true
 				statuses["has a "+in.Op.String()]++
 			}

@@ -227,6 +227,11 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 			pc = next
 		case blueprint.OpNext:
 			return stopNext, last, nil
+		case blueprint.OpSkip:
+			for _, d := range in.Deps {
+				s.record(frame, d, "skipped", nil)
+			}
+			pc++
 		case blueprint.OpBreak:
 			s.breakTo = in.Target
 			return stopBreak, last, nil

@@ -63,6 +63,15 @@ type parsed struct {
 	// letInput marks a `let input = ...`: the expression shadows the run's
 	// inputs, so their declared types do not apply.
 	letInput bool
+	// mistakes are comparisons that can never hold as meant: a node's
+	// status against a string no status is.
+	mistakes []mistake
+}
+
+// mistake is a problem found in a valid expression, at a rune offset.
+type mistake struct {
+	at  int
+	msg string
 }
 
 // builtinNames are the functions every expression may call, for hints.
@@ -265,6 +274,7 @@ func (w *walker) walk(n ast.Node) {
 		if n.Operator == ".." {
 			w.p.heavy = true
 		}
+		w.statusCompare(n)
 		w.walk(n.Left)
 		w.walk(n.Right)
 	case *ast.SliceNode:

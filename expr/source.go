@@ -219,6 +219,9 @@ func (t *Translator) expr(s *Source, v *dsl.Value, g segment, open, close string
 		}
 		errs.Add(t.file, t.loc.At(v, g.start), "invalid expression: %s%s", skriptTypeNames(p.err), hint)
 	}
+	for _, m := range p.mistakes {
+		errs.Add(t.file, t.loc.At(v, g.off+byteOffset(g.expr, m.at)), "%s", m.msg)
+	}
 	if needsNewline(g.expr) {
 		close = "\n" + close
 	}

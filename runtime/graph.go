@@ -16,7 +16,7 @@ import (
 // (Signal). So the store's atomic transitions decide, exactly once, which
 // finish starts a node, and no driver needs to know what a graph is.
 
-// graphStep runs a Graph, Trigger, Signal or Check instruction. stop says
+// graphStep runs a Graph, Trigger, Signal, Check or Skip instruction. stop says
 // the token has stopped (it waits for its graph's nodes, or the run
 // ended).
 func (v *vm) graphStep(t *token, in *blueprint.Instr, last *any) (stop bool, err error) {
@@ -36,6 +36,12 @@ func (v *vm) graphStep(t *token, in *blueprint.Instr, last *any) (stop bool, err
 		v.record(store.Record{RecordKey: v.nodeKey(t.frame, in.Node), Status: store.Skipped, Started: v.now, Finished: v.now})
 		*last = nil
 		t.pc = in.Target
+		return false, nil
+	case blueprint.OpSkip:
+		for _, d := range in.Deps {
+			v.record(store.Record{RecordKey: v.nodeKey(t.frame, d), Status: store.Skipped, Started: v.now, Finished: v.now})
+		}
+		t.pc++
 		return false, nil
 	case blueprint.OpSignal:
 		for _, sg := range in.Signals {

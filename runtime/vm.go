@@ -357,7 +357,7 @@ func (v *vm) step(t *token, last any) error {
 				return err
 			}
 			t.pc = in.Target
-		case blueprint.OpGraph, blueprint.OpTrigger, blueprint.OpSignal, blueprint.OpCheck:
+		case blueprint.OpGraph, blueprint.OpTrigger, blueprint.OpSignal, blueprint.OpCheck, blueprint.OpSkip:
 			stop, err := v.graphStep(t, in, &last)
 			if stop || err != nil {
 				return err
