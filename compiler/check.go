@@ -301,16 +301,24 @@ func (c *compiler) checkParam(a *action.Action, path string, fd *action.Field, v
 	if !hasTemplate(v) {
 		if !afterFold {
 			if err := fd.CheckValue(v.Go()); err != nil {
-				c.errorf(v.Pos, "param %q of action %q %v", path, a.Name, err)
+				c.errorf(v.Pos, "param %q of action %q %v%s", path, a.Name, err, durationHint(fd, v.Go()))
 			}
 		}
 		return
 	}
 	if afterFold && folded != nil {
 		if err := fd.CheckValue(folded); err != nil {
-			c.errorf(v.Pos, "param %q of action %q %v", path, a.Name, err)
+			c.errorf(v.Pos, "param %q of action %q %v%s", path, a.Name, err, durationHint(fd, folded))
 		}
 	}
+}
+
+// durationHint is dsl.UnitHint for a duration param.
+func durationHint(fd *action.Field, v any) string {
+	if fd.Type != action.Duration {
+		return ""
+	}
+	return dsl.UnitHint(v)
 }
 
 // checkStruct checks a map written for a struct-shaped param: unknown and

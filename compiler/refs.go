@@ -310,7 +310,7 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 	if field == "duration" {
 		switch {
 		case v.Kind != dsl.String:
-			c.errorf(v.Pos, `duration must be a string such as "30s", not %s`, article(v.Kind))
+			c.errorf(v.Pos, `duration must be a string such as "30s", not %s%s`, article(v.Kind), dsl.UnitHint(v.Go()))
 			return
 		case strings.Contains(v.Str, "${{"):
 			x.wait, typ = c.typedValue(v, x, env)
@@ -323,6 +323,10 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 				if x.idx >= 0 {
 					x.wait = c.addExpr(constExpr(blueprint.Pos{Line: v.Pos.Line, Col: v.Pos.Col}, v.Str))
 				}
+				return
+			}
+			if h := dsl.UnitHint(v.Str); h != "" {
+				c.errorf(v.Pos, "invalid duration %q%s", v.Str, h)
 				return
 			}
 			x.wait, typ = c.typedBare(v, field, x, env)
@@ -358,7 +362,11 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 		s, isStr := val.(string)
 		switch {
 		case !isStr:
-			c.errorf(v.Pos, "%s must be a string, not %s", field, skexpr.Format(val))
+			hint := ""
+			if field == "duration" {
+				hint = dsl.UnitHint(val)
+			}
+			c.errorf(v.Pos, "%s must be a string, not %s%s", field, skexpr.Format(val), hint)
 		case field == "duration":
 			if d, err := time.ParseDuration(strings.TrimSpace(s)); err != nil || d < 0 {
 				c.errorf(v.Pos, "invalid duration %q", s)

@@ -42,6 +42,10 @@ type rawUse struct {
 	names []string // the names of path, shared by every Use of this text
 	// bad marks `nodes` used bare or with a computed index.
 	bad bool
+	// hyphen, on `nodes.my-step`, is the id as written ("my-step"), which
+	// expr-lang reads as nodes.my minus step; minus marks the `step`.
+	hyphen string
+	minus  bool
 }
 
 // parsed is what the compiler learns from one expression text; it is
@@ -150,6 +154,7 @@ func analyze(text string, c, typed *conf.Config) *parsed {
 	}
 	w := &walker{p: &parsed{}}
 	w.walk(tree.Node)
+	markHyphens(text, w.p.uses)
 	for i := range w.p.uses {
 		u := &w.p.uses[i]
 		u.names = pathNames(u.path)

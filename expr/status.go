@@ -98,3 +98,34 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// markHyphens finds `nodes.my-step`: a node id with a hyphen read with a
+// dot, which expr-lang takes for nodes.my minus step. Ids are ASCII, so
+// the scan over runes is a scan over the id's characters.
+func markHyphens(text string, uses []rawUse) {
+	rs := []rune(text)
+	for i := range uses {
+		u := &uses[i]
+		if u.kind != useNodes || len(u.path) == 0 || !u.path[0].dot {
+			continue
+		}
+		end := u.path[0].to
+		if end+1 >= len(rs) || rs[end] != '-' || !isIDRune(rs[end+1]) {
+			continue
+		}
+		j := end
+		for j < len(rs) && (isIDRune(rs[j]) || rs[j] == '-') {
+			j++
+		}
+		u.hyphen = u.path[0].name + string(rs[end:j])
+		for k := range uses {
+			if uses[k].kind == useIdent && uses[k].from == end+1 {
+				uses[k].minus = true
+			}
+		}
+	}
+}
+
+func isIDRune(r rune) bool {
+	return r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
