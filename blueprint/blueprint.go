@@ -281,6 +281,22 @@ const (
 	// OpSkip records each of Deps skipped: the nodes of the arms of an If
 	// or Switch (Node) that the token is not taking. It continues at pc+1.
 	OpSkip
+	// OpRace starts a race over Parallel Node: one child token per entry of
+	// Targets, at most Concurrency at once, as a Fork does, in a group
+	// (the failures' group) that the branches that fail arrive at (see
+	// Node.Trap), and a second group (RaceWinGroup) of one arrival, that
+	// of the first branch to succeed (Win). The forking token resumes at
+	// Target (with last = [{branch, output}]) when a branch won, or at
+	// Else (with last = the list of failures) when every branch failed.
+	OpRace
+	// OpWin ends a race's branch that succeeded: it hands {branch,
+	// output} to the race's win group. Only the first arrival counts.
+	OpWin
+	// OpWon is where a won race resumes: Node's output becomes the
+	// winner's {branch, output}, the other branches' tokens are dropped,
+	// so nothing more of them runs, and the records of Deps (the nodes of
+	// every branch) still running are marked cancelled.
+	OpWon
 	// OpCheck fails Node when the record of one of Deps is failed: in a
 	// graph, a failure that no any_failed node handled fails the graph
 	// once every node has finished. It continues at pc+1.
@@ -288,7 +304,7 @@ const (
 )
 
 var opNames = [...]string{"Nop", "Task", "Fork", "Join", "Jump", "Branch", "Map", "Wait", "Enter", "Leave", "While", "Next", "End",
-	"Graph", "Trigger", "Signal", "Break", "Collect", "Skip", "Check"}
+	"Graph", "Trigger", "Signal", "Break", "Collect", "Skip", "Race", "Win", "Won", "Check"}
 
 // String returns the opcode's name.
 func (o Op) String() string {
@@ -312,7 +328,8 @@ type Instr struct {
 	Expr int32 `json:"expr"`
 	// Concurrency bounds Fork and Map children running at once (0 = all).
 	Concurrency int `json:"concurrency,omitempty"`
-	// Max bounds Map elements and While iterations.
+	// Max bounds Map elements and While iterations; on a Won it is the
+	// race's number of branches.
 	Max int `json:"max,omitempty"`
 	// Until marks a Wait whose Expr is a point in time, and a While that
 	// tests after each iteration.
@@ -331,6 +348,8 @@ type Instr struct {
 	Rule string `json:"rule,omitempty"`
 	// Signals are the arrivals of a Signal.
 	Signals []Signal `json:"signals,omitempty"`
+	// Else is where a Race resumes when every branch failed.
+	Else int32 `json:"else,omitempty"`
 	// Handle is how a Collect handles failures: HandleContinue,
 	// HandleCatch (at Target) or "" (the node fails).
 	Handle string `json:"handle,omitempty"`
@@ -361,6 +380,10 @@ type Signal struct {
 func GraphGroup(graph string, slot int32) string {
 	return graph + "~" + strconv.Itoa(int(slot))
 }
+
+// RaceWinGroup is the id of a race's win group, from the id of its
+// failures' group (the group its branch tokens belong to).
+func RaceWinGroup(group string) string { return group + "~win" }
 
 // Trigger rules (Instr.Rule), as the DSL names them.
 const (

@@ -20,7 +20,7 @@ func (s Step) Fails() bool {
 // whose condition holds).
 func (in *Instr) FallsThrough() bool {
 	switch in.Op {
-	case OpFork, OpGraph, OpJoin, OpJump, OpNext, OpBreak, OpEnd:
+	case OpFork, OpGraph, OpRace, OpJoin, OpWin, OpJump, OpNext, OpBreak, OpEnd:
 		return false
 	case OpTask:
 		for _, s := range in.Steps {
@@ -38,7 +38,7 @@ func (in *Instr) FallsThrough() bool {
 // opcodes Target is unused and must not be read as a pc.
 func (o Op) UsesTarget() bool {
 	switch o {
-	case OpFork, OpGraph, OpJump, OpBranch, OpMap, OpWhile, OpNext, OpTrigger, OpBreak:
+	case OpFork, OpGraph, OpRace, OpJump, OpBranch, OpMap, OpWhile, OpNext, OpTrigger, OpBreak:
 		return true
 	}
 	return false
@@ -62,10 +62,13 @@ func (in *Instr) VisitPCs(f func(pc *int32)) {
 	if in.Op.UsesTarget() || in.catches() {
 		f(&in.Target)
 	}
-	if in.Op == OpFork || in.Op == OpGraph {
+	if in.Op == OpFork || in.Op == OpGraph || in.Op == OpRace {
 		for i := range in.Targets {
 			f(&in.Targets[i])
 		}
+	}
+	if in.Op == OpRace {
+		f(&in.Else)
 	}
 	if in.Op == OpTask {
 		for i := range in.Steps {
@@ -155,7 +158,10 @@ func (in *Instr) Edges(pc int32, dst []Edge) []Edge {
 		if in.FallsThrough() {
 			add(pc+1, EdgeNext)
 		}
-	case OpFork, OpGraph:
+	case OpFork, OpGraph, OpRace:
+		if in.Op == OpRace {
+			add(in.Else, EdgeResume)
+		}
 		if len(in.Targets) <= 8 {
 			for _, t := range in.Targets {
 				add(t, EdgeFork)
@@ -177,7 +183,7 @@ func (in *Instr) Edges(pc int32, dst []Edge) []Edge {
 			add(in.Target, EdgeCatch)
 		}
 		add(pc+1, EdgeNext)
-	case OpJoin, OpEnd:
+	case OpJoin, OpWin, OpEnd:
 	case OpJump, OpNext, OpBreak:
 		add(in.Target, EdgeJump)
 	case OpBranch, OpWhile, OpTrigger:

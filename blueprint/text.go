@@ -147,6 +147,12 @@ func (bp *Blueprint) operands(in *Instr) string {
 			ts[i] = strconv.Itoa(int(t))
 		}
 		add("["+strings.Join(ts, " ")+"]", to(in.Target))
+	case OpRace:
+		ts := make([]string, len(in.Targets))
+		for i, t := range in.Targets {
+			ts[i] = strconv.Itoa(int(t))
+		}
+		add("["+strings.Join(ts, " ")+"]", to(in.Target), "else", to(in.Else))
 	case OpGraph:
 		ts := make([]string, len(in.Targets))
 		for i, t := range in.Targets {
@@ -156,7 +162,7 @@ func (bp *Blueprint) operands(in *Instr) string {
 			}
 		}
 		add("["+strings.Join(ts, " ")+"]", to(in.Target))
-	case OpTrigger, OpCheck, OpSkip:
+	case OpTrigger, OpCheck, OpSkip, OpWon:
 		if in.Op == OpTrigger {
 			add(in.Rule)
 		}

@@ -108,7 +108,7 @@ func (v *validator) checkInstr(pc int) {
 	// Nodes: composite markers and loop heads need theirs, since the
 	// runtime keys records and frames by it.
 	switch in.Op {
-	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext, OpGraph, OpTrigger, OpSignal, OpBreak, OpCollect, OpSkip, OpCheck:
+	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext, OpGraph, OpTrigger, OpSignal, OpBreak, OpCollect, OpSkip, OpRace, OpWon, OpCheck:
 		v.node(at, in.Node, false)
 	default:
 		v.node(at, in.Node, true)
@@ -143,7 +143,11 @@ func (v *validator) checkInstr(pc int) {
 				v.fail("%s: slot %d needs %d signals", at, i, n)
 			}
 		}
-	case OpTrigger, OpCheck, OpSkip:
+	case OpRace:
+		if len(in.Targets) == 0 {
+			v.fail("%s: no targets", at)
+		}
+	case OpTrigger, OpCheck, OpSkip, OpWon:
 		for _, d := range in.Deps {
 			v.node(at+" dep", d, false)
 		}

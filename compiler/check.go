@@ -144,6 +144,9 @@ func (c *compiler) checkNode(n *dsl.Node) {
 		if n.MaxConcurrency < 0 {
 			c.errorf(fieldPos(n, "max_concurrency"), "max_concurrency must not be negative (0 means no limit)")
 		}
+		if races(n) && n.FailFast != nil && *n.FailFast {
+			c.errorf(fieldPos(n, "fail_fast"), "a race (mode: first) runs on after a branch fails, until one succeeds: fail_fast does not apply")
+		}
 		for _, b := range n.Branches {
 			c.checkSeq(b)
 		}
@@ -202,6 +205,9 @@ func (c *compiler) checkCommon(n *dsl.Node) {
 	if n.Kind == "Parallel" || n.Kind == "Loop" && n.ForEach != nil {
 		hint = fmt.Sprintf(" and on a %s with fail_fast: false, which collects every failure inside it", n.Kind)
 	}
+	if n.Kind == "Parallel" {
+		hint += " (or with mode: first)"
+	}
 	if collects(n) {
 		return
 	}
@@ -217,8 +223,12 @@ func (c *compiler) checkCommon(n *dsl.Node) {
 // with all their failures: a Parallel or for_each Loop with fail_fast:
 // false.
 func collects(n *dsl.Node) bool {
-	return n.FailFast != nil && !*n.FailFast && (n.Kind == "Parallel" || n.Kind == "Loop" && n.ForEach != nil)
+	return n.FailFast != nil && !*n.FailFast && (n.Kind == "Parallel" || n.Kind == "Loop" && n.ForEach != nil) || races(n)
 }
+
+// races says whether a node is a Parallel with mode: first: its branches
+// race, and their failures are collected until one succeeds.
+func races(n *dsl.Node) bool { return n.Kind == "Parallel" && n.Mode == "first" }
 
 func isKind(k string) bool { return slices.Contains(dsl.Kinds, k) }
 

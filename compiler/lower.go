@@ -72,6 +72,10 @@ func (c *compiler) lowerNode(x *inode) {
 	case "Action":
 		c.lowerAction(x)
 	case "Parallel":
+		if races(n) {
+			c.lowerRace(x, op)
+			break
+		}
 		fork := op(blueprint.OpFork)
 		fork.Concurrency = n.MaxConcurrency
 		at := c.emit(fork)
@@ -400,4 +404,35 @@ func armNodes(seq []*inode) []int32 {
 	}
 	walk(seq)
 	return out
+}
+
+// lowerRace emits a Parallel with mode: first:
+//
+//	Race{[B0 B1 …] → W, else → X}; B_i: branch…; Win …
+//	W: Won (every branch's nodes); Jump L
+//	X: Collect{handle}; [catch…]
+//	L:
+func (c *compiler) lowerRace(x *inode, op func(blueprint.Op) blueprint.Instr) {
+	race := op(blueprint.OpRace)
+	race.Concurrency = x.n.MaxConcurrency
+	at := c.emit(race)
+	var targets []int32
+	for _, b := range x.branches {
+		targets = append(targets, c.pc())
+		c.lowerSeq(b)
+		c.emit(op(blueprint.OpWin))
+	}
+	c.bp.Code[at].Targets = targets
+	c.bp.Code[at].Target = c.pc()
+	var nodes []int32
+	for _, b := range x.branches {
+		nodes = append(nodes, armNodes(b)...)
+	}
+	won := op(blueprint.OpWon)
+	won.Deps, won.Max = nodes, len(x.branches)
+	c.emit(won)
+	jump := c.emit(op(blueprint.OpJump))
+	c.bp.Code[at].Else = c.pc()
+	c.lowerCollect(x)
+	c.bp.Code[jump].Target = c.pc()
 }

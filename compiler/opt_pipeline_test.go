@@ -65,6 +65,27 @@ func (g *optGen) trap(n int32) {
 	}
 }
 
+// race emits a Parallel with mode: first, as lowerRace does.
+func (g *optGen) race(n int32, depth int) {
+	g.bp.Nodes[n].Trap = true
+	g.traps++
+	g.enter(n)
+	at := g.emit(blueprint.Instr{Op: blueprint.OpRace, Node: n, Expr: -1})
+	k := 1 + g.rng.IntN(3)
+	for range k {
+		g.bp.Code[at].Targets = append(g.bp.Code[at].Targets, g.pc())
+		g.seq(depth + 1)
+		g.emit(blueprint.Instr{Op: blueprint.OpWin, Node: n, Expr: -1})
+	}
+	g.leave()
+	g.bp.Code[at].Target = g.pc()
+	g.emit(blueprint.Instr{Op: blueprint.OpWon, Node: n, Expr: -1, Max: k})
+	j := g.emit(oJump(0))
+	g.bp.Code[at].Else = g.pc()
+	g.collect(n, depth)
+	g.bp.Code[j].Target = g.pc()
+}
+
 // collect emits the Collect after the resume of n, as lowerCollect does,
 // and ends n's trap.
 func (g *optGen) collect(n int32, depth int) {
@@ -165,6 +186,10 @@ func (g *optGen) stmt(depth int) {
 		g.emit(oLeave(n))
 	case 7, 8:
 		n := g.node("Parallel", "")
+		if g.rng.IntN(4) == 0 {
+			g.race(n, depth)
+			break
+		}
 		g.trap(n)
 		g.enter(n)
 		f := g.emit(oFork(n, 0))
@@ -333,7 +358,7 @@ func TestPassesKeepRuns(t *testing.T) {
 		statuses[want.Status]++
 		seen := map[blueprint.Op]bool{}
 		for _, in := range bp.Code {
-			if (in.Op == blueprint.OpGraph || in.Op == blueprint.OpBreak || in.Op == blueprint.OpCollect || in.Op == blueprint.OpSkip) && !seen[in.Op] {
+			if (in.Op == blueprint.OpGraph || in.Op == blueprint.OpBreak || in.Op == blueprint.OpCollect || in.Op == blueprint.OpSkip || in.Op == blueprint.OpRace) && !seen[in.Op] {
 				seen[in.Op] = true
 				statuses["has a "+in.Op.String()]++
 			}
@@ -378,7 +403,7 @@ func TestPassesKeepRuns(t *testing.T) {
 			t.Errorf("no generated program was changed by %s", p.Name)
 		}
 	}
-	if statuses["has a Graph"] == 0 || statuses["has a Break"] == 0 || statuses["has a Collect"] == 0 {
+	if statuses["has a Graph"] == 0 || statuses["has a Break"] == 0 || statuses["has a Collect"] == 0 || statuses["has a Race"] == 0 {
 		t.Errorf("no generated program has a graph or a break: %v", statuses)
 	}
 	if statuses["succeeded"] == 0 || statuses["failed"] == 0 {

@@ -57,6 +57,7 @@ const (
 	stopFail                 // the run failed
 	stopBreak                // a Break left a while loop (at breakTo)
 	stopTrap                 // a failure ended a trap's branch or iteration
+	stopWin                  // a race's branch succeeded
 )
 
 type simError struct{ msg string }
@@ -227,6 +228,42 @@ func (s *optSim) exec(pc int32, frame string, last any) (simStop, any, *simError
 			pc = next
 		case blueprint.OpNext:
 			return stopNext, last, nil
+		case blueprint.OpRace:
+			s.record(frame, in.Node, "running", nil)
+			// Branches run in order; the first to succeed wins and the
+			// others do not run.
+			var fails []any
+			won := false
+			for i, t := range in.Targets {
+				stop, v, err := s.exec(t, frame, nil)
+				if err != nil || stop == stopFail {
+					return stop, v, err
+				}
+				if stop == stopTrap {
+					fails = append(fails, simFailure)
+					continue
+				}
+				if stop != stopWin {
+					return 0, nil, &simError{fmt.Sprintf("race branch %d stopped with %d", i, stop)}
+				}
+				last, won = []any{fmt.Sprintf("{won %d %v}", i, v)}, true
+				break
+			}
+			if won {
+				pc = in.Target
+			} else {
+				last = fails
+				s.record(frame, in.Node, "succeeded", last)
+				pc = in.Else
+			}
+		case blueprint.OpWin:
+			return stopWin, last, nil
+		case blueprint.OpWon:
+			if l, ok := last.([]any); ok && len(l) == 1 {
+				last = l[0]
+			}
+			s.record(frame, in.Node, "succeeded", last)
+			pc++
 		case blueprint.OpSkip:
 			for _, d := range in.Deps {
 				s.record(frame, d, "skipped", nil)

@@ -151,7 +151,7 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 		c.waitExpr(x, env)
 	case "Graph":
 		if inTrap(x) && x.idx >= 0 {
-			c.errorf(x.n.Pos, "a Graph inside a Parallel or Loop with fail_fast: false is not supported: a failure there would leave the nodes after it waiting; use trigger rules inside the Graph instead")
+			c.errorf(x.n.Pos, "a Graph inside a Parallel or Loop with fail_fast: false, or inside a race (mode: first), is not supported: a failure there would leave the nodes after it waiting; use trigger rules inside the Graph instead")
 		}
 		c.exprSeq(x.graph, env)
 	}

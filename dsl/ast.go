@@ -197,6 +197,10 @@ type Node struct {
 	Branches       [][]*Node
 	BranchesPos    Pos
 	MaxConcurrency int // 0 = no limit
+	// Mode is "" (all: wait for every branch) or "first" (a race: the
+	// first branch to succeed wins).
+	Mode    string
+	ModePos Pos
 
 	// If
 	Condition *Value // a string holding a bare expression

@@ -131,6 +131,21 @@ func (d *decoder) kindField(n *Node, f *Field) {
 		n.Branches = d.branches(v)
 	case "max_concurrency":
 		n.MaxConcurrency = d.integer(f.Key, v, 0)
+	case "mode":
+		if m, ok := d.str(f.Key, v, true); ok {
+			n.ModePos = v.Pos
+			switch m {
+			case "all":
+			case "first":
+				n.Mode = m
+			default:
+				hint := Hint(m, []string{"all", "first"})
+				if m == "race" || m == "any" || m == "compete" {
+					hint = `; did you mean "first"?`
+				}
+				d.add(v.Pos, "unknown mode %q%s (the modes are all and first)", m, hint)
+			}
+		}
 	case "fail_fast":
 		if v.Kind != Bool {
 			d.add(v.Pos, "%q must be true or false, got %s", f.Key, describe(v))

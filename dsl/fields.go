@@ -149,6 +149,7 @@ var kindFields = map[string][]field{
 		}},
 		{"max_concurrency", "How many branches run at once; 0 (the default) means no limit.", map[string]any{"type": "integer", "minimum": 0}},
 		failFastField,
+		{"mode", "all (the default): wait for every branch. first: a race; the first branch to succeed wins, the others are stopped, and the output is {branch, output}; if every branch fails, the node fails with each branch's error.", map[string]any{"enum": []any{"all", "first"}}},
 	},
 	"If": {
 		{"condition", "An expression choosing the branch, such as nodes.fetch.output.status == 200.", conditionSchema},

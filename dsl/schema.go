@@ -73,6 +73,10 @@ func buildSchema() map[string]any {
 			if k == "Loop" {
 				need["required"] = []any{"fail_fast", "for_each"}
 				need["properties"].(map[string]any)["for_each"] = map[string]any{}
+			} else {
+				// A race collects its branches' failures too.
+				need = map[string]any{"anyOf": []any{need,
+					map[string]any{"required": []any{"mode"}, "properties": map[string]any{"mode": map[string]any{"const": "first"}}}}}
 			}
 			s["dependentSchemas"] = map[string]any{"catch": need, "on_error": need}
 		}

@@ -346,6 +346,18 @@ func (v *vm) step(t *token, last any) error {
 			}
 			v.tr.End = &store.RunEnd{Status: store.Succeeded, Output: out}
 			return nil
+		case blueprint.OpRace:
+			v.race(*t, in)
+			return nil
+		case blueprint.OpWin:
+			v.end(*t)
+			v.arrive(blueprint.RaceWinGroup(t.group), 0, map[string]any{"branch": int(t.slot), "output": last})
+			return nil
+		case blueprint.OpWon:
+			if err := v.won(*t, in, &last); err != nil {
+				return err
+			}
+			t.pc++
 		case blueprint.OpCollect:
 			next, err := v.collect(t, in, &last)
 			if err != nil {
