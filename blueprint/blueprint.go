@@ -407,6 +407,10 @@ type Step struct {
 	// Continue records {error: {message, node}} as the output of a failed
 	// step and goes on (on_error: continue).
 	Continue bool `json:"continue,omitempty"`
+	// Contain marks a Continue the workflow did not ask for: a node of a
+	// Graph whose failure a dependent's trigger rule runs after. Its
+	// failure is not handled, so a retry runs it again.
+	Contain bool `json:"contain,omitempty"`
 	// Catch is the pc of the node's catch block, or -1. When the step fails
 	// for good, its record is marked failed with the error, and the token
 	// continues at Catch with last = null (`error` in scope); the block ends

@@ -272,6 +272,7 @@ func (c *compiler) lowerAction(x *inode) {
 		Node: x.idx, Action: n.Action, Params: x.params, Catch: -1,
 		Retry:    lowerRetry(retry),
 		Continue: (onError == "continue" || x.contain) && len(x.catch) == 0 && !n.HasCatch,
+		Contain:  x.contain && onError != "continue",
 	}
 	if timeout != nil {
 		step.Timeout = timeout.D

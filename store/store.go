@@ -26,8 +26,9 @@ const (
 	Succeeded Status = "succeeded"
 	Failed    Status = "failed"
 	Cancelled Status = "cancelled"
-	// Skipped is a node record's status when the node did not run: its
-	// trigger rule did not hold. A run is never skipped.
+	// Skipped is a node record's status when the node did not run: the
+	// If or Switch arm holding it was not taken, or its Graph trigger rule
+	// did not hold. A run is never skipped.
 	Skipped Status = "skipped"
 )
 
