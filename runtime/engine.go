@@ -373,8 +373,11 @@ func (e *Engine) computeTask(ctx context.Context, p *program, info *runInfo, tas
 			}
 			if r := recs[0]; r != nil {
 				last = r.Output
-				// The group's node (a Parallel or a Loop) has finished.
-				e.observe(Event{Run: info.id, Node: r.Key, Frame: r.Frame, Status: r.Status, Started: r.Started, Time: r.Finished})
+				// The group's node (a Parallel or a Loop) has finished,
+				// unless a Collect, a Check or a Won is still to tell how.
+				if op := p.bp.Code[task.PC].Op; op != blueprint.OpCollect && op != blueprint.OpCheck && op != blueprint.OpWon {
+					e.observe(Event{Run: info.id, Node: r.Key, Frame: r.Frame, Status: r.Status, Started: r.Started, Time: r.Finished})
+				}
 			}
 		}
 		err = v.advance(t, last)

@@ -154,6 +154,9 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			return v.advance(t, nil)
 		default:
 			v.record(store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: recStarted, Finished: v.now})
+			if v.trapFail(t, st.Node, info) {
+				return nil
+			}
 			v.failParents(t.frame, st.Node, info)
 			v.tr.End = &store.RunEnd{Status: store.Failed, Error: info}
 			return nil

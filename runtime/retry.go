@@ -271,7 +271,7 @@ func keptRecords(bp *blueprint.Blueprint, recs []*store.Record, rerun []bool) []
 	handled := make([]bool, len(bp.Nodes))
 	for pc := range bp.Code {
 		for _, st := range bp.Code[pc].Steps {
-			if st.Node >= 0 && int(st.Node) < len(handled) && (st.Continue || st.Catch >= 0) {
+			if st.Node >= 0 && int(st.Node) < len(handled) && (st.Continue && !st.Contain || st.Catch >= 0) {
 				handled[st.Node] = true
 			}
 		}

@@ -26,10 +26,14 @@ const (
 	Succeeded Status = "succeeded"
 	Failed    Status = "failed"
 	Cancelled Status = "cancelled"
+	// Skipped is a node record's status when the node did not run: the
+	// If or Switch arm holding it was not taken, or its Graph trigger rule
+	// did not hold. A run is never skipped.
+	Skipped Status = "skipped"
 )
 
 // Done reports whether the status is final.
-func (s Status) Done() bool { return s == Succeeded || s == Failed || s == Cancelled }
+func (s Status) Done() bool { return s == Succeeded || s == Failed || s == Cancelled || s == Skipped }
 
 // ErrNotFound is returned for an unknown run or Blueprint.
 var ErrNotFound = errors.New("not found")

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"JoinPassedOnce", testJoinPassedOnce},
 		{"BoundedGroupStartsNext", testBoundedGroup},
 		{"ConcurrentArrivals", testConcurrentArrivals},
+		{"CounterGroups", testCounterGroups},
 		{"DelayedTasks", testDelayed},
 		{"RunEnd", testRunEnd},
 		{"Cancel", testCancel},
