@@ -110,29 +110,60 @@ func runSummary(t *testing.T, st store.Store, reg *action.Registry, src string, 
 		require.NoError(t, err)
 		fmt.Fprintf(&b, "%s %s %s\n", id, n.Status, o)
 	}
+	for _, id := range res.Skipped {
+		fmt.Fprintf(&b, "%s skipped null\n", id)
+	}
 	return b.String()
 }
 
 // sameEverywhere runs src under every optimizer setting on every store
-// and returns the one summary they all gave. The records of the nodes
-// named in skip are left out of it: what a race's losers did before the
-// winner stopped them depends on timing.
+// and returns the summary they all gave, with the skipped nodes of the
+// program as written (every pass off). The records of the nodes named in
+// skip are left out of it: what a race's losers did before the winner
+// stopped them depends on timing. Skipped nodes are compared apart: a
+// node the optimizer removed as dead code (the arm of a constant
+// condition) is no longer part of the workflow, so it has no skipped
+// record either; every other skipped node is the same everywhere.
 func sameEverywhere(t *testing.T, reg func(t *testing.T) *action.Registry, src string, skip ...string) string {
 	t.Helper()
 	var mu sync.Mutex
-	var first, firstName string
+	var first, firstName, asWritten string
+	skipped := map[string][]string{}
 	onStores(t, func(t *testing.T, st store.Store) {
 		for name, opts := range optSettings() {
 			got := withoutNodes(runSummary(t, st, reg(t), src, opts), skip)
+			ran, sk := splitSkipped(got)
 			mu.Lock()
 			if first == "" {
-				first, firstName = got, t.Name()+"/"+name
+				first, firstName = ran, t.Name()+"/"+name
 			}
+			if name == "none" && asWritten == "" {
+				asWritten = got
+			}
+			skipped[t.Name()+"/"+name] = sk
 			mu.Unlock()
-			require.Equal(t, first, got, "%s/%s differs from %s", t.Name(), name, firstName)
+			require.Equal(t, first, ran, "%s/%s differs from %s", t.Name(), name, firstName)
 		}
 	})
-	return first
+	_, all := splitSkipped(asWritten)
+	for name, sk := range skipped {
+		require.Subset(t, all, sk, "%s skips a node the program as written does not", name)
+	}
+	return asWritten
+}
+
+// splitSkipped parts a summary into its lines of nodes that ran and the
+// lines of skipped ones.
+func splitSkipped(summary string) (ran string, skipped []string) {
+	var b strings.Builder
+	for line := range strings.SplitAfterSeq(summary, "\n") {
+		if strings.HasSuffix(line, " skipped null\n") {
+			skipped = append(skipped, line)
+			continue
+		}
+		b.WriteString(line)
+	}
+	return b.String(), skipped
 }
 
 const buildGraph = `name: build-graph

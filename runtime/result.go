@@ -25,6 +25,12 @@ type Result struct {
 	Ended    *time.Time             `json:"ended_at,omitempty"`
 	// RetryOf is the run this one retries (Engine.Retry).
 	RetryOf string `json:"retry_of,omitempty"`
+	// Skipped names, sorted, the nodes that did not run in any frame
+	// because their If/Switch arm was not taken or their trigger rule did
+	// not hold. Nodes keeps to the nodes that ran, as the JSON output's
+	// contract says; a node that ran in one iteration and was skipped in
+	// another is in Nodes with the values of the last iteration it ran.
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // NodeResult is one node's entry in a Result.
@@ -65,12 +71,17 @@ func (e *Engine) Result(ctx context.Context, id string) (*Result, error) {
 			depth[n.ID] = p.depth[i]
 		}
 	}
+	skipped := map[string]bool{}
 	for _, r := range recs {
 		if isInternalKey(r.Key) {
 			continue
 		}
 		idx := frameIndexes(r.Frame)
 		if d, ok := depth[r.Key]; ok && d != len(idx) {
+			continue
+		}
+		if r.Status == store.Skipped {
+			skipped[r.Key] = true
 			continue
 		}
 		nr := &NodeResult{Status: r.Status, Output: r.Output, Error: r.Error, Attempts: r.Attempts, Reused: r.Reused, frame: idx}
@@ -87,6 +98,12 @@ func (e *Engine) Result(ctx context.Context, id string) (*Result, error) {
 		}
 		res.Nodes[r.Key] = nr
 	}
+	for id := range skipped {
+		if res.Nodes[id] == nil {
+			res.Skipped = append(res.Skipped, id)
+		}
+	}
+	sort.Strings(res.Skipped)
 	return res, nil
 }
 

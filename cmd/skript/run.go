@@ -295,4 +295,7 @@ func listNodes(w io.Writer, res *runtime.Result) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	for _, id := range res.Skipped {
+		fmt.Fprintf(w, "  %-28s %-10s\n", id, store.Skipped)
+	}
 }
