@@ -469,6 +469,13 @@ func (s *scope) Var(u *skexpr.Use) (blueprint.Var, *skexpr.Problem) {
 		return blueprint.Var{Name: "params", Kind: blueprint.VarParams, Node: f.node.idx}, nil
 	case "error":
 		if f := s.frame(lexCatch, ""); f != nil {
+			if len(u.Path) > 0 && !slices.Contains(errorFields, u.Path[0]) {
+				hint := dsl.Hint(u.Path[0], errorFields)
+				if hint == "" {
+					hint = "; it has " + strings.Join(errorFields, ", ") + " (a host action's own data is under error.data)"
+				}
+				return blueprint.Var{}, &skexpr.Problem{Pos: u.PathPos(0), Msg: fmt.Sprintf("error has no field %q%s", u.Path[0], hint)}
+			}
 			return blueprint.Var{Name: "error", Kind: blueprint.VarError, Node: f.node.idx}, nil
 		}
 		return blueprint.Var{}, &skexpr.Problem{Msg: "error is only available in a catch block"}
@@ -509,6 +516,10 @@ func (s *scope) Var(u *skexpr.Use) (blueprint.Var, *skexpr.Problem) {
 	}
 	return blueprint.Var{}, &skexpr.Problem{Msg: fmt.Sprintf("unknown name %q%s", u.Name, dsl.Hint(u.Name, s.names()))}
 }
+
+// errorFields are the fields of `error` in a catch block (see the
+// runtime's errorView): a host action's own data is under error.data.
+var errorFields = []string{"type", "message", "node", "data", "status", "body", "exit_code", "stdout", "stderr", "failures"}
 
 // names lists the names in scope, for hints.
 func (s *scope) names() []string {
