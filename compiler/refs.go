@@ -46,6 +46,7 @@ const (
 	lexEach                 // a for_each body: item, index and the `as` name
 	lexWhile                // a while loop's condition and body: iteration
 	lexCatch                // a catch block: error
+	lexRetry                // a retry condition: error and attempt
 )
 
 // lex is one frame of the lexical chain, innermost first.
@@ -61,6 +62,9 @@ type lex struct {
 const endPos = math.MaxInt32 - 1
 
 func (c *compiler) refs() {
+	if d := c.wf.Defaults; d != nil {
+		c.checkRetryTypes(d.Retry)
+	}
 	c.exprSeq(c.top, nil)
 	for _, ph := range c.phantom {
 		call := ph[0]
@@ -90,6 +94,7 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 				c.checkParamTypes(x, src)
 			}
 		}
+		c.retryExpr(x, env)
 		c.exprSeq(x.catch, &lex{kind: lexCatch, node: x, up: env})
 	case "Parallel":
 		for _, b := range x.branches {
@@ -467,8 +472,17 @@ func (s *scope) Var(u *skexpr.Use) (blueprint.Var, *skexpr.Problem) {
 				Msg: fmt.Sprintf("function %q has no param %q%s", fn.Name, u.Path[0], dsl.Hint(u.Path[0], fn.Params))}
 		}
 		return blueprint.Var{Name: "params", Kind: blueprint.VarParams, Node: f.node.idx}, nil
+	case "attempt":
+		if f := s.frame(lexRetry, ""); f != nil {
+			return blueprint.Var{Name: "attempt", Kind: blueprint.VarAttempt, Node: f.node.idx}, nil
+		}
+		return blueprint.Var{}, &skexpr.Problem{Msg: "attempt is only available in a retry condition (retry.when)"}
 	case "error":
-		if f := s.frame(lexCatch, ""); f != nil {
+		f := s.frame(lexRetry, "")
+		if f == nil {
+			f = s.frame(lexCatch, "")
+		}
+		if f != nil {
 			if len(u.Path) > 0 && !slices.Contains(errorFields, u.Path[0]) {
 				hint := dsl.Hint(u.Path[0], errorFields)
 				if hint == "" {
@@ -534,6 +548,8 @@ func (s *scope) names() []string {
 			out = append(out, "iteration", "previous")
 		case lexCatch:
 			out = append(out, "error")
+		case lexRetry:
+			out = append(out, "error", "attempt")
 		}
 	}
 	return out

@@ -2,8 +2,10 @@ package runtime
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/skript-dev/skript/action"
+	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/store"
 )
 
@@ -57,8 +59,61 @@ func errorType(info *store.ErrorInfo) string {
 }
 
 // retries says whether a failed attempt may run again under its step's
-// retry policy: a params error never does (the same params fail the same
-// way), nor does the fail action's, which the workflow raised on purpose.
-func retries(info *store.ErrorInfo) bool {
-	return info.Type != action.ErrParams && info.Type != action.ErrFail
+// retry policy. Without a filter, a params error never does (the same
+// params fail the same way), nor does the fail action's, which the
+// workflow raised on purpose; a filter's `errors` may name them. The
+// filter's condition sees the failure as `error` and its attempt number as
+// `attempt`; a condition that cannot be evaluated does not retry. It
+// returns a *storeError when the condition's records could not be read.
+func (v *vm) retries(t token, r *blueprint.Retry, info *store.ErrorInfo, attempt int) (bool, error) {
+	f := r.Filter
+	typ := errorType(info)
+	if f == nil {
+		return typ != action.ErrParams && typ != action.ErrFail, nil
+	}
+	if slices.Contains(f.Except, typ) {
+		return false, nil
+	}
+	if f.Errors != nil {
+		if !slices.Contains(f.Errors, typ) {
+			return false, nil
+		}
+	} else if typ == action.ErrParams || typ == action.ErrFail {
+		return false, nil
+	}
+	if f.When < 0 {
+		return true, nil
+	}
+	e := v.p.bp.Exprs[f.When]
+	if e.Const {
+		b, _ := e.Value.(bool)
+		return b, nil
+	}
+	// error and attempt are the failure's, not records: read the rest.
+	own := e
+	own.Vars = slices.DeleteFunc(slices.Clone(e.Vars), func(x blueprint.Var) bool {
+		return x.Kind == blueprint.VarError || x.Kind == blueprint.VarAttempt
+	})
+	env, err := v.env(t, &own)
+	if err != nil {
+		var se *storeError
+		if errors.As(err, &se) {
+			return false, se
+		}
+		return false, nil
+	}
+	for _, x := range e.Vars {
+		switch x.Kind {
+		case blueprint.VarError:
+			env[x.Name] = errorView(info)
+		case blueprint.VarAttempt:
+			env[x.Name] = attempt
+		}
+	}
+	val, err := v.p.exprs[f.When].Run(env)
+	if err != nil {
+		return false, nil //nolint:nilerr // a condition that cannot be evaluated does not retry: the step fails with its own error
+	}
+	b, _ := val.(bool)
+	return b, nil
 }

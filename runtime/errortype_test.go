@@ -5,9 +5,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/skript-dev/skript/action"
+	"github.com/skript-dev/skript/compiler"
+	"github.com/skript-dev/skript/runtime"
 	"github.com/skript-dev/skript/store"
 )
 
@@ -78,5 +82,59 @@ nodes:
 		require.Equal(t, 1, res.Nodes["stop"].Attempts)
 		require.Equal(t, 3, res.Nodes["flaky"].Attempts)
 		require.Equal(t, "net.flaky", res.Nodes["flaky"].Error.Type)
+	})
+}
+
+// TestRetryFilters: a retry runs again only the failures its filter
+// names: by type (errors, except) or by a condition over error and
+// attempt; fail is retried only when named.
+func TestRetryFilters(t *testing.T) {
+	onStores(t, func(t *testing.T, st store.Store) {
+		src := `name: filters
+nodes:
+  - id: server
+    kind: Action
+    action: shell
+    params: {command: "exit 75"}
+    retry: {max_attempts: 4, initial_interval: 1ms, when: "error.exit_code == 75 && attempt < 3"}
+    on_error: continue
+  - id: client
+    kind: Action
+    action: shell
+    params: {command: "exit 2"}
+    retry: {max_attempts: 4, initial_interval: 1ms, when: "error.exit_code == 75"}
+    on_error: continue
+  - id: listed
+    kind: Action
+    action: fail
+    params: {message: asked for}
+    retry: {max_attempts: 3, initial_interval: 1ms, errors: [fail]}
+    on_error: continue
+  - id: other
+    kind: Action
+    action: shell
+    params: {command: "exit 1"}
+    retry: {max_attempts: 3, initial_interval: 1ms, errors: [timeout]}
+    on_error: continue
+  - id: excepted
+    kind: Action
+    action: shell
+    params: {command: "exit 1"}
+    retry: {max_attempts: 3, initial_interval: 1ms, except: [shell.exit]}
+    on_error: continue
+`
+		// The same attempts under every optimizer setting: the passes
+		// keep a retry's condition with its step.
+		for name, opts := range optSettings() {
+			opts.Registry = action.Builtins()
+			bp, errs := compiler.Compile("flow.yaml", []byte(src), opts)
+			require.Empty(t, errs)
+			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(opts.Registry))
+			res := runWith(t, eng, runtime.WorkerOptions{Grace: time.Second}, bp, nil)
+			require.Equal(t, store.Succeeded, res.Status, "%s: %+v", name, res.Error)
+			for node, want := range map[string]int{"server": 3, "client": 1, "listed": 3, "other": 1, "excepted": 1} {
+				require.Equal(t, want, res.Nodes[node].Attempts, "%s: %s", name, node)
+			}
+		}
 	})
 }

@@ -131,7 +131,13 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		}
 		info := errorInfo(node, err)
 		msg := info.Message
-		if attempt < st.Retry.MaxAttempts && retries(info) {
+		again := false
+		if attempt < st.Retry.MaxAttempts {
+			if again, err = v.retries(t, &st.Retry, info, attempt); err != nil {
+				return err
+			}
+		}
+		if again {
 			v.record(store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: recStarted,
 				Error: info})
 			at := v.now.Add(st.Retry.Delay(attempt + 1))
