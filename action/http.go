@@ -203,10 +203,11 @@ func (h *httpAction) run(ctx context.Context, c *Call, method string) (any, erro
 
 	if resp.StatusCode >= 400 && !allowed(p["allow_status"], resp.StatusCode) {
 		msg := fmt.Sprintf("%s: status %d", what, resp.StatusCode)
-		if s := oneLine(data, errorBodySnippet); s != "" {
-			msg += ": " + s
+		snippet := oneLine(data, errorBodySnippet)
+		if snippet != "" {
+			msg += ": " + snippet
 		}
-		return nil, errors.New(msg)
+		return nil, &Error{Type: ErrHTTPStatus, Message: msg, Data: map[string]any{"status": resp.StatusCode, "body": snippet}}
 	}
 
 	headers := make(map[string]any, len(resp.Header))
@@ -265,13 +266,13 @@ func (h *httpAction) transportError(ctx, reqCtx context.Context, what string, ti
 		return interrupted(ctx, what)
 	}
 	if errors.Is(reqCtx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%s: timed out after %v: %w", what, timeout, context.DeadlineExceeded)
+		return &Error{Type: ErrTimeout, Message: fmt.Sprintf("%s: timed out after %v", what, timeout), Err: context.DeadlineExceeded}
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // its text repeats the method and URL we already give
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return &Error{Type: ErrHTTPNetwork, Message: fmt.Sprintf("%s: %v", what, err), Err: err}
 }
 
 // parseBody returns a JSON body parsed and anything else as a string. A

@@ -159,6 +159,10 @@ func TestHTTPAllowStatus(t *testing.T) {
 		"url": srv.URL + "/status/404", "allow_status": []any{409},
 	})
 	require.EqualError(t, err, "GET "+srv.URL+`/status/404: status 404: {"status": 404}`)
+	var ae *Error
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, ErrHTTPStatus, ae.Type)
+	require.Equal(t, map[string]any{"status": 404, "body": `{"status": 404}`}, ae.Data)
 }
 
 func TestHTTPErrorStatus(t *testing.T) {
@@ -197,7 +201,8 @@ func TestHTTPTimeout(t *testing.T) {
 	})
 	require.Less(t, time.Since(start), 3*time.Second)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.EqualError(t, err, "GET "+srv.URL+"/slow: timed out after 100ms: context deadline exceeded")
+	require.EqualError(t, err, "GET "+srv.URL+"/slow: timed out after 100ms")
+	require.Equal(t, ErrTimeout, errType(err))
 
 	// The options' timeout is the default of the param.
 	quick := HTTP(HTTPOptions{Timeout: 50 * time.Millisecond})

@@ -171,7 +171,11 @@ func runShell(ctx context.Context, c *Call, maxOut int64, pass []string) (any, e
 		if t := lastBytes(tail, stderrTail); t != "" {
 			msg += ": " + t
 		}
-		return nil, errors.New(msg)
+		return nil, &Error{Type: ErrShellExit, Message: msg, Data: map[string]any{
+			"exit_code": exitErr.ExitCode(),
+			"stdout":    lastBytes(stdout.buf.Bytes(), stderrTail),
+			"stderr":    lastBytes(stderr.buf.Bytes(), stderrTail),
+		}}
 	case errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success():
 		// The command succeeded but left a background process holding its
 		// output open; what it wrote so far is the output.

@@ -172,6 +172,7 @@ const (
 	VarParams                       // `params` of a function call; Node is the Call node
 	VarError                        // `error` in a catch block; Node is the failed node
 	VarPrevious                     // `previous`: the last output of the while/until Loop Node's previous iteration
+	VarAttempt                      // `attempt` in a retry condition: the number of the attempt that failed
 )
 
 // Var binds a free name of an expression.
@@ -427,6 +428,20 @@ type Retry struct {
 	// Jitter is the fraction each wait is spread by (nil: DefaultJitter),
 	// so that many steps failing together do not retry together.
 	Jitter *float64 `json:"jitter,omitempty"`
+	// Filter says which failures are retried; nil retries every failure
+	// but those of types params and fail.
+	Filter *RetryFilter `json:"filter,omitempty"`
+}
+
+// RetryFilter is a retry's `errors`, `except` and `when`. A failure is
+// retried when its type is not in Except, is in Errors (if given; else is
+// not params or fail), and When holds.
+type RetryFilter struct {
+	Errors []string `json:"errors,omitempty"`
+	Except []string `json:"except,omitempty"`
+	// When is the index of the condition (its vars: error, with Node the
+	// retried node, and attempt), or -1.
+	When int32 `json:"when"`
 }
 
 // DefaultJitter is the jitter of a retry policy that sets none: ±10%, as

@@ -180,7 +180,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"instr node", mutate(func(bp *Blueprint) { bp.Code[1].Node = -1 }), "pc 1 (Enter): node -1"},
 		{"output", mutate(func(bp *Blueprint) { bp.Output = 8 }), "output: expression 8"},
 		{"ref", mutate(func(bp *Blueprint) { bp.Exprs[2].Refs[0].Node = 20 }), "ref fetch: node 20"},
-		{"var kind", mutate(func(bp *Blueprint) { bp.Exprs[5].Vars[0].Kind = 9 }), "unknown kind 9"},
+		{"var kind", mutate(func(bp *Blueprint) { bp.Exprs[5].Vars[0].Kind = 99 }), "unknown kind 99"},
 		{"var node", mutate(func(bp *Blueprint) { bp.Exprs[5].Vars[0].Node = -1 }), "var line: node -1"},
 		{"loop", mutate(func(bp *Blueprint) { bp.Nodes[5].Loop = 40 }), "loop: node 40"},
 		{"parent", mutate(func(bp *Blueprint) { bp.Nodes[5].Parent = -2 }), "parent: node -2"},

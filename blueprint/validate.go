@@ -87,7 +87,7 @@ func (v *validator) checkExpr(i int) {
 	}
 	for _, x := range e.Vars {
 		switch x.Kind {
-		case VarInput, VarRun:
+		case VarInput, VarRun, VarAttempt:
 			// Not bound to a node.
 		case VarItem, VarIndex, VarIteration, VarParams, VarError, VarPrevious:
 			v.node(at+" var "+x.Name, x.Node, false)
@@ -183,7 +183,8 @@ func (v *validator) checkInstr(pc int) {
 				v.fail("%s: catch %d out of range", sat, s.Catch)
 			}
 			if s.Timeout < 0 || s.Retry.MaxAttempts < 0 || s.Retry.InitialInterval < 0 || s.Retry.MaxInterval < 0 ||
-				s.Retry.Jitter != nil && !(*s.Retry.Jitter >= 0 && *s.Retry.Jitter <= 1) {
+				s.Retry.Jitter != nil && !(*s.Retry.Jitter >= 0 && *s.Retry.Jitter <= 1) ||
+				s.Retry.Filter != nil && (s.Retry.Filter.When < -1 || int(s.Retry.Filter.When) >= len(v.bp.Exprs)) {
 				v.fail("%s: negative timeout or retry setting, or jitter outside 0..1", sat)
 			}
 		}

@@ -66,6 +66,8 @@ type inode struct {
 	// Expression indexes into Blueprint.Exprs, set by refs.go; -1 if none.
 	params, cond, args, wait int32
 	whens                    []int32
+	// retryWhen is the retry condition of an Action, or -1.
+	retryWhen int32
 }
 
 // fscope is one instance of a function body (or the top level): `nodes.X`
@@ -151,7 +153,7 @@ func (c *compiler) seq(nodes []*dsl.Node, parent *inode, a arm, ai int, sc *fsco
 func (c *compiler) node(n *dsl.Node, parent *inode, a arm, ai int, sc *fscope, loop *inode, phantom bool) *inode {
 	x := &inode{
 		n: n, id: sc.prefix + n.ID, idx: -1, parent: parent, arm: a, armIdx: ai, scope: sc, loop: loop,
-		params: -1, cond: -1, args: -1, wait: -1, brk: -1,
+		params: -1, cond: -1, args: -1, wait: -1, brk: -1, retryWhen: -1,
 	}
 	c.made++
 	c.define(x, phantom)

@@ -253,16 +253,10 @@ func (c *compiler) lowerSwitch(x *inode, op func(blueprint.Op) blueprint.Instr) 
 // The default retry does not apply to the `fail` action.
 func (c *compiler) lowerAction(x *inode) {
 	n := x.n
-	timeout, retry, onError := n.Timeout, n.Retry, n.OnError
+	timeout, retry, onError := n.Timeout, c.actionRetry(n), n.OnError
 	if d := c.wf.Defaults; d != nil {
 		if timeout == nil {
 			timeout = d.Timeout
-		}
-		// `fail` can never succeed, so retrying it only delays the
-		// failure (and the catch); a retry the node writes itself is
-		// still honoured, as what a node says is all that applies.
-		if retry == nil && n.Action != "fail" {
-			retry = d.Retry
 		}
 		if onError == "" {
 			onError = d.OnError
@@ -270,7 +264,7 @@ func (c *compiler) lowerAction(x *inode) {
 	}
 	step := blueprint.Step{
 		Node: x.idx, Action: n.Action, Params: x.params, Catch: -1,
-		Retry:    lowerRetry(retry),
+		Retry:    lowerRetry(retry, x.retryWhen),
 		Continue: (onError == "continue" || x.contain) && len(x.catch) == 0 && !n.HasCatch,
 		Contain:  x.contain && onError != "continue",
 	}
@@ -292,7 +286,7 @@ func (c *compiler) lowerAction(x *inode) {
 // `retry:` at all asks for retries, so one attempt would be a surprise.
 const defaultAttempts = 3
 
-func lowerRetry(r *dsl.Retry) blueprint.Retry {
+func lowerRetry(r *dsl.Retry, when int32) blueprint.Retry {
 	if r == nil {
 		return blueprint.Retry{MaxAttempts: 1}
 	}
@@ -303,6 +297,9 @@ func lowerRetry(r *dsl.Retry) blueprint.Retry {
 	out.InitialInterval = dur(r.InitialInterval)
 	out.MaxInterval = dur(r.MaxInterval)
 	out.Jitter = r.Jitter
+	if r.When != nil || r.Errors != nil || r.Except != nil {
+		out.Filter = &blueprint.RetryFilter{Errors: r.Errors, Except: r.Except, When: when}
+	}
 	return out
 }
 

@@ -22,6 +22,9 @@ func pruneNodes(bp *blueprint.Blueprint) {
 		markExpr(in.Expr)
 		for _, s := range in.Steps {
 			markExpr(s.Params)
+			if f := s.Retry.Filter; f != nil {
+				markExpr(f.When)
+			}
 		}
 	}
 
@@ -126,6 +129,11 @@ func pruneNodes(bp *blueprint.Blueprint) {
 			for j, s := range in.Steps {
 				s.Node = mapIdx(nodeMap, s.Node)
 				s.Params = mapIdx(exprMap, s.Params)
+				if f := s.Retry.Filter; f != nil {
+					g := *f
+					g.When = mapIdx(exprMap, f.When)
+					s.Retry.Filter = &g
+				}
 				steps[j] = s
 			}
 			in.Steps = steps

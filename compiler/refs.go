@@ -46,6 +46,7 @@ const (
 	lexEach                 // a for_each body: item, index and the `as` name
 	lexWhile                // a while loop's condition and body: iteration
 	lexCatch                // a catch block: error
+	lexRetry                // a retry condition: error and attempt
 )
 
 // lex is one frame of the lexical chain, innermost first.
@@ -61,6 +62,9 @@ type lex struct {
 const endPos = math.MaxInt32 - 1
 
 func (c *compiler) refs() {
+	if d := c.wf.Defaults; d != nil {
+		c.checkRetryTypes(d.Retry)
+	}
 	c.exprSeq(c.top, nil)
 	for _, ph := range c.phantom {
 		call := ph[0]
@@ -90,6 +94,7 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 				c.checkParamTypes(x, src)
 			}
 		}
+		c.retryExpr(x, env)
 		c.exprSeq(x.catch, &lex{kind: lexCatch, node: x, up: env})
 	case "Parallel":
 		for _, b := range x.branches {
@@ -467,8 +472,24 @@ func (s *scope) Var(u *skexpr.Use) (blueprint.Var, *skexpr.Problem) {
 				Msg: fmt.Sprintf("function %q has no param %q%s", fn.Name, u.Path[0], dsl.Hint(u.Path[0], fn.Params))}
 		}
 		return blueprint.Var{Name: "params", Kind: blueprint.VarParams, Node: f.node.idx}, nil
+	case "attempt":
+		if f := s.frame(lexRetry, ""); f != nil {
+			return blueprint.Var{Name: "attempt", Kind: blueprint.VarAttempt, Node: f.node.idx}, nil
+		}
+		return blueprint.Var{}, &skexpr.Problem{Msg: "attempt is only available in a retry condition (retry.when)"}
 	case "error":
-		if f := s.frame(lexCatch, ""); f != nil {
+		f := s.frame(lexRetry, "")
+		if f == nil {
+			f = s.frame(lexCatch, "")
+		}
+		if f != nil {
+			if len(u.Path) > 0 && !slices.Contains(errorFields, u.Path[0]) {
+				hint := dsl.Hint(u.Path[0], errorFields)
+				if hint == "" {
+					hint = "; it has " + strings.Join(errorFields, ", ") + " (a host action's own data is under error.data)"
+				}
+				return blueprint.Var{}, &skexpr.Problem{Pos: u.PathPos(0), Msg: fmt.Sprintf("error has no field %q%s", u.Path[0], hint)}
+			}
 			return blueprint.Var{Name: "error", Kind: blueprint.VarError, Node: f.node.idx}, nil
 		}
 		return blueprint.Var{}, &skexpr.Problem{Msg: "error is only available in a catch block"}
@@ -510,6 +531,10 @@ func (s *scope) Var(u *skexpr.Use) (blueprint.Var, *skexpr.Problem) {
 	return blueprint.Var{}, &skexpr.Problem{Msg: fmt.Sprintf("unknown name %q%s", u.Name, dsl.Hint(u.Name, s.names()))}
 }
 
+// errorFields are the fields of `error` in a catch block (see the
+// runtime's errorView): a host action's own data is under error.data.
+var errorFields = []string{"type", "message", "node", "data", "status", "body", "exit_code", "stdout", "stderr", "failures"}
+
 // names lists the names in scope, for hints.
 func (s *scope) names() []string {
 	out := []string{"input", "run", "nodes"}
@@ -523,6 +548,8 @@ func (s *scope) names() []string {
 			out = append(out, "iteration", "previous")
 		case lexCatch:
 			out = append(out, "error")
+		case lexRetry:
+			out = append(out, "error", "attempt")
 		}
 	}
 	return out

@@ -167,6 +167,16 @@ type Retry struct {
 	MaxInterval     *Duration
 	// Jitter is the fraction the wait is spread by, nil when not set.
 	Jitter *float64
+	// When is a bare expression over `error` and `attempt`: a failed
+	// attempt is retried only when it holds; nil when not written.
+	When *Value
+	// Errors are the error types to retry (any other is not retried) and
+	// Except those never to retry, each with its position; nil when not
+	// written. Only a type listed in Errors retries `fail` and `params`.
+	Errors    []string
+	ErrorsPos []Pos
+	Except    []string
+	ExceptPos []Pos
 }
 
 // Function is a reusable sub-flow, inlined at each Call.

@@ -196,7 +196,7 @@ func (d *decoder) retry(v *Value) *Retry {
 		return nil
 	}
 	if v.Kind != Map {
-		d.add(v.Pos, "%q must be a map (max_attempts, initial_interval, backoff, max_interval, jitter), got %s", "retry", v.Kind)
+		d.add(v.Pos, "%q must be a map (max_attempts, initial_interval, backoff, max_interval, jitter, when, errors, except), got %s", "retry", v.Kind)
 		return nil
 	}
 	r := &Retry{Pos: v.Pos}
@@ -229,6 +229,12 @@ func (d *decoder) retry(v *Value) *Retry {
 			default:
 				d.add(fv.Pos, "%q must be a number from 0 to 1, got %s", f.Key, describe(fv))
 			}
+		case "when":
+			r.When = d.expression(f.Key, fv)
+		case "errors":
+			r.Errors, r.ErrorsPos = d.names(f.Key, fv)
+		case "except":
+			r.Except, r.ExceptPos = d.names(f.Key, fv)
 		default:
 			d.unknown(f, names(retryFields))
 		}
@@ -237,6 +243,22 @@ func (d *decoder) retry(v *Value) *Retry {
 		d.add(r.MaxInterval.Pos, "\"max_interval\" (%s) is shorter than \"initial_interval\" (%s)", r.MaxInterval.Src, r.InitialInterval.Src)
 	}
 	return r
+}
+
+// names reads a non-empty list of non-empty strings (a retry's error
+// types) with their positions.
+func (d *decoder) names(name string, v *Value) ([]string, []Pos) {
+	if v.Kind != List || len(v.List) == 0 {
+		d.add(v.Pos, "%q must be a non-empty list of error types such as [http.status, timeout], got %s", name, describe(v))
+		return nil, nil
+	}
+	out, pos := make([]string, 0, len(v.List)), make([]Pos, 0, len(v.List))
+	for _, e := range v.List {
+		if s, ok := d.str(name, e, true); ok {
+			out, pos = append(out, s), append(pos, e.Pos)
+		}
+	}
+	return out, pos
 }
 
 // onError reads an on_error policy.

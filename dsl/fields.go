@@ -95,7 +95,13 @@ var retryFields = []field{
 	{"backoff", "The factor the wait grows by after each retry, at least 1.", map[string]any{"type": "number", "minimum": 1}},
 	{"max_interval", "The longest wait between two attempts, a duration such as \"10s\".", durationSchema},
 	{"jitter", "The fraction each wait is spread by at random, from 0 (none) to 1: 0.1 (the default) waits between 90% and 110% of the computed wait, never beyond max_interval.", map[string]any{"type": "number", "minimum": 0, "maximum": 1}},
+	{"when", "An expression over error and attempt: a failed attempt is retried only when it holds, such as \"error.status >= 500\".", typ("string")},
+	{"errors", "The error types to retry, such as [http.status, timeout]; any other is not retried. Only a type listed here retries fail and params errors.", errorTypesSchema},
+	{"except", "The error types never to retry, such as [http.status].", errorTypesSchema},
 }
+
+// errorTypesSchema is a list of error types.
+var errorTypesSchema = map[string]any{"type": "array", "minItems": 1, "items": typ("string"), "uniqueItems": true}
 
 var defaultsFields = []field{
 	{"timeout", "How long one attempt of an Action may run, a duration such as \"30s\".", durationSchema},

@@ -102,8 +102,8 @@ nodes:
 	require.Equal(t, "p", rec.Key)
 	require.Equal(t, store.Failed, rec.Status)
 	msg := "task abandoned after 3 deliveries: the workers running it stopped before finishing (crash, kill or lost lease)"
-	require.Equal(t, &store.ErrorInfo{Node: "p", Message: msg}, rec.Error)
-	require.Equal(t, map[string]any{"error": map[string]any{"message": msg, "node": "p"}}, rec.Output)
+	require.Equal(t, &store.ErrorInfo{Node: "p", Type: "abandoned", Message: msg}, rec.Error)
+	require.Equal(t, map[string]any{"error": map[string]any{"message": msg, "node": "p", "type": "abandoned"}}, rec.Output)
 	next(tr)
 	require.Nil(t, tr.End)
 

@@ -2,11 +2,11 @@ package runtime
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/store"
 )
@@ -102,11 +102,13 @@ func (v *vm) collect(t *token, in *blueprint.Instr, last *any) (int32, error) {
 		parts[i] = fmt.Sprintf("%s: %s: %s", part, f.node, f.message)
 	}
 	msg := fmt.Sprintf("%d of %d %s failed: %s", len(fails), len(list), unit, strings.Join(parts, "; "))
-	info := &store.ErrorInfo{Node: n.ID, Message: msg}
+	info := &store.ErrorInfo{Node: n.ID, Type: action.ErrFailures, Message: msg}
 	key := v.nodeKey(t.frame, in.Node)
 	switch in.Handle {
 	case blueprint.HandleContinue:
-		out := map[string]any{"error": map[string]any{"message": msg, "node": n.ID, "failures": failures}}
+		ev := errorView(info)
+		ev["failures"] = failures
+		out := map[string]any{"error": ev}
 		v.record(store.Record{RecordKey: key, Status: store.Failed, Output: out, Error: info, Finished: v.now})
 		*last = out
 		return t.pc + 1, nil
@@ -115,5 +117,5 @@ func (v *vm) collect(t *token, in *blueprint.Instr, last *any) (int32, error) {
 		*last = nil
 		return in.Target, nil
 	}
-	return 0, &nodeFailure{node: in.Node, err: errors.New(msg)}
+	return 0, &nodeFailure{node: in.Node, err: action.Errorf(action.ErrFailures, nil, "%s", msg)}
 }

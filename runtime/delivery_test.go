@@ -107,7 +107,7 @@ nodes:
 `)
 		res := f.run(maxDeliveries)
 		require.Equal(t, store.Failed, res.Status)
-		require.Equal(t, &store.ErrorInfo{Node: "p", Message: abandoned}, res.Error)
+		require.Equal(t, &store.ErrorInfo{Node: "p", Type: "abandoned", Message: abandoned}, res.Error)
 		require.Equal(t, store.Failed, res.Nodes["p"].Status)
 		require.Zero(t, f.ran("poison"), "the action is not run past the limit")
 	})
@@ -135,7 +135,7 @@ nodes:
 		require.Equal(t, store.Succeeded, res.Status, "%+v", res.Error)
 		require.Equal(t, map[string]any{"saw": abandonedFused}, res.Output)
 		require.Equal(t, store.Failed, res.Nodes["p"].Status)
-		require.Equal(t, map[string]any{"error": map[string]any{"message": abandonedFused, "node": "p"}}, res.Nodes["p"].Output)
+		require.Equal(t, map[string]any{"error": map[string]any{"message": abandonedFused, "node": "p", "type": "abandoned"}}, res.Nodes["p"].Output)
 		require.Zero(t, f.ran("poison"))
 	})
 

@@ -129,21 +129,27 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			// blame the node.
 			return se
 		}
-		msg := err.Error()
-		if attempt < st.Retry.MaxAttempts && !errors.Is(err, errParams) {
+		info := errorInfo(node, err)
+		msg := info.Message
+		again := false
+		if attempt < st.Retry.MaxAttempts {
+			if again, err = v.retries(t, &st.Retry, info, attempt); err != nil {
+				return err
+			}
+		}
+		if again {
 			v.record(store.Record{RecordKey: key, Status: store.Running, Attempts: attempt, Started: recStarted,
-				Error: &store.ErrorInfo{Node: node, Message: msg}})
+				Error: info})
 			at := v.now.Add(st.Retry.Delay(attempt + 1))
 			v.retryScheduled(key, attempt+1, at, msg)
 			v.stopAtStep(t, int32(k), int32(attempt+1), at)
 			ts.retrying(v)
 			return nil
 		}
-		info := &store.ErrorInfo{Node: node, Message: msg}
 		e.observeStep(v, node, key.Frame, store.Failed, attempt, started, msg)
 		switch {
 		case st.Continue:
-			out := map[string]any{"error": map[string]any{"message": msg, "node": node}}
+			out := map[string]any{"error": errorView(info)}
 			v.record(store.Record{RecordKey: key, Status: store.Failed, Output: out, Error: info, Attempts: attempt, Started: recStarted, Finished: v.now})
 			last = out
 			attempt = 1
@@ -300,7 +306,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 	out, err := runAction(actx, act, call)
 	if err != nil {
 		if st.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-			return nil, fmt.Errorf("timed out after %s", st.Timeout)
+			return nil, action.Errorf(action.ErrTimeout, nil, "timed out after %s", st.Timeout)
 		}
 		return nil, err
 	}

@@ -228,7 +228,7 @@ nodes:
 `)
 	require.Contains(t, handled, "status succeeded\n")
 	for _, want := range []string{
-		"b failed {\"error\":{\"message\":\"b broke\",\"node\":\"b\"}}\n", "c skipped null\n", "d skipped null\n",
+		"b failed {\"error\":{\"message\":\"b broke\",\"node\":\"b\",\"type\":\"fail\"}}\n", "c skipped null\n", "d skipped null\n",
 		"handler succeeded {\"err\":\"b broke\"}\n", "join succeeded {\"v\":6}\n", "strict skipped null\n",
 	} {
 		require.Contains(t, handled, want)

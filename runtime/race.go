@@ -3,6 +3,7 @@ package runtime
 import (
 	"strconv"
 
+	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/store"
 )
@@ -71,7 +72,7 @@ func (v *vm) won(t token, in *blueprint.Instr, last *any) error {
 	for i, r := range recs {
 		if r != nil && r.Status == store.Running {
 			v.record(store.Record{RecordKey: keys[i], Status: store.Cancelled, Finished: v.now,
-				Error: &store.ErrorInfo{Node: r.Key, Message: "another branch of the race won"}})
+				Error: &store.ErrorInfo{Node: r.Key, Type: action.ErrCancelled, Message: "another branch of the race won"}})
 		}
 	}
 	return nil

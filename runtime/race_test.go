@@ -47,6 +47,6 @@ nodes:
       - - {id: c, kind: Action, action: fail, params: {message: c down}}
       - - {id: d, kind: Action, action: fail, params: {message: d down}}
 `)
-	require.Contains(t, got, `handled failed {"error":{"failures":[{"branch":0,"message":"mirror a down","node":"a"},{"branch":1,"message":"mirror b down","node":"b"}],"message":"2 of 2 branches failed: branch 0: a: mirror a down; branch 1: b: mirror b down","node":"handled"}}`)
+	require.Contains(t, got, `handled failed {"error":{"failures":[{"branch":0,"message":"mirror a down","node":"a"},{"branch":1,"message":"mirror b down","node":"b"}],"message":"2 of 2 branches failed: branch 0: a: mirror a down; branch 1: b: mirror b down","node":"handled","type":"failures"}}`)
 	require.Contains(t, got, "status failed\nerror race: 2 of 2 branches failed: branch 0: c: c down; branch 1: d: d down\n")
 }

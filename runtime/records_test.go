@@ -200,7 +200,7 @@ nodes:
 `)
 		res := f.wait(f.start())
 		require.Equal(t, store.Failed, res.Status)
-		boom := &store.ErrorInfo{Node: "f", Message: "boom"}
+		boom := &store.ErrorInfo{Node: "f", Type: "fail", Message: "boom"}
 		require.Equal(t, boom, res.Error)
 		require.Equal(t, map[string]store.Status{"p": store.Failed, "slow": store.Cancelled, "s": store.Succeeded, "f": store.Failed},
 			statuses(res))
@@ -247,7 +247,7 @@ nodes:
 		run := f.start()
 		res := f.wait(run)
 		require.Equal(t, store.Failed, res.Status)
-		it1 := &store.ErrorInfo{Node: "f", Message: "it 1"}
+		it1 := &store.ErrorInfo{Node: "f", Type: "fail", Message: "it 1"}
 		require.Equal(t, it1, res.Error)
 		require.Equal(t, store.Failed, res.Nodes["l"].Status)
 		require.Equal(t, it1, res.Nodes["l"].Error)
@@ -281,7 +281,7 @@ nodes:
 `)
 		res := f.wait(f.start())
 		require.Equal(t, store.Failed, res.Status)
-		boom := &store.ErrorInfo{Node: "c.x", Message: "boom"}
+		boom := &store.ErrorInfo{Node: "c.x", Type: "fail", Message: "boom"}
 		require.Equal(t, boom, res.Error)
 		require.Equal(t, map[string]store.Status{"i": store.Failed, "c": store.Failed, "c.x": store.Failed}, statuses(res))
 		for _, id := range []string{"i", "c"} {
@@ -327,7 +327,7 @@ nodes:
 func TestRetriedNodeStartsAtItsFirstAttempt(t *testing.T) {
 	for name, act := range map[string]string{
 		"shell": `{id: a, kind: Action, action: shell, params: {command: "exit 1"}, retry: {max_attempts: 4, initial_interval: 50ms, backoff: 2, max_interval: 100ms, jitter: 0}}`,
-		"fail":  `{id: a, kind: Action, action: fail, params: {message: no}, retry: {max_attempts: 4, initial_interval: 50ms, backoff: 2, max_interval: 100ms, jitter: 0}}`,
+		"fail":  `{id: a, kind: Action, action: fail, params: {message: no, type: test.again}, retry: {max_attempts: 4, initial_interval: 50ms, backoff: 2, max_interval: 100ms, jitter: 0}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			onStores(t, func(t *testing.T, st store.Store) {

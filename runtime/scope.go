@@ -122,7 +122,7 @@ func (v *vm) env(t token, e *blueprint.Expr) (map[string]any, error) {
 		case blueprint.VarError:
 			var val any
 			if r := recs[0]; r != nil && r.Error != nil {
-				m := map[string]any{"message": r.Error.Message, "node": r.Error.Node}
+				m := errorView(r.Error)
 				// A fail_fast: false node's catch sees every failure.
 				if out, ok := r.Output.(map[string]any); ok && out["failures"] != nil {
 					m["failures"] = out["failures"]
@@ -151,7 +151,7 @@ func nodeView(r *store.Record) any {
 	}
 	m := map[string]any{"output": r.Output, "status": string(r.Status)}
 	if r.Error != nil {
-		m["error"] = map[string]any{"message": r.Error.Message, "node": r.Error.Node}
+		m["error"] = errorView(r.Error)
 	}
 	return m
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/store"
 	"github.com/skript-dev/skript/telemetry"
 )
@@ -131,7 +132,7 @@ func (e *Engine) cancelling(ctx context.Context, id string) *runInfo {
 // cancelled reports the end of a run this process cancelled.
 func (e *Engine) cancelled(ctx context.Context, info *runInfo, reason string) {
 	if info != nil {
-		e.runEnded(ctx, info, store.Cancelled, &store.ErrorInfo{Message: reason}, time.Now())
+		e.runEnded(ctx, info, store.Cancelled, &store.ErrorInfo{Type: action.ErrCancelled, Message: reason}, time.Now())
 	}
 }
 

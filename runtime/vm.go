@@ -135,14 +135,14 @@ func (v *vm) fail(t token, node int32, err error) {
 	id := ""
 	if node >= 0 {
 		id = v.p.bp.Nodes[node].ID
-		info := &store.ErrorInfo{Node: id, Message: err.Error()}
+		info := errorInfo(id, err)
 		v.record(store.Record{RecordKey: v.nodeKey(t.frame, node), Status: store.Failed, Error: info, Finished: v.now})
 		if v.trapFail(t, node, info) {
 			return
 		}
 		v.failParents(t.frame, node, info)
 	}
-	v.tr.End = &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Node: id, Message: err.Error()}}
+	v.tr.End = &store.RunEnd{Status: store.Failed, Error: errorInfo(id, err)}
 }
 
 // failParents records the composite nodes around node (a token of which

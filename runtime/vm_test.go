@@ -122,7 +122,7 @@ func TestRetryThenCatch(t *testing.T) {
 	bp := &blueprint.Blueprint{Name: "catch", Output: -1,
 		Nodes: []blueprint.Node{node("risky", "Action", -1), node("handle", "Action", -1)},
 		Exprs: []blueprint.Expr{
-			{Src: `{"message": "card declined"}`, Const: true, Value: map[string]any{"message": "card declined"}},
+			{Src: `{"message": "card declined", "type": "card.declined"}`, Const: true, Value: map[string]any{"message": "card declined", "type": "card.declined"}},
 			{Src: `{"why": error.message}`, Vars: []blueprint.Var{{Name: "error", Kind: blueprint.VarError, Node: 0}}},
 		},
 		Code: []blueprint.Instr{

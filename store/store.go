@@ -38,10 +38,17 @@ func (s Status) Done() bool { return s == Succeeded || s == Failed || s == Cance
 // ErrNotFound is returned for an unknown run or Blueprint.
 var ErrNotFound = errors.New("not found")
 
-// ErrorInfo is the error of a failed run or node.
+// ErrorInfo is the error of a failed run or node. Type is what retry and
+// catch filters match ("http.status", "timeout", the fail action's type;
+// see action.ErrorTypes), and Data what the failure knows (an HTTP status
+// and body, an exit code and output tails). Data crosses into a store
+// through the canonical codec (see errorinfo.go), so an integer reads back
+// as an integer on every driver.
 type ErrorInfo struct {
-	Node    string `json:"node"`
-	Message string `json:"message"`
+	Node    string         `json:"node"`
+	Type    string         `json:"type,omitempty"`
+	Message string         `json:"message"`
+	Data    map[string]any `json:"data,omitempty"`
 }
 
 // Run is a run's header.

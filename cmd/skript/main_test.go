@@ -117,6 +117,7 @@ func TestExitCodes(t *testing.T) {
 	r := skript(t, "run", failing, "--output", "json")
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stdout, `"node": "x"`)
+	require.Contains(t, r.stdout, `"type": "fail"`, "the JSON output carries the error's type")
 
 	needs := writeFlow(t, "name: n\ninputs:\n  id: {type: integer, required: true}\nnodes:\n  - {id: a, kind: Action, action: noop}\n")
 	r = skript(t, "run", needs)

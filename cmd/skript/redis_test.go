@@ -251,7 +251,7 @@ nodes:
   - {id: poison, kind: Action, action: shell, params: {command: "kill -9 $PPID"}}
 `), args...)
 	require.Equal(t, "failed", st.Status)
-	require.Equal(t, map[string]any{"node": "poison", "message": msg}, st.Error)
+	require.Equal(t, map[string]any{"node": "poison", "type": "abandoned", "message": msg}, st.Error)
 	require.Equal(t, 2, deaths)
 
 	st, deaths = runPoisoned(t, url, writeFlow(t, `name: caught
@@ -285,7 +285,7 @@ nodes:
   - {id: poison, kind: Action, action: shell, params: {command: "kill -9 $PPID"}}
 `), args...)
 	require.Equal(t, "failed", st.Status)
-	require.Equal(t, map[string]any{"node": "poison", "message": msg}, st.Error)
+	require.Equal(t, map[string]any{"node": "poison", "type": "abandoned", "message": msg}, st.Error)
 	require.Equal(t, 2, deaths)
 }
 

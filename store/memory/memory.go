@@ -362,7 +362,7 @@ func (s *Store) Cancel(_ context.Context, id string, reason string) error {
 	if reason == "" {
 		reason = "cancelled"
 	}
-	s.end(r, &store.RunEnd{Status: store.Cancelled, Error: &store.ErrorInfo{Message: reason}}, store.EventRunCancelled, time.Now())
+	s.end(r, &store.RunEnd{Status: store.Cancelled, Error: &store.ErrorInfo{Type: "cancelled", Message: reason}}, store.EventRunCancelled, time.Now())
 	r.notify()
 	return nil
 }

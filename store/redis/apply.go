@@ -170,11 +170,11 @@ func (s *Store) Cancel(ctx context.Context, id string, reason string) error {
 	if reason == "" {
 		reason = "cancelled"
 	}
-	ej, err := json.Marshal(&store.ErrorInfo{Message: reason})
+	ej, err := json.Marshal(&store.ErrorInfo{Type: "cancelled", Message: reason})
 	if err != nil {
 		return err
 	}
-	endev, err := s.endEvent(store.EventRunCancelled, &store.RunEnd{Status: store.Cancelled, Error: &store.ErrorInfo{Message: reason}})
+	endev, err := s.endEvent(store.EventRunCancelled, &store.RunEnd{Status: store.Cancelled, Error: &store.ErrorInfo{Type: "cancelled", Message: reason}})
 	if err != nil {
 		return err
 	}

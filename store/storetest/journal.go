@@ -244,8 +244,8 @@ func testJournalRunEnded(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.True(t, complete(t, s, tk, &store.Transition{Token: "t", Seq: 1,
-		Records: []*store.Record{{RecordKey: store.RecordKey{Key: "boom"}, Status: store.Failed, Attempts: 1, Error: &store.ErrorInfo{Node: "boom", Message: "bad"}}},
-		End:     &store.RunEnd{Status: store.Failed, Output: map[string]any{"n": 1}, Error: &store.ErrorInfo{Node: "boom", Message: "bad"}}}))
+		Records: []*store.Record{{RecordKey: store.RecordKey{Key: "boom"}, Status: store.Failed, Attempts: 1, Error: typedError()}},
+		End:     &store.RunEnd{Status: store.Failed, Output: map[string]any{"n": 1}, Error: typedError()}}))
 	evs := AllEvents(t, s, id)
 	checkSeq(t, evs)
 	require.Equal(t, []store.EventType{store.EventRunCreated, store.EventStepStarted, store.EventStepFailed,
@@ -253,7 +253,11 @@ func testJournalRunEnded(t *testing.T, s store.Store) {
 	end := evs[4].End
 	require.Equal(t, store.Failed, end.Status)
 	require.Equal(t, map[string]any{"n": 1}, end.Output)
-	require.Equal(t, "boom", end.Error.Node)
+	require.Equal(t, typedError(), end.Error, "the journal keeps the error's type and data exactly")
+	require.Equal(t, typedError(), record(t, s, id, store.RecordKey{Key: "boom"}).Error)
+	got, err := s.GetRun(ctxT(t), id)
+	require.NoError(t, err)
+	require.Equal(t, typedError(), got.Error, "the run keeps its error's type and data exactly")
 	sameRecords(t, sortedRecords(t, s, id), store.Replay(evs, 0), "replayed to the end")
 	// A stale completion journals nothing.
 	require.False(t, complete(t, s, tk, &store.Transition{Token: "t", Seq: 1,
@@ -454,4 +458,11 @@ func testIdempotencyKey(t *testing.T, s store.Store) {
 	require.ErrorIs(t, err, store.ErrRunExists, "an ended run still holds its key")
 	leaseN(t, s, 3) // only the three created runs' tasks
 	leaseNone(t, s, 50*time.Millisecond)
+}
+
+// typedError is a failure with a type and data of every kind the codec
+// keeps: a big integer, a duration, a nested map.
+func typedError() *store.ErrorInfo {
+	return &store.ErrorInfo{Node: "boom", Type: "http.status", Message: "bad",
+		Data: map[string]any{"status": 503, "big": 1 << 60, "took": 1500 * time.Millisecond, "body": map[string]any{"why": "down"}}}
 }
