@@ -42,6 +42,7 @@ type Store struct {
 	limits  store.JournalLimits
 	log     *slog.Logger
 	connCfg *pgx.ConnConfig
+	count   *counter
 
 	lis      *listener
 	lisOnce  sync.Once
@@ -77,6 +78,8 @@ func Open(ctx context.Context, url string, opts store.Options) (*Store, error) {
 		return nil, redact(fmt.Errorf("postgres store URL: %s", parseReason(err)), url)
 	}
 	where := describe(cfg.ConnConfig)
+	count := &counter{}
+	cfg.ConnConfig.Tracer = count
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, redact(fmt.Errorf("postgres store %s: %w", where, err), url)
@@ -85,7 +88,7 @@ func Open(ctx context.Context, url string, opts store.Options) (*Store, error) {
 		pool.Close()
 		return nil, redact(connectError(where, err), url)
 	}
-	s := &Store{pool: pool, opts: opts, limits: opts.Journal.Resolved(), log: opts.Logger, connCfg: cfg.ConnConfig}
+	s := &Store{pool: pool, opts: opts, limits: opts.Journal.Resolved(), log: opts.Logger, connCfg: cfg.ConnConfig, count: count}
 	if err := s.checkSchema(ctx, !opts.ReadOnly); err != nil {
 		pool.Close()
 		return nil, redact(fmt.Errorf("postgres store %s: %w", where, err), url)
