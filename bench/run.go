@@ -127,9 +127,9 @@ type Result struct {
 	// CommandsPerTask is set when Config.Commands is.
 	CommandsPerTask *float64 `json:"commands_per_task,omitempty"`
 	// CommandsKind is Config.CommandsKind.
-	CommandsKind string `json:"commands_kind,omitempty"`
-	GOMAXPROCS      int      `json:"gomaxprocs"`
-	Trials          []Trial  `json:"trials"`
+	CommandsKind string  `json:"commands_kind,omitempty"`
+	GOMAXPROCS   int     `json:"gomaxprocs"`
+	Trials       []Trial `json:"trials"`
 }
 
 // Run tunes the load, then holds the best setting for cfg.Duration and

@@ -75,10 +75,12 @@ func (e schemaError) Is(t error) bool { return t == ErrSchema }
 func readVersion(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }) (int, error) {
-	// to_regclass, not a failed SELECT: a failed statement would abort
-	// the migration's transaction.
+	// A scan of the catalog, not a failed SELECT (which would abort the
+	// migration's transaction) nor to_regclass (whose cache may not yet
+	// see a table another migration just committed).
 	var exists bool
-	if err := q.QueryRow(ctx, `SELECT to_regclass('skript_schema') IS NOT NULL`).Scan(&exists); err != nil {
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
+		WHERE schemaname = current_schema() AND tablename = 'skript_schema')`).Scan(&exists); err != nil {
 		return 0, err
 	}
 	if !exists {
