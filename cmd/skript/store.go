@@ -43,9 +43,9 @@ func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
 		help = "store URL: redis://[user:pass@]host:port/db" + tlsHelp + pgHelp + " (default $SKRIPT_STORE)"
 	}
 	cmd.Flags().StringVar(&f.url, "store", def, help)
-	cmd.Flags().DurationVar(&f.lease, "lease", store.DefaultLease, "Redis: a task not heartbeated for this long is taken over by another worker")
+	cmd.Flags().DurationVar(&f.lease, "lease", store.DefaultLease, "Redis, PostgreSQL: a task not heartbeated for this long is taken over by another worker")
 	cmd.Flags().IntVar(&f.maxDeliveries, "max-deliveries", store.DefaultMaxDeliveries,
-		"Redis: after this many workers stopped while running a task (crash, kill, lost lease), its node fails instead of running it again")
+		"Redis, PostgreSQL: after this many workers stopped while running a task (crash, kill, lost lease), its node fails instead of running it again")
 	cmd.Flags().DurationVar(&f.retention, "retention", store.DefaultRetention, "how long ended runs, their records and their journals are kept")
 	cmd.Flags().IntVar(&f.journal.MaxEvents, "journal-max-events", store.DefaultMaxEvents,
 		"the most events a run's journal keeps (skript history, logs); past it one truncated event, then only the run's end")

@@ -124,6 +124,10 @@ func (s *Store) CountRuns(ctx context.Context, f store.RunFilter) (map[store.Sta
 const (
 	expireEvery = time.Minute
 	expireBatch = 500
+	// expireRounds bounds the batches one Expire deletes, so a backlog
+	// (a retention just shortened) is worked off over several calls
+	// rather than holding up the CreateRun that started it.
+	expireRounds = 20
 )
 
 // maybeExpire deletes ended runs past their retention, in bounded
@@ -148,10 +152,11 @@ func (s *Store) maybeExpire(ctx context.Context) {
 
 // Expire deletes the runs that ended before cutoff, with everything they
 // hold, expireBatch runs per transaction, and the Blueprints no kept run
-// uses that were last stored before cutoff. It returns how many runs went.
+// uses that were last stored before cutoff. It returns how many runs went
+// (at most expireRounds batches: call it again for more).
 func (s *Store) Expire(ctx context.Context, cutoff time.Time) (int, error) {
 	total := 0
-	for {
+	for range expireRounds {
 		n, err := s.expireBatch(ctx, cutoff)
 		if err != nil {
 			return total, err
