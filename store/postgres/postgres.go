@@ -80,6 +80,11 @@ func Open(ctx context.Context, url string, opts store.Options) (*Store, error) {
 	where := describe(cfg.ConnConfig)
 	count := &counter{}
 	cfg.ConnConfig.Tracer = count
+	// pgxpool pings a connection idle for over a second before handing it
+	// out: an idle worker would then send a ping with each look at the
+	// queue. A dead connection shows as the query's error instead, which
+	// callers retry.
+	cfg.ShouldPing = func(_ context.Context, p pgxpool.ShouldPingParams) bool { return p.IdleDuration > time.Minute }
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, redact(fmt.Errorf("postgres store %s: %w", where, err), url)

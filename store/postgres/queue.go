@@ -28,7 +28,7 @@ func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time
 	for {
 		epoch, wake := lis.tasks()
 		now := time.Now()
-		if next, known := s.idleUntil(epoch); !known || !now.Before(next) {
+		if s.claimLook(epoch, now) {
 			tasks, next, err := s.leaseOnce(ctx, consumer, limit, now)
 			if err != nil || len(tasks) > 0 {
 				return tasks, err
@@ -53,6 +53,24 @@ func (s *Store) Lease(ctx context.Context, consumer string, limit int, wait time
 		}
 		timer.Stop()
 	}
+}
+
+// claimLook says whether this leaser should ask the database now: when a
+// notification came since the last empty lease, or when the time that
+// lease said has come. In the second case the first leaser to notice
+// pushes that time on, so the process's idle leasers ask once between
+// them, not once each.
+func (s *Store) claimLook(epoch uint64, now time.Time) bool {
+	s.idleMu.Lock()
+	defer s.idleMu.Unlock()
+	if !s.idleValid || s.idleEpoch != epoch {
+		return true
+	}
+	if now.Before(s.idleNext) {
+		return false
+	}
+	s.idleNext = now.Add(idleRecheck)
+	return true
 }
 
 // idleUntil returns when the last empty lease said an entry becomes
