@@ -167,20 +167,23 @@ func (s *Store) Complete(ctx context.Context, done []store.Completion) ([]bool, 
 	}
 	applied := make([]bool, len(done))
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// The runs' locks first, the queue entries after: a run's end
+		// deletes its queued entries under the run's lock, and a batch
+		// holding an entry while it waits for that lock would deadlock
+		// with it.
+		if len(items) > 0 {
+			ok, err := newBatch(s, tx).apply(ctx, items)
+			if err != nil {
+				return err
+			}
+			for k, i := range idx {
+				applied[i] = ok[k]
+			}
+		}
 		if ids := leaseIDs(tasks); len(ids) > 0 {
 			if _, err := tx.Exec(ctx, `DELETE FROM skript_tasks WHERE id = ANY($1)`, ids); err != nil {
 				return err
 			}
-		}
-		if len(items) == 0 {
-			return nil
-		}
-		ok, err := newBatch(s, tx).apply(ctx, items)
-		if err != nil {
-			return err
-		}
-		for k, i := range idx {
-			applied[i] = ok[k]
 		}
 		return nil
 	})
