@@ -27,6 +27,7 @@ import (
 	"github.com/skript-dev/skript/store"
 	// The drivers register their URL schemes with store.Open.
 	_ "github.com/skript-dev/skript/store/memory"
+	_ "github.com/skript-dev/skript/store/postgres"
 	_ "github.com/skript-dev/skript/store/redis"
 	"github.com/skript-dev/skript/telemetry"
 )

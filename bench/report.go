@@ -50,7 +50,11 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	row("allocations", fmt.Sprintf("%.1f per task", r.AllocsPerTask))
 	if r.CommandsPerTask != nil {
-		row("redis commands", fmt.Sprintf("%.2f per task", *r.CommandsPerTask))
+		kind := r.CommandsKind
+		if kind == "" {
+			kind = "redis commands"
+		}
+		row(kind, fmt.Sprintf("%.2f per task", *r.CommandsPerTask))
 	}
 	row("peak RSS", fmt.Sprintf("%.1f MiB", r.PeakRSSMB))
 	return tw.Flush()

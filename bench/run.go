@@ -43,6 +43,9 @@ type Config struct {
 	// Commands, when set, returns how many commands the store's server has
 	// run so far; the hold phase reports the difference per task.
 	Commands func(context.Context) (int64, error)
+	// CommandsKind names what Commands counts in the report ("redis
+	// commands" when empty; "sql statements" on a SQL store).
+	CommandsKind string
 	// Progress, when set, is called a few times a second.
 	Progress func(Progress)
 }
@@ -123,8 +126,10 @@ type Result struct {
 	BaselineSchedP99us *float64 `json:"baseline_sched_p99_us,omitempty"`
 	// CommandsPerTask is set when Config.Commands is.
 	CommandsPerTask *float64 `json:"commands_per_task,omitempty"`
-	GOMAXPROCS      int      `json:"gomaxprocs"`
-	Trials          []Trial  `json:"trials"`
+	// CommandsKind is Config.CommandsKind.
+	CommandsKind string  `json:"commands_kind,omitempty"`
+	GOMAXPROCS   int     `json:"gomaxprocs"`
+	Trials       []Trial `json:"trials"`
 }
 
 // Run tunes the load, then holds the best setting for cfg.Duration and
@@ -213,6 +218,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		// The two readings count themselves once.
 		per := float64(n-cmdsBefore-1) / float64(max(m.tasks, 1))
 		res.CommandsPerTask = &per
+		res.CommandsKind = cfg.CommandsKind
 	}
 	res.Tasks = m.tasks
 	res.Seconds = m.elapsed.Seconds()

@@ -1,18 +1,21 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/skript-dev/skript/bench"
+	"github.com/skript-dev/skript/store/postgres"
 	"github.com/skript-dev/skript/store/redis"
 )
 
@@ -72,7 +75,14 @@ bench/README.md for what each figure means.`,
 				Start:    bench.Setting{Workflows: workflows, Concurrency: concurrency},
 				Fixed:    cmd.Flags().Changed("workflows") && cmd.Flags().Changed("concurrency"),
 				Baseline: sf.isMemory()}
-			if !sf.isMemory() {
+			if counted, ok := st.(interface{ Statements() int64 }); ok {
+				cfg.StoreName = postgres.RedactURL(sf.url)
+				// Counted in this process, which sends every statement;
+				// a reading counts itself once, as INFO does on Redis.
+				var readings atomic.Int64
+				cfg.Commands = func(context.Context) (int64, error) { return counted.Statements() + readings.Add(1), nil }
+				cfg.CommandsKind = "sql statements"
+			} else if !sf.isMemory() {
 				cfg.StoreName = redis.RedactURL(sf.url)
 				count, closeCounter, err := bench.CommandCounter(sf.url)
 				if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/skript-dev/skript/internal/backoff"
 	"github.com/skript-dev/skript/store"
 	_ "github.com/skript-dev/skript/store/memory" // registers memory with store.Open
+	"github.com/skript-dev/skript/store/postgres"
 	"github.com/skript-dev/skript/store/redis"
 )
 
@@ -36,14 +37,15 @@ type storeFlags struct {
 func (f *storeFlags) register(cmd *cobra.Command, requireURL bool) {
 	def := os.Getenv("SKRIPT_STORE")
 	const tlsHelp = "; rediss:// for TLS, with ?ca=CA.pem to trust a private CA and &cert=CLIENT.pem&key=CLIENT.key for a client certificate"
-	help := "store URL: memory (default) or redis://[user:pass@]host:port/db" + tlsHelp + " (default $SKRIPT_STORE)"
+	const pgHelp = "; or postgres://[user:pass@]host:port/db?sslmode=..."
+	help := "store URL: memory (default) or redis://[user:pass@]host:port/db" + tlsHelp + pgHelp + " (default $SKRIPT_STORE)"
 	if requireURL {
-		help = "store URL: redis://[user:pass@]host:port/db" + tlsHelp + " (default $SKRIPT_STORE)"
+		help = "store URL: redis://[user:pass@]host:port/db" + tlsHelp + pgHelp + " (default $SKRIPT_STORE)"
 	}
 	cmd.Flags().StringVar(&f.url, "store", def, help)
-	cmd.Flags().DurationVar(&f.lease, "lease", store.DefaultLease, "Redis: a task not heartbeated for this long is taken over by another worker")
+	cmd.Flags().DurationVar(&f.lease, "lease", store.DefaultLease, "Redis, PostgreSQL: a task not heartbeated for this long is taken over by another worker")
 	cmd.Flags().IntVar(&f.maxDeliveries, "max-deliveries", store.DefaultMaxDeliveries,
-		"Redis: after this many workers stopped while running a task (crash, kill, lost lease), its node fails instead of running it again")
+		"Redis, PostgreSQL: after this many workers stopped while running a task (crash, kill, lost lease), its node fails instead of running it again")
 	cmd.Flags().DurationVar(&f.retention, "retention", store.DefaultRetention, "how long ended runs, their records and their journals are kept")
 	cmd.Flags().IntVar(&f.journal.MaxEvents, "journal-max-events", store.DefaultMaxEvents,
 		"the most events a run's journal keeps (skript history, logs); past it one truncated event, then only the run's end")
@@ -73,11 +75,16 @@ func (f *storeFlags) isRedis() bool {
 	return s == "redis" || s == "rediss"
 }
 
+func (f *storeFlags) isPostgres() bool {
+	s := store.SchemeOf(f.url)
+	return s == "postgres" || s == "postgresql"
+}
+
 // requireShared refuses the memory store for commands that work across
 // processes.
 func (f *storeFlags) requireShared(command string) error {
 	if f.isMemory() {
-		return exit(2, fmt.Errorf("%s needs a shared store: --store redis://... (or $SKRIPT_STORE)", command))
+		return exit(2, fmt.Errorf("%s needs a shared store: --store redis://... or postgres://... (or $SKRIPT_STORE)", command))
 	}
 	return nil
 }
@@ -125,7 +132,7 @@ const (
 // evicting maxmemory-policy) end it at once with exit code 2, since no
 // retry mends them. It returns ctx's error when ctx ends first.
 func (f *storeFlags) openRetrying(ctx context.Context, log *slog.Logger) (store.Store, error) {
-	if !f.isRedis() {
+	if !f.isRedis() && !f.isPostgres() {
 		return f.open(ctx)
 	}
 	// The shared backoff (doubling, ±20% jitter) keeps a fleet started
@@ -144,7 +151,7 @@ func (f *storeFlags) openRetrying(ctx context.Context, log *slog.Logger) (store.
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if !errors.Is(err, redis.ErrUnreachable) {
+		if !errors.Is(err, redis.ErrUnreachable) && !errors.Is(err, postgres.ErrUnreachable) {
 			return nil, exit(2, err)
 		}
 		next := bo.Next()
