@@ -60,8 +60,9 @@ func errorType(info *store.ErrorInfo) string {
 
 // retries says whether a failed attempt may run again under its step's
 // retry policy. Without a filter, a params error never does (the same
-// params fail the same way), nor does the fail action's, which the
-// workflow raised on purpose; a filter's `errors` may name them. The
+// params fail the same way); the fail action's does only under the fail
+// node's own retry, as the workflow's default retry never applies to it
+// (the compiler sees to that). A filter's `errors` must name either. The
 // filter's condition sees the failure as `error` and its attempt number as
 // `attempt`; a condition that cannot be evaluated does not retry. It
 // returns a *storeError when the condition's records could not be read.
@@ -69,7 +70,7 @@ func (v *vm) retries(t token, r *blueprint.Retry, info *store.ErrorInfo, attempt
 	f := r.Filter
 	typ := errorType(info)
 	if f == nil {
-		return typ != action.ErrParams && typ != action.ErrFail, nil
+		return typ != action.ErrParams, nil
 	}
 	if slices.Contains(f.Except, typ) {
 		return false, nil

@@ -67,19 +67,24 @@ output:
 	})
 }
 
-// TestFailIsNotRetried: the fail action's error is the workflow's own
-// decision, so a retry policy does not run it again; a typed failure of
-// another kind it does.
-func TestFailIsNotRetried(t *testing.T) {
+// TestFailIsRetriedOnlyWhenAsked: the fail action's error is the
+// workflow's own decision, so the workflow's default retry does not run it
+// again; the fail node's own retry does, as does any retry a typed failure
+// of another kind.
+func TestFailIsRetriedOnlyWhenAsked(t *testing.T) {
 	onStores(t, func(t *testing.T, st store.Store) {
 		f := newRecFlow(t, st, nil, `name: noretry
+defaults:
+  retry: {max_attempts: 3, initial_interval: 1ms}
 nodes:
-  - {id: stop, kind: Action, action: fail, params: {message: stop}, on_error: continue, retry: {max_attempts: 3, initial_interval: 1ms}}
+  - {id: stop, kind: Action, action: fail, params: {message: stop}, on_error: continue}
+  - {id: asked, kind: Action, action: fail, params: {message: stop}, on_error: continue, retry: {max_attempts: 3, initial_interval: 1ms}}
   - {id: flaky, kind: Action, action: fail, params: {message: again, type: net.flaky}, on_error: continue, retry: {max_attempts: 3, initial_interval: 1ms}}
 `)
 		res := f.wait(f.start())
 		require.Equal(t, store.Succeeded, res.Status, "%+v", res.Error)
 		require.Equal(t, 1, res.Nodes["stop"].Attempts)
+		require.Equal(t, 3, res.Nodes["asked"].Attempts)
 		require.Equal(t, 3, res.Nodes["flaky"].Attempts)
 		require.Equal(t, "net.flaky", res.Nodes["flaky"].Error.Type)
 	})
