@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/skript-dev/skript/api"
+	"github.com/skript-dev/skript/schedule"
 	"github.com/skript-dev/skript/service"
 )
 
@@ -45,6 +46,9 @@ type Config struct {
 	// limit).
 	StartRate  float64
 	StartBurst int
+	// Schedules manages schedules (nil: the schedule routes answer
+	// unsupported).
+	Schedules *schedule.Manager
 	// UI, when set, answers every path that is no API route (the web UI).
 	UI http.Handler
 	// Logger receives the server's failures (slog.Default() when nil).
@@ -152,6 +156,12 @@ func (s *Server) register() {
 	add(http.MethodGet, "/api/v1/runs/{id}/events", false, s.runEvents)
 	add(http.MethodGet, "/api/v1/runs/{id}/logs", false, s.runLogs)
 	add(http.MethodGet, "/api/v1/runs/{id}/records", false, s.runRecords)
+	add(http.MethodGet, "/api/v1/schedules", false, s.listSchedules)
+	add(http.MethodPost, "/api/v1/schedules", false, s.addSchedule)
+	add(http.MethodGet, "/api/v1/schedules/{name}", false, s.getSchedule)
+	add(http.MethodDelete, "/api/v1/schedules/{name}", false, s.deleteSchedule)
+	add(http.MethodPost, "/api/v1/schedules/{name}/pause", false, s.pauseSchedule)
+	add(http.MethodPost, "/api/v1/schedules/{name}/resume", false, s.resumeSchedule)
 
 	for _, path := range order {
 		e := paths[path]
