@@ -2,6 +2,7 @@ package schedule_test
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,8 @@ nodes:
   - {id: nap, kind: Action, action: sleep, params: {duration: 1m}}
 `
 
+var quiet = slog.New(slog.DiscardHandler)
+
 // clock is a settable clock.
 type clock struct{ ns atomic.Int64 }
 
@@ -44,7 +47,7 @@ func ctxT(t *testing.T) context.Context {
 // newService returns a service with workers over st.
 func newService(t *testing.T, st store.Store) *service.Service {
 	t.Helper()
-	eng := runtime.New(runtime.WithStore(st))
+	eng := runtime.New(runtime.WithStore(st), runtime.WithLogger(quiet))
 	svc, err := service.New(service.Config{Engine: eng, Denied: []string{"shell"}})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -56,7 +59,7 @@ func newService(t *testing.T, st store.Store) *service.Service {
 
 func manager(t *testing.T, svc *service.Service, c *clock) *schedule.Manager {
 	t.Helper()
-	m, err := schedule.New(svc, schedule.Options{Now: c.now})
+	m, err := schedule.New(svc, schedule.Options{Now: c.now, Logger: quiet})
 	require.NoError(t, err)
 	return m
 }

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"testing"
 
@@ -27,6 +28,9 @@ func BenchmarkStartRun(b *testing.B) {
 			if err != nil || resp.StatusCode != http.StatusCreated {
 				b.Fatal(err, resp)
 			}
+			// Read to the end, so the connection is reused as a
+			// client's would be.
+			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -149,4 +150,33 @@ func TestSchedules(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.StatusCode, "%s", r.body)
 	require.Equal(t, http.StatusNoContent, ts.do(t, http.MethodDelete, "/api/v1/schedules/nightly", nil).StatusCode)
 	require.Equal(t, http.StatusNotFound, ts.do(t, http.MethodGet, "/api/v1/schedules/nightly", nil).StatusCode)
+}
+
+// A shutting-down server ends the event streams it serves, which would
+// otherwise last as long as their runs, and refuses new ones.
+func TestCloseStreams(t *testing.T) {
+	ts := startServer(t, options{})
+	run := ts.start(t, "name: long\nnodes:\n  - {id: nap, kind: Action, action: sleep, params: {duration: 1m}}\n", nil)
+	got := make(chan int, 1)
+	go func() {
+		n := 0
+		readSSE(t, ts, "/api/v1/runs/"+run.ID+"/events", "", func(sseMsg) bool {
+			n++
+			if n == 1 {
+				ts.srv.CloseStreams()
+			}
+			return true
+		})
+		got <- n
+	}()
+	select {
+	case n := <-got:
+		require.Positive(t, n)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the stream did not end")
+	}
+	r := ts.do(t, http.MethodGet, "/api/v1/runs/"+run.ID+"/events", nil, "Accept", "text/event-stream")
+	require.Equal(t, http.StatusServiceUnavailable, r.StatusCode)
+	_, err := ts.svc.Cancel(t.Context(), run.ID, "test over")
+	require.NoError(t, err)
 }

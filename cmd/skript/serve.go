@@ -143,7 +143,7 @@ func serve(cmd *cobra.Command, sf *storeFlags, cf *compileFlags, f *serveFlags) 
 		return exit(2, fmt.Errorf("--workers %d: want 0 or more", f.workers))
 	}
 	if f.workers == 0 && sf.isMemory() {
-		return exit(2, errors.New("--workers 0 leaves runs to skript worker processes, which the memory store cannot reach: give --store redis://..."))
+		return exit(2, errors.New("--workers 0 leaves runs to skript worker processes, which the memory store cannot reach: give --store redis://HOST:PORT"))
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -176,7 +176,7 @@ func serve(cmd *cobra.Command, sf *storeFlags, cf *compileFlags, f *serveFlags) 
 	}
 	srv := server.New(server.Config{Service: svc, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxWorkflowBytes: f.maxWorkflow,
 		StartRate: f.startRate, StartBurst: f.startBurst, Logger: logger, Schedules: sched})
-	ln, err := net.Listen("tcp", f.addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", f.addr)
 	if err != nil {
 		return exit(2, fmt.Errorf("--addr: %w", err))
 	}
