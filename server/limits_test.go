@@ -10,6 +10,8 @@ import (
 
 	"github.com/skript-dev/skript/schedule"
 	"github.com/skript-dev/skript/server"
+	"github.com/skript-dev/skript/store"
+	"github.com/skript-dev/skript/store/redis/redistest"
 )
 
 func TestAuth(t *testing.T) {
@@ -179,4 +181,19 @@ func TestCloseStreams(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, r.StatusCode)
 	_, err := ts.svc.Cancel(t.Context(), run.ID, "test over")
 	require.NoError(t, err)
+}
+
+// A server whose store stops answering is not ready; it is still alive.
+func TestReadyz(t *testing.T) {
+	rs := redistest.Start(t)
+	st, err := store.Open(t.Context(), rs.URL(), store.Options{})
+	require.NoError(t, err)
+	ts := startServer(t, options{st: st})
+	require.Equal(t, http.StatusOK, ts.do(t, http.MethodGet, "/readyz", nil).StatusCode)
+	rs.Stop()
+	r := ts.do(t, http.MethodGet, "/readyz", nil)
+	require.Equal(t, http.StatusServiceUnavailable, r.StatusCode, "%s", r.body)
+	require.Equal(t, "unavailable", r.errBody(t).Code)
+	require.NotContains(t, string(r.body), "127.0.0.1", "no address in the answer")
+	require.Equal(t, http.StatusOK, ts.do(t, http.MethodGet, "/healthz", nil).StatusCode)
 }

@@ -215,13 +215,19 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyTimeout bounds the store's answer to a readiness probe.
+const readyTimeout = 2 * time.Second
+
 // readyz asks the store for one run: a store that cannot answer makes
 // the server unready, so a load balancer sends requests elsewhere.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if s.svc.Store() == nil {
 		return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "store": "none"})
 	}
-	if _, err := s.svc.List(r.Context(), service.ListRequest{Limit: 1}); err != nil && service.CodeOf(err) != service.Unsupported {
+	// A probe wants an answer soon: a store that takes longer is not ready.
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if _, err := s.svc.List(ctx, service.ListRequest{Limit: 1}); err != nil && service.CodeOf(err) != service.Unsupported {
 		s.log.Warn("readyz: the store does not answer", "err", err)
 		return &httpError{status: http.StatusServiceUnavailable, code: "unavailable", msg: "the store does not answer"}
 	}
