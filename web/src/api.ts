@@ -21,7 +21,7 @@ export interface Run {
 export interface RunDetail extends Run { nodes: Record<string, NodeResult> }
 export interface SkriptEvent {
   seq: number; time: string; type: string; node?: string; frame?: string; attempt?: number;
-  record?: { frame: string; key: string; status: Status; output?: unknown; error?: RunError; attempts?: number };
+  record?: { frame: string; key: string; status: Status; output?: unknown; error?: RunError; attempts?: number; started?: string; finished?: string };
   level?: string; stream?: string; message?: string; at?: string;
 }
 

@@ -38,26 +38,23 @@ function statusFrom(run: RunDetail | null, events: SkriptEvent[]): Record<string
 
 interface Bar { node: string; frame: string; attempt: number; start: number; end?: number; status: string }
 
+// bars are the steps and attempts of a run, from the records its events
+// carry (a step the runtime ran inline reports no start of its own).
 function bars(events: SkriptEvent[]): Bar[] {
-  const out: Bar[] = [];
-  const open = new Map<string, Bar>();
+  const byKey = new Map<string, Bar>();
   for (const e of events) {
-    if (!e.node) continue;
-    const k = `${e.node}\x00${e.frame ?? ""}`;
-    const t = Date.parse(e.time);
-    if (e.type === "step.started") {
-      const b: Bar = { node: e.node, frame: e.frame ?? "", attempt: e.attempt ?? 1, start: t, status: "running" };
-      open.set(k, b); out.push(b);
-    } else if (e.type === "step.succeeded" || e.type === "step.failed" || e.type === "step.cancelled" || e.type === "retry.scheduled") {
-      const b = open.get(k);
-      if (b) {
-        b.end = t;
-        b.status = e.type === "retry.scheduled" ? "failed" : e.type.slice(5);
-        open.delete(k);
-      }
-    }
+    const r = e.record;
+    if (!e.node || !r || e.node.includes("#")) continue; // "#": the runtime's own records
+    const attempt = e.attempt ?? r.attempts ?? 1;
+    const k = `${e.node}\x00${e.frame ?? ""}\x00${attempt}`;
+    const start = Date.parse(r.started ?? e.time);
+    let b = byKey.get(k);
+    if (!b) byKey.set(k, (b = { node: e.node, frame: e.frame ?? "", attempt, start, status: r.status }));
+    b.status = e.type === "retry.scheduled" ? "failed" : r.status;
+    if (r.status !== "running" && r.status !== "pending") b.end = Date.parse(r.finished ?? e.time);
+    else if (e.type === "retry.scheduled") b.end = Date.parse(e.time);
   }
-  return out;
+  return [...byKey.values()].sort((a, b) => a.start - b.start);
 }
 
 function Gantt({ events, onSelect }: { events: SkriptEvent[]; onSelect: (n: string) => void }) {
