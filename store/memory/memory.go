@@ -43,6 +43,9 @@ type Store struct {
 	bpMu   sync.Mutex
 	bpRefs map[string]*bpRef
 	bpIdle []string
+
+	schedMu sync.Mutex
+	sched   schedules
 }
 
 type endedRun struct {

@@ -62,6 +62,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"IdempotencyKey", testIdempotencyKey},
 		{"ListRuns", testListRuns},
 		{"ListRunsPagesWhileCreating", testListRunsPagesWhileCreating},
+		{"Schedules", testSchedules},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
