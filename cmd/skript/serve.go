@@ -23,6 +23,7 @@ import (
 	"github.com/skript-dev/skript/server"
 	"github.com/skript-dev/skript/service"
 	"github.com/skript-dev/skript/store/redis"
+	"github.com/skript-dev/skript/web"
 )
 
 // httpDeniedByDefault are the actions workflows sent over HTTP may not
@@ -170,7 +171,7 @@ func serve(cmd *cobra.Command, sf *storeFlags, cf *compileFlags, f *serveFlags) 
 		return exit(1, err)
 	}
 	srv := server.New(server.Config{Service: svc, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxWorkflowBytes: f.maxWorkflow,
-		StartRate: f.startRate, StartBurst: f.startBurst, Logger: logger})
+		StartRate: f.startRate, StartBurst: f.startBurst, Logger: logger, UI: web.Handler()})
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return exit(2, fmt.Errorf("--addr: %w", err))
