@@ -28,6 +28,7 @@ import (
 	// The drivers register their URL schemes with store.Open.
 	_ "github.com/skript-dev/skript/store/memory"
 	_ "github.com/skript-dev/skript/store/redis"
+	"github.com/skript-dev/skript/telemetry"
 )
 
 // Blueprint is a compiled workflow.
@@ -74,6 +75,7 @@ type config struct {
 	deny        []string
 	builtins    action.BuiltinOptions
 	observer    func(runtime.Event)
+	tel         *telemetry.Telemetry
 	storeOpts   store.Options
 }
 
@@ -153,6 +155,13 @@ func WithHTTPDenyPrivate() Option { return func(c *config) { c.builtins.HTTP.Den
 // says exactly which events arrive. fn must not block.
 func WithObserver(fn func(runtime.Event)) Option { return func(c *config) { c.observer = fn } }
 
+// WithTelemetry traces the engine's runs and steps and counts them in
+// Prometheus metrics (see package telemetry and docs/observability.md):
+// telemetry.FromEnv configures traces from the OTEL_* variables, as the
+// CLI does. A run started with a span in its ctx joins that span's trace
+// whether or not the engine has telemetry.
+func WithTelemetry(t *telemetry.Telemetry) Option { return func(c *config) { c.tel = t } }
+
 // New returns an Engine.
 func New(opts ...Option) (*Engine, error) {
 	cfg := config{workers: 1}
@@ -192,6 +201,9 @@ func New(opts ...Option) (*Engine, error) {
 	}
 	if cfg.observer != nil {
 		rtOpts = append(rtOpts, runtime.WithObserver(cfg.observer))
+	}
+	if cfg.tel != nil {
+		rtOpts = append(rtOpts, runtime.WithTelemetry(cfg.tel))
 	}
 	rt := runtime.New(rtOpts...)
 	svc, err := service.New(service.Config{Engine: rt, Denied: cfg.deny})

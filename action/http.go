@@ -13,8 +13,14 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/skript-dev/skript/value"
 )
+
+// traceContext writes the traceparent (and tracestate) header of a traced
+// step's span; without a span it writes nothing.
+var traceContext propagation.TraceContext
 
 // UserAgent is sent by the http actions unless a workflow sets its own
 // User-Agent header, so the operators of a called service can tell which
@@ -163,6 +169,10 @@ func (h *httpAction) run(ctx context.Context, c *Call, method string) (any, erro
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	req.Header.Set("User-Agent", UserAgent)
+	// The step's span, when it is traced, becomes the parent of whatever
+	// the called service traces (W3C Trace Context). A traceparent among
+	// the step's own headers, set below, wins.
+	traceContext.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	if isJSON {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -22,6 +22,7 @@ package blueprint
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/skript-dev/skript/internal/backoff"
@@ -89,7 +90,13 @@ type Node struct {
 	// Var is, for Loop nodes, the name the current element is bound to
 	// (for_each `as`, default "item"); empty for while loops.
 	Var string `json:"var,omitempty"`
-	Pos Pos    `json:"pos"`
+	// Trap marks a Parallel or for_each Loop with fail_fast: false: a node
+	// inside it that fails, unhandled, ends its token's branch or iteration
+	// with the failure as the value it hands to its group (FailureKey),
+	// instead of failing the run; a Collect after each group in the trap
+	// gathers them.
+	Trap bool `json:"trap,omitempty"`
+	Pos  Pos  `json:"pos"`
 }
 
 // Expr is one expr-lang expression. A template string ("a ${{ x }} b") and a
@@ -145,6 +152,11 @@ func (e *Expr) PosAt(off int) Pos {
 type Ref struct {
 	Name string `json:"name"`
 	Node int32  `json:"node"`
+	// Prev reads the record of the previous iteration of the while or
+	// until loop whose body holds the node (none in the first: null): a
+	// loop's condition, evaluated at the head of an iteration, reads the
+	// iteration before.
+	Prev bool `json:"prev,omitempty"`
 }
 
 // VarKind says where a variable's value comes from.
@@ -159,6 +171,7 @@ const (
 	VarIteration                    // `iteration` of the while Loop node
 	VarParams                       // `params` of a function call; Node is the Call node
 	VarError                        // `error` in a catch block; Node is the failed node
+	VarPrevious                     // `previous`: the last output of the while/until Loop Node's previous iteration
 )
 
 // Var binds a free name of an expression.
@@ -166,6 +179,10 @@ type Var struct {
 	Name string  `json:"name"`
 	Kind VarKind `json:"kind"`
 	Node int32   `json:"node"`
+	// Prev, on an iteration, is the index of the iteration before (an
+	// until condition, evaluated at the next iteration's head, names the
+	// iteration that has just ended).
+	Prev bool `json:"prev,omitempty"`
 }
 
 // Op is an instruction opcode.
@@ -218,7 +235,9 @@ const (
 	// it evaluates Expr with `iteration` in scope: false pops the frame,
 	// records the Node's output (the list of iteration values) and continues
 	// at Target with last = that list; true with iteration >= Max fails the
-	// node; otherwise it continues at pc+1.
+	// node; otherwise it continues at pc+1. With Until set (an until loop)
+	// the first iteration runs without a test, and Expr, which reads the
+	// iteration just ended (Ref.Prev), ends the loop when it holds.
 	OpWhile
 	// OpNext ends one while-loop iteration: it stores last as the iteration's
 	// value and moves the token's frame to the next iteration, then
@@ -227,9 +246,65 @@ const (
 	// OpEnd ends the top-level token: the run succeeds with the value of the
 	// Blueprint's Output expression, or with last.
 	OpEnd
+	// OpGraph starts a dependency graph over Node: one child token per
+	// entry of Targets (the graph's nodes, by slot), in the same frame, as
+	// a Fork does, except that slot i starts only once Needs[i] nodes it
+	// depends on have signalled it (OpSignal); the slots that need nothing
+	// start at once. The forking token resumes at Target when every child
+	// has reached its Join, with last = the list of their last values.
+	// Each wait is a store group of its own (GraphGroup), so any DAG runs
+	// every node whose dependencies allow at once, on every store.
+	OpGraph
+	// OpTrigger decides whether Node, a node of a graph, runs: Rule over
+	// the statuses of the records of Deps (the nodes it depends on). When
+	// the rule holds it continues at pc+1; otherwise it records Node
+	// skipped and continues at Target.
+	OpTrigger
+	// OpSignal tells the nodes of a graph that depend on Node that it has
+	// finished: one arrival per entry of Signals, at the group of the
+	// dependent's slot. It continues at pc+1.
+	OpSignal
+	// OpBreak ends a while or until loop over Node from inside its body:
+	// last becomes the iteration's value, the frame is popped, the Node's
+	// output recorded (the list of iteration values, this one included),
+	// and the token continues at Target (the loop's exit) with last = that
+	// list.
+	OpBreak
+	// OpCollect follows the resume of a Fork or Map (Node) inside a trap:
+	// it looks for failures among last, the list of its children's values
+	// (see Node.Trap). With none it continues at pc+1. Otherwise Node has
+	// failed with the list of them: with Handle "continue" its output
+	// becomes {error: {message, node, failures}} and it continues at pc+1;
+	// with Handle "catch" it continues at Target, its catch block, with
+	// `error` in scope; without, Node fails as an Action does.
+	OpCollect
+	// OpSkip records each of Deps skipped: the nodes of the arms of an If
+	// or Switch (Node) that the token is not taking. It continues at pc+1.
+	OpSkip
+	// OpRace starts a race over Parallel Node: one child token per entry of
+	// Targets, at most Concurrency at once, as a Fork does, in a group
+	// (the failures' group) that the branches that fail arrive at (see
+	// Node.Trap), and a second group (RaceWinGroup) of one arrival, that
+	// of the first branch to succeed (Win). The forking token resumes at
+	// Target (with last = [{branch, output}]) when a branch won, or at
+	// Else (with last = the list of failures) when every branch failed.
+	OpRace
+	// OpWin ends a race's branch that succeeded: it hands {branch,
+	// output} to the race's win group. Only the first arrival counts.
+	OpWin
+	// OpWon is where a won race resumes: Node's output becomes the
+	// winner's {branch, output}, the other branches' tokens are dropped,
+	// so nothing more of them runs, and the records of Deps (the nodes of
+	// every branch) still running are marked cancelled.
+	OpWon
+	// OpCheck fails Node when the record of one of Deps is failed: in a
+	// graph, a failure that no any_failed node handled fails the graph
+	// once every node has finished. It continues at pc+1.
+	OpCheck
 )
 
-var opNames = [...]string{"Nop", "Task", "Fork", "Join", "Jump", "Branch", "Map", "Wait", "Enter", "Leave", "While", "Next", "End"}
+var opNames = [...]string{"Nop", "Task", "Fork", "Join", "Jump", "Branch", "Map", "Wait", "Enter", "Leave", "While", "Next", "End",
+	"Graph", "Trigger", "Signal", "Break", "Collect", "Skip", "Race", "Win", "Won", "Check"}
 
 // String returns the opcode's name.
 func (o Op) String() string {
@@ -253,9 +328,11 @@ type Instr struct {
 	Expr int32 `json:"expr"`
 	// Concurrency bounds Fork and Map children running at once (0 = all).
 	Concurrency int `json:"concurrency,omitempty"`
-	// Max bounds Map elements and While iterations.
+	// Max bounds Map elements and While iterations; on a Won it is the
+	// race's number of branches.
 	Max int `json:"max,omitempty"`
-	// Until marks a Wait whose Expr is a point in time.
+	// Until marks a Wait whose Expr is a point in time, and a While that
+	// tests after each iteration.
 	Until bool `json:"until,omitempty"`
 	// Failed marks a Leave that closes a catch block.
 	Failed bool `json:"failed,omitempty"`
@@ -263,7 +340,58 @@ type Instr struct {
 	Wrap bool `json:"wrap,omitempty"`
 	// Steps are the Actions of a Task, run in order.
 	Steps []Step `json:"steps,omitempty"`
+	// Needs are, for a Graph, how many signals each slot waits for.
+	Needs []int32 `json:"needs,omitempty"`
+	// Deps are the nodes a Trigger reads, a Check checks, a Skip records.
+	Deps []int32 `json:"deps,omitempty"`
+	// Rule is a Trigger's rule (the DSL's trigger_rule names).
+	Rule string `json:"rule,omitempty"`
+	// Signals are the arrivals of a Signal.
+	Signals []Signal `json:"signals,omitempty"`
+	// Else is where a Race resumes when every branch failed.
+	Else int32 `json:"else,omitempty"`
+	// Handle is how a Collect handles failures: HandleContinue,
+	// HandleCatch (at Target) or "" (the node fails).
+	Handle string `json:"handle,omitempty"`
 }
+
+// Collect's handlers (Instr.Handle), as on_error and catch name them.
+const (
+	HandleContinue = "continue"
+	HandleCatch    = "catch"
+)
+
+// FailureKey is the one key of the value a failed branch or iteration of
+// a trap hands to its group: {FailureKey: {node, message}}. A '#' never
+// starts a key an expression can write bare, nor one a run record shows.
+const FailureKey = "#failed"
+
+// Signal is one arrival a graph node makes when it finishes: at the group
+// of slot Slot of its graph, in that group's slot At (the position of the
+// signalling node among the dependencies of Slot's node).
+type Signal struct {
+	Slot int32 `json:"slot"`
+	At   int32 `json:"at"`
+}
+
+// GraphGroup is the id of the group the slot of a graph waits on, from the
+// id of the graph's own group: the runtime computes it both where the
+// group is made and where a signal arrives at it.
+func GraphGroup(graph string, slot int32) string {
+	return graph + "~" + strconv.Itoa(int(slot))
+}
+
+// RaceWinGroup is the id of a race's win group, from the id of its
+// failures' group (the group its branch tokens belong to).
+func RaceWinGroup(group string) string { return group + "~win" }
+
+// Trigger rules (Instr.Rule), as the DSL names them.
+const (
+	RuleAllSucceeded            = "all_succeeded"
+	RuleAllDone                 = "all_done"
+	RuleAnyFailed               = "any_failed"
+	RuleNoneFailedMinOneSuccess = "none_failed_min_one_success"
+)
 
 // Step is one Action inside a Task.
 type Step struct {
@@ -279,6 +407,10 @@ type Step struct {
 	// Continue records {error: {message, node}} as the output of a failed
 	// step and goes on (on_error: continue).
 	Continue bool `json:"continue,omitempty"`
+	// Contain marks a Continue the workflow did not ask for: a node of a
+	// Graph whose failure a dependent's trigger rule runs after. Its
+	// failure is not handled, so a retry runs it again.
+	Contain bool `json:"contain,omitempty"`
 	// Catch is the pc of the node's catch block, or -1. When the step fails
 	// for good, its record is marked failed with the error, and the token
 	// continues at Catch with last = null (`error` in scope); the block ends

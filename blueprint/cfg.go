@@ -20,7 +20,7 @@ func (s Step) Fails() bool {
 // whose condition holds).
 func (in *Instr) FallsThrough() bool {
 	switch in.Op {
-	case OpFork, OpJoin, OpJump, OpNext, OpEnd:
+	case OpFork, OpGraph, OpRace, OpJoin, OpWin, OpJump, OpNext, OpBreak, OpEnd:
 		return false
 	case OpTask:
 		for _, s := range in.Steps {
@@ -38,7 +38,7 @@ func (in *Instr) FallsThrough() bool {
 // opcodes Target is unused and must not be read as a pc.
 func (o Op) UsesTarget() bool {
 	switch o {
-	case OpFork, OpJump, OpBranch, OpMap, OpWhile, OpNext:
+	case OpFork, OpGraph, OpRace, OpJump, OpBranch, OpMap, OpWhile, OpNext, OpTrigger, OpBreak:
 		return true
 	}
 	return false
@@ -59,13 +59,16 @@ func (o Op) UsesExpr() bool {
 // step's Catch that is set. Rewriting passes use it so that no pc reference
 // is forgotten when instructions move.
 func (in *Instr) VisitPCs(f func(pc *int32)) {
-	if in.Op.UsesTarget() {
+	if in.Op.UsesTarget() || in.catches() {
 		f(&in.Target)
 	}
-	if in.Op == OpFork {
+	if in.Op == OpFork || in.Op == OpGraph || in.Op == OpRace {
 		for i := range in.Targets {
 			f(&in.Targets[i])
 		}
+	}
+	if in.Op == OpRace {
+		f(&in.Else)
 	}
 	if in.Op == OpTask {
 		for i := range in.Steps {
@@ -76,6 +79,10 @@ func (in *Instr) VisitPCs(f func(pc *int32)) {
 	}
 }
 
+// catches says whether the instruction is a Collect with a catch block
+// at Target.
+func (in *Instr) catches() bool { return in.Op == OpCollect && in.Handle == HandleCatch }
+
 // Clone returns a copy of the instruction that shares no slice with it, so
 // that rewriting one copy's pcs cannot change the other.
 func (in Instr) Clone() Instr {
@@ -84,6 +91,15 @@ func (in Instr) Clone() Instr {
 	}
 	if in.Steps != nil {
 		in.Steps = append([]Step(nil), in.Steps...)
+	}
+	if in.Needs != nil {
+		in.Needs = append([]int32(nil), in.Needs...)
+	}
+	if in.Deps != nil {
+		in.Deps = append([]int32(nil), in.Deps...)
+	}
+	if in.Signals != nil {
+		in.Signals = append([]Signal(nil), in.Signals...)
 	}
 	return in
 }
@@ -142,7 +158,10 @@ func (in *Instr) Edges(pc int32, dst []Edge) []Edge {
 		if in.FallsThrough() {
 			add(pc+1, EdgeNext)
 		}
-	case OpFork:
+	case OpFork, OpGraph, OpRace:
+		if in.Op == OpRace {
+			add(in.Else, EdgeResume)
+		}
 		if len(in.Targets) <= 8 {
 			for _, t := range in.Targets {
 				add(t, EdgeFork)
@@ -159,16 +178,21 @@ func (in *Instr) Edges(pc int32, dst []Edge) []Edge {
 			}
 		}
 		add(in.Target, EdgeResume)
-	case OpJoin, OpEnd:
-	case OpJump, OpNext:
+	case OpCollect:
+		if in.catches() {
+			add(in.Target, EdgeCatch)
+		}
+		add(pc+1, EdgeNext)
+	case OpJoin, OpWin, OpEnd:
+	case OpJump, OpNext, OpBreak:
 		add(in.Target, EdgeJump)
-	case OpBranch, OpWhile:
+	case OpBranch, OpWhile, OpTrigger:
 		add(pc+1, EdgeTrue)
 		add(in.Target, EdgeFalse)
 	case OpMap:
 		add(pc+1, EdgeEach)
 		add(in.Target, EdgeResume)
-	default: // Nop, Wait, Enter, Leave
+	default: // Nop, Wait, Enter, Leave, Signal, Check
 		add(pc+1, EdgeNext)
 	}
 	return dst

@@ -39,7 +39,7 @@ func dotShape(op Op) string {
 	switch op {
 	case OpTask, OpWait:
 		return ""
-	case OpBranch, OpWhile:
+	case OpBranch, OpWhile, OpTrigger:
 		return ", shape=diamond"
 	default:
 		return ", shape=ellipse"

@@ -55,7 +55,7 @@ func mermaidShape(op Op) (string, string) {
 	switch op {
 	case OpTask, OpWait:
 		return "[", "]"
-	case OpBranch, OpWhile:
+	case OpBranch, OpWhile, OpTrigger:
 		return "{", "}"
 	default:
 		return "(", ")"

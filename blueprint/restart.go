@@ -14,7 +14,10 @@ package blueprint
 //     resumes;
 //   - a while loop's Next on to the loop's exit, not back to its head: a
 //     node of a loop body restarts every iteration from that node, and the
-//     body's nodes before it are not after it.
+//     body's nodes before it are not after it; a Break on to the exit too;
+//   - a Graph into every node and on; a Signal into the nodes that depend
+//     on its node (they come after it), a node's Trigger into the node and
+//     past it; a Race into every branch and on to both its resumes.
 //
 // Sibling branches of a Parallel are not reached from each other, so they
 // are not "after" one another; neither are the two sides of an If.
@@ -121,9 +124,14 @@ func (bp *Blueprint) walk(starts []restartState, catches bool, set []bool) {
 	code := bp.Code
 	// resume is where the parent of a group resumes, by the group's node.
 	resume := map[int32]int32{}
+	// entries are a Graph's slots' entry pcs, by the Graph's node.
+	entries := map[int32][]int32{}
 	for pc := range code {
-		if in := &code[pc]; in.Op == OpFork || in.Op == OpMap {
+		if in := &code[pc]; in.Op == OpFork || in.Op == OpMap || in.Op == OpGraph || in.Op == OpRace {
 			resume[in.Node] = in.Target
+			if in.Op == OpGraph {
+				entries[in.Node] = in.Targets
+			}
 		}
 	}
 	mark := func(n int32) {
@@ -164,19 +172,38 @@ func (bp *Blueprint) walk(starts []restartState, catches bool, set []bool) {
 				}
 			}
 			push(s.pc + 1)
-		case OpNop, OpEnter, OpLeave, OpWait:
+		case OpNop, OpEnter, OpLeave, OpWait, OpSkip, OpCheck, OpWon:
 			push(s.pc + 1)
-		case OpJump:
+		case OpCollect:
+			push(s.pc + 1)
+			if catches && in.catches() {
+				push(in.Target)
+			}
+		case OpJump, OpBreak:
 			push(in.Target)
-		case OpBranch, OpMap, OpWhile:
+		case OpBranch, OpMap, OpWhile, OpTrigger:
 			push(s.pc + 1)
 			push(in.Target)
-		case OpFork:
+		case OpFork, OpGraph, OpRace:
 			for _, t := range in.Targets {
 				push(t)
 			}
 			push(in.Target)
-		case OpJoin:
+			if in.Op == OpRace {
+				push(in.Else)
+			}
+		case OpSignal:
+			// The nodes that depend on this one come after it.
+			if n := in.Node; n >= 0 && int(n) < len(bp.Nodes) {
+				slots := entries[bp.Nodes[n].Parent]
+				for _, sg := range in.Signals {
+					if sg.Slot >= 0 && int(sg.Slot) < len(slots) {
+						push(slots[sg.Slot])
+					}
+				}
+			}
+			push(s.pc + 1)
+		case OpJoin, OpWin:
 			if t, ok := resume[in.Node]; ok {
 				push(t)
 			}

@@ -124,3 +124,27 @@ nodes:
 	require.Nil(t, bp.RestartSet(int32(len(bp.Nodes)-1)))
 	require.False(t, bp.HasCode()[len(bp.Nodes)-1])
 }
+
+// TestRestartSetInAGraph: restarting a node of a Graph runs again the
+// nodes that depend on it, directly or not, and not the others.
+func TestRestartSetInAGraph(t *testing.T) {
+	src := `name: g
+nodes:
+  - id: g
+    kind: Graph
+    graph:
+      - {id: checkout, kind: Action, action: noop}
+      - {id: build-a, kind: Action, action: noop, depends: checkout}
+      - {id: build-b, kind: Action, action: noop, depends: checkout}
+      - {id: test-a, kind: Action, action: noop, depends: build-a}
+      - {id: test-b, kind: Action, action: noop, depends: [build-a, build-b]}
+      - {id: cleanup, kind: Action, action: noop, depends: [test-a, test-b], trigger_rule: all_done}
+  - {id: after, kind: Action, action: noop}
+`
+	for _, opts := range []compiler.Options{{}, {NoOpt: true}} {
+		bp, errs := compiler.Compile("g.yaml", []byte(src), opts)
+		require.Empty(t, errs)
+		require.Equal(t, []string{"after", "build-b", "cleanup", "g", "test-b"}, rerun(t, bp, "build-b"), "NoOpt %v", opts.NoOpt)
+		require.Equal(t, []string{"after", "build-a", "cleanup", "g", "test-a", "test-b"}, rerun(t, bp, "build-a"))
+	}
+}

@@ -43,18 +43,18 @@ func sample() *Blueprint {
 		},
 		Exprs: []Expr{
 			{Src: `{total: sum(map(nodes.lines.output, #.cost)), fetched: nodes.fetch.output.status}`,
-				Refs: []Ref{{"lines", 4}, {"fetch", 0}}, Pos: Pos{64, 9}}, // 0
+				Refs: []Ref{{Name: "lines", Node: 4}, {Name: "fetch", Node: 0}}, Pos: Pos{64, 9}}, // 0
 			{Src: `{"method": "GET", "url": "https://api.example.com/orders/" + string(input.order_id)}`,
 				Vars: []Var{{Name: "input", Kind: VarInput, Node: -1}}, Pos: Pos{34, 13},
 				Spans: []Span{{From: 26, Pos: Pos{34, 35}}}}, // 1
-			{Src: `nodes.fetch.output.body.total > 1000`, Refs: []Ref{{"fetch", 0}}, Pos: Pos{38, 16}}, // 2
+			{Src: `nodes.fetch.output.body.total > 1000`, Refs: []Ref{{Name: "fetch", Node: 0}}, Pos: Pos{38, 16}}, // 2
 			{Src: `{"msg": "ops: \"big\" order"}`, Const: true,
 				Value: map[string]any{"msg": `ops: "big" order`, "n": 1, "tags": []any{"x", 2.5, true, nil}}, Pos: Pos{40, 50}}, // 3
-			{Src: `nodes.fetch.output.body.lines`, Refs: []Ref{{"fetch", 0}}, Pos: Pos{45, 15}}, // 4
+			{Src: `nodes.fetch.output.body.lines`, Refs: []Ref{{Name: "fetch", Node: 0}}, Pos: Pos{45, 15}}, // 4
 			{Src: `{"sku": line.sku, "cost": line.qty * line.unit}`,
 				Vars: []Var{{Name: "line", Kind: VarItem, Node: 4}}, Pos: Pos{49, 60}}, // 5
 			{Src: `iteration < 3 && nodes.check.output.status != 200`,
-				Refs: []Ref{{"check", 10}}, Vars: []Var{{Name: "iteration", Kind: VarIteration, Node: 9}}, Pos: Pos{56, 12}}, // 6
+				Refs: []Ref{{Name: "check", Node: 10}}, Vars: []Var{{Name: "iteration", Kind: VarIteration, Node: 9}}, Pos: Pos{56, 12}}, // 6
 			{Src: `"10ms"`, Const: true, Value: "10ms", Pos: Pos{63, 30}}, // 7
 		},
 		Code: []Instr{

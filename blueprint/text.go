@@ -147,9 +147,52 @@ func (bp *Blueprint) operands(in *Instr) string {
 			ts[i] = strconv.Itoa(int(t))
 		}
 		add("["+strings.Join(ts, " ")+"]", to(in.Target))
-	case OpJump, OpNext:
+	case OpRace:
+		ts := make([]string, len(in.Targets))
+		for i, t := range in.Targets {
+			ts[i] = strconv.Itoa(int(t))
+		}
+		add("["+strings.Join(ts, " ")+"]", to(in.Target), "else", to(in.Else))
+	case OpGraph:
+		ts := make([]string, len(in.Targets))
+		for i, t := range in.Targets {
+			ts[i] = strconv.Itoa(int(t))
+			if i < len(in.Needs) && in.Needs[i] > 0 {
+				ts[i] += "/" + strconv.Itoa(int(in.Needs[i]))
+			}
+		}
+		add("["+strings.Join(ts, " ")+"]", to(in.Target))
+	case OpTrigger, OpCheck, OpSkip, OpWon:
+		if in.Op == OpTrigger {
+			add(in.Rule)
+		}
+		ds := make([]string, len(in.Deps))
+		for i, d := range in.Deps {
+			ds[i] = bp.nodeID(d)
+		}
+		add("(" + strings.Join(ds, " ") + ")")
+		if in.Op == OpTrigger {
+			add(to(in.Target))
+		}
+	case OpCollect:
+		switch in.Handle {
+		case HandleCatch:
+			add("catch", to(in.Target))
+		case HandleContinue:
+			add("continue")
+		}
+	case OpSignal:
+		ss := make([]string, len(in.Signals))
+		for i, sg := range in.Signals {
+			ss[i] = strconv.Itoa(int(sg.Slot)) + "." + strconv.Itoa(int(sg.At))
+		}
+		add("[" + strings.Join(ss, " ") + "]")
+	case OpJump, OpNext, OpBreak:
 		add(to(in.Target))
 	case OpBranch, OpMap, OpWhile:
+		if in.Op == OpWhile && in.Until {
+			add("until")
+		}
 		add(bp.exprText(in.Expr), to(in.Target))
 	case OpWait:
 		if in.Until {

@@ -89,7 +89,7 @@ func (v *validator) checkExpr(i int) {
 		switch x.Kind {
 		case VarInput, VarRun:
 			// Not bound to a node.
-		case VarItem, VarIndex, VarIteration, VarParams, VarError:
+		case VarItem, VarIndex, VarIteration, VarParams, VarError, VarPrevious:
 			v.node(at+" var "+x.Name, x.Node, false)
 		default:
 			v.fail("%s var %s: unknown kind %d", at, x.Name, x.Kind)
@@ -108,7 +108,7 @@ func (v *validator) checkInstr(pc int) {
 	// Nodes: composite markers and loop heads need theirs, since the
 	// runtime keys records and frames by it.
 	switch in.Op {
-	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext:
+	case OpFork, OpMap, OpEnter, OpLeave, OpWhile, OpNext, OpGraph, OpTrigger, OpSignal, OpBreak, OpCollect, OpSkip, OpRace, OpWon, OpCheck:
 		v.node(at, in.Node, false)
 	default:
 		v.node(at, in.Node, true)
@@ -133,6 +133,40 @@ func (v *validator) checkInstr(pc int) {
 	case OpFork:
 		if len(in.Targets) == 0 {
 			v.fail("%s: no targets", at)
+		}
+	case OpGraph:
+		if len(in.Targets) == 0 || len(in.Needs) != len(in.Targets) {
+			v.fail("%s: %d targets and %d needs", at, len(in.Targets), len(in.Needs))
+		}
+		for i, n := range in.Needs {
+			if n < 0 || int(n) >= len(in.Targets) {
+				v.fail("%s: slot %d needs %d signals", at, i, n)
+			}
+		}
+	case OpRace:
+		if len(in.Targets) == 0 {
+			v.fail("%s: no targets", at)
+		}
+	case OpTrigger, OpCheck, OpSkip, OpWon:
+		for _, d := range in.Deps {
+			v.node(at+" dep", d, false)
+		}
+		if in.Op == OpTrigger {
+			switch in.Rule {
+			case RuleAllSucceeded, RuleAllDone, RuleAnyFailed, RuleNoneFailedMinOneSuccess:
+			default:
+				v.fail("%s: unknown rule %q", at, in.Rule)
+			}
+		}
+	case OpCollect:
+		if in.Handle != "" && in.Handle != HandleContinue && in.Handle != HandleCatch {
+			v.fail("%s: unknown handle %q", at, in.Handle)
+		}
+	case OpSignal:
+		for _, sg := range in.Signals {
+			if sg.Slot < 0 || sg.At < 0 {
+				v.fail("%s: negative signal slot", at)
+			}
 		}
 	case OpTask:
 		if len(in.Steps) == 0 {

@@ -31,6 +31,7 @@ func (c *compiler) check() {
 	}
 	c.checkRecursion()
 	c.checkIDs()
+	c.checkPlacement()
 	c.checkSeq(c.wf.Nodes)
 	for _, f := range c.wf.Functions {
 		if f != nil && c.funcs[f.Name] == f {
@@ -143,6 +144,9 @@ func (c *compiler) checkNode(n *dsl.Node) {
 		if n.MaxConcurrency < 0 {
 			c.errorf(fieldPos(n, "max_concurrency"), "max_concurrency must not be negative (0 means no limit)")
 		}
+		if races(n) && n.FailFast != nil && *n.FailFast {
+			c.errorf(fieldPos(n, "fail_fast"), "a race (mode: first) runs on after a branch fails, until one succeeds: fail_fast does not apply")
+		}
 		for _, b := range n.Branches {
 			c.checkSeq(b)
 		}
@@ -151,6 +155,9 @@ func (c *compiler) checkNode(n *dsl.Node) {
 		c.checkSeq(n.Else)
 	case "Loop":
 		c.checkLoop(n)
+		if n.FailFast != nil && sequential(n) {
+			c.errorf(fieldPos(n, "fail_fast"), "fail_fast applies to a Parallel or a for_each Loop; the iterations of a while or until loop run one after another, each after the last has succeeded")
+		}
 		c.checkSeq(n.Body)
 	case "Call":
 		c.checkCall(n)
@@ -162,6 +169,9 @@ func (c *compiler) checkNode(n *dsl.Node) {
 		}
 		c.checkSeq(n.Default)
 	case "Wait":
+	case "Graph":
+		c.checkGraph(n)
+		c.checkSeq(n.Graph)
 	default:
 		// An unknown kind was reported by the parser, with a hint.
 	}
@@ -174,11 +184,13 @@ func (c *compiler) checkNode(n *dsl.Node) {
 // Action's or a Wait's (which fails when it would wait longer, see
 // lowerWait); a composite's time is bounded by the timeouts of what it runs.
 func (c *compiler) checkCommon(n *dsl.Node) {
-	if n.Kind == "Action" {
+	if collects(n) || n.Kind == "Action" {
 		if n.HasCatch && n.OnError == "continue" {
 			c.errorf(fieldPos(n, "catch"), "catch and on_error: continue exclude each other: a failure is either handled by the catch block or recorded and passed over")
 		}
-		return
+		if n.Kind == "Action" {
+			return
+		}
 	}
 	if !isKind(n.Kind) {
 		return
@@ -189,13 +201,34 @@ func (c *compiler) checkCommon(n *dsl.Node) {
 	if n.Retry != nil {
 		c.errorf(firstPos(n.FieldPos["retry"], n.Retry.Pos, n.Pos), "retry is only supported on Action nodes")
 	}
+	hint := ""
+	if n.Kind == "Parallel" || n.Kind == "Loop" && n.ForEach != nil {
+		hint = fmt.Sprintf(" and on a %s with fail_fast: false, which collects every failure inside it", n.Kind)
+	}
+	if n.Kind == "Parallel" {
+		hint += " (or with mode: first)"
+	}
+	if collects(n) {
+		return
+	}
 	if n.OnError != "" {
-		c.errorf(firstPos(n.FieldPos["on_error"], n.OnErrPos, n.Pos), "on_error is only supported on Action nodes")
+		c.errorf(firstPos(n.FieldPos["on_error"], n.OnErrPos, n.Pos), "on_error is only supported on Action nodes%s", hint)
 	}
 	if n.HasCatch {
-		c.errorf(fieldPos(n, "catch"), "catch is only supported on Action nodes")
+		c.errorf(fieldPos(n, "catch"), "catch is only supported on Action nodes%s", hint)
 	}
 }
+
+// collects says whether a node runs every branch or iteration and fails
+// with all their failures: a Parallel or for_each Loop with fail_fast:
+// false.
+func collects(n *dsl.Node) bool {
+	return n.FailFast != nil && !*n.FailFast && (n.Kind == "Parallel" || n.Kind == "Loop" && n.ForEach != nil) || races(n)
+}
+
+// races says whether a node is a Parallel with mode: first: its branches
+// race, and their failures are collected until one succeeds.
+func races(n *dsl.Node) bool { return n.Kind == "Parallel" && n.Mode == "first" }
 
 func isKind(k string) bool { return slices.Contains(dsl.Kinds, k) }
 
@@ -278,16 +311,24 @@ func (c *compiler) checkParam(a *action.Action, path string, fd *action.Field, v
 	if !hasTemplate(v) {
 		if !afterFold {
 			if err := fd.CheckValue(v.Go()); err != nil {
-				c.errorf(v.Pos, "param %q of action %q %v", path, a.Name, err)
+				c.errorf(v.Pos, "param %q of action %q %v%s", path, a.Name, err, durationHint(fd, v.Go()))
 			}
 		}
 		return
 	}
 	if afterFold && folded != nil {
 		if err := fd.CheckValue(folded); err != nil {
-			c.errorf(v.Pos, "param %q of action %q %v", path, a.Name, err)
+			c.errorf(v.Pos, "param %q of action %q %v%s", path, a.Name, err, durationHint(fd, folded))
 		}
 	}
+}
+
+// durationHint is dsl.UnitHint for a duration param.
+func durationHint(fd *action.Field, v any) string {
+	if fd.Type != action.Duration {
+		return ""
+	}
+	return dsl.UnitHint(v)
 }
 
 // checkStruct checks a map written for a struct-shaped param: unknown and
@@ -414,7 +455,7 @@ const MaxParallelBranches = 10_000
 
 // reservedNames cannot be a loop's `as` name: they already mean something
 // in every expression.
-var reservedNames = []string{"input", "run", "nodes", "params", "error", "index", "iteration"}
+var reservedNames = []string{"input", "run", "nodes", "params", "error", "index", "iteration", "previous"}
 
 func (c *compiler) checkLoop(n *dsl.Node) {
 	if n.MaxIterationsPos.IsValid() && n.MaxIterations <= 0 {
@@ -426,7 +467,7 @@ func (c *compiler) checkLoop(n *dsl.Node) {
 	if n.Concurrency < 0 {
 		c.errorf(fieldPos(n, "concurrency"), "concurrency must not be negative (0 means no limit)")
 	}
-	if n.While != nil {
+	if sequential(n) {
 		if _, ok := n.FieldPos["as"]; ok {
 			c.errorf(fieldPos(n, "as"), "as names the element of a for_each loop; a while loop has iteration")
 		}
@@ -579,5 +620,6 @@ func walkNodes(nodes []*dsl.Node, f func(*dsl.Node)) {
 			}
 		}
 		walkNodes(n.Default, f)
+		walkNodes(n.Graph, f)
 	}
 }

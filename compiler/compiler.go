@@ -178,6 +178,10 @@ type compiler struct {
 	made    int                 // inodes built, phantom ones included
 	size    map[string]int      // inlined size of each function
 	sized   map[string]struct{} // functions whose size is being computed
+
+	// look, when set, is how the next expression bound sees node records
+	// (see refs.go); bind consumes it.
+	look *look
 }
 
 // errorf records a problem at pos.

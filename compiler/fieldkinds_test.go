@@ -15,12 +15,13 @@ import (
 func TestCommonFieldsMatchTheSchema(t *testing.T) {
 	nodes := map[string]string{
 		"Action":   "{id: a, kind: Action, action: noop%s}",
-		"Parallel": "{id: a, kind: Parallel, branches: [[{id: b, kind: Action, action: noop}]]%s}",
+		"Parallel": "{id: a, kind: Parallel, fail_fast: false, branches: [[{id: b, kind: Action, action: noop}]]%s}",
 		"If":       "{id: a, kind: If, condition: 'true', then: [{id: b, kind: Action, action: noop}]%s}",
-		"Loop":     "{id: a, kind: Loop, for_each: '[1]', body: [{id: b, kind: Action, action: noop}]%s}",
+		"Loop":     "{id: a, kind: Loop, fail_fast: false, for_each: '[1]', body: [{id: b, kind: Action, action: noop}]%s}",
 		"Call":     "{id: a, kind: Call, function: f%s}",
 		"Switch":   "{id: a, kind: Switch, cases: [{when: 'true', nodes: [{id: b, kind: Action, action: noop}]}]%s}",
 		"Wait":     "{id: a, kind: Wait, duration: 1s%s}",
+		"Graph":    "{id: a, kind: Graph, graph: [{id: b, kind: Action, action: noop}]%s}",
 	}
 	fields := map[string]string{
 		"timeout":  ", timeout: 1s",

@@ -20,6 +20,7 @@ const (
 	armCase               // a Switch case (armIdx)
 	armDefault            // a Switch default
 	armCatch              // an Action's catch block
+	armGraph              // a node of a Graph (armIdx: its slot)
 )
 
 // inode is a node of the inlined tree: the syntax tree with every Call's
@@ -47,6 +48,20 @@ type inode struct {
 	cases     [][]*inode
 	dflt      []*inode
 	catch     []*inode
+	// graph are a Graph's nodes by slot; gdeps, on a node of a Graph, the
+	// slots it depends on; contain says its failure is recorded and
+	// passed to the nodes that depend on it rather than failing the run
+	// (a dependent's trigger_rule runs after failures).
+	graph   []*inode
+	gdeps   []int32
+	contain bool
+
+	// breakPos is the preorder position right after a node with break_if,
+	// where its expression is evaluated; bodyEnd, on a while or until Loop,
+	// the position at the end of its body, where the next iteration's head
+	// looks back from. brk is the break_if expression, or -1.
+	breakPos, bodyEnd int32
+	brk               int32
 
 	// Expression indexes into Blueprint.Exprs, set by refs.go; -1 if none.
 	params, cond, args, wait int32
@@ -136,7 +151,7 @@ func (c *compiler) seq(nodes []*dsl.Node, parent *inode, a arm, ai int, sc *fsco
 func (c *compiler) node(n *dsl.Node, parent *inode, a arm, ai int, sc *fscope, loop *inode, phantom bool) *inode {
 	x := &inode{
 		n: n, id: sc.prefix + n.ID, idx: -1, parent: parent, arm: a, armIdx: ai, scope: sc, loop: loop,
-		params: -1, cond: -1, args: -1, wait: -1,
+		params: -1, cond: -1, args: -1, wait: -1, brk: -1,
 	}
 	c.made++
 	c.define(x, phantom)
@@ -147,11 +162,13 @@ func (c *compiler) node(n *dsl.Node, parent *inode, a arm, ai int, sc *fscope, l
 		for i, b := range n.Branches {
 			x.branches = append(x.branches, c.seq(b, x, armBranch, i, sc, loop, phantom))
 		}
+		x.catch = c.seq(n.Catch, x, armCatch, 0, sc, loop, phantom)
 	case "If":
 		x.then = c.seq(n.Then, x, armThen, 0, sc, loop, phantom)
 		x.els = c.seq(n.Else, x, armElse, 0, sc, loop, phantom)
 	case "Loop":
 		x.body = c.seq(n.Body, x, armBody, 0, sc, x, phantom)
+		x.catch = c.seq(n.Catch, x, armCatch, 0, sc, loop, phantom)
 	case "Switch":
 		for i, cs := range n.Cases {
 			var nodes []*dsl.Node
@@ -161,6 +178,13 @@ func (c *compiler) node(n *dsl.Node, parent *inode, a arm, ai int, sc *fscope, l
 			x.cases = append(x.cases, c.seq(nodes, x, armCase, i, sc, loop, phantom))
 		}
 		x.dflt = c.seq(n.Default, x, armDefault, 0, sc, loop, phantom)
+	case "Graph":
+		for i, m := range n.Graph {
+			if m != nil {
+				x.graph = append(x.graph, c.node(m, x, armGraph, i, sc, loop, phantom))
+			}
+		}
+		graphDeps(x)
 	case "Call":
 		f, ok := c.funcs[n.Function]
 		if !ok || c.recursive[n] {
@@ -205,9 +229,10 @@ func (c *compiler) define(x *inode, phantom bool) {
 	if n.Kind == "Action" {
 		bn.Action = n.Action
 	}
-	if n.Kind == "Loop" && n.While == nil {
+	if n.Kind == "Loop" && !sequential(n) {
 		bn.Var = loopVar(n)
 	}
+	bn.Trap = collects(n)
 	c.bp.Nodes = append(c.bp.Nodes, bn)
 }
 
@@ -215,14 +240,36 @@ func (c *compiler) define(x *inode, phantom bool) {
 // around x, or -1. Actions are skipped: a node in a catch block runs after
 // its Action has failed, inside whatever holds the Action.
 func compositeParent(x *inode) int32 {
+	if p := compositeParentNode(x); p != nil {
+		return p.idx
+	}
+	return -1
+}
+
+// compositeParentNode is the innermost composite node around x: a node in
+// a catch block runs after the node it belongs to has failed, so it sits
+// where that node sits, not inside it.
+func compositeParentNode(x *inode) *inode {
 	p := x.parent
+	if x.arm == armCatch && p != nil {
+		p = p.parent
+	}
 	for p != nil && p.n.Kind == "Action" {
 		p = p.parent
 	}
-	if p == nil {
-		return -1
+	return p
+}
+
+// inTrap says whether x is inside a Parallel or for_each Loop with
+// fail_fast: false, where an unhandled failure ends its branch or
+// iteration instead of the run.
+func inTrap(x *inode) bool {
+	for p := compositeParentNode(x); p != nil; p = compositeParentNode(p) {
+		if collects(p.n) {
+			return true
+		}
 	}
-	return p.idx
+	return false
 }
 
 // loopVar is the name a for_each loop binds its element to.
@@ -262,27 +309,44 @@ func (c *compiler) callSize(name string) int {
 // number assigns preorder intervals. A sequence's elements are contiguous
 // in preorder, so "after element e of its sequence" is the interval
 // (e.out, e.seqEnd]. The top-level sequence ends at end (beyond every
-// node), so the workflow's output sees everything it finishes.
-func (c *compiler) number(seq []*inode, end int32) {
+// node), so the workflow's output sees everything it finishes. Each
+// sequence ends with a position no node has, returned, and so does each
+// node with break_if: expressions evaluated there (a loop's condition
+// looking back at its body, a break_if) are bound as if written there.
+func (c *compiler) number(seq []*inode, end int32) int32 {
 	if len(seq) == 0 {
-		return
+		return -1
 	}
 	start := c.counter
 	for _, x := range seq {
 		x.in = c.counter
 		c.counter++
 		for _, kids := range x.children() {
-			c.number(kids, -1)
+			gap := c.number(kids, -1)
+			if x.n.Kind == "Loop" && len(x.body) > 0 && &kids[0] == &x.body[0] {
+				x.bodyEnd = gap
+			}
 		}
 		x.out = c.counter - 1
+		if x.n.BreakIf != nil {
+			x.breakPos = c.counter
+			c.counter++
+		}
 	}
+	gap := c.counter
+	c.counter++
 	if end < 0 {
 		end = c.counter - 1
 	}
 	for _, x := range seq {
 		x.seqStart, x.seqEnd = start, end
 	}
+	return gap
 }
+
+// sequential says whether a Loop runs its iterations one after another,
+// each seeing the one before: a while or until loop.
+func sequential(n *dsl.Node) bool { return n.While != nil || n.LoopUntil != nil }
 
 // children lists the node's sequences in execution order.
 func (x *inode) children() [][]*inode {
@@ -295,6 +359,11 @@ func (x *inode) children() [][]*inode {
 	add(x.catch)
 	for _, b := range x.branches {
 		add(b)
+	}
+	// Each node of a Graph is a sequence of its own: being written after
+	// another says nothing of running after it.
+	for i := range x.graph {
+		add(x.graph[i : i+1])
 	}
 	add(x.then)
 	add(x.els)

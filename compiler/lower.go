@@ -20,8 +20,11 @@ import (
 //	Switch    Enter; Branch when1→C2; nodes1…; Jump L; C2: … ; default…; L: Leave
 //	for_each  Map{list→X}; body…; Join; X:
 //	while     Enter; H: While{cond→X}; body…; Next→H; X:
+//	until     Enter; H: While until{cond→X}; body…; Next→H; X:
+//	break_if  (after the node in the body) Branch brk→C; Break→X; C:
 //	Call      Enter{args}; body…; Leave
 //	Wait      Wait{expr}
+//	Graph     Graph{entries, needs→X}; per node: [Trigger deps→D;] node…; D: [Signal;] Join …; X: [Check]
 //
 // and End after the top-level sequence.
 func (c *compiler) lower() {
@@ -69,6 +72,10 @@ func (c *compiler) lowerNode(x *inode) {
 	case "Action":
 		c.lowerAction(x)
 	case "Parallel":
+		if races(n) {
+			c.lowerRace(x, op)
+			break
+		}
 		fork := op(blueprint.OpFork)
 		fork.Concurrency = n.MaxConcurrency
 		at := c.emit(fork)
@@ -80,15 +87,19 @@ func (c *compiler) lowerNode(x *inode) {
 		}
 		c.bp.Code[at].Targets = targets
 		c.bp.Code[at].Target = c.pc()
+		c.lowerCollect(x)
 	case "If":
 		c.emit(op(blueprint.OpEnter))
 		br := op(blueprint.OpBranch)
 		br.Expr = x.cond
 		at := c.emit(br)
+		c.skip(x, armNodes(x.els))
 		c.lowerSeq(x.then)
-		if len(x.els) > 0 {
+		skipThen := armNodes(x.then)
+		if len(x.els) > 0 || len(skipThen) > 0 {
 			jump := c.emit(op(blueprint.OpJump))
 			c.bp.Code[at].Target = c.pc()
+			c.skip(x, skipThen)
 			c.lowerSeq(x.els)
 			c.bp.Code[jump].Target = c.pc()
 		} else {
@@ -98,16 +109,8 @@ func (c *compiler) lowerNode(x *inode) {
 	case "Switch":
 		c.lowerSwitch(x, op)
 	case "Loop":
-		if n.While != nil {
-			c.emit(op(blueprint.OpEnter))
-			head := op(blueprint.OpWhile)
-			head.Expr, head.Max = x.cond, maxIterations(n)
-			h := c.emit(head)
-			c.lowerSeq(x.body)
-			next := op(blueprint.OpNext)
-			next.Target = h
-			c.emit(next)
-			c.bp.Code[h].Target = c.pc()
+		if sequential(n) {
+			c.lowerSequential(x, op)
 			break
 		}
 		m := op(blueprint.OpMap)
@@ -119,6 +122,7 @@ func (c *compiler) lowerNode(x *inode) {
 		c.lowerSeq(x.body)
 		c.emit(op(blueprint.OpJoin))
 		c.bp.Code[at].Target = c.pc()
+		c.lowerCollect(x)
 	case "Call":
 		enter := op(blueprint.OpEnter)
 		enter.Expr = x.args
@@ -127,6 +131,8 @@ func (c *compiler) lowerNode(x *inode) {
 		c.emit(op(blueprint.OpLeave))
 	case "Wait":
 		c.lowerWait(x)
+	case "Graph":
+		c.lowerGraph(x)
 	}
 }
 
@@ -210,18 +216,30 @@ func maxIterations(n *dsl.Node) int {
 
 func (c *compiler) lowerSwitch(x *inode, op func(blueprint.Op) blueprint.Instr) {
 	c.emit(op(blueprint.OpEnter))
+	// others lists the nodes of every arm but arm i (-1: the default).
+	others := func(i int) []int32 {
+		var out []int32
+		for j, cs := range x.cases {
+			if j != i {
+				out = append(out, armNodes(cs)...)
+			}
+		}
+		if i >= 0 {
+			out = append(out, armNodes(x.dflt)...)
+		}
+		return out
+	}
 	var jumps []int32
 	for i, cs := range x.cases {
 		br := op(blueprint.OpBranch)
 		br.Expr = x.whens[i]
 		at := c.emit(br)
+		c.skip(x, others(i))
 		c.lowerSeq(cs)
-		// The last case needs no jump over nothing.
-		if i < len(x.cases)-1 || len(x.dflt) > 0 {
-			jumps = append(jumps, c.emit(op(blueprint.OpJump)))
-		}
+		jumps = append(jumps, c.emit(op(blueprint.OpJump)))
 		c.bp.Code[at].Target = c.pc()
 	}
+	c.skip(x, others(-1))
 	c.lowerSeq(x.dflt)
 	for _, j := range jumps {
 		c.bp.Code[j].Target = c.pc()
@@ -253,7 +271,8 @@ func (c *compiler) lowerAction(x *inode) {
 	step := blueprint.Step{
 		Node: x.idx, Action: n.Action, Params: x.params, Catch: -1,
 		Retry:    lowerRetry(retry),
-		Continue: onError == "continue" && len(x.catch) == 0 && !n.HasCatch,
+		Continue: (onError == "continue" || x.contain) && len(x.catch) == 0 && !n.HasCatch,
+		Contain:  x.contain && onError != "continue",
 	}
 	if timeout != nil {
 		step.Timeout = timeout.D
@@ -292,4 +311,129 @@ func dur(d *dsl.Duration) time.Duration {
 		return 0
 	}
 	return d.D
+}
+
+// lowerSequential emits a while or until loop, with a Branch and a Break
+// after each body node that has break_if.
+func (c *compiler) lowerSequential(x *inode, op func(blueprint.Op) blueprint.Instr) {
+	n := x.n
+	c.emit(op(blueprint.OpEnter))
+	head := op(blueprint.OpWhile)
+	head.Expr, head.Max, head.Until = x.cond, maxIterations(n), n.LoopUntil != nil
+	h := c.emit(head)
+	var breaks []int32
+	for _, b := range x.body {
+		c.lowerNode(b)
+		if b.brk < 0 {
+			continue
+		}
+		br := op(blueprint.OpBranch)
+		br.Expr = b.brk
+		at := c.emit(br)
+		breaks = append(breaks, c.emit(op(blueprint.OpBreak)))
+		c.bp.Code[at].Target = c.pc()
+	}
+	next := op(blueprint.OpNext)
+	next.Target = h
+	c.emit(next)
+	c.bp.Code[h].Target = c.pc()
+	for _, b := range breaks {
+		c.bp.Code[b].Target = c.pc()
+	}
+}
+
+// lowerCollect emits, after the resume of a Parallel or for_each Loop that
+// is a trap or inside one, the Collect that finds the failures its
+// branches or iterations handed over, and the node's catch block:
+//
+//	Collect{handle}; [Jump L; C: catch…; Leave failed; L:]
+func (c *compiler) lowerCollect(x *inode) {
+	if !collects(x.n) && !inTrap(x) {
+		return
+	}
+	in := blueprint.Instr{Op: blueprint.OpCollect, Node: x.idx, Expr: -1}
+	switch {
+	case !collects(x.n):
+	case x.n.HasCatch:
+		in.Handle = blueprint.HandleCatch
+	case x.n.OnError == "continue":
+		in.Handle = blueprint.HandleContinue
+	}
+	at := c.emit(in)
+	if in.Handle != blueprint.HandleCatch {
+		return
+	}
+	jump := c.emit(blueprint.Instr{Op: blueprint.OpJump, Node: x.idx, Expr: -1})
+	c.bp.Code[at].Target = c.pc()
+	c.lowerSeq(x.catch)
+	c.emit(blueprint.Instr{Op: blueprint.OpLeave, Node: x.idx, Expr: -1, Failed: true})
+	c.bp.Code[jump].Target = c.pc()
+}
+
+// skip emits a Skip of nodes, the nodes of the arms of If or Switch x not
+// taken where it stands.
+func (c *compiler) skip(x *inode, nodes []int32) {
+	if len(nodes) > 0 {
+		c.emit(blueprint.Instr{Op: blueprint.OpSkip, Node: x.idx, Expr: -1, Deps: nodes})
+	}
+}
+
+// armNodes lists the nodes of an arm whose records share the arm's frame:
+// every node in it, except those in the body of a loop inside it (their
+// records are per iteration; the loop itself is listed) and in catch
+// blocks (which run only on a failure).
+func armNodes(seq []*inode) []int32 {
+	var out []int32
+	var walk func(seq []*inode)
+	walk = func(seq []*inode) {
+		for _, x := range seq {
+			out = append(out, x.idx)
+			for _, b := range x.branches {
+				walk(b)
+			}
+			walk(x.then)
+			walk(x.els)
+			for _, cs := range x.cases {
+				walk(cs)
+			}
+			walk(x.dflt)
+			walk(x.graph)
+			if x.n.Kind == "Call" {
+				walk(x.body)
+			}
+		}
+	}
+	walk(seq)
+	return out
+}
+
+// lowerRace emits a Parallel with mode: first:
+//
+//	Race{[B0 B1 …] → W, else → X}; B_i: branch…; Win …
+//	W: Won (every branch's nodes); Jump L
+//	X: Collect{handle}; [catch…]
+//	L:
+func (c *compiler) lowerRace(x *inode, op func(blueprint.Op) blueprint.Instr) {
+	race := op(blueprint.OpRace)
+	race.Concurrency = x.n.MaxConcurrency
+	at := c.emit(race)
+	var targets []int32
+	for _, b := range x.branches {
+		targets = append(targets, c.pc())
+		c.lowerSeq(b)
+		c.emit(op(blueprint.OpWin))
+	}
+	c.bp.Code[at].Targets = targets
+	c.bp.Code[at].Target = c.pc()
+	var nodes []int32
+	for _, b := range x.branches {
+		nodes = append(nodes, armNodes(b)...)
+	}
+	won := op(blueprint.OpWon)
+	won.Deps, won.Max = nodes, len(x.branches)
+	c.emit(won)
+	jump := c.emit(op(blueprint.OpJump))
+	c.bp.Code[at].Else = c.pc()
+	c.lowerCollect(x)
+	c.bp.Code[jump].Target = c.pc()
 }

@@ -72,22 +72,29 @@ nodes:
 	require.Equal(t, lines(
 		"0 Task a",
 		"1 Enter gate",
-		"2 Branch gate ->5",
-		"3 Task yes",
-		"4 Jump gate ->6",
-		"5 Task no",
-		"6 Leave gate",
-		"7 Enter half",
-		"8 Branch half ->10",
-		"9 Task only",
-		"10 Leave half",
-		"11 End",
+		"2 Branch gate ->6",
+		"3 Skip gate",
+		"4 Task yes",
+		"5 Jump gate ->8",
+		"6 Skip gate",
+		"7 Task no",
+		"8 Leave gate",
+		"9 Enter half",
+		"10 Branch half ->13",
+		"11 Task only",
+		"12 Jump half ->14",
+		"13 Skip half",
+		"14 Leave half",
+		"15 End",
 	), listing(bp))
 	require.Equal(t, int32(-1), bp.Output)
 	cond := bp.Exprs[bp.Code[2].Expr]
 	require.Equal(t, "nodes.a.status == \"succeeded\"", cond.Src)
 	require.Equal(t, []blueprint.Ref{{Name: "a", Node: 0}}, cond.Refs)
-	require.True(t, bp.Exprs[bp.Code[8].Expr].Const)
+	require.True(t, bp.Exprs[bp.Code[10].Expr].Const)
+	// Each arm records the nodes of the other skipped.
+	require.Equal(t, []int32{3}, bp.Code[3].Deps)
+	require.Equal(t, []int32{2}, bp.Code[6].Deps)
 }
 
 func TestLowerParallelAndSwitch(t *testing.T) {
@@ -127,22 +134,29 @@ nodes:
 		"4 Task c",
 		"5 Join fan",
 		"6 Enter pick",
-		"7 Branch pick ->10",
-		"8 Task one",
-		"9 Jump pick ->14",
-		"10 Branch pick ->13",
-		"11 Task two",
-		"12 Jump pick ->14",
-		"13 Task other",
-		"14 Leave pick",
-		"15 Enter nodefault",
-		"16 Branch nodefault ->19",
-		"17 Task three",
-		"18 Jump nodefault ->21",
-		"19 Branch nodefault ->21",
-		"20 Task four",
-		"21 Leave nodefault",
-		"22 End",
+		"7 Branch pick ->11",
+		"8 Skip pick",
+		"9 Task one",
+		"10 Jump pick ->17",
+		"11 Branch pick ->15",
+		"12 Skip pick",
+		"13 Task two",
+		"14 Jump pick ->17",
+		"15 Skip pick",
+		"16 Task other",
+		"17 Leave pick",
+		"18 Enter nodefault",
+		"19 Branch nodefault ->23",
+		"20 Skip nodefault",
+		"21 Task three",
+		"22 Jump nodefault ->28",
+		"23 Branch nodefault ->27",
+		"24 Skip nodefault",
+		"25 Task four",
+		"26 Jump nodefault ->28",
+		"27 Skip nodefault",
+		"28 Leave nodefault",
+		"29 End",
 	)
 	require.Equal(t, want, listing(bp))
 }

@@ -40,6 +40,11 @@ func parallel1(bp *blueprint.Blueprint) {
 		if code[f].Op != blueprint.OpFork || len(code[f].Targets) != 1 {
 			continue
 		}
+		// A Fork whose failures are collected must stay a group: its
+		// branch's failure ends at its Join.
+		if t := code[f].Target; t >= 0 && int(t) < len(code) && code[t].Op == blueprint.OpCollect {
+			continue
+		}
 		if preds == nil {
 			preds = predecessors(bp)
 		}

@@ -15,6 +15,10 @@ type optGen struct {
 	rng *rand.Rand
 	bp  *blueprint.Blueprint
 	sim *optSim
+	// parents are the composite nodes around what is being generated,
+	// innermost last; traps counts the traps among them.
+	parents []int32
+	traps   int
 }
 
 func genProgram(seed uint64) (*blueprint.Blueprint, *optSim) {
@@ -38,8 +42,73 @@ func (g *optGen) emit(in blueprint.Instr) int32 {
 
 func (g *optGen) node(kind, action string) int32 {
 	n := int32(len(g.bp.Nodes))
-	g.bp.Nodes = append(g.bp.Nodes, blueprint.Node{ID: fmt.Sprintf("%s%d", kind, n), Kind: kind, Action: action, Loop: -1})
+	parent := int32(-1)
+	if len(g.parents) > 0 {
+		parent = g.parents[len(g.parents)-1]
+	}
+	g.bp.Nodes = append(g.bp.Nodes, blueprint.Node{ID: fmt.Sprintf("%s%d", kind, n), Kind: kind, Action: action, Loop: -1, Parent: parent})
 	return n
+}
+
+// enter and leave bracket the children of composite node n.
+func (g *optGen) enter(n int32) { g.parents = append(g.parents, n) }
+func (g *optGen) leave()        { g.parents = g.parents[:len(g.parents)-1] }
+
+// trap makes Parallel or Loop n a trap half the time inside one and a
+// third of the time elsewhere; the caller emits collect after its resume.
+func (g *optGen) trap(n int32) {
+	if g.rng.IntN(3) == 0 {
+		g.bp.Nodes[n].Trap = true
+	}
+	if g.bp.Nodes[n].Trap {
+		g.traps++
+	}
+}
+
+// race emits a Parallel with mode: first, as lowerRace does.
+func (g *optGen) race(n int32, depth int) {
+	g.bp.Nodes[n].Trap = true
+	g.traps++
+	g.enter(n)
+	at := g.emit(blueprint.Instr{Op: blueprint.OpRace, Node: n, Expr: -1})
+	k := 1 + g.rng.IntN(3)
+	for range k {
+		g.bp.Code[at].Targets = append(g.bp.Code[at].Targets, g.pc())
+		g.seq(depth + 1)
+		g.emit(blueprint.Instr{Op: blueprint.OpWin, Node: n, Expr: -1})
+	}
+	g.leave()
+	g.bp.Code[at].Target = g.pc()
+	g.emit(blueprint.Instr{Op: blueprint.OpWon, Node: n, Expr: -1, Max: k})
+	j := g.emit(oJump(0))
+	g.bp.Code[at].Else = g.pc()
+	g.collect(n, depth)
+	g.bp.Code[j].Target = g.pc()
+}
+
+// collect emits the Collect after the resume of n, as lowerCollect does,
+// and ends n's trap.
+func (g *optGen) collect(n int32, depth int) {
+	trap := g.bp.Nodes[n].Trap
+	if trap {
+		g.traps--
+	}
+	if !trap && g.traps == 0 {
+		return
+	}
+	in := blueprint.Instr{Op: blueprint.OpCollect, Node: n, Expr: -1}
+	if trap {
+		in.Handle = []string{"", blueprint.HandleContinue, blueprint.HandleCatch}[g.rng.IntN(3)]
+	}
+	at := g.emit(in)
+	if in.Handle != blueprint.HandleCatch {
+		return
+	}
+	j := g.emit(oJump(0))
+	g.bp.Code[at].Target = g.pc()
+	g.seq(depth + 1)
+	g.emit(oLeaveFailed(n))
+	g.bp.Code[j].Target = g.pc()
 }
 
 func (g *optGen) expr(src string) int32 {
@@ -70,7 +139,7 @@ func (g *optGen) seq(depth int) {
 }
 
 func (g *optGen) stmt(depth int) {
-	k := g.rng.IntN(12)
+	k := g.rng.IntN(13)
 	if depth >= 3 {
 		k = 0
 	}
@@ -79,19 +148,28 @@ func (g *optGen) stmt(depth int) {
 		g.action(depth)
 	case 5:
 		n := g.node("If", "")
+		g.enter(n)
+		defer g.leave()
 		g.emit(oEnter(n))
 		br := g.emit(oBranch(g.cond(), 0))
 		g.bp.Code[br].Node = n
+		// Each arm records the other's nodes skipped: here the If itself,
+		// whose record a failure in the arm leaves showing.
+		skip := blueprint.Instr{Op: blueprint.OpSkip, Node: n, Expr: -1, Deps: []int32{n}}
+		g.emit(skip)
 		g.seq(depth + 1)
 		j := g.emit(oJump(0))
 		g.bp.Code[br].Target = g.pc()
 		if g.rng.IntN(2) == 0 {
+			g.emit(skip.Clone())
 			g.seq(depth + 1)
 		}
 		g.bp.Code[j].Target = g.pc()
 		g.emit(oLeave(n))
 	case 6:
 		n := g.node("Switch", "")
+		g.enter(n)
+		defer g.leave()
 		g.emit(oEnter(n))
 		var jumps []int32
 		for range 1 + g.rng.IntN(3) {
@@ -108,6 +186,12 @@ func (g *optGen) stmt(depth int) {
 		g.emit(oLeave(n))
 	case 7, 8:
 		n := g.node("Parallel", "")
+		if g.rng.IntN(4) == 0 {
+			g.race(n, depth)
+			break
+		}
+		g.trap(n)
+		g.enter(n)
 		f := g.emit(oFork(n, 0))
 		for range 1 + g.rng.IntN(3)*g.rng.IntN(2) { // one branch half the time
 			g.bp.Code[f].Targets = append(g.bp.Code[f].Targets, g.pc())
@@ -115,14 +199,21 @@ func (g *optGen) stmt(depth int) {
 			g.emit(oJoin(n))
 		}
 		g.bp.Code[f].Target = g.pc()
+		g.leave()
+		g.collect(n, depth)
 	case 9:
 		n := g.node("Loop", "")
+		g.bp.Nodes[n].Var = "item"
+		g.trap(n)
+		g.enter(n)
 		e := g.expr("items")
 		g.sim.mapN[e] = g.rng.IntN(3)
 		m := g.emit(oMap(n, e, 0))
 		g.seq(depth + 1)
 		g.emit(oJoin(n))
 		g.bp.Code[m].Target = g.pc()
+		g.leave()
+		g.collect(n, depth)
 	case 10:
 		n := g.node("Loop", "")
 		var e int32
@@ -135,16 +226,91 @@ func (g *optGen) stmt(depth int) {
 			e = g.expr("iteration < k")
 			g.sim.whileN[e] = g.rng.IntN(3)
 		}
+		g.enter(n)
+		defer g.leave()
 		g.emit(oEnter(n))
 		h := g.emit(oWhile(n, e, 0))
 		g.bp.Code[h].Max = 3
-		g.seq(depth + 1)
+		g.bp.Code[h].Until = g.rng.IntN(3) == 0
+		// A body statement sometimes ends the loop after it (break_if).
+		var breaks []int32
+		for range g.rng.IntN(4) {
+			g.stmt(depth + 1)
+			if g.rng.IntN(3) == 0 {
+				br := g.emit(oBranch(g.cond(), 0))
+				g.bp.Code[br].Node = n
+				breaks = append(breaks, g.emit(blueprint.Instr{Op: blueprint.OpBreak, Node: n, Expr: -1}))
+				g.bp.Code[br].Target = g.pc()
+			}
+		}
 		g.emit(oNext(n, h))
 		g.bp.Code[h].Target = g.pc()
+		for _, b := range breaks {
+			g.bp.Code[b].Target = g.pc()
+		}
 	case 11:
 		in := oWait(eDur)
 		in.Node = g.node("Wait", "")
 		g.emit(in)
+	case 12:
+		if g.traps > 0 {
+			g.action(depth) // a Graph inside a trap is refused
+			break
+		}
+		g.graph(depth)
+	}
+}
+
+// graph emits a Graph of up to four slots, each depending on a random
+// set of earlier ones with a random trigger rule, as lowerGraph does.
+func (g *optGen) graph(depth int) {
+	n := g.node("Graph", "")
+	g.enter(n)
+	defer g.leave()
+	at := g.emit(blueprint.Instr{Op: blueprint.OpGraph, Node: n, Expr: -1})
+	k := 1 + g.rng.IntN(4)
+	deps := make([][]int32, k)
+	signals := make([][]blueprint.Signal, k)
+	for i := range k {
+		for j := range i {
+			if g.rng.IntN(2) == 0 {
+				signals[j] = append(signals[j], blueprint.Signal{Slot: int32(i), At: int32(len(deps[i]))})
+				deps[i] = append(deps[i], int32(j))
+			}
+		}
+	}
+	rules := []string{blueprint.RuleAllSucceeded, blueprint.RuleAllDone, blueprint.RuleAnyFailed, blueprint.RuleNoneFailedMinOneSuccess}
+	elems := make([]int32, k)
+	var checked []int32
+	for i := range k {
+		g.bp.Code[at].Targets = append(g.bp.Code[at].Targets, g.pc())
+		g.bp.Code[at].Needs = append(g.bp.Code[at].Needs, int32(len(deps[i])))
+		// Every statement makes its node first.
+		elems[i] = int32(len(g.bp.Nodes))
+		trig := int32(-1)
+		if len(deps[i]) > 0 {
+			nodes := make([]int32, len(deps[i]))
+			for x, j := range deps[i] {
+				nodes[x] = elems[j]
+			}
+			trig = g.emit(blueprint.Instr{Op: blueprint.OpTrigger, Node: elems[i], Expr: -1,
+				Rule: rules[g.rng.IntN(len(rules))], Deps: nodes})
+		}
+		g.stmt(depth + 1)
+		if trig >= 0 {
+			g.bp.Code[trig].Target = g.pc()
+		}
+		if len(signals[i]) > 0 {
+			g.emit(blueprint.Instr{Op: blueprint.OpSignal, Node: elems[i], Expr: -1, Signals: signals[i]})
+		}
+		g.emit(oJoin(n))
+		if g.rng.IntN(3) == 0 {
+			checked = append(checked, elems[i])
+		}
+	}
+	g.bp.Code[at].Target = g.pc()
+	if len(checked) > 0 {
+		g.emit(blueprint.Instr{Op: blueprint.OpCheck, Node: n, Expr: -1, Deps: checked})
 	}
 }
 
@@ -190,6 +356,13 @@ func TestPassesKeepRuns(t *testing.T) {
 		}
 		want := sim.run()
 		statuses[want.Status]++
+		seen := map[blueprint.Op]bool{}
+		for _, in := range bp.Code {
+			if (in.Op == blueprint.OpGraph || in.Op == blueprint.OpBreak || in.Op == blueprint.OpCollect || in.Op == blueprint.OpSkip || in.Op == blueprint.OpRace) && !seen[in.Op] {
+				seen[in.Op] = true
+				statuses["has a "+in.Op.String()]++
+			}
+		}
 		for mask := range 1 << len(Passes) {
 			c := cloneProgram(bp)
 			for i, p := range Passes {
@@ -229,6 +402,9 @@ func TestPassesKeepRuns(t *testing.T) {
 		if changed[p.Name] == 0 {
 			t.Errorf("no generated program was changed by %s", p.Name)
 		}
+	}
+	if statuses["has a Graph"] == 0 || statuses["has a Break"] == 0 || statuses["has a Collect"] == 0 || statuses["has a Race"] == 0 {
+		t.Errorf("no generated program has a graph or a break: %v", statuses)
 	}
 	if statuses["succeeded"] == 0 || statuses["failed"] == 0 {
 		t.Errorf("the generated runs do not both succeed and fail: %v", statuses)

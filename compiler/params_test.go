@@ -38,7 +38,7 @@ func TestNestedStructParams(t *testing.T) {
 	for _, tc := range []struct{ params, want string }{
 		{`{in: {wait: 1s, tag: x}, items: [{tag: a}], small: 255}`, ""},
 		{`{in: {wait: 5, bogus: 1}}`, `t.yaml:7:18: param "in" of action "custom" needs key "tag"
-t.yaml:7:25: param "in.wait" of action "custom" must be a duration like "200ms", got 5
+t.yaml:7:25: param "in.wait" of action "custom" must be a duration like "200ms", got 5; did you mean "5s"? a duration needs a unit (ms, s, m, h)
 t.yaml:7:28: unknown key "bogus" in param "in" of action "custom"; it takes "wait" and "tag"`},
 		{`{in: {wait: 1s, tga: x}}`, `t.yaml:7:18: param "in" of action "custom" needs key "tag"
 t.yaml:7:29: unknown key "tga" in param "in" of action "custom"; did you mean "tag"?`},

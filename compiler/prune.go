@@ -38,6 +38,9 @@ func pruneNodes(bp *blueprint.Blueprint) {
 		for _, s := range in.Steps {
 			markNode(s.Node)
 		}
+		for _, d := range in.Deps {
+			markNode(d)
+		}
 	}
 	for i, e := range bp.Exprs {
 		if !liveExpr[i] {
@@ -126,6 +129,13 @@ func pruneNodes(bp *blueprint.Blueprint) {
 				steps[j] = s
 			}
 			in.Steps = steps
+		}
+		if len(in.Deps) > 0 {
+			deps := make([]int32, len(in.Deps))
+			for j, d := range in.Deps {
+				deps[j] = mapIdx(nodeMap, d)
+			}
+			in.Deps = deps
 		}
 	}
 }

@@ -95,17 +95,33 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 		for _, b := range x.branches {
 			c.exprSeq(b, env)
 		}
+		c.exprSeq(x.catch, &lex{kind: lexCatch, node: x, up: env})
 	case "If":
 		x.cond = c.bare(n.Condition, "condition", x, env)
 		c.exprSeq(x.then, env)
 		c.exprSeq(x.els, env)
 	case "Loop":
-		if n.While != nil {
-			// The condition runs inside the loop's frame: iteration is in
-			// scope there too.
+		if sequential(n) {
+			// The condition runs inside the loop's frame, at the head of
+			// an iteration: iteration is in scope there too, and the
+			// body's nodes are those of the iteration before.
 			inner := &lex{kind: lexWhile, node: x, up: env}
-			x.cond = c.bare(n.While, "while", x, inner)
+			if n.While != nil {
+				c.look = &look{prev: x}
+				x.cond = c.bare(n.While, "while", x, inner)
+			} else {
+				c.look = &look{prev: x, prevIter: true}
+				x.cond = c.bare(n.LoopUntil, "loop until", x, inner)
+			}
+			c.look = nil
 			c.exprSeq(x.body, inner)
+			for _, b := range x.body {
+				if b.n.BreakIf != nil {
+					c.look = &look{pos: b.breakPos}
+					b.brk = c.bare(b.n.BreakIf, "break_if", b, inner)
+					c.look = nil
+				}
+			}
 			break
 		}
 		if n.ForEach != nil && n.ForEach.Kind == dsl.List {
@@ -114,6 +130,7 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 			x.cond = c.bare(n.ForEach, "for_each", x, env)
 		}
 		c.exprSeq(x.body, &lex{kind: lexEach, node: x, name: loopVar(n), up: env})
+		c.exprSeq(x.catch, &lex{kind: lexCatch, node: x, up: env})
 	case "Switch":
 		for i, cs := range n.Cases {
 			var when *dsl.Value
@@ -132,6 +149,11 @@ func (c *compiler) exprNode(x *inode, env *lex) {
 		c.exprSeq(x.body, &lex{kind: lexFunc, node: x})
 	case "Wait":
 		c.waitExpr(x, env)
+	case "Graph":
+		if inTrap(x) && x.idx >= 0 {
+			c.errorf(x.n.Pos, "a Graph inside a Parallel or Loop with fail_fast: false, or inside a race (mode: first), is not supported: a failure there would leave the nodes after it waiting; use trigger rules inside the Graph instead")
+		}
+		c.exprSeq(x.graph, env)
 	}
 }
 
@@ -183,7 +205,7 @@ func (c *compiler) typedBare(v *dsl.Value, field string, at *inode, env *lex) (i
 	if v == nil {
 		return -1, "" // missing or refused: reported by the parser
 	}
-	src, errs := c.tr.Bare(v, field)
+	src, errs := c.tr.Bare(v, fieldName(field))
 	*c.errs = append(*c.errs, errs...)
 	i := c.bind(src, at, env, at.scope)
 	if len(errs) > 0 {
@@ -206,9 +228,9 @@ func (c *compiler) checkConstBare(v *dsl.Value, field string, i int32) bool {
 		shown = strconv.Quote(s)
 	}
 	switch field {
-	case "condition", "while", "when":
+	case "condition", "while", "when", "loop until", "break_if":
 		if _, isBool := val.(bool); !isBool {
-			c.errs.Add(c.file, v.Pos, "%s is always %s, not true or false", field, shown)
+			c.errs.Add(c.file, v.Pos, "%s is always %s, not true or false", fieldName(field), shown)
 		}
 	case "for_each":
 		if _, isList := val.([]any); !isList && val != nil {
@@ -218,10 +240,18 @@ func (c *compiler) checkConstBare(v *dsl.Value, field string, i int32) bool {
 	return true
 }
 
+// fieldName is how messages name a bare field: a Loop's until is keyed
+// apart from a Wait's, which takes a time.
+func fieldName(field string) string { return strings.TrimPrefix(field, "loop ") }
+
 // bind resolves a source's names and adds it to the expression table
 // (except in phantom trees, which emit nothing). at is nil for `output:`.
 func (c *compiler) bind(src *skexpr.Source, at *inode, env *lex, fs *fscope) int32 {
-	e, errs := src.Bind(&scope{c: c, at: at, env: env, fs: fs})
+	sc := &scope{c: c, at: at, env: env, fs: fs}
+	if c.look != nil {
+		sc.look, c.look = *c.look, nil
+	}
+	e, errs := src.Bind(sc)
 	*c.errs = append(*c.errs, errs...)
 	if len(errs) > 0 || (at != nil && at.idx < 0) {
 		return -1
@@ -280,7 +310,7 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 	if field == "duration" {
 		switch {
 		case v.Kind != dsl.String:
-			c.errorf(v.Pos, `duration must be a string such as "30s", not %s`, article(v.Kind))
+			c.errorf(v.Pos, `duration must be a string such as "30s", not %s%s`, article(v.Kind), dsl.UnitHint(v.Go()))
 			return
 		case strings.Contains(v.Str, "${{"):
 			x.wait, typ = c.typedValue(v, x, env)
@@ -293,6 +323,10 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 				if x.idx >= 0 {
 					x.wait = c.addExpr(constExpr(blueprint.Pos{Line: v.Pos.Line, Col: v.Pos.Col}, v.Str))
 				}
+				return
+			}
+			if h := dsl.UnitHint(v.Str); h != "" {
+				c.errorf(v.Pos, "invalid duration %q%s", v.Str, h)
 				return
 			}
 			x.wait, typ = c.typedBare(v, field, x, env)
@@ -328,7 +362,11 @@ func (c *compiler) waitExpr(x *inode, env *lex) {
 		s, isStr := val.(string)
 		switch {
 		case !isStr:
-			c.errorf(v.Pos, "%s must be a string, not %s", field, skexpr.Format(val))
+			hint := ""
+			if field == "duration" {
+				hint = dsl.UnitHint(val)
+			}
+			c.errorf(v.Pos, "%s must be a string, not %s%s", field, skexpr.Format(val), hint)
 		case field == "duration":
 			if d, err := time.ParseDuration(strings.TrimSpace(s)); err != nil || d < 0 {
 				c.errorf(v.Pos, "invalid duration %q", s)
@@ -364,6 +402,29 @@ type scope struct {
 	at  *inode // the node whose expression this is; nil for `output:`
 	env *lex
 	fs  *fscope
+	look
+}
+
+// look says from where an expression sees node records, when that is not
+// the position of its node: a break_if right after its node (pos), a
+// loop's condition at the head of an iteration, which reads the body's
+// records of the iteration before (prev; with prevIter, `iteration` is
+// that iteration's too).
+type look struct {
+	pos      int32
+	prev     *inode
+	prevIter bool
+}
+
+// point is the preorder position the expression is evaluated at.
+func (s *scope) point() int32 {
+	switch {
+	case s.pos > 0:
+		return s.pos
+	case s.at != nil:
+		return s.at.in
+	}
+	return endPos
 }
 
 // frame returns the innermost frame of a kind (and, for lexEach with a
@@ -426,11 +487,20 @@ func (s *scope) Var(u *skexpr.Use) (blueprint.Var, *skexpr.Problem) {
 		return blueprint.Var{}, &skexpr.Problem{Msg: msg}
 	case "iteration":
 		if f := s.frame(lexWhile, ""); f != nil {
-			return blueprint.Var{Name: "iteration", Kind: blueprint.VarIteration, Node: f.node.idx}, nil
+			return blueprint.Var{Name: "iteration", Kind: blueprint.VarIteration, Node: f.node.idx, Prev: s.prevIter && f.node == s.prev}, nil
 		}
-		msg := "iteration is only available in a while loop"
+		msg := "iteration is only available in a while or until loop"
 		if s.frame(lexEach, "") != nil {
 			msg += "; a for_each loop counts with index"
+		}
+		return blueprint.Var{}, &skexpr.Problem{Msg: msg}
+	case "previous":
+		if f := s.frame(lexWhile, ""); f != nil {
+			return blueprint.Var{Name: "previous", Kind: blueprint.VarPrevious, Node: f.node.idx}, nil
+		}
+		msg := "previous is only available in a while or until loop"
+		if s.frame(lexEach, "") != nil {
+			msg += "; for_each iterations may run at once, so none comes before another"
 		}
 		return blueprint.Var{}, &skexpr.Problem{Msg: msg}
 	}
@@ -450,7 +520,7 @@ func (s *scope) names() []string {
 		case lexEach:
 			out = append(out, "item", "index", l.name)
 		case lexWhile:
-			out = append(out, "iteration")
+			out = append(out, "iteration", "previous")
 		case lexCatch:
 			out = append(out, "error")
 		}
@@ -496,7 +566,14 @@ func (s *scope) Node(u *skexpr.Use) (blueprint.Ref, int, *skexpr.Problem) {
 		}
 		return blueprint.Ref{}, 0, &skexpr.Problem{Pos: u.PathPos(n), Msg: fmt.Sprintf("nodes.%s has no field %q%s", name, f, hint)}
 	}
-	if !finished(x, s.at) {
+	if p := s.prev; p != nil && p.in < x.in && x.in <= p.out {
+		if !finishedAt(x, p.bodyEnd) {
+			return blueprint.Ref{}, 0, &skexpr.Problem{Msg: fmt.Sprintf(
+				"nodes.%s is not certainly finished at the end of an iteration of Loop %q, where its condition looks back", name, s.local(p))}
+		}
+		return blueprint.Ref{Name: name, Node: x.idx, Prev: true}, n, nil
+	}
+	if !finishedAt(x, s.point()) {
 		return blueprint.Ref{}, 0, &skexpr.Problem{Msg: s.whyNot(x, "nodes."+name)}
 	}
 	return blueprint.Ref{Name: name, Node: x.idx}, n, nil
@@ -523,16 +600,22 @@ var recordFields = []string{"output", "status"}
 
 func isRecordField(s string) bool { return s == "output" || s == "status" }
 
-// finished reports whether x has certainly finished when the expression of
-// node at (nil: the workflow's output) is evaluated.
-func finished(x, at *inode) bool {
-	p := int32(endPos)
-	if at != nil {
-		p = at.in
-	}
+// finishedAt reports whether x has certainly finished at preorder
+// position p.
+func finishedAt(x *inode, p int32) bool {
 	for e := x; e != nil; e = e.parent {
 		if e.out < p && p <= e.seqEnd {
 			return true
+		}
+		if e.arm == armGraph {
+			// Inside the Graph, only what a node depends on (through
+			// others too) has finished before it; outside, the whole
+			// Graph has, as after a Parallel.
+			if g := e.parent; g.in < p && p <= g.out {
+				y := g.graphElem(p)
+				return y != nil && g.reaches(int32(y.armIdx), int32(e.armIdx))
+			}
+			continue
 		}
 		if e.arm != armBranch && e.arm != armCall {
 			return false
@@ -561,6 +644,18 @@ func (s *scope) whyNot(x *inode, ref string) string {
 		par := e.parent
 		if par == nil {
 			return ref + " runs after this point"
+		}
+		if e.arm == armGraph {
+			if at != nil && par.in < p && p <= par.out {
+				y := par.graphElem(p)
+				if y == nil || y == e {
+					return ref + " runs after this point"
+				}
+				return fmt.Sprintf("%s is not certainly finished here: %q does not depend on %q in Graph %q; add %q to its depends",
+					ref, y.n.ID, e.n.ID, s.local(par), e.n.ID)
+			}
+			e = par
+			continue
 		}
 		if at != nil && par.in < p && p <= par.out {
 			// The expression is inside the same composite.

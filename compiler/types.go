@@ -17,22 +17,26 @@ import (
 // bareTypes are the static types each bare field accepts besides unknown:
 // what the runtime takes there (see runtime/vm.go).
 var bareTypes = map[string][]string{
-	"condition": {"boolean"},
-	"while":     {"boolean"},
-	"when":      {"boolean"},
-	"for_each":  {"list"},
-	"until":     {"string", "time"},
-	"duration":  {"string", "duration"},
+	"condition":  {"boolean"},
+	"while":      {"boolean"},
+	"loop until": {"boolean"},
+	"break_if":   {"boolean"},
+	"when":       {"boolean"},
+	"for_each":   {"list"},
+	"until":      {"string", "time"},
+	"duration":   {"string", "duration"},
 }
 
 // bareWants says what a bare field must give, for messages.
 var bareWants = map[string]string{
-	"condition": "true or false",
-	"while":     "true or false",
-	"when":      "true or false",
-	"for_each":  "a list",
-	"until":     "an RFC 3339 time such as 2030-01-02T15:04:05Z",
-	"duration":  `a duration such as "30s"`,
+	"condition":  "true or false",
+	"while":      "true or false",
+	"loop until": "true or false",
+	"break_if":   "true or false",
+	"when":       "true or false",
+	"for_each":   "a list",
+	"until":      "an RFC 3339 time such as 2030-01-02T15:04:05Z",
+	"duration":   `a duration such as "30s"`,
 }
 
 // checkBareType refuses a bare field whose expression has a static type
@@ -44,7 +48,7 @@ func (c *compiler) checkBareType(v *dsl.Value, field, typ string) {
 	if typ == "" || !known || slices.Contains(ok, typ) {
 		return
 	}
-	c.errs.Add(c.file, v.Pos, "%s is a %s, not %s", field, typ, bareWants[field])
+	c.errs.Add(c.file, v.Pos, "%s is a %s, not %s", fieldName(field), typ, bareWants[field])
 }
 
 // paramTypes are the static types each param type takes at run time (see

@@ -197,6 +197,10 @@ type Node struct {
 	Branches       [][]*Node
 	BranchesPos    Pos
 	MaxConcurrency int // 0 = no limit
+	// Mode is "" (all: wait for every branch) or "first" (a race: the
+	// first branch to succeed wins).
+	Mode    string
+	ModePos Pos
 
 	// If
 	Condition *Value // a string holding a bare expression
@@ -204,8 +208,11 @@ type Node struct {
 	Else      []*Node
 	HasElse   bool
 
-	// Loop: exactly one of While and ForEach is set.
+	// Loop: exactly one of While, LoopUntil and ForEach is set. LoopUntil
+	// (the `until` of a Loop) is evaluated after each iteration; the loop
+	// ends when it holds.
 	While         *Value
+	LoopUntil     *Value
 	ForEach       *Value
 	As            string // "" means "item"
 	Concurrency   int    // for_each: 1 by default, 0 = no limit
@@ -229,6 +236,28 @@ type Node struct {
 	Duration *Value
 	Until    *Value
 
+	// Graph: the nodes of a dependency graph, each run once the nodes it
+	// depends on have finished.
+	Graph    []*Node
+	GraphPos Pos
+
+	// Depends and TriggerRule place a node in the Graph around it: the ids
+	// it waits for (each with its position) and the rule deciding whether
+	// it runs once they have finished ("" means all_succeeded).
+	Depends        []string
+	DependsPos     []Pos
+	TriggerRule    string
+	TriggerRulePos Pos
+
+	// FailFast is false when a Parallel or for_each Loop runs every branch
+	// or iteration whatever the others do, and fails at the end with every
+	// failure (fail_fast: false); nil when not written (true).
+	FailFast *bool
+
+	// BreakIf, on a node directly in the body of a while or until Loop,
+	// ends the loop right after the node when it holds.
+	BreakIf *Value
+
 	// Common fields.
 	Timeout  *Duration
 	Retry    *Retry
@@ -250,4 +279,25 @@ type Case struct {
 }
 
 // Kinds is the closed set of node kinds, in documentation order.
-var Kinds = []string{"Action", "Parallel", "If", "Loop", "Call", "Switch", "Wait"}
+var Kinds = []string{"Action", "Parallel", "If", "Loop", "Call", "Switch", "Wait", "Graph"}
+
+// Trigger rules of a Graph node, in documentation order: when a node whose
+// dependencies have all finished runs. A node whose rule does not hold is
+// recorded skipped.
+const (
+	// AllSucceeded runs the node when every dependency succeeded (the
+	// default).
+	AllSucceeded = "all_succeeded"
+	// AllDone runs the node whatever its dependencies ended with: a
+	// teardown. A failure it ran after still fails the Graph.
+	AllDone = "all_done"
+	// AnyFailed runs the node when a dependency failed: a handler. The
+	// failures it ran for are handled and do not fail the Graph.
+	AnyFailed = "any_failed"
+	// NoneFailedMinOneSuccess runs the node when no dependency failed and
+	// at least one succeeded (the others skipped): the join after an If.
+	NoneFailedMinOneSuccess = "none_failed_min_one_success"
+)
+
+// TriggerRules lists the trigger rules.
+var TriggerRules = []string{AllSucceeded, AllDone, AnyFailed, NoneFailedMinOneSuccess}

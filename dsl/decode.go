@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -162,12 +163,12 @@ func (d *decoder) expression(name string, v *Value) *Value {
 // duration reads a literal Go duration that must be more than zero.
 func (d *decoder) duration(name string, v *Value) *Duration {
 	if v.Kind != String {
-		d.add(v.Pos, "%q must be a duration such as \"30s\", got %s", name, describe(v))
+		d.add(v.Pos, "%q must be a duration such as \"30s\", got %s%s", name, describe(v), UnitHint(v.Go()))
 		return nil
 	}
 	dur, err := time.ParseDuration(strings.TrimSpace(v.Str))
 	if err != nil {
-		d.add(v.Pos, "%q must be a duration such as \"30s\", got %s", name, describe(v))
+		d.add(v.Pos, "%q must be a duration such as \"30s\", got %s%s", name, describe(v), UnitHint(v.Str))
 		return nil
 	}
 	if dur <= 0 {
@@ -265,4 +266,28 @@ func (d *decoder) nodeList(name string, v *Value) []*Node {
 		}
 	}
 	return out
+}
+
+// UnitHint suggests the unit a duration written as a bare number lacks
+// (20 or "20": `; did you mean "20s"?`), or says nothing. A Go duration
+// has no default unit, and seconds are what such a number most often
+// means in a workflow.
+func UnitHint(v any) string {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = strings.TrimSpace(x)
+	case int64:
+		s = strconv.FormatInt(x, 10)
+	case int:
+		s = strconv.Itoa(x)
+	case float64:
+		s = strconv.FormatFloat(x, 'f', -1, 64)
+	default:
+		return ""
+	}
+	if f, err := strconv.ParseFloat(s, 64); err != nil || f <= 0 || strings.ContainsAny(s, "eEnN") {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q? a duration needs a unit (ms, s, m, h)", s+"s")
 }

@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -43,6 +44,12 @@ func (d *decoder) node(v *Value) *Node {
 		case "catch":
 			n.HasCatch = true
 			n.Catch = d.nodeList(f.Key, fv)
+		case "break_if":
+			n.BreakIf = d.expression(f.Key, fv)
+		case "depends":
+			d.depends(n, fv)
+		case "trigger_rule":
+			d.triggerRule(n, fv)
 		default:
 			switch {
 			case !known && nodeFieldNames[f.Key]:
@@ -99,6 +106,8 @@ func (d *decoder) idAndKind(n *Node, v *Value) bool {
 	}
 	if h := Hint(k.Str, Kinds); h != "" {
 		d.add(k.Pos, "unknown kind %q%s", k.Str, h)
+	} else if strings.EqualFold(k.Str, "dag") || strings.EqualFold(k.Str, "dag_tasks") {
+		d.add(k.Pos, "unknown kind %q; did you mean \"Graph\"? Its nodes name what they wait for with depends", k.Str)
 	} else {
 		d.add(k.Pos, "unknown kind %q; the kinds are %s", k.Str, strings.Join(Kinds, ", "))
 	}
@@ -122,6 +131,28 @@ func (d *decoder) kindField(n *Node, f *Field) {
 		n.Branches = d.branches(v)
 	case "max_concurrency":
 		n.MaxConcurrency = d.integer(f.Key, v, 0)
+	case "mode":
+		if m, ok := d.str(f.Key, v, true); ok {
+			n.ModePos = v.Pos
+			switch m {
+			case "all":
+			case "first":
+				n.Mode = m
+			default:
+				hint := Hint(m, []string{"all", "first"})
+				if m == "race" || m == "any" || m == "compete" {
+					hint = `; did you mean "first"?`
+				}
+				d.add(v.Pos, "unknown mode %q%s (the modes are all and first)", m, hint)
+			}
+		}
+	case "fail_fast":
+		if v.Kind != Bool {
+			d.add(v.Pos, "%q must be true or false, got %s", f.Key, describe(v))
+		} else {
+			b := v.Bool
+			n.FailFast = &b
+		}
 
 	// If
 	case "condition":
@@ -171,11 +202,18 @@ func (d *decoder) kindField(n *Node, f *Field) {
 			n.Default = d.nodeList(f.Key, v)
 		}
 
+	// Graph
+	case "graph":
+		n.GraphPos = v.Pos
+		n.Graph = d.nodeList(f.Key, v)
+
 	// Wait
 	case "duration":
 		n.Duration = d.waitDuration(v)
 	case "until":
-		if _, ok := d.str(f.Key, v, true); ok {
+		if n.Kind == "Loop" {
+			n.LoopUntil = d.expression(f.Key, v)
+		} else if _, ok := d.str(f.Key, v, true); ok {
 			n.Until = v
 		}
 	}
@@ -186,8 +224,10 @@ func (d *decoder) kindField(n *Node, f *Field) {
 func (d *decoder) checkKind(n *Node, v *Value) {
 	switch n.Kind {
 	case "Loop":
-		d.oneOf(n, v, "while", "for_each")
-		if _, ok := n.FieldPos["while"]; ok {
+		d.oneOfLoop(n, v)
+		_, w := n.FieldPos["while"]
+		_, u := n.FieldPos["until"]
+		if w || u {
 			for _, name := range []string{"as", "concurrency"} {
 				if p, ok := n.FieldPos[name]; ok {
 					d.add(p, "%q only applies to a for_each Loop", name)
@@ -200,6 +240,36 @@ func (d *decoder) checkKind(n *Node, v *Value) {
 	case "Wait":
 		d.oneOf(n, v, "duration", "until")
 	}
+}
+
+// oneOfLoop reports a Loop that sets more or fewer than one of while,
+// until and for_each.
+func (d *decoder) oneOfLoop(n *Node, v *Value) {
+	var set []string
+	var last Pos
+	for _, f := range []string{"while", "until", "for_each"} {
+		if p, ok := n.FieldPos[f]; ok {
+			set = append(set, f)
+			if len(set) == 1 || p.Line > last.Line || (p.Line == last.Line && p.Col > last.Col) {
+				last = p
+			}
+		}
+	}
+	switch len(set) {
+	case 0:
+		d.add(v.Pos, "a Loop node needs \"while\", \"until\" or \"for_each\"")
+	case 1:
+	default:
+		d.add(last, "a Loop node takes one of \"while\", \"until\" and \"for_each\", not %s", strings.Join(quoteAll(set), " and "))
+	}
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = fmt.Sprintf("%q", x)
+	}
+	return out
 }
 
 // oneOf reports a node that sets both or neither of two exclusive fields.
@@ -295,4 +365,55 @@ func (d *decoder) waitDuration(v *Value) *Value {
 		return nil
 	}
 	return v
+}
+
+// depends reads a node's dependencies: one id or a list of ids.
+func (d *decoder) depends(n *Node, v *Value) {
+	if isAbsent(v) {
+		return
+	}
+	one := func(e *Value) {
+		switch e.Kind {
+		case String:
+			n.Depends = append(n.Depends, e.Str)
+			n.DependsPos = append(n.DependsPos, e.Pos)
+		case Int:
+			n.Depends = append(n.Depends, scalarString(e))
+			n.DependsPos = append(n.DependsPos, e.Pos)
+		default:
+			d.add(e.Pos, "%q must name node ids, got %s", "depends", describe(e))
+		}
+	}
+	if v.Kind == List {
+		for _, e := range v.List {
+			one(e)
+		}
+		return
+	}
+	one(v)
+}
+
+// triggerRule reads a node's trigger_rule, with a hint for the names other
+// engines use.
+func (d *decoder) triggerRule(n *Node, v *Value) {
+	s, ok := d.str("trigger_rule", v, true)
+	if !ok {
+		return
+	}
+	n.TriggerRulePos = v.Pos
+	for _, r := range TriggerRules {
+		if s == r {
+			n.TriggerRule = s
+			return
+		}
+	}
+	alias := map[string]string{
+		"all_success": AllSucceeded, "one_failed": AnyFailed, "all_failed": AnyFailed,
+		"always": AllDone, "none_failed": NoneFailedMinOneSuccess,
+	}
+	hint := Hint(s, TriggerRules)
+	if a, ok := alias[strings.ToLower(s)]; ok {
+		hint = fmt.Sprintf("; did you mean %q?", a)
+	}
+	d.add(v.Pos, "unknown trigger_rule %q%s (the rules are %s)", s, hint, strings.Join(TriggerRules, ", "))
 }

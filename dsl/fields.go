@@ -126,7 +126,15 @@ var commonFields = []field{
 	{"retry", "How the node is retried when it fails.", ref("retry")},
 	{"on_error", "What a final failure does: \"fail\" (the default) fails the run, \"continue\" records {error: {message, node}} as the node's output and goes on.", map[string]any{"enum": []any{"fail", "continue"}}},
 	{"catch", "Nodes run when the node fails after its retries, with error in scope; their last output becomes the node's output.", nodeListSchema},
+	{"break_if", "In the body of a while or until Loop: an expression evaluated right after this node, with its record in scope; when it holds the loop ends there, its last iteration's output being this node's.", conditionSchema},
+	{"depends", "In a Graph: the ids of the Graph's nodes this node runs after, one id or a list.", map[string]any{"anyOf": []any{
+		idSchema, map[string]any{"type": "array", "items": idSchema, "uniqueItems": true},
+	}}},
+	{"trigger_rule", "In a Graph: when the node runs once its dependencies have finished: all_succeeded (the default), all_done, any_failed or none_failed_min_one_success; otherwise it is skipped.", map[string]any{"enum": anyList(TriggerRules)}},
 }
+
+// idSchema is a node id as another node names it.
+var idSchema = map[string]any{"type": "string", "pattern": `^[A-Za-z0-9_-]+$`}
 
 // kindFields are the fields each kind adds to commonFields, and the kinds'
 // own descriptions.
@@ -140,6 +148,8 @@ var kindFields = map[string][]field{
 			"type": "array", "minItems": 1, "maxItems": 10000, "items": nodeListSchema,
 		}},
 		{"max_concurrency", "How many branches run at once; 0 (the default) means no limit.", map[string]any{"type": "integer", "minimum": 0}},
+		failFastField,
+		{"mode", "all (the default): wait for every branch. first: a race; the first branch to succeed wins, the others are stopped, and the output is {branch, output}; if every branch fails, the node fails with each branch's error.", map[string]any{"enum": []any{"all", "first"}}},
 	},
 	"If": {
 		{"condition", "An expression choosing the branch, such as nodes.fetch.output.status == 200.", conditionSchema},
@@ -147,12 +157,14 @@ var kindFields = map[string][]field{
 		{"else", "The nodes run when it does not.", nodeListSchema},
 	},
 	"Loop": {
-		{"while", "An expression evaluated before each iteration, with iteration (0-based) in scope; the loop runs while it holds.", conditionSchema},
+		{"while", "An expression evaluated before each iteration, with iteration (0-based), previous (the last iteration's output) and the last iteration's nodes in scope; the loop runs while it holds.", conditionSchema},
+		{"until", "An expression evaluated after each iteration, with that iteration's nodes, iteration and previous (its output) in scope; the loop ends when it holds, so the body runs at least once.", conditionSchema},
 		{"for_each", "An expression giving a list; the body runs once per element, with the element and index in scope.", listExprSchema},
 		{"as", "The name of the element in a for_each body; item by default.", map[string]any{"type": "string", "pattern": `^[A-Za-z_][A-Za-z0-9_]*$`}},
 		{"concurrency", "How many for_each iterations run at once: 1 by default, 0 means no limit.", map[string]any{"type": "integer", "minimum": 0}},
 		{"body", "The nodes run in each iteration.", nodeListSchema},
 		{"max_iterations", "The most iterations allowed before the node fails; 10000 by default, at most 1000000.", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000000}},
+		failFastField,
 	},
 	"Call": {
 		{"function", "The name of a function from functions:, inlined here.", map[string]any{"type": "string", "minLength": 1}},
@@ -164,11 +176,19 @@ var kindFields = map[string][]field{
 		}},
 		{"default", "The nodes run when no case holds.", nodeListSchema},
 	},
+	"Graph": {
+		{"graph", "The nodes of the graph; each runs as soon as the nodes it depends on have finished and its trigger_rule holds, so every node whose dependencies allow runs at once. The node's output is the list of each node's output, in the order written.", map[string]any{
+			"type": "array", "minItems": 1, "items": ref("node"),
+		}},
+	},
 	"Wait": {
 		{"duration", "How long to wait: a duration such as \"5m\", or an expression giving one.", typ("string")},
 		{"until", "An expression giving the RFC 3339 time to wait until.", typ("string")},
 	},
 }
+
+// failFastField is a Parallel's or for_each Loop's fail_fast.
+var failFastField = field{"fail_fast", "true (the default): the first failure inside fails the node and the run at once. false: every branch or iteration runs, and the node then fails with the list of every failure (which branch or iteration, which item, which node, which error), which on_error and catch on the node see.", typ("boolean")}
 
 // commonFieldKinds limits common fields to the kinds whose runs use them;
 // the parser reads them on every node so the compiler can say what is
@@ -176,8 +196,8 @@ var kindFields = map[string][]field{
 var commonFieldKinds = map[string][]string{
 	"timeout":  {"Action", "Wait"},
 	"retry":    {"Action"},
-	"on_error": {"Action"},
-	"catch":    {"Action"},
+	"on_error": {"Action", "Parallel", "Loop"},
+	"catch":    {"Action", "Parallel", "Loop"},
 }
 
 // CommonFieldAllowed reports whether a node of the given kind may set the
@@ -207,6 +227,7 @@ var kindRequired = map[string][]string{
 	"Loop":     {"body"},
 	"Call":     {"function"},
 	"Switch":   {"cases"},
+	"Graph":    {"graph"},
 }
 
 // kindDocs describe the kinds, for the schema.
@@ -218,6 +239,7 @@ var kindDocs = map[string]string{
 	"Call":     "Runs a function from functions: with arguments.",
 	"Switch":   "Runs the nodes of the first case whose condition holds, else the default.",
 	"Wait":     "A durable timer: waits for a duration or until a time.",
+	"Graph":    "Runs a dependency graph: each node runs when the nodes it depends on have finished (Argo's dag, Airflow's >>, GitHub's needs).",
 }
 
 // allNodeFields lists every field known on some node kind, common fields

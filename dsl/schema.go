@@ -53,7 +53,7 @@ func buildSchema() map[string]any {
 		s["properties"].(map[string]any)["kind"] = map[string]any{"const": k, "description": kindDocs[k]}
 		switch k {
 		case "Loop":
-			s["oneOf"] = []any{requires("while"), requires("for_each")}
+			s["oneOf"] = []any{requires("while"), requires("until"), requires("for_each")}
 		case "Action":
 			// The compiler refuses a catch block that on_error: continue
 			// would never reach.
@@ -65,6 +65,20 @@ func buildSchema() map[string]any {
 			}
 		case "Wait":
 			s["oneOf"] = []any{requires("duration"), requires("until")}
+		}
+		if k == "Parallel" || k == "Loop" {
+			// on_error and catch collect the failures of a fail_fast:
+			// false node (a for_each one, for a Loop).
+			need := map[string]any{"required": []any{"fail_fast"}, "properties": map[string]any{"fail_fast": map[string]any{"const": false}}}
+			if k == "Loop" {
+				need["required"] = []any{"fail_fast", "for_each"}
+				need["properties"].(map[string]any)["for_each"] = map[string]any{}
+			} else {
+				// A race collects its branches' failures too.
+				need = map[string]any{"anyOf": []any{need,
+					map[string]any{"required": []any{"mode"}, "properties": map[string]any{"mode": map[string]any{"const": "first"}}}}}
+			}
+			s["dependentSchemas"] = map[string]any{"catch": need, "on_error": need}
 		}
 		defs[k] = s
 		byKind = append(byKind, map[string]any{

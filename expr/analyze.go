@@ -42,6 +42,10 @@ type rawUse struct {
 	names []string // the names of path, shared by every Use of this text
 	// bad marks `nodes` used bare or with a computed index.
 	bad bool
+	// hyphen, on `nodes.my-step`, is the id as written ("my-step"), which
+	// expr-lang reads as nodes.my minus step; minus marks the `step`.
+	hyphen string
+	minus  bool
 }
 
 // parsed is what the compiler learns from one expression text; it is
@@ -63,6 +67,15 @@ type parsed struct {
 	// letInput marks a `let input = ...`: the expression shadows the run's
 	// inputs, so their declared types do not apply.
 	letInput bool
+	// mistakes are comparisons that can never hold as meant: a node's
+	// status against a string no status is.
+	mistakes []mistake
+}
+
+// mistake is a problem found in a valid expression, at a rune offset.
+type mistake struct {
+	at  int
+	msg string
 }
 
 // builtinNames are the functions every expression may call, for hints.
@@ -141,6 +154,7 @@ func analyze(text string, c, typed *conf.Config) *parsed {
 	}
 	w := &walker{p: &parsed{}}
 	w.walk(tree.Node)
+	markHyphens(text, w.p.uses)
 	for i := range w.p.uses {
 		u := &w.p.uses[i]
 		u.names = pathNames(u.path)
@@ -265,6 +279,7 @@ func (w *walker) walk(n ast.Node) {
 		if n.Operator == ".." {
 			w.p.heavy = true
 		}
+		w.statusCompare(n)
 		w.walk(n.Left)
 		w.walk(n.Right)
 	case *ast.SliceNode:

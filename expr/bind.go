@@ -80,6 +80,7 @@ func (s *Source) Bind(sc Scope) (blueprint.Expr, dsl.ErrorList) {
 		}
 		impure = impure || pc.p.impure || pc.p.heavy
 		var rw []rewrite
+		hyphens := false
 		for i := range pc.p.uses {
 			ru := &pc.p.uses[i]
 			u := &Use{Name: ru.name, Path: ru.names, src: s, pc: pc, ru: ru}
@@ -90,6 +91,12 @@ func (s *Source) Bind(sc Scope) (blueprint.Expr, dsl.ErrorList) {
 				errs.Add(s.file, u.Pos(), "nodes must be followed by a node id, as in nodes.ID.output")
 			case ru.kind == useNodes:
 				ref, n, prob := sc.Node(u)
+				if prob != nil && ru.hyphen != "" {
+					errs.Add(s.file, u.PathPos(0), "nodes.%s reads as nodes.%s minus %s: write nodes['%s'] for an id with a hyphen",
+						ru.hyphen, ru.path[0].name, ru.hyphen[len(ru.path[0].name)+1:], ru.hyphen)
+					hyphens = true
+					continue
+				}
 				if prob != nil {
 					errs.Add(s.file, probPos(prob, u), "%s", prob.Msg)
 					continue
@@ -100,6 +107,8 @@ func (s *Source) Bind(sc Scope) (blueprint.Expr, dsl.ErrorList) {
 				if n > 1 {
 					rw = append(rw, mergeRewrite(parts[pc.part], ru, n, ref.Name))
 				}
+			case ru.minus && hyphens:
+				// The rest of a hyphenated id, reported with it.
 			default:
 				v, prob := sc.Var(u)
 				if prob != nil {

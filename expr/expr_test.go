@@ -496,3 +496,20 @@ func TestRunErrorPositionsFollowRewrites(t *testing.T) {
 	require.ErrorAs(t, err, &xe)
 	require.Equal(t, blueprint.Pos{Line: 4, Col: 10}, xe.Pos, err.Error())
 }
+
+// TestEscapedTemplateMark: "$${{" writes a literal "${{", alone or beside
+// real templates, and the "}}" after it is text.
+func TestEscapedTemplateMark(t *testing.T) {
+	env := map[string]any{"input": map[string]any{"x": 7}}
+	for _, tc := range []struct {
+		src  string
+		want any
+	}{
+		{"$${{ input.x }}", "${{ input.x }}"},
+		{"GitHub writes $${{ github.sha }}", "GitHub writes ${{ github.sha }}"},
+		{"$${{ a }} is ${{ input.x }}", "${{ a }} is 7"},
+		{"${{ input.x }} then $${{", "7 then ${{"},
+	} {
+		require.Equal(t, tc.want, run(t, compileValue(t, str(tc.src)), env), "%q", tc.src)
+	}
+}

@@ -3,6 +3,7 @@ package expr
 import (
 	"maps"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -118,9 +119,34 @@ func (t *Translator) Value(v *dsl.Value) (*Source, dsl.ErrorList) {
 	t.value(s, v, &errs)
 	if len(s.exprs) == 0 {
 		s.literal = true
-		s.value = value.Normalize(v.Go())
+		s.value = value.Normalize(literalGo(v))
 	}
 	return s, errs
+}
+
+// literalGo is v.Go() with the escaped template marks of its strings
+// unescaped: the value a literal stands for.
+func literalGo(v *dsl.Value) any {
+	if v == nil {
+		return nil
+	}
+	switch v.Kind {
+	case dsl.String:
+		return Unescape(v.Str)
+	case dsl.List:
+		out := make([]any, len(v.List))
+		for i, e := range v.List {
+			out[i] = literalGo(e)
+		}
+		return out
+	case dsl.Map:
+		out := make(map[string]any, len(v.Map))
+		for _, f := range v.Map {
+			out[f.Key] = literalGo(f.Value)
+		}
+		return out
+	}
+	return v.Go()
 }
 
 func (t *Translator) value(s *Source, v *dsl.Value, errs *dsl.ErrorList) {
@@ -172,7 +198,7 @@ func (t *Translator) template(s *Source, v *dsl.Value, errs *dsl.ErrorList) {
 		return
 	}
 	if len(segs) == 0 {
-		s.parts = append(s.parts, quote(v.Str))
+		s.parts = append(s.parts, quote(Unescape(v.Str)))
 		return
 	}
 	if g, ok := wholeTemplate(v.Str, segs, false); ok {
@@ -196,7 +222,7 @@ func (t *Translator) template(s *Source, v *dsl.Value, errs *dsl.ErrorList) {
 	for _, g := range segs {
 		if lit := v.Str[last:g.start]; lit != "" {
 			add()
-			s.parts = append(s.parts, quote(lit))
+			s.parts = append(s.parts, quote(Unescape(lit)))
 		}
 		add()
 		t.expr(s, v, g, FormatFunc+"(", ")", errs)
@@ -204,9 +230,13 @@ func (t *Translator) template(s *Source, v *dsl.Value, errs *dsl.ErrorList) {
 	}
 	if last < len(v.Str) {
 		add()
-		s.parts = append(s.parts, quote(v.Str[last:]))
+		s.parts = append(s.parts, quote(Unescape(v.Str[last:])))
 	}
 }
+
+// predicateMap finds a map literal where expr-lang expects a predicate:
+// `map(xs, {k: #})` parses `{k: #}` as a block whose body is `k: #`.
+var predicateMap = regexp.MustCompile(`\b(map|filter|all|any|none|one|count|sum|find|findIndex|findLast|findLastIndex|groupBy|sortBy|reduce)\([^{}]*,\s*\{\s*(\w+|"[^"]*"|'[^']*')\s*:`)
 
 // expr adds one expression text, wrapped in open/close, and checks its
 // syntax and types.
@@ -217,7 +247,13 @@ func (t *Translator) expr(s *Source, v *dsl.Value, g segment, open, close string
 		if t.loc.commentFollows(v) {
 			hint = `; the " #" after it starts a YAML comment: quote the whole value`
 		}
+		if predicateMap.MatchString(g.expr) {
+			hint += "; a map literal right after the comma of map, filter, all, any, sortBy... reads as the body of a predicate: wrap it in parentheses, as in map(xs, ({k: #}))"
+		}
 		errs.Add(t.file, t.loc.At(v, g.start), "invalid expression: %s%s", skriptTypeNames(p.err), hint)
+	}
+	for _, m := range p.mistakes {
+		errs.Add(t.file, t.loc.At(v, g.off+byteOffset(g.expr, m.at)), "%s", m.msg)
 	}
 	if needsNewline(g.expr) {
 		close = "\n" + close

@@ -58,6 +58,11 @@ func scanTemplates(s string) ([]segment, string, int) {
 			return segs, "", 0
 		}
 		start := i + j
+		if start > 0 && s[start-1] == '$' {
+			// "$${{" is a literal "${{" (see Unescape).
+			i = start + len(openMark)
+			continue
+		}
 		body := start + len(openMark)
 		end := findClose(s, body)
 		if end < 0 {
@@ -256,4 +261,17 @@ func (l *Locator) At(v *dsl.Value, off int) dsl.Pos {
 		return v.Pos
 	}
 	return dsl.Pos{Line: v.Pos.Line, Col: col + utf8.RuneCountInString(prefix)}
+}
+
+// escapedMark is how a string writes a literal "${{": doubling the "$",
+// as Compose and Make escape theirs.
+const escapedMark = "$" + openMark
+
+// Unescape turns the escaped marks of a string's literal text into the
+// "${{" they stand for.
+func Unescape(s string) string {
+	if !strings.Contains(s, escapedMark) {
+		return s
+	}
+	return strings.ReplaceAll(s, escapedMark, openMark)
 }

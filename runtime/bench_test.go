@@ -17,7 +17,10 @@ import (
 // one in-process worker, two runs in flight so the worker never idles
 // between runs. b.N counts tasks (noop Actions); ns/task is the wall time
 // per task, the figure bench/README.md compares with a goroutine per task.
-func BenchmarkFanout(b *testing.B) {
+func BenchmarkFanout(b *testing.B) { benchFanout(b) }
+
+// benchFanout is BenchmarkFanout on an engine with opts as well.
+func benchFanout(b *testing.B, opts ...runtime.Option) {
 	const fanout = 2000
 	bp, err := bench.Compile(fanout)
 	if err != nil {
@@ -25,7 +28,7 @@ func BenchmarkFanout(b *testing.B) {
 	}
 	// Ended runs are dropped after 100ms, as `skript bench` does, so
 	// the heap stays the size of the runs in flight.
-	eng := runtime.New(runtime.WithStore(memory.New(memory.WithRetention(100 * time.Millisecond))))
+	eng := runtime.New(append([]runtime.Option{runtime.WithStore(memory.New(memory.WithRetention(100 * time.Millisecond)))}, opts...)...)
 	ctx := context.Background()
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -19,6 +19,7 @@ import (
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/store"
 	"github.com/skript-dev/skript/store/memory"
+	"github.com/skript-dev/skript/telemetry"
 )
 
 // Engine runs workflows on a store. One Engine can start runs, work on
@@ -37,6 +38,10 @@ type Engine struct {
 	// entry holds the run's inputs.
 	nruns   atomic.Int64
 	maxRuns int64
+	// tel is nil without telemetry; raw is the store as given when store
+	// is wrapped to be measured.
+	tel *telemetry.Telemetry
+	raw store.Store
 }
 
 // defaultMaxRuns is how many run headers a worker keeps: far more runs than
@@ -114,11 +119,17 @@ func New(opts ...Option) *Engine {
 	}
 	e.programs.reg = e.registry
 	e.programs.local = e.store.Capabilities().Local
+	e.instrument()
 	return e
 }
 
 // Store returns the engine's store.
-func (e *Engine) Store() store.Store { return e.store }
+func (e *Engine) Store() store.Store {
+	if e.raw != nil {
+		return e.raw
+	}
+	return e.store
+}
 
 // Registry returns the engine's action registry.
 func (e *Engine) Registry() *action.Registry { return e.registry }
@@ -127,10 +138,6 @@ func (e *Engine) observe(ev Event) {
 	if e.observer != nil {
 		e.observer(ev)
 	}
-}
-
-func (e *Engine) runLogger(run string) *slog.Logger {
-	return e.logger.With("run", run)
 }
 
 // NewRunID returns a new run id: a UUIDv7 (RFC 9562), whose first 48 bits
@@ -188,6 +195,7 @@ func (e *Engine) StartWith(ctx context.Context, bp *blueprint.Blueprint, inputs 
 	}
 	hdr := &store.Run{ID: NewRunID(), Workflow: bp.Name, Version: bp.Version, Hash: bp.Hash, Inputs: in, Status: store.Running, Created: time.Now(),
 		Key: o.Key}
+	e.traceRun(ctx, hdr)
 	info := newRunInfo(hdr)
 	v := newVM(ctx, e.store, p, info, nil)
 	v.setToken("t", 0)
@@ -201,6 +209,7 @@ func (e *Engine) StartWith(ctx context.Context, bp *blueprint.Blueprint, inputs 
 	if err := e.store.CreateRun(ctx, hdr, v.tr); err != nil {
 		return nil, fmt.Errorf("create run: %w", err)
 	}
+	e.started(ctx, info, v.tr)
 	return &Run{ID: hdr.ID, engine: e}, nil
 }
 
@@ -256,7 +265,12 @@ func (e *Engine) Cancel(ctx context.Context, id, reason string) error {
 	if reason == "" {
 		reason = "cancelled"
 	}
-	return e.store.Cancel(ctx, id, reason)
+	info := e.cancelling(ctx, id)
+	if err := e.store.Cancel(ctx, id, reason); err != nil {
+		return err
+	}
+	e.cancelled(ctx, info, reason)
+	return nil
 }
 
 // runInfo returns the cached header of a run.
@@ -359,8 +373,11 @@ func (e *Engine) computeTask(ctx context.Context, p *program, info *runInfo, tas
 			}
 			if r := recs[0]; r != nil {
 				last = r.Output
-				// The group's node (a Parallel or a Loop) has finished.
-				e.observe(Event{Run: info.id, Node: r.Key, Frame: r.Frame, Status: r.Status, Started: r.Started, Time: r.Finished})
+				// The group's node (a Parallel or a Loop) has finished,
+				// unless a Collect, a Check or a Won is still to tell how.
+				if op := p.bp.Code[task.PC].Op; op != blueprint.OpCollect && op != blueprint.OpCheck && op != blueprint.OpWon {
+					e.observe(Event{Run: info.id, Node: r.Key, Frame: r.Frame, Status: r.Status, Started: r.Started, Time: r.Finished})
+				}
 			}
 		}
 		err = v.advance(t, last)
@@ -383,22 +400,12 @@ func (e *Engine) cachedRun(id string) *runInfo {
 
 // runnerState is what a runner goroutine keeps between the short tasks it
 // runs, so that they cost as few allocations as possible: its VM, the
-// Call it hands to Inline actions, and the last run logger it made
-// (slog's With costs several allocations, and the tasks of a fan-out
-// share their run; a Logger never changes, so sharing it is safe).
+// Call it hands to Inline actions, and the step logger it hands them with
+// the fields it changes from step to step (an Inline action keeps nothing
+// of its Call, so the next step's fields never show in its lines).
 type runnerState struct {
 	vm     vm
 	call   action.Call
-	run    string
+	fields telemetry.StepFields
 	logger *slog.Logger
-}
-
-func (e *Engine) stepLogger(rs *runnerState, run string) *slog.Logger {
-	if rs == nil {
-		return e.runLogger(run)
-	}
-	if rs.logger == nil || rs.run != run {
-		rs.run, rs.logger = run, e.runLogger(run)
-	}
-	return rs.logger
 }

@@ -30,6 +30,8 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		attempt = 1
 	}
 	redo := redeliveryOf(task, len(in.Steps))
+	var ts stepTrace
+	defer ts.finish(v)
 	var last any
 	from := int(task.Step)
 	if redo == runFirst {
@@ -72,8 +74,9 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 		var err error
 		if k == from && redo == abandon {
 			err = &abandonedError{deliveries: task.Deliveries - 1}
-			e.runLogger(v.run.id).Warn("task abandoned: not running its action again",
-				"node", node, "frame", key.Frame, "attempt", attempt, "deliveries", task.Deliveries-1, "max_deliveries", task.MaxDeliveries)
+			ts.start(e, ctx, v, task, node, st.Action, key.Frame, attempt, started)
+			e.stepLog(nil, v, node, attempt).Warn("task abandoned: not running its action again",
+				"frame", key.Frame, "deliveries", task.Deliveries-1, "max_deliveries", task.MaxDeliveries)
 		} else {
 			if e.denies(st.Action) {
 				if k > int(task.Step) {
@@ -94,7 +97,8 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			}
 			e.observe(Event{Run: v.run.id, Node: node, Frame: key.Frame, Status: store.Running, Attempt: attempt, Time: started})
 			v.cur = stepRef{node: node, frame: key.Frame, attempt: attempt}
-			out, err = e.runStep(ctx, v, t, st, node, attempt, rs)
+			actx := ts.start(e, ctx, v, task, node, st.Action, key.Frame, attempt, started)
+			out, err = e.runStep(actx, v, t, st, node, attempt, rs)
 			if rs == nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), errRunEnded) {
 				// The run ended while the step ran (a short task, rs set,
 				// is never cancelled): the store has marked
@@ -106,6 +110,7 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			}
 		}
 		v.now = time.Now()
+		ts.done(v, err, v.now)
 		if err == nil {
 			v.record(store.Record{RecordKey: key, Status: store.Succeeded, Output: out, Attempts: attempt, Started: recStarted, Finished: v.now})
 			e.observeStep(v, node, key.Frame, store.Succeeded, attempt, started, "")
@@ -131,6 +136,7 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			at := v.now.Add(st.Retry.Delay(attempt + 1))
 			v.retryScheduled(key, attempt+1, at, msg)
 			v.stopAtStep(t, int32(k), int32(attempt+1), at)
+			ts.retrying(v)
 			return nil
 		}
 		info := &store.ErrorInfo{Node: node, Message: msg}
@@ -148,6 +154,9 @@ func (e *Engine) execTask(ctx context.Context, v *vm, task *store.Task, rs *runn
 			return v.advance(t, nil)
 		default:
 			v.record(store.Record{RecordKey: key, Status: store.Failed, Error: info, Attempts: attempt, Started: recStarted, Finished: v.now})
+			if v.trapFail(t, st.Node, info) {
+				return nil
+			}
 			v.failParents(t.frame, st.Node, info)
 			v.tr.End = &store.RunEnd{Status: store.Failed, Error: info}
 			return nil
@@ -218,7 +227,7 @@ func (e *Engine) startStep(ctx context.Context, v *vm, task *store.Task, running
 	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
 	case err != nil:
-		e.runLogger(v.run.id).Warn("could not record the start of a step", "node", running.Key, "frame", running.Frame, "err", err)
+		e.stepLog(nil, v, running.Key, running.Attempts).Warn("could not record the start of a step", "frame", running.Frame, "err", err)
 	case !ok:
 		return errStale
 	}
@@ -287,7 +296,7 @@ func (e *Engine) runStep(ctx context.Context, v *vm, t token, st *blueprint.Step
 	} else {
 		call = new(action.Call)
 	}
-	*call = action.Call{Params: decoded, Logger: e.stepLogger(rs, v.run.id), RunID: v.run.id, NodeID: node, Attempt: attempt, Journal: v}
+	*call = action.Call{Params: decoded, Logger: e.stepLog(rs, v, node, attempt), RunID: v.run.id, NodeID: node, Attempt: attempt, Journal: v}
 	out, err := runAction(actx, act, call)
 	if err != nil {
 		if st.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {

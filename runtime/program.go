@@ -34,6 +34,10 @@ type program struct {
 	// parent[i] is the composite node around node i (Node.Parent, checked),
 	// or -1: the nodes a failure of node i fails with it.
 	parent []int32
+	// trapped[i] says a trap (Node.Trap) holds node i; groupOwner[i] that
+	// node i starts a group (a Parallel, a for_each Loop, a Graph).
+	trapped    []bool
+	groupOwner []bool
 	// short says which tasks a worker may run without a goroutine of
 	// their own (short.go); localReads that the store's reads are local.
 	short      shortInfo
@@ -66,14 +70,16 @@ func newProgram(bp *blueprint.Blueprint) (*program, error) {
 		return nil, err
 	}
 	p := &program{
-		bp:        bp,
-		exprs:     make([]*skexpr.Program, len(bp.Exprs)),
-		depth:     make([]int, len(bp.Nodes)),
-		iterKey:   make([]string, len(bp.Nodes)),
-		itemKey:   make([]string, len(bp.Nodes)),
-		paramsKey: make([]string, len(bp.Nodes)),
-		itemUsed:  make([]bool, len(bp.Nodes)),
-		parent:    make([]int32, len(bp.Nodes)),
+		bp:         bp,
+		exprs:      make([]*skexpr.Program, len(bp.Exprs)),
+		depth:      make([]int, len(bp.Nodes)),
+		iterKey:    make([]string, len(bp.Nodes)),
+		itemKey:    make([]string, len(bp.Nodes)),
+		paramsKey:  make([]string, len(bp.Nodes)),
+		itemUsed:   make([]bool, len(bp.Nodes)),
+		parent:     make([]int32, len(bp.Nodes)),
+		trapped:    make([]bool, len(bp.Nodes)),
+		groupOwner: make([]bool, len(bp.Nodes)),
 	}
 	for i := range bp.Exprs {
 		for _, v := range bp.Exprs[i].Vars {
@@ -98,9 +104,22 @@ func newProgram(bp *blueprint.Blueprint) (*program, error) {
 		if q := n.Parent; q >= 0 && int(q) < len(bp.Nodes) && int(q) != i && isComposite(bp.Nodes[q].Kind) {
 			p.parent[i] = q
 		}
+		p.groupOwner[i] = n.Kind == "Parallel" || n.Kind == "Graph" || n.Kind == "Loop" && n.Var != ""
+		if n.Trap && n.Kind == "Loop" {
+			// Its failures name their items.
+			p.itemUsed[i] = true
+		}
 		p.iterKey[i] = n.ID + "#iter"
 		p.itemKey[i] = n.ID + "#item"
 		p.paramsKey[i] = n.ID + "#params"
+	}
+	for i := range bp.Nodes {
+		for q, n := p.parent[i], 0; q >= 0 && n < len(bp.Nodes); q, n = p.parent[q], n+1 {
+			if bp.Nodes[q].Trap {
+				p.trapped[i] = true
+				break
+			}
+		}
 	}
 	return p, nil
 }
@@ -108,7 +127,7 @@ func newProgram(bp *blueprint.Blueprint) (*program, error) {
 // isComposite says whether nodes of a kind hold other nodes.
 func isComposite(kind string) bool {
 	switch kind {
-	case "Parallel", "If", "Loop", "Switch", "Call":
+	case "Parallel", "If", "Loop", "Switch", "Call", "Graph":
 		return true
 	}
 	return false

@@ -159,6 +159,7 @@ func (e *Engine) Retry(ctx context.Context, runID string, opts RetryOptions) (*R
 	}
 	hdr := &store.Run{ID: NewRunID(), Workflow: old.Workflow, Version: old.Version, Hash: old.Hash,
 		Inputs: old.Inputs, Status: store.Running, Created: time.Now(), RetryOf: old.ID}
+	e.traceRun(ctx, hdr)
 	info := newRunInfo(hdr)
 	// The first transition is computed before the run is stored: what it
 	// has not written itself does not exist yet.
@@ -177,6 +178,7 @@ func (e *Engine) Retry(ctx context.Context, runID string, opts RetryOptions) (*R
 	if err := e.store.CreateRun(ctx, hdr, v.tr); err != nil {
 		return nil, fmt.Errorf("create run: %w", err)
 	}
+	e.started(ctx, info, v.tr)
 	return &Run{ID: hdr.ID, engine: e}, nil
 }
 
@@ -269,7 +271,7 @@ func keptRecords(bp *blueprint.Blueprint, recs []*store.Record, rerun []bool) []
 	handled := make([]bool, len(bp.Nodes))
 	for pc := range bp.Code {
 		for _, st := range bp.Code[pc].Steps {
-			if st.Node >= 0 && int(st.Node) < len(handled) && (st.Continue || st.Catch >= 0) {
+			if st.Node >= 0 && int(st.Node) < len(handled) && (st.Continue && !st.Contain || st.Catch >= 0) {
 				handled[st.Node] = true
 			}
 		}

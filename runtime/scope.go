@@ -20,6 +20,7 @@ type runInfo struct {
 	// is not in the store yet, so a record this transition has not
 	// written does not exist.
 	unstored bool
+	tel      runTel
 }
 
 func newRunInfo(r *store.Run) *runInfo {
@@ -28,7 +29,7 @@ func newRunInfo(r *store.Run) *runInfo {
 		inputs = map[string]any{}
 	}
 	return &runInfo{id: r.ID, workflow: r.Workflow, inputs: inputs, retryOf: r.RetryOf,
-		runVar: map[string]any{"id": r.ID, "workflow": r.Workflow}}
+		runVar: map[string]any{"id": r.ID, "workflow": r.Workflow}, tel: newRunTel(r)}
 }
 
 // eval evaluates expression i for token t. Only the records the expression
@@ -63,11 +64,24 @@ func (v *vm) env(t token, e *blueprint.Expr) (map[string]any, error) {
 	env := make(map[string]any, 2+len(e.Vars))
 	// Gather every record to read in one batch.
 	var keys []store.RecordKey
-	for _, r := range e.Refs {
-		keys = append(keys, v.nodeKey(t.frame, r.Node))
+	// A look back from the first iteration has no record to read: its
+	// key stays empty, and reads as no record.
+	var none []bool
+	for i, r := range e.Refs {
+		k, ok := v.refKey(t.frame, r)
+		if !ok {
+			none = markNone(none, i, len(e.Refs)+len(e.Vars))
+		}
+		keys = append(keys, k)
 	}
 	for _, vr := range e.Vars {
 		switch vr.Kind {
+		case blueprint.VarPrevious:
+			k, ok := v.previousKey(t.frame, vr.Node)
+			if !ok {
+				none = markNone(none, len(keys), len(e.Refs)+len(e.Vars))
+			}
+			keys = append(keys, k)
 		case blueprint.VarItem:
 			keys = append(keys, store.RecordKey{Frame: framePrefix(t.frame, v.p.depth[vr.Node]+1), Key: v.p.itemKey[vr.Node]})
 		case blueprint.VarParams:
@@ -79,7 +93,7 @@ func (v *vm) env(t token, e *blueprint.Expr) (map[string]any, error) {
 	var recs []*store.Record
 	if len(keys) > 0 {
 		var err error
-		recs, err = v.readRecords(keys)
+		recs, err = v.readKeys(keys, none)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +112,7 @@ func (v *vm) env(t token, e *blueprint.Expr) (map[string]any, error) {
 			env[vr.Name] = v.run.inputs
 		case blueprint.VarRun:
 			env[vr.Name] = v.run.runVar
-		case blueprint.VarItem, blueprint.VarParams:
+		case blueprint.VarItem, blueprint.VarParams, blueprint.VarPrevious:
 			var val any
 			if recs[0] != nil {
 				val = recs[0].Output
@@ -108,12 +122,21 @@ func (v *vm) env(t token, e *blueprint.Expr) (map[string]any, error) {
 		case blueprint.VarError:
 			var val any
 			if r := recs[0]; r != nil && r.Error != nil {
-				val = map[string]any{"message": r.Error.Message, "node": r.Error.Node}
+				m := map[string]any{"message": r.Error.Message, "node": r.Error.Node}
+				// A fail_fast: false node's catch sees every failure.
+				if out, ok := r.Output.(map[string]any); ok && out["failures"] != nil {
+					m["failures"] = out["failures"]
+				}
+				val = m
 			}
 			env[vr.Name] = val
 			recs = recs[1:]
 		case blueprint.VarIndex, blueprint.VarIteration:
-			env[vr.Name] = segmentIndex(t.frame, v.p.depth[vr.Node]+1)
+			i := segmentIndex(t.frame, v.p.depth[vr.Node]+1)
+			if vr.Prev {
+				i--
+			}
+			env[vr.Name] = i
 		default:
 			return nil, fmt.Errorf("variable %q of unknown kind %d", vr.Name, vr.Kind)
 		}
@@ -131,4 +154,39 @@ func nodeView(r *store.Record) any {
 		m["error"] = map[string]any{"message": r.Error.Message, "node": r.Error.Node}
 	}
 	return m
+}
+
+// markNone marks key i of n as one with no record to read.
+func markNone(none []bool, i, n int) []bool {
+	if none == nil {
+		none = make([]bool, n)
+	}
+	none[i] = true
+	return none
+}
+
+// readKeys reads records, leaving nil those none marks.
+func (v *vm) readKeys(keys []store.RecordKey, none []bool) ([]*store.Record, error) {
+	if none == nil {
+		return v.readRecords(keys)
+	}
+	var some []store.RecordKey
+	for i, k := range keys {
+		if !none[i] {
+			some = append(some, k)
+		}
+	}
+	got, err := v.readRecords(some)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*store.Record, len(keys))
+	j := 0
+	for i := range keys {
+		if !none[i] {
+			out[i] = got[j]
+			j++
+		}
+	}
+	return out, nil
 }

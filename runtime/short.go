@@ -99,7 +99,7 @@ func (r *readScan) exprReads(i int32) bool {
 	}
 	for _, v := range e.Vars {
 		switch v.Kind {
-		case blueprint.VarItem, blueprint.VarParams, blueprint.VarError:
+		case blueprint.VarItem, blueprint.VarParams, blueprint.VarError, blueprint.VarPrevious:
 			return true
 		}
 	}

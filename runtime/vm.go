@@ -104,7 +104,7 @@ func (v *vm) stopAt(t token, kind store.TaskKind, at time.Time) {
 	task := v.newTask()
 	*task = store.Task{
 		Run: v.run.id, Hash: v.p.bp.Hash, Kind: kind, Token: t.id, Seq: seq, PC: t.pc,
-		Attempt: 1, Frame: t.frame, Group: t.group, Slot: t.slot, At: at,
+		Attempt: 1, Frame: t.frame, Group: t.group, Slot: t.slot, At: at, Trace: v.run.tel.trace,
 	}
 	v.addTask(task)
 }
@@ -117,7 +117,7 @@ func (v *vm) stopAtStep(t token, step, attempt int32, at time.Time) {
 	task := v.newTask()
 	*task = store.Task{
 		Run: v.run.id, Hash: v.p.bp.Hash, Kind: store.Exec, Token: t.id, Seq: seq, PC: t.pc,
-		Step: step, Attempt: attempt, Frame: t.frame, Group: t.group, Slot: t.slot, At: at,
+		Step: step, Attempt: attempt, Frame: t.frame, Group: t.group, Slot: t.slot, At: at, Trace: v.run.tel.trace,
 	}
 	v.addTask(task)
 }
@@ -137,6 +137,9 @@ func (v *vm) fail(t token, node int32, err error) {
 		id = v.p.bp.Nodes[node].ID
 		info := &store.ErrorInfo{Node: id, Message: err.Error()}
 		v.record(store.Record{RecordKey: v.nodeKey(t.frame, node), Status: store.Failed, Error: info, Finished: v.now})
+		if v.trapFail(t, node, info) {
+			return
+		}
 		v.failParents(t.frame, node, info)
 	}
 	v.tr.End = &store.RunEnd{Status: store.Failed, Error: &store.ErrorInfo{Node: id, Message: err.Error()}}
@@ -343,6 +346,34 @@ func (v *vm) step(t *token, last any) error {
 			}
 			v.tr.End = &store.RunEnd{Status: store.Succeeded, Output: out}
 			return nil
+		case blueprint.OpRace:
+			v.race(*t, in)
+			return nil
+		case blueprint.OpWin:
+			v.end(*t)
+			v.arrive(blueprint.RaceWinGroup(t.group), 0, map[string]any{"branch": int(t.slot), "output": last})
+			return nil
+		case blueprint.OpWon:
+			if err := v.won(*t, in, &last); err != nil {
+				return err
+			}
+			t.pc++
+		case blueprint.OpCollect:
+			next, err := v.collect(t, in, &last)
+			if err != nil {
+				return err
+			}
+			t.pc = next
+		case blueprint.OpBreak:
+			if err := v.breakLoop(t, in, &last); err != nil {
+				return err
+			}
+			t.pc = in.Target
+		case blueprint.OpGraph, blueprint.OpTrigger, blueprint.OpSignal, blueprint.OpCheck, blueprint.OpSkip:
+			stop, err := v.graphStep(t, in, &last)
+			if stop || err != nil {
+				return err
+			}
 		default:
 			return fmt.Errorf("pc %d: unknown instruction %v", t.pc, in.Op)
 		}
@@ -406,7 +437,7 @@ func (v *vm) wait(t token, g *store.Group, resume int32) {
 	v.setToken(t.id, seq)
 	res := g.Result
 	g.Parent = &store.Task{Run: v.run.id, Hash: v.p.bp.Hash, Kind: store.Resume, Token: t.id, Seq: seq, PC: resume,
-		Frame: t.frame, Group: t.group, Slot: t.slot, Last: &res}
+		Frame: t.frame, Group: t.group, Slot: t.slot, Last: &res, Trace: v.run.tel.trace}
 	v.tr.Groups = append(v.tr.Groups, g)
 }
 
@@ -550,9 +581,14 @@ func (v *vm) while(t *token, in *blueprint.Instr, last *any) (int32, error) {
 		t.frame = frameJoin(t.frame, id+"[0]")
 		k = 0
 	}
-	holds, err := v.cond(*t, in)
-	if err != nil {
-		return 0, err
+	holds := true
+	if !in.Until || k > 0 {
+		ok, err := v.cond(*t, in)
+		if err != nil {
+			return 0, err
+		}
+		// An until condition ends the loop when it holds.
+		holds = ok != in.Until
 	}
 	if holds {
 		if in.Max > 0 && k >= in.Max {
@@ -560,16 +596,27 @@ func (v *vm) while(t *token, in *blueprint.Instr, last *any) (int32, error) {
 		}
 		return t.pc + 1, nil
 	}
+	if err := v.whileExit(t, in, k, last); err != nil {
+		return 0, err
+	}
+	return in.Target, nil
+}
+
+// whileExit leaves a while loop after n iterations: it pops the token's
+// frame and records the loop's output, the list of the iterations'
+// values, which becomes last.
+func (v *vm) whileExit(t *token, in *blueprint.Instr, n int, last *any) error {
+	id := v.p.bp.Nodes[in.Node].ID
 	parent := framePrefix(t.frame, frameDepth(t.frame)-1)
-	keys := make([]store.RecordKey, k)
+	keys := make([]store.RecordKey, n)
 	for i := range keys {
 		keys[i] = store.RecordKey{Frame: frameJoin(parent, id+"["+strconv.Itoa(i)+"]"), Key: v.p.iterKey[in.Node]}
 	}
 	recs, err := v.readRecords(keys)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	list := make([]any, k)
+	list := make([]any, n)
 	for i, r := range recs {
 		if r != nil {
 			list[i] = r.Output
@@ -578,7 +625,7 @@ func (v *vm) while(t *token, in *blueprint.Instr, last *any) (int32, error) {
 	t.frame = parent
 	*last = list
 	v.record(store.Record{RecordKey: v.nodeKey(parent, in.Node), Status: store.Succeeded, Output: list, Finished: v.now})
-	return in.Target, nil
+	return nil
 }
 
 func (v *vm) waitUntil(t token, in *blueprint.Instr) (time.Time, error) {

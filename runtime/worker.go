@@ -108,6 +108,7 @@ var errRunEnded = errors.New("run ended")
 // them in batches while the runners go on.
 func (e *Engine) Work(ctx context.Context, opts WorkerOptions) error {
 	opts.defaults(e.store)
+	opts.OnStart = e.onStart(opts.OnStart, opts.Consumer)
 	nr := max(goruntime.GOMAXPROCS(0), 1)
 	w := &worker{e: e, opts: opts, slots: newSlotPool(opts.Concurrency),
 		done: make(chan doneBatch, 4*nr+64)}
@@ -432,6 +433,7 @@ func (w *worker) apply(ctx context.Context, batch []store.Completion) {
 		applied, err := w.e.store.Complete(ctx, batch)
 		if err == nil {
 			w.storeFails.Store(0)
+			w.e.applied(ctx, batch, applied)
 			if w.e.observer != nil {
 				for i, c := range batch {
 					if applied[i] && c.Transition != nil {

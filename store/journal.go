@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/skript-dev/skript/value"
@@ -30,7 +31,9 @@ const (
 	// EventStepCancelled: a record marked cancelled, by the run's end or a
 	// transition.
 	EventStepCancelled EventType = "step.cancelled"
-	// EventRecord: any other record write (pending records, internal keys).
+	// EventRecord: any other record write: pending records and the
+	// runtime's own, whose keys hold a '#' (a loop's items, a group's
+	// values).
 	EventRecord EventType = "record"
 	// EventRetryScheduled: a failed attempt will run again at At.
 	EventRetryScheduled EventType = "retry.scheduled"
@@ -88,6 +91,11 @@ type Event struct {
 
 // RecordEventType is the type of the event that reports writing rec.
 func RecordEventType(rec *Record) EventType {
+	if strings.IndexByte(rec.Key, '#') >= 0 {
+		// The runtime's own records (a loop's items, a group's values)
+		// are no step of the workflow: a timeline shows them apart.
+		return EventRecord
+	}
 	switch rec.Status {
 	case Running:
 		return EventStepStarted

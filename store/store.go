@@ -26,10 +26,14 @@ const (
 	Succeeded Status = "succeeded"
 	Failed    Status = "failed"
 	Cancelled Status = "cancelled"
+	// Skipped is a node record's status when the node did not run: the
+	// If or Switch arm holding it was not taken, or its Graph trigger rule
+	// did not hold. A run is never skipped.
+	Skipped Status = "skipped"
 )
 
 // Done reports whether the status is final.
-func (s Status) Done() bool { return s == Succeeded || s == Failed || s == Cancelled }
+func (s Status) Done() bool { return s == Succeeded || s == Failed || s == Cancelled || s == Skipped }
 
 // ErrNotFound is returned for an unknown run or Blueprint.
 var ErrNotFound = errors.New("not found")
@@ -121,6 +125,10 @@ type Task struct {
 	At time.Time `json:"at,omitzero"`
 	// Enqueued is when the task became ready, for scheduling-latency figures.
 	Enqueued time.Time `json:"e,omitzero"`
+	// Trace is the W3C traceparent of the run's span, the parent of the
+	// spans of the task's steps (see package telemetry). Tasks a driver
+	// builds itself may leave it empty: the run's header has the trace.
+	Trace string `json:"tc,omitempty"`
 	// Lease is the driver's handle for the leased entry (set by Lease).
 	Lease string `json:"-"`
 	// Worker is the consumer that leased the task (set by Lease), which
@@ -298,6 +306,7 @@ type Queue interface {
 	// cancel the actions they are running for them. The channel is closed
 	// when ctx is done.
 	Ended(ctx context.Context) <-chan string
+	QueueStats
 }
 
 // Store is a run store driver. Every method is safe for concurrent use.

@@ -106,6 +106,7 @@ func newRunCmd() *cobra.Command {
 		workers     int
 		concurrency int
 		key         string
+		tf          telemetryFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -147,13 +148,23 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 			v := newView(stderr, isTerminal(stderr))
 			v.depth = loopDepths(bp)
 			logger := slog.New(&viewHandler{v: v, level: slog.LevelDebug})
+			if tf.logFormat != "text" {
+				if logger, err = tf.logger(stderr); err != nil {
+					return err
+				}
+			}
+			tel, stopTel, err := tf.start(ctx, logger)
+			if err != nil {
+				return err
+			}
+			defer stopTel()
 			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg), runtime.WithLogger(logger), runtime.WithObserver(v.event),
-				runtime.WithDeniedActions(cf.deny...))
+				runtime.WithDeniedActions(cf.deny...), runtime.WithTelemetry(tel))
 			svc, err := engineService(eng, cf.deny)
 			if err != nil {
 				return err
 			}
-			return runAndReport(ctx, cmd, svc, service.SubmitRequest{Blueprint: bp, Inputs: inputs, Key: key}, v, output, workers, concurrency, sf)
+			return runAndReport(withParentTrace(ctx), cmd, svc, service.SubmitRequest{Blueprint: bp, Inputs: inputs, Key: key}, v, output, workers, concurrency, sf)
 		},
 	}
 	cf.register(cmd)
@@ -164,6 +175,7 @@ line is invalid, 130 interrupted (the run is cancelled).`,
 	cmd.Flags().IntVar(&workers, "workers", 1, "in-process worker loops (0: leave the work to separate skript worker processes; needs a shared store)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 1024, "tasks each in-process worker runs at once")
 	keyFlag(cmd, &key)
+	tf.register(cmd)
 	return cmd
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -21,6 +20,7 @@ func newWorkerCmd() *cobra.Command {
 		concurrency int
 		grace       time.Duration
 		cf          compileFlags
+		tf          telemetryFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -42,7 +42,15 @@ exit code 2.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			logger, err := tf.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			tel, stopTel, err := tf.start(ctx, logger)
+			if err != nil {
+				return err
+			}
+			defer stopTel()
 			st, err := sf.openRetrying(ctx, logger)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -54,7 +62,7 @@ exit code 2.`,
 			}
 			defer func() { _ = st.Close() }()
 			eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(cf.registry()), runtime.WithLogger(logger),
-				runtime.WithDeniedActions(cf.deny...))
+				runtime.WithDeniedActions(cf.deny...), runtime.WithTelemetry(tel))
 			maxDeliveries := sf.maxDeliveries
 			if maxDeliveries <= 0 {
 				maxDeliveries = store.DefaultMaxDeliveries
@@ -70,6 +78,7 @@ exit code 2.`,
 	cmd.Flags().DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM, how long running tasks may finish before they are handed back (then how long more completions the store refuses are retried)")
 	cf.registerDeny(cmd, "refuse to run these actions (e.g. shell): their tasks are handed back, after a pause, for a worker that allows them; repeatable")
 	cf.registerHost(cmd)
+	tf.register(cmd)
 	return cmd
 }
 
@@ -107,7 +116,7 @@ workflow is refused with exit code 2.`,
 			if err != nil {
 				return err
 			}
-			sub, err := svc.Submit(cmd.Context(), service.SubmitRequest{Blueprint: bp, Inputs: inputs, Key: key})
+			sub, err := svc.Submit(withParentTrace(cmd.Context()), service.SubmitRequest{Blueprint: bp, Inputs: inputs, Key: key})
 			if err != nil {
 				return svcErr(err)
 			}
@@ -223,7 +232,13 @@ unknown run.`,
 			if err != nil {
 				return err
 			}
-			svc, err := service.New(service.Config{Store: st})
+			// With OTEL_* set, the canceller ends the run's span.
+			tel, stopTel, err := tracesFromEnv(ctx)
+			if err != nil {
+				return err
+			}
+			defer stopTel()
+			svc, err := service.New(service.Config{Store: st, Engine: runtime.New(runtime.WithStore(st), runtime.WithTelemetry(tel))})
 			if err != nil {
 				return exit(1, err)
 			}

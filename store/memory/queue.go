@@ -146,3 +146,10 @@ func (h *delayHeap) Pop() any {
 	*h = old[:n-1]
 	return t
 }
+
+// stats counts the ready and the delayed tasks.
+func (q *queue) stats() (ready, delayed int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return int64(len(q.ready) - q.head), int64(len(q.delayed))
+}
