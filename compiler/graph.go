@@ -178,6 +178,9 @@ func (b *graphBuilder) node(n *dsl.Node, parent, prefix string, in []exit) []exi
 		}
 	case "Parallel":
 		gn.Group = true
+		if n.Mode == "first" {
+			gn.Detail = "race: the first to succeed wins"
+		}
 		for i, br := range n.Branches {
 			bid := id + "[" + itoa(i) + "]"
 			b.add(&GraphNode{ID: bid, Kind: "Branch", Label: "branch " + itoa(i+1), Parent: id, Group: true})
@@ -190,6 +193,8 @@ func (b *graphBuilder) node(n *dsl.Node, parent, prefix string, in []exit) []exi
 			gn.Detail = "for each " + valueText(n.ForEach)
 		case n.While != nil:
 			gn.Detail = "while " + valueText(n.While)
+		case n.LoopUntil != nil:
+			gn.Detail = "until " + valueText(n.LoopUntil)
 		}
 		b.seq(n.Body, id, prefix, nil, nil)
 	case "Call":
@@ -218,6 +223,9 @@ func (b *graphBuilder) node(n *dsl.Node, parent, prefix string, in []exit) []exi
 		}
 		dflt := "default"
 		return append(out, b.seq(n.Default, parent, prefix, []exit{{id: id}}, &dflt)...)
+	case "Graph":
+		gn.Group = true
+		b.dag(n, id, prefix)
 	case "Wait":
 		switch {
 		case n.Duration != nil:
@@ -226,7 +234,42 @@ func (b *graphBuilder) node(n *dsl.Node, parent, prefix string, in []exit) []exi
 			gn.Detail = "until " + valueText(n.Until)
 		}
 	}
+	if n.BreakIf != nil {
+		gn.Detail = joinLabel(gn.Detail, "break if "+valueText(n.BreakIf))
+	}
 	return []exit{{id: id}}
+}
+
+// dag draws a Graph node's nodes inside it, with an arrow from each
+// dependency, labelled with the trigger rule when it is not the default.
+func (b *graphBuilder) dag(g *dsl.Node, id, prefix string) {
+	drawn := map[string]string{}
+	for _, n := range g.Graph {
+		if n == nil {
+			continue
+		}
+		before := len(b.g.Nodes)
+		b.node(n, id, prefix, nil)
+		if n.ID != "" {
+			if _, dup := drawn[n.ID]; !dup {
+				drawn[n.ID] = b.g.Nodes[before].ID
+			}
+		}
+	}
+	for _, n := range g.Graph {
+		if n == nil || drawn[n.ID] == "" {
+			continue
+		}
+		rule := n.TriggerRule
+		if rule == dsl.AllSucceeded {
+			rule = ""
+		}
+		for _, d := range n.Depends {
+			if from, ok := drawn[d]; ok {
+				b.g.Edges = append(b.g.Edges, &GraphEdge{From: from, To: drawn[n.ID], Label: rule})
+			}
+		}
+	}
 }
 
 // valueText is a condition or expression as written, shortened for a label.

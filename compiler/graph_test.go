@@ -91,3 +91,41 @@ func TestGraphOfABrokenWorkflow(t *testing.T) {
 		t.Fatalf("graph of garbage: %+v", g)
 	}
 }
+
+func TestGraphOfADependencyGraph(t *testing.T) {
+	src := `name: dag
+nodes:
+  - id: g
+    kind: Graph
+    graph:
+      - {id: a, kind: Action, action: set, params: {v: 1}}
+      - {id: b, kind: Action, action: set, params: {v: 2}, depends: a}
+      - {id: c, kind: Action, action: log, params: {msg: x}, depends: [a, b], trigger_rule: all_done}
+  - id: poll
+    kind: Loop
+    until: nodes.p.output.v > 1
+    body:
+      - {id: p, kind: Action, action: set, params: {v: 2}}
+`
+	g, errs := compiler.BuildGraph("dag.yaml", []byte(src))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var edges []string
+	for _, e := range g.Edges {
+		edges = append(edges, e.From+">"+e.To+":"+e.Label)
+	}
+	for _, want := range []string{"a>b:", "a>c:all_done", "b>c:all_done", "g>poll:"} {
+		if !slices.Contains(edges, want) {
+			t.Errorf("no edge %s in %v", want, edges)
+		}
+	}
+	for _, n := range g.Nodes {
+		if n.ID == "poll" && n.Detail != "until nodes.p.output.v > 1" {
+			t.Errorf("poll: detail %q", n.Detail)
+		}
+		if (n.ID == "a" || n.ID == "c") && n.Parent != "g" {
+			t.Errorf("%s: parent %q", n.ID, n.Parent)
+		}
+	}
+}

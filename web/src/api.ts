@@ -1,6 +1,6 @@
 // The HTTP API of `skript serve` (api/openapi.json), as the UI uses it.
 
-export type Status = "pending" | "running" | "succeeded" | "failed" | "cancelled";
+export type Status = "pending" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
 
 export interface Problem { file?: string; line?: number; col?: number; message: string }
 export interface RunError { node: string; message: string }

@@ -102,7 +102,7 @@ export function EditorPage({ go }: { go: (path: string) => void }) {
           endColumn: word ? word.endColumn : m.getLineMaxColumn(Math.min(line, m.getLineCount())),
         };
       }));
-      (window as any).skriptLastCheck = { ms: res.ms, errors: res.errors, lines: m.getLineCount() };
+      (window as any).skriptLastCheck = { ms: res.ms, errors: res.errors, source: src };
     };
     void run().catch((x) => setErr(String(x)));
     const sub = m.onDidChangeContent(() => {

@@ -15,7 +15,7 @@ export interface Graph { workflow: string; nodes: GraphNode[]; edges: GraphEdge[
 const elk = new ELK();
 
 export const statusColor: Record<string, string> = {
-  pending: "#e5e7eb", running: "#93c5fd", succeeded: "#86efac", failed: "#fca5a5", cancelled: "#d6d3d1",
+  pending: "#e5e7eb", running: "#93c5fd", succeeded: "#86efac", failed: "#fca5a5", cancelled: "#d6d3d1", skipped: "#f5f5f4",
 };
 
 function size(n: GraphNode) {

@@ -11,7 +11,7 @@ const ended = (s?: string) => s === "succeeded" || s === "failed" || s === "canc
 
 // rank orders statuses so a node seen in several loop iterations shows the
 // one that matters most.
-const rank: Record<string, number> = { failed: 5, running: 4, cancelled: 3, pending: 2, succeeded: 1 };
+const rank: Record<string, number> = { failed: 6, running: 5, cancelled: 4, pending: 3, succeeded: 2, skipped: 1 };
 
 function statusFrom(run: RunDetail | null, events: SkriptEvent[]): Record<string, Status> {
   const perFrame = new Map<string, Map<string, Status>>();

@@ -54,7 +54,7 @@ export function RunsPage({ go, query }: { go: (p: string) => void; query: URLSea
         <input placeholder="workflow" value={workflow} onChange={(e) => setWorkflow(e.target.value)} data-testid="filter-workflow" />
         <select value={status} onChange={(e) => setStatus(e.target.value)} data-testid="filter-status">
           <option value="">any status</option>
-          {["pending", "running", "succeeded", "failed", "cancelled"].map((s) => <option key={s}>{s}</option>)}
+          {["pending", "running", "succeeded", "failed", "cancelled", "skipped"].map((s) => <option key={s}>{s}</option>)}
         </select>
         <select value={since} onChange={(e) => setSince(e.target.value)} data-testid="filter-since">
           <option value="">any time</option>

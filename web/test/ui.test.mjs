@@ -45,6 +45,9 @@ before(async () => {
   assert.ok(existsSync(exe), `${exe} missing: apt-get install -y chromium`);
   browser = await chromium.launch({ executablePath: exe, args: ["--headless", "--no-sandbox"] });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  // The CI machine is shared: waits are for things that do happen, so they
+  // are long rather than tight.
+  page.setDefaultTimeout(60000);
   page.on("pageerror", (e) => console.error("page error:", e.message));
 });
 
@@ -54,12 +57,15 @@ after(async () => {
   console.log("figures:", JSON.stringify(figures));
 });
 
+// setSource types a whole workflow and waits for the compiler's verdict on it.
 async function setSource(src) {
   await page.evaluate((s) => window.skriptEditor.setValue(s), src);
+  await page.waitForFunction((s) => window.skriptLastCheck?.source === s, src);
 }
 
+let loads = 0;
 async function openEditor() {
-  await page.goto(`${base}/#/editor`);
+  await page.goto(`${base}/?load=${++loads}#/editor`); // a fresh page, not a same-document hash change
   await page.waitForFunction(() => window.skriptEditor && document.querySelector("[data-testid=problems]")?.dataset.count !== "-1", null, { timeout: 60000 });
 }
 
@@ -106,9 +112,9 @@ test("start a run from the editor and watch its graph turn green", async () => {
   await page.screenshot({ path: join(shots, "editor.png") });
   await page.click("[data-testid=run]");
   await page.waitForURL(/#\/runs\/.+/);
-  await page.waitForSelector("[data-testid=run-status][data-status=succeeded]", { timeout: 30000 });
+  await page.waitForSelector("[data-testid=run-status][data-status=succeeded]");
   for (const id of ["greet", "left", "right", "shout", "big", "both"]) {
-    await page.waitForSelector(`[data-testid="node-${id}"][data-status=succeeded]`, { timeout: 10000 });
+    await page.waitForSelector(`[data-testid="node-${id}"][data-status=succeeded]`);
   }
   await page.waitForSelector("[data-testid=gantt] .bar[data-status=succeeded]");
   await page.screenshot({ path: join(shots, "run-succeeded.png") });
@@ -167,19 +173,19 @@ test("open a failed run's node, read its logs, retry from it", async () => {
   await page.waitForFunction(() => document.querySelector("[data-testid=problems]")?.dataset.count === "0");
   await page.click("[data-testid=run]");
   await page.waitForURL(/#\/runs\/.+/);
-  await page.waitForSelector("[data-testid=run-status][data-status=failed]", { timeout: 30000 });
+  await page.waitForSelector("[data-testid=run-status][data-status=failed]");
   const failed = new URL(page.url()).hash;
   await page.waitForSelector('[data-testid="node-check"][data-status=failed]');
   await page.click('[data-testid="node-check"]');
   await page.waitForSelector("[data-testid=node-panel]");
-  await page.waitForFunction(() => /no flag at/.test(document.querySelector("[data-testid=node-logs]")?.textContent ?? ""), null, { timeout: 10000 });
+  await page.waitForFunction(() => /no flag at/.test(document.querySelector("[data-testid=node-logs]")?.textContent ?? ""), null);
   assert.match(await page.textContent("[data-testid=node-error]"), /exit|3/);
   await page.screenshot({ path: join(shots, "run-failed-node.png") });
 
   writeFileSync(flag, "ok");
   await page.click("[data-testid=retry-node]");
   await page.waitForFunction((h) => location.hash !== h && /#\/runs\//.test(location.hash), failed);
-  await page.waitForSelector("[data-testid=run-status][data-status=succeeded]", { timeout: 30000 });
+  await page.waitForSelector("[data-testid=run-status][data-status=succeeded]");
   await page.waitForSelector('[data-testid="node-done"][data-status=succeeded]');
   await page.screenshot({ path: join(shots, "run-retried.png") });
 });
