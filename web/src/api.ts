@@ -94,12 +94,15 @@ export function streamEvents(id: string, onEvent: (e: SkriptEvent) => void, onEn
   let last = 0;
   let ended = false;
   const run = async () => {
-    for (let tries = 0; !ctrl.signal.aborted && !ended && tries < 50; tries++) {
+    // A server ends long streams (its write timeout): reconnecting resumes
+    // after the last event; only failures in a row give up.
+    for (let failures = 0; !ctrl.signal.aborted && !ended && failures < 30; ) {
       try {
         const h = headers({ Accept: "text/event-stream" });
         if (last > 0) h["Last-Event-ID"] = String(last);
         const res = await fetch(`/api/v1/runs/${encodeURIComponent(id)}/events`, { headers: h, signal: ctrl.signal });
         if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
+        failures = 0;
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buf = "";
         for (;;) {
@@ -127,8 +130,9 @@ export function streamEvents(id: string, onEvent: (e: SkriptEvent) => void, onEn
             }
           }
         }
-      } catch (err) {
+      } catch {
         if (ctrl.signal.aborted) return;
+        failures++;
       }
       await new Promise((r) => setTimeout(r, 1000));
     }

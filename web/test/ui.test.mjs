@@ -122,6 +122,16 @@ test("start a run from the editor and watch its graph turn green", async () => {
   await page.goto(`${base}/#/runs`);
   await page.waitForSelector(".run-row[data-status=succeeded]");
   await page.screenshot({ path: join(shots, "runs.png") });
+  // The workflows page lists it with its version, and starts it again
+  // from a form built from its declared inputs.
+  await page.goto(`${base}/#/workflows`);
+  await page.click('[data-testid="workflow-ui-hello"] code');
+  await page.fill('[data-testid=inputs] input[name=who]', "you");
+  await page.screenshot({ path: join(shots, "workflows.png") });
+  await page.click("[data-testid=start]");
+  await page.waitForURL(/#\/runs\/.+/);
+  await page.waitForSelector("[data-testid=run-status][data-status=succeeded]");
+  await page.waitForSelector('[data-testid="node-big"][data-status=succeeded]');
 });
 
 test("a typo gets a marker", async () => {
