@@ -3,6 +3,7 @@ module github.com/skript-dev/skript
 go 1.26.8
 
 require (
+	github.com/adhocore/gronx v1.20.4
 	github.com/creack/pty v1.1.24
 	github.com/expr-lang/expr v1.17.8
 	github.com/goccy/go-yaml v1.19.2

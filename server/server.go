@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/skript-dev/skript/api"
+	"github.com/skript-dev/skript/schedule"
 	"github.com/skript-dev/skript/service"
 )
 
@@ -45,6 +46,9 @@ type Config struct {
 	// limit).
 	StartRate  float64
 	StartBurst int
+	// Schedules manages schedules (nil: the schedule routes answer
+	// unsupported).
+	Schedules *schedule.Manager
 	// UI, when set, answers every path that is no API route (the web UI).
 	UI http.Handler
 	// Logger receives the server's failures (slog.Default() when nil).
@@ -152,6 +156,12 @@ func (s *Server) register() {
 	add(http.MethodGet, "/api/v1/runs/{id}/events", false, s.runEvents)
 	add(http.MethodGet, "/api/v1/runs/{id}/logs", false, s.runLogs)
 	add(http.MethodGet, "/api/v1/runs/{id}/records", false, s.runRecords)
+	add(http.MethodGet, "/api/v1/schedules", false, s.listSchedules)
+	add(http.MethodPost, "/api/v1/schedules", false, s.addSchedule)
+	add(http.MethodGet, "/api/v1/schedules/{name}", false, s.getSchedule)
+	add(http.MethodDelete, "/api/v1/schedules/{name}", false, s.deleteSchedule)
+	add(http.MethodPost, "/api/v1/schedules/{name}/pause", false, s.pauseSchedule)
+	add(http.MethodPost, "/api/v1/schedules/{name}/resume", false, s.resumeSchedule)
 
 	for _, path := range order {
 		e := paths[path]
@@ -205,13 +215,19 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyTimeout bounds the store's answer to a readiness probe.
+const readyTimeout = 2 * time.Second
+
 // readyz asks the store for one run: a store that cannot answer makes
 // the server unready, so a load balancer sends requests elsewhere.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if s.svc.Store() == nil {
 		return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "store": "none"})
 	}
-	if _, err := s.svc.List(r.Context(), service.ListRequest{Limit: 1}); err != nil && service.CodeOf(err) != service.Unsupported {
+	// A probe wants an answer soon: a store that takes longer is not ready.
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if _, err := s.svc.List(ctx, service.ListRequest{Limit: 1}); err != nil && service.CodeOf(err) != service.Unsupported {
 		s.log.Warn("readyz: the store does not answer", "err", err)
 		return &httpError{status: http.StatusServiceUnavailable, code: "unavailable", msg: "the store does not answer"}
 	}

@@ -1,8 +1,8 @@
 package server
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -121,7 +121,6 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string, run f
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	defer context.AfterFunc(s.streams, cancel)()
-	r = r.WithContext(ctx)
 	rc := http.NewResponseController(w)
 	// A stream lasts as long as the run: the server's write timeout,
 	// meant for ordinary answers, must not cut it.

@@ -36,7 +36,9 @@ type Config struct {
 	// Registry holds the actions workflows may use (nil: the built-ins).
 	Registry *action.Registry
 	// Denied are built-in actions made unavailable: workflows using them
-	// do not compile, with a message saying so.
+	// do not compile, with a message saying so. With an Engine, they are
+	// denied to the workflows this Service compiles only; the Engine's
+	// workers run what its registry has.
 	Denied []string
 }
 
@@ -61,7 +63,10 @@ func New(cfg Config) (*Service, error) {
 	if reg == nil {
 		reg = action.Builtins()
 	}
-	if len(cfg.Denied) > 0 && cfg.Engine == nil {
+	if len(cfg.Denied) > 0 {
+		// Given an Engine, its registry stays whole for the runs it
+		// works on (a server's workers run what the CLI submitted), and
+		// only what this Service compiles is denied the actions.
 		reg = reg.Clone()
 		reg.Remove(cfg.Denied...)
 	}

@@ -30,6 +30,6 @@ stateless workers on Redis.
 	root.SetErr(os.Stderr)
 	root.AddCommand(newRunCmd(), newValidateCmd(), newCompileCmd(), newSchemaCmd(),
 		newWorkerCmd(), newSubmitCmd(), newStatusCmd(), newCancelCmd(), newRunsCmd(), newLogsCmd(), newHistoryCmd(), newRetryCmd(),
-		newBenchCmd(), newActionsCmd(), newServeCmd())
+		newBenchCmd(), newActionsCmd(), newServeCmd(), newScheduleCmd())
 	return root
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/skript-dev/skript/action"
 	"github.com/skript-dev/skript/dsl"
 	"github.com/skript-dev/skript/runtime"
+	"github.com/skript-dev/skript/schedule"
 	"github.com/skript-dev/skript/server"
 	"github.com/skript-dev/skript/service"
 	"github.com/skript-dev/skript/store/redis"
@@ -143,7 +144,7 @@ func serve(cmd *cobra.Command, sf *storeFlags, cf *compileFlags, f *serveFlags) 
 		return exit(2, fmt.Errorf("--workers %d: want 0 or more", f.workers))
 	}
 	if f.workers == 0 && sf.isMemory() {
-		return exit(2, errors.New("--workers 0 leaves runs to skript worker processes, which the memory store cannot reach: give --store redis://..."))
+		return exit(2, errors.New("--workers 0 leaves runs to skript worker processes, which the memory store cannot reach: give --store redis://HOST:PORT"))
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -170,9 +171,14 @@ func serve(cmd *cobra.Command, sf *storeFlags, cf *compileFlags, f *serveFlags) 
 	if err != nil {
 		return exit(1, err)
 	}
+	sched, err := schedule.New(svc, schedule.Options{Logger: logger})
+	if err != nil {
+		logger.Warn("no schedules: " + err.Error())
+	}
 	srv := server.New(server.Config{Service: svc, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxWorkflowBytes: f.maxWorkflow,
-		StartRate: f.startRate, StartBurst: f.startBurst, Logger: logger, UI: web.Handler()})
-	ln, err := net.Listen("tcp", f.addr)
+		StartRate: f.startRate, StartBurst: f.startBurst, Logger: logger, Schedules: sched,
+		UI: web.Handler()})
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", f.addr)
 	if err != nil {
 		return exit(2, fmt.Errorf("--addr: %w", err))
 	}
@@ -191,6 +197,9 @@ func serve(cmd *cobra.Command, sf *storeFlags, cf *compileFlags, f *serveFlags) 
 				logger.Error("workers stopped", "err", err)
 			}
 		})
+	}
+	if sched != nil {
+		wg.Go(func() { sched.Run(workCtx, schedule.DefaultPoll) })
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
