@@ -114,7 +114,9 @@ test("start a run from the editor and watch its graph turn green", async () => {
   await page.waitForURL(/#\/runs\/.+/);
   await page.waitForSelector("[data-testid=run-status][data-status=succeeded]");
   for (const id of ["greet", "left", "right", "shout", "big", "both"]) {
-    await page.waitForSelector(`[data-testid="node-${id}"][data-status=succeeded]`);
+    // attached, not visible: React Flow keeps a node hidden until it has
+    // measured it, which a loaded machine can delay past a redraw.
+    await page.waitForSelector(`[data-testid="node-${id}"][data-status=succeeded]`, { state: "attached" });
   }
   await page.waitForSelector("[data-testid=gantt] .bar[data-status=succeeded]");
   await page.screenshot({ path: join(shots, "run-succeeded.png") });
