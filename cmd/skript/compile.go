@@ -143,9 +143,10 @@ func newValidateCmd() *cobra.Command {
 func newCompileCmd() *cobra.Command {
 	var cf compileFlags
 	var emit string
+	var instructions bool
 	cmd := &cobra.Command{
 		Use:   "compile FILE",
-		Short: "Show the compiled Blueprint (text, json, dot or mermaid)",
+		Short: "Show the compiled Blueprint (text, json), or draw the workflow (graph, dot, mermaid)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bp, err := cf.compileFile(args[0], cf.registry(), cmd.ErrOrStderr())
@@ -153,6 +154,9 @@ func newCompileCmd() *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if (emit == "graph" || emit == "dot" || emit == "mermaid") && !instructions {
+				return emitGraph(out, args[0], emit, cf.maxBytes)
+			}
 			switch emit {
 			case "text":
 				fmt.Fprint(out, blueprint.Text(bp))
@@ -167,12 +171,13 @@ func newCompileCmd() *cobra.Command {
 			case "mermaid":
 				fmt.Fprint(out, blueprint.Mermaid(bp))
 			default:
-				return exit(2, fmt.Errorf("--emit %q: want text, json, dot or mermaid", emit))
+				return exit(2, fmt.Errorf("--emit %q: want text, json, graph, dot or mermaid", emit))
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&emit, "emit", "text", "output form: text, json, dot or mermaid")
+	cmd.Flags().StringVar(&emit, "emit", "text", "output form: text, json, graph (the workflow's graph as JSON), dot or mermaid")
+	cmd.Flags().BoolVar(&instructions, "instructions", false, "with --emit dot|mermaid: draw the Blueprint's instructions instead of the workflow")
 	cf.register(cmd)
 	return cmd
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/skript-dev/skript/server"
 	"github.com/skript-dev/skript/service"
 	"github.com/skript-dev/skript/store/redis"
+	"github.com/skript-dev/skript/web"
 )
 
 // httpDeniedByDefault are the actions workflows sent over HTTP may not
@@ -175,7 +176,8 @@ func serve(cmd *cobra.Command, sf *storeFlags, cf *compileFlags, f *serveFlags) 
 		logger.Warn("no schedules: " + err.Error())
 	}
 	srv := server.New(server.Config{Service: svc, Tokens: tokens, MaxBodyBytes: f.maxBody, MaxWorkflowBytes: f.maxWorkflow,
-		StartRate: f.startRate, StartBurst: f.startBurst, Logger: logger, Schedules: sched})
+		StartRate: f.startRate, StartBurst: f.startBurst, Logger: logger, Schedules: sched,
+		UI: web.Handler()})
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", f.addr)
 	if err != nil {
 		return exit(2, fmt.Errorf("--addr: %w", err))
