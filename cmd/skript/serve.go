@@ -43,6 +43,7 @@ type serveFlags struct {
 	maxWorkflow int
 	startRate   float64
 	startBurst  int
+	tf          telemetryFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -78,6 +79,7 @@ servers.`,
 	fl.Var(&listFlag{list: &f.allow, split: true, check: checkAllow}, "allow-action",
 		"let workflows sent over HTTP use this action, denied to them by default (shell); repeatable")
 	fl.Int64Var(&f.maxBody, "max-body", server.DefaultMaxBodyBytes, "largest request body, in bytes")
+	f.tf.register(cmd)
 	fl.IntVar(&f.maxWorkflow, "max-workflow", server.DefaultMaxWorkflowBytes, "largest workflow source sent over HTTP, in bytes")
 	fl.Float64Var(&f.startRate, "start-rate", server.DefaultStartRate, "run starts per second per token (or per client address without tokens); negative: no limit")
 	fl.IntVar(&f.startBurst, "start-burst", server.DefaultStartBurst, "run starts one token may make at once above --start-rate")
@@ -148,7 +150,15 @@ func serve(cmd *cobra.Command, sf *storeFlags, cf *compileFlags, f *serveFlags) 
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger, err := f.tf.logger(cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	tel, stopTel, err := f.tf.start(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTel()
 	sf.logger = logger
 	st, err := sf.openRetrying(ctx, logger)
 	if err != nil {
@@ -160,7 +170,8 @@ func serve(cmd *cobra.Command, sf *storeFlags, cf *compileFlags, f *serveFlags) 
 	defer func() { _ = st.Close() }()
 	reg := action.BuiltinsWith(cf.builtinOptions())
 	reg.Remove(cf.deny...)
-	eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg), runtime.WithLogger(logger), runtime.WithDeniedActions(cf.deny...))
+	eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg), runtime.WithLogger(logger), runtime.WithDeniedActions(cf.deny...),
+		runtime.WithTelemetry(tel))
 	denied := slices.Clone(cf.deny)
 	for _, n := range httpDeniedByDefault {
 		if !slices.Contains(f.allow, n) {

@@ -434,3 +434,45 @@ func TestCancelEndsTheRunSpan(t *testing.T) {
 	require.Equal(t, tracepb.Status_STATUS_CODE_ERROR, root.GetStatus().GetCode())
 	require.Equal(t, tracepb.Status_STATUS_CODE_ERROR, nap.GetStatus().GetCode(), "the step its run's end stopped")
 }
+
+// TestServeServesMetrics: skript serve takes --metrics-addr and
+// --log-format like worker and run, and its workers' steps are counted.
+func TestServeServesMetrics(t *testing.T) {
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-format", "json")
+	cmd.Env = append(os.Environ(), "SKRIPT_STORE=", "SKRIPT_TOKEN=")
+	w := &tracedWorker{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	cmd.Stderr = w.stderr
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { err := cmd.Wait(); close(done); w.exited <- err }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	base := ""
+	require.Eventually(t, func() bool {
+		for _, l := range strings.Split(w.stderr.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) != nil {
+				continue
+			}
+			switch m["msg"] {
+			case "serving metrics":
+				w.metrics, _ = m["url"].(string)
+			case "serving":
+				base, _ = m["addr"].(string)
+			}
+		}
+		return w.metrics != "" && base != ""
+	}, 20*time.Second, 10*time.Millisecond, "serve logs where it listens, as JSON:\n%s", w.stderr.String())
+
+	body := `{"workflow": {"source": "name: counted\nnodes: [{id: a, kind: Action, action: noop}, {id: b, kind: Action, action: noop}]"}}`
+	resp, err := http.Post(base+"/api/v1/runs", "application/json", strings.NewReader(body)) //nolint:noctx // a test on loopback
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	require.Eventually(t, func() bool {
+		return counter(w.scrape(t), "skript_runs_ended_total", map[string]string{"workflow": "counted"}) == 1
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, 2.0, counter(w.scrape(t), "skript_steps_started_total", map[string]string{"workflow": "counted"}))
+}
