@@ -197,7 +197,7 @@ func (ts *stepTrace) startOn(e *Engine, ctx context.Context, v *vm, task *store.
 		tp = telemetry.TaskTrace(telemetry.DerivedTrace(v.run.id), v.run.id)
 	}
 	ctx, ts.step = e.tel.StartStep(ctx, telemetry.StepInfo{Run: v.run.id, Workflow: v.run.workflow, Node: node, Frame: frame,
-		Action: action, Attempt: attempt, Worker: task.Worker, Trace: tp, Deliveries: task.Deliveries, Started: started})
+		Action: action, Attempt: attempt, Worker: task.Worker, Trace: tp, Deliveries: task.Deliveries, Partition: task.Partition, Started: started})
 	return ctx
 }
 

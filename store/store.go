@@ -141,6 +141,9 @@ type Task struct {
 	// Worker is the consumer that leased the task (set by Lease), which
 	// the journal names on the events of its steps.
 	Worker string `json:"-"`
+	// Partition is the queue partition the task was leased from (set by
+	// Lease; 0 on a driver with one queue), for traces.
+	Partition int32 `json:"-"`
 	// Deliveries is how many times the driver has handed this queue entry
 	// to a worker, this lease included (set by Lease; 0 when the driver does
 	// not count). It is not part of the task's JSON: the count belongs to the

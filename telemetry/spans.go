@@ -31,6 +31,7 @@ const (
 	attrAction          = "skript.action"
 	attrAttempt         = "skript.attempt"
 	attrWorker          = "skript.worker"
+	attrPartition       = "skript.partition"
 )
 
 // RunSpan describes a run for its span.
@@ -113,6 +114,8 @@ type StepInfo struct {
 	// Deliveries is how often the store has handed out the queue entry (0:
 	// it does not count).
 	Deliveries int32
+	// Partition is the queue partition the task was leased from.
+	Partition int32
 	// Started is when the attempt started.
 	Started time.Time
 }
@@ -171,6 +174,7 @@ func stepOptions(s *StepInfo) []trace.SpanStartOption {
 	if s.Deliveries > 0 {
 		attrs = append(attrs, attribute.Int(attrMsgDeliveries, int(s.Deliveries)))
 	}
+	attrs = append(attrs, attribute.Int(attrPartition, int(s.Partition)))
 	return []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithTimestamp(s.Started), trace.WithAttributes(attrs...)}
 }
 

@@ -292,7 +292,7 @@ output: "${{ {naps: len(nodes.fan.output)} }}"
 		for _, kv := range s.GetAttributes() {
 			attrs[kv.GetKey()] = true
 		}
-		for _, k := range []string{"workflow.name", "workflow.execution.id", "skript.node", "skript.action", "skript.attempt", "skript.worker"} {
+		for _, k := range []string{"workflow.name", "workflow.execution.id", "skript.node", "skript.action", "skript.attempt", "skript.worker", "skript.partition"} {
 			require.True(t, attrs[k], "attribute %s", k)
 		}
 	}

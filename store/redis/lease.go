@@ -357,6 +357,7 @@ func (s *Store) decode(got []leased, consumer string) (tasks []*store.Task, bad 
 		t.Deliveries = int32(min(max(e.deliveries, 1), math.MaxInt32))
 		t.MaxDeliveries = int32(s.opt.maxDeliveries)
 		t.Worker = consumer
+		t.Partition = int32(e.part)
 		if t.Enqueued.IsZero() {
 			// An entry id starts with the time Redis added it, in ms.
 			ms, _, _ := strings.Cut(e.id, "-")
