@@ -39,6 +39,10 @@ conformance: ## Run the black-box CLI suite, kept outside this repository (CONFO
 
 GOLANGCI_LINT_VERSION ?= v2.15.0
 
+.PHONY: web
+web: ## Rebuild the web UI's embedded bundle (web/dist: Vite and the WebAssembly compiler); commit it after any change to web/, the compiler or the JSON Schema
+	bash web/build.sh
+
 .PHONY: tools
 tools: ## Install golangci-lint (pinned) into $(GOPATH)/bin
 	$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
