@@ -31,6 +31,9 @@ const (
 	// EventStepCancelled: a record marked cancelled, by the run's end or a
 	// transition.
 	EventStepCancelled EventType = "step.cancelled"
+	// EventStepSkipped: a record written as skipped (a node of an If or
+	// Switch arm not taken, or of a Graph whose trigger rule did not hold).
+	EventStepSkipped EventType = "step.skipped"
 	// EventRecord: any other record write: pending records and the
 	// runtime's own, whose keys hold a '#' (a loop's items, a group's
 	// values).
@@ -105,6 +108,8 @@ func RecordEventType(rec *Record) EventType {
 		return EventStepFailed
 	case Cancelled:
 		return EventStepCancelled
+	case Skipped:
+		return EventStepSkipped
 	}
 	return EventRecord
 }

@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"QueueStats", testQueueStats},
 		{"Journal", testJournal},
 		{"JournalRunEnded", testJournalRunEnded},
+		{"JournalSkipped", testJournalSkipped},
 		{"EventsCursor", testEventsCursor},
 		{"EventsWait", testEventsWait},
 		{"IdempotencyKey", testIdempotencyKey},
