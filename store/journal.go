@@ -49,6 +49,11 @@ const (
 	EventLog EventType = "log"
 	// EventRunEnded: the run ended (End holds status, output, error).
 	EventRunEnded EventType = "run.ended"
+	// EventRunFinishing: the run came to its end and runs its finally
+	// nodes before it ends (End holds the end it came to, status,
+	// output and error; see Run.Finishing). run.ended or run.cancelled
+	// follows once they have run, once, at the very end.
+	EventRunFinishing EventType = "run.finishing"
 	// EventRunCancelled: the run was cancelled (End holds the reason).
 	EventRunCancelled EventType = "run.cancelled"
 	// EventTruncated: the journal reached its limit on events; no event

@@ -72,6 +72,14 @@ type Run struct {
 	Key string `json:"idempotency_key,omitempty"`
 	// Trace is the W3C traceparent of whoever started the run.
 	Trace string `json:"trace,omitempty"`
+	// Finally is the task that starts the run's finally nodes (a Resume
+	// of token FinallyToken), set by CreateRun for a workflow that has
+	// them. Such a run's first end finishes it instead (see Finishing).
+	Finally *Task `json:"finally,omitempty"`
+	// Finishing is the end the run came to before its finally nodes ran:
+	// set when it started finishing, and kept once it has ended. A run
+	// that is finishing is still running.
+	Finishing *RunEnd `json:"finishing,omitempty"`
 }
 
 // RecordKey names a record: a node (or an internal key such as "loop#item")
@@ -313,8 +321,9 @@ type Queue interface {
 	// (a worker shutting down).
 	Release(ctx context.Context, tasks []*Task) error
 	// Ended delivers the ids of runs that end from now on, so workers can
-	// cancel the actions they are running for them. The channel is closed
-	// when ctx is done.
+	// cancel the actions they are running for them, and the
+	// FinishingNotice of runs that start finishing (read them with
+	// ParseNotice). The channel is closed when ctx is done.
 	Ended(ctx context.Context) <-chan string
 	QueueStats
 }

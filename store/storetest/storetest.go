@@ -60,6 +60,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"Journal", testJournal},
 		{"JournalRunEnded", testJournalRunEnded},
 		{"JournalSkipped", testJournalSkipped},
+		{"Finishing", testFinishing},
+		{"CancelFinishes", testCancelFinishes},
 		{"EventsCursor", testEventsCursor},
 		{"EventsWait", testEventsWait},
 		{"IdempotencyKey", testIdempotencyKey},
