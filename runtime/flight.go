@@ -53,12 +53,13 @@ func (s *flightSet) remove(f *inflight) {
 	sh.mu.Unlock()
 }
 
-// cancelRun cancels the tasks of one run.
-func (s *flightSet) cancelRun(run string, cause error) {
+// cancelRun cancels the tasks of one run: all of them, or with finishing
+// all but its finally nodes'.
+func (s *flightSet) cancelRun(run string, finishing bool, cause error) {
 	sh := s.shard(run)
 	sh.mu.Lock()
 	for f := range sh.m {
-		if f.task.Run == run {
+		if stopsFor(f.task, run, finishing) {
 			f.cancel(cause)
 		}
 	}
