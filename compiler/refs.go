@@ -678,6 +678,10 @@ func finishedAt(x *inode, p int32) bool {
 // whyNot explains why x has not certainly finished at s.at.
 func (s *scope) whyNot(x *inode, ref string) string {
 	at := s.at
+	if inFinally(at) && !inFinally(x) {
+		return ref + " is not certainly finished here: the finally nodes run however the workflow's nodes ended, " +
+			"some may not have run; read run.status and run.error"
+	}
 	p := int32(endPos)
 	if at != nil {
 		p = at.in
