@@ -87,3 +87,25 @@ func (e *Engine) endsRun(run, token string) bool {
 	info := e.cachedRun(run)
 	return info == nil || info.ended(token)
 }
+
+// finallyNodes marks the nodes of bp's finally nodes (their code follows
+// the top level's End from bp.Finally on, in every optimizer setting:
+// passes keep the order of the code).
+func finallyNodes(bp *blueprint.Blueprint) []bool {
+	out := make([]bool, len(bp.Nodes))
+	if bp.Finally <= 0 {
+		return out
+	}
+	for pc := int(bp.Finally); pc < len(bp.Code); pc++ {
+		in := &bp.Code[pc]
+		if in.Node >= 0 && int(in.Node) < len(out) {
+			out[in.Node] = true
+		}
+		for _, st := range in.Steps {
+			if st.Node >= 0 && int(st.Node) < len(out) {
+				out[st.Node] = true
+			}
+		}
+	}
+	return out
+}

@@ -114,3 +114,33 @@ func TestFinallyAfterCancel(t *testing.T) {
 		require.Equal(t, []store.EventType{store.EventRunFinishing, store.EventRunEnded}, types, "the run ends once, at the very end")
 	})
 }
+
+// TestFinallyRunsAgainOnRetry: a retry reuses what the workflow's nodes
+// completed, never the finally nodes, which run at every end.
+func TestFinallyRunsAgainOnRetry(t *testing.T) {
+	onStores(t, func(t *testing.T, st store.Store) {
+		reg := action.Builtins()
+		bp, errs := compiler.Compile("flow.yaml", []byte(finallyFlow(`  - {id: once, kind: Action, action: set, params: {v: 1}}
+  - {id: last, kind: Action, action: fail, params: {message: flaky}}`, "")), compiler.Options{Registry: reg})
+		require.Empty(t, errs)
+		eng := runtime.New(runtime.WithStore(st), runtime.WithRegistry(reg))
+		first := runWith(t, eng, runtime.WorkerOptions{Grace: time.Second}, bp, nil)
+		require.Equal(t, store.Failed, first.Status)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = eng.Work(wctx, runtime.WorkerOptions{Grace: time.Second})
+		}()
+		defer func() { stop(); <-done }()
+		run, err := eng.Retry(ctx, first.RunID, runtime.RetryOptions{})
+		require.NoError(t, err)
+		res, err := run.Wait(ctx)
+		require.NoError(t, err)
+		require.True(t, res.Nodes["once"].Reused)
+		require.False(t, res.Nodes["seen"].Reused, "the finally nodes run again")
+		require.Equal(t, map[string]any{"status": "failed", "error": "flaky"}, res.Nodes["seen"].Output)
+	})
+}

@@ -259,8 +259,9 @@ func catchOwner(bp *blueprint.Blueprint, node int32) string {
 }
 
 // keptRecords returns copies, marked Reused, of the records of recs that
-// a retry keeps: those of Actions and Waits that completed and that rerun
-// (when not nil) does not name. An Action completed when it succeeded, or
+// a retry keeps: those of Actions and Waits that completed, that rerun
+// (when not nil) does not name, and that are not finally nodes (which run
+// again at every end). An Action completed when it succeeded, or
 // when it failed and its failure was handled (on_error: continue, or a
 // catch block, which then runs again where it did not complete); a Wait
 // when it fired.
@@ -277,13 +278,14 @@ func keptRecords(bp *blueprint.Blueprint, recs []*store.Record, rerun []bool) []
 			}
 		}
 	}
+	final := finallyNodes(bp)
 	var kept []*store.Record
 	for _, r := range recs {
 		if r == nil {
 			continue
 		}
 		n, ok := index[r.Key]
-		if !ok || (rerun != nil && rerun[n]) {
+		if !ok || (rerun != nil && rerun[n]) || final[n] {
 			continue
 		}
 		switch bp.Nodes[n].Kind {
