@@ -68,13 +68,6 @@ func (v *vm) finalEnd() error {
 	return nil
 }
 
-// stopsFor says whether a notice of the Ended feed stops the action of
-// task: every action of a run that ended, every action but the finally
-// nodes' of one that started finishing.
-func stopsFor(task *store.Task, run string, finishing bool) bool {
-	return task.Run == run && (!finishing || !store.InFinally(task.Token))
-}
-
 // ended reports whether a transition of token ends its run for good, as
 // opposed to starting its finally nodes.
 func (info *runInfo) ended(token string) bool {

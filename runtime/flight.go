@@ -53,13 +53,13 @@ func (s *flightSet) remove(f *inflight) {
 	sh.mu.Unlock()
 }
 
-// cancelRun cancels the tasks of one run: all of them, or with finishing
-// all but its finally nodes'.
-func (s *flightSet) cancelRun(run string, finishing bool, cause error) {
-	sh := s.shard(run)
+// cancelRun cancels the tasks of one run that a notice of the Ended feed
+// stops.
+func (s *flightSet) cancelRun(n store.Notice, cause error) {
+	sh := s.shard(n.Run)
 	sh.mu.Lock()
 	for f := range sh.m {
-		if stopsFor(f.task, run, finishing) {
+		if n.Stops(f.task) {
 			f.cancel(cause)
 		}
 	}

@@ -498,14 +498,14 @@ func isInternalKey(k string) bool {
 }
 
 func (w *worker) watchEnds(ch <-chan string) {
-	for n := range ch {
-		id, finishing := store.ParseNotice(n)
-		if !finishing {
-			if _, ok := w.e.runs.LoadAndDelete(id); ok {
+	for s := range ch {
+		n := store.ParseNotice(s)
+		if n.Ended() {
+			if _, ok := w.e.runs.LoadAndDelete(n.Run); ok {
 				w.e.nruns.Add(-1)
 			}
 		}
-		w.flights.cancelRun(id, finishing, errRunEnded)
+		w.flights.cancelRun(n, errRunEnded)
 	}
 }
 

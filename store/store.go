@@ -234,6 +234,12 @@ type Transition struct {
 	Groups   []*Group   `json:"groups,omitempty"`
 	Arrivals []*Arrival `json:"arrivals,omitempty"`
 	End      *RunEnd    `json:"end,omitempty"`
+	// Stop names tokens whose running actions are to stop, with those of
+	// the tokens they started (a race's losing branches): once the
+	// transition is applied, the driver puts a StopNotice for each on the
+	// Ended feed. Their queued work is stale already (the transition
+	// drops the tokens).
+	Stop []string `json:"stop,omitempty"`
 	// Events are journal events the runtime adds to the ones the driver
 	// derives from the transition's records (log lines, retries
 	// scheduled, waits): the driver appends them, with their Seq and
@@ -322,8 +328,8 @@ type Queue interface {
 	Release(ctx context.Context, tasks []*Task) error
 	// Ended delivers the ids of runs that end from now on, so workers can
 	// cancel the actions they are running for them, and the
-	// FinishingNotice of runs that start finishing (read them with
-	// ParseNotice). The channel is closed when ctx is done.
+	// FinishingNotice of runs that start finishing and the StopNotice of
+	// tokens that transitions stop (read them with ParseNotice). The channel is closed when ctx is done.
 	Ended(ctx context.Context) <-chan string
 	QueueStats
 }

@@ -564,6 +564,9 @@ func (s *Store) apply(r *run, t *store.Transition, now time.Time, worker string)
 		s.end(r, t.End, store.EventRunEnded, now)
 		return
 	}
+	for _, tok := range t.Stop {
+		s.announce(store.StopNotice(r.hdr.ID, tok))
+	}
 	s.q.push(now, more...)
 }
 

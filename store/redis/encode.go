@@ -328,6 +328,8 @@ func (s *Store) appendBody(args []string, tr *store.Transition, b *batch, r *bat
 		}
 		args = append(args, a.Group, strconv.Itoa(int(a.Slot)), v)
 	}
+	args = append(args, itoa(len(tr.Stop)))
+	args = append(args, tr.Stop...)
 	return args, nil
 }
 

@@ -31,7 +31,7 @@ func waitNotice(t testing.TB, ch <-chan string, id string, finishing bool) {
 	for {
 		select {
 		case n := <-ch:
-			if r, f := store.ParseNotice(n); r == id && f == finishing {
+			if n := store.ParseNotice(n); n.Run == id && n.Finishing == finishing && n.Token == "" {
 				return
 			}
 		case <-deadline:
@@ -147,4 +147,38 @@ func testCancelFinishes(t *testing.T, s store.Store) {
 	require.NoError(t, s.Cancel(ctx, id, "again"), "a no-op once ended")
 	require.Equal(t, []store.EventType{store.EventRunCreated, store.EventRunFinishing, store.EventStepStarted,
 		store.EventStepCancelled, store.EventRunCancelled}, types(AllEvents(t, s, id)))
+}
+
+// testStopNotice checks that an applied transition's Stop puts a
+// StopNotice for each token on the Ended feed, and that a stale one does
+// not.
+func testStopNotice(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(ctxT(t))
+	defer cancel()
+	feed := s.Ended(ctx)
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+	tk := leaseN(t, s, 1)[0]
+	require.False(t, complete(t, s, tk, &store.Transition{Token: "t", Seq: 7, Stop: []string{"stale"}}))
+	require.True(t, complete(t, s, tk, &store.Transition{Token: "t", Seq: 1, Tokens: []store.TokenSet{{ID: "t", Seq: 2}},
+		Drop: []string{"t:1.0", "t:1.1"}, Stop: []string{"t:1.0", "t:1.1"}}))
+	got := map[string]bool{}
+	deadline := time.After(10 * time.Second)
+	for len(got) < 2 {
+		select {
+		case n := <-feed:
+			p := store.ParseNotice(n)
+			require.NotEqual(t, "stale", p.Token, "a stale transition stops nothing")
+			if p.Run == id && p.Token != "" {
+				got[p.Token] = true
+			}
+		case <-deadline:
+			t.Fatalf("stop notices: got %v", got)
+		}
+	}
+	n := store.ParseNotice(store.StopNotice(id, "t:1.0"))
+	require.True(t, n.Stops(&store.Task{Run: id, Token: "t:1.0"}))
+	require.True(t, n.Stops(&store.Task{Run: id, Token: "t:1.0:2.3"}), "a token the stopped one started")
+	require.False(t, n.Stops(&store.Task{Run: id, Token: "t:1.01"}))
+	require.False(t, n.Stops(&store.Task{Run: id, Token: "t"}))
+	require.False(t, n.Stops(&store.Task{Run: "other", Token: "t:1.0"}))
 }

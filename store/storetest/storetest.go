@@ -62,6 +62,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"JournalSkipped", testJournalSkipped},
 		{"Finishing", testFinishing},
 		{"CancelFinishes", testCancelFinishes},
+		{"StopNotice", testStopNotice},
 		{"EventsCursor", testEventsCursor},
 		{"EventsWait", testEventsWait},
 		{"IdempotencyKey", testIdempotencyKey},

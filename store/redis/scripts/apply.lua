@@ -49,6 +49,8 @@
 --                              Redis's clock (TIME), which due times are on
 --   ngrp  (15 fields, see new_group)*
 --   narr  (group slot json)*
+--   nstop (token)*             tokens whose running actions stop: a
+--                              notice each on the ended channel
 --
 -- The journal of a run is a stream whose entries each hold the events of
 -- one call, numbered on from the header's js: entry id 0-SEQ, SEQ the first
@@ -550,6 +552,12 @@ local function apply(r, i, w)
       end
     end
   end
+  n = tonumber(A[i])
+  i = i + 1
+  if not fin then
+    for k = i, i + n - 1 do ended[#ended + 1] = r.id .. '\tstop\t' .. A[k] end
+  end
+  i = i + n
   if fin then
     end_run(r, fin)
   elseif more then
@@ -770,6 +778,8 @@ if #acks > 0 then
   chunked('XACK', Q, acks, GROUP)
   chunked('XDEL', Q, acks)
 end
+-- Ended runs' ids, and the notices of finishing runs and stopped tokens
+-- (store/notice.go).
 for _, id in ipairs(ended) do
   redis.call('PUBLISH', CHAN, id)
 end
