@@ -182,6 +182,9 @@ func (e *Engine) StartWith(ctx context.Context, bp *blueprint.Blueprint, inputs 
 			return nil, err
 		}
 	}
+	if err := e.checkFinishing(bp); err != nil {
+		return nil, err
+	}
 	p, err := e.programs.lookupOrBuild(bp)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"errors"
+
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/store"
 )
@@ -44,7 +46,7 @@ func (v *vm) finallyRunVar() (map[string]any, error) {
 	}
 	var e any
 	if fin.Error != nil {
-		e = map[string]any{"message": fin.Error.Message, "node": fin.Error.Node}
+		e = map[string]any{"type": fin.Error.Type, "message": fin.Error.Message, "node": fin.Error.Node, "data": fin.Error.Data}
 	}
 	return map[string]any{"id": v.run.id, "workflow": v.run.workflow, "status": string(fin.Status), "error": e}, nil
 }
@@ -101,4 +103,17 @@ func finallyNodes(bp *blueprint.Blueprint) []bool {
 		}
 	}
 	return out
+}
+
+// errNoFinishing refuses a workflow with finally nodes on a driver that
+// would end its runs without running them.
+var errNoFinishing = errors.New("this store cannot run a workflow's finally nodes yet (it does not finish runs); use the memory or Redis store")
+
+// checkFinishing refuses bp on the engine's store when bp has finally
+// nodes and the store does not finish runs.
+func (e *Engine) checkFinishing(bp *blueprint.Blueprint) error {
+	if bp.Finally > 0 && !e.store.Capabilities().Finishing {
+		return errNoFinishing
+	}
+	return nil
 }

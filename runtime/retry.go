@@ -160,6 +160,9 @@ func (e *Engine) Retry(ctx context.Context, runID string, opts RetryOptions) (*R
 	hdr := &store.Run{ID: NewRunID(), Workflow: old.Workflow, Version: old.Version, Hash: old.Hash,
 		Inputs: old.Inputs, Status: store.Running, Created: time.Now(), RetryOf: old.ID}
 	e.traceRun(ctx, hdr)
+	if err := e.checkFinishing(p.bp); err != nil {
+		return nil, err
+	}
 	hdr.Finally = finallyTask(p.bp, hdr)
 	info := newRunInfo(hdr)
 	// The first transition is computed before the run is stored: what it

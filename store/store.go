@@ -257,6 +257,10 @@ type Completion struct {
 
 // Capabilities say what a driver is, for callers that adapt to it.
 type Capabilities struct {
+	// Finishing: the driver finishes a run whose header has a Finally
+	// task (see Transition) rather than end it. The runtime refuses to
+	// start a workflow with finally nodes on a driver without it.
+	Finishing bool
 	// Local: the driver keeps runs in this process, so its reads return
 	// without waiting on a network or a disk and a worker may read records
 	// on the goroutines it keeps for short tasks.

@@ -117,7 +117,7 @@ var _ store.Store = (*Store)(nil)
 
 // Capabilities implements store.Store: everything is in this process.
 func (s *Store) Capabilities() store.Capabilities {
-	return store.Capabilities{Local: true, Retention: s.retention}
+	return store.Capabilities{Local: true, Finishing: true, Retention: s.retention}
 }
 
 // New returns an empty store.

@@ -189,7 +189,7 @@ func (s *Store) Cancel(ctx context.Context, id string, reason string) error {
 	if err != nil {
 		return err
 	}
-	finev, err := s.endEvent(store.EventRunFinishing, &store.RunEnd{Status: store.Cancelled, Error: &store.ErrorInfo{Message: reason}})
+	finev, err := s.endEvent(store.EventRunFinishing, &store.RunEnd{Status: store.Cancelled, Error: &store.ErrorInfo{Type: "cancelled", Message: reason}})
 	if err != nil {
 		return err
 	}
