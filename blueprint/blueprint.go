@@ -54,6 +54,10 @@ type Blueprint struct {
 	// Output is the index of the workflow's `output:` expression, or -1 when
 	// the run's output is the last output of the top-level sequence.
 	Output int32 `json:"output"`
+	// Finally is the entry pc of the workflow's finally nodes, 0 when it
+	// has none (pc 0 always starts the top level). A run of such a
+	// Blueprint is created with a Finally task for it (see store.Run).
+	Finally int32 `json:"finally,omitempty"`
 	// Hash is the hex SHA-256 of the serialized form with Hash empty. Stores
 	// keep Blueprints by it.
 	Hash string `json:"hash,omitempty"`

@@ -52,6 +52,9 @@ func Text(bp *Blueprint) string {
 	} else {
 		header("output", "last")
 	}
+	if bp.Finally > 0 {
+		header("finally", "pc "+strconv.Itoa(int(bp.Finally)))
+	}
 	fmt.Fprintf(&b, "code     %d instructions, %d nodes, %d expressions\n", len(bp.Code), len(bp.Nodes), len(bp.Exprs))
 	w := len(strconv.Itoa(len(bp.Code) - 1))
 	if w < 3 {

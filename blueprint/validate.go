@@ -62,6 +62,9 @@ func (v *validator) check() {
 		v.fail("no code")
 	}
 	v.expr("output", bp.Output, true)
+	if bp.Finally < 0 || (bp.Finally > 0 && int(bp.Finally) >= len(bp.Code)) {
+		v.fail("finally: pc %d out of range (%d instructions)", bp.Finally, len(bp.Code))
+	}
 	for i, n := range bp.Nodes {
 		v.node(fmt.Sprintf("node %d (%s) loop", i, n.ID), n.Loop, true)
 		v.node(fmt.Sprintf("node %d (%s) parent", i, n.ID), n.Parent, true)

@@ -33,6 +33,7 @@ func (c *compiler) check() {
 	c.checkIDs()
 	c.checkPlacement()
 	c.checkSeq(c.wf.Nodes)
+	c.checkSeq(c.wf.Finally)
 	for _, f := range c.wf.Functions {
 		if f != nil && c.funcs[f.Name] == f {
 			c.checkSeq(f.Nodes)
@@ -60,6 +61,7 @@ func (c *compiler) checkIDs() {
 		})
 	}
 	collect(c.wf.Nodes, "")
+	collect(c.wf.Finally, "")
 	for _, f := range c.wf.Functions {
 		// A second definition of a function is reported on its own; its
 		// nodes would only add echoes of that mistake.

@@ -26,6 +26,7 @@ func (c *compiler) checkPlacement() {
 		})
 	}
 	all(c.wf.Nodes)
+	all(c.wf.Finally)
 	for _, f := range c.wf.Functions {
 		if f != nil {
 			all(f.Nodes)
@@ -42,6 +43,7 @@ func (c *compiler) checkPlacement() {
 		})
 	}
 	all(c.wf.Nodes)
+	all(c.wf.Finally)
 	for _, f := range c.wf.Functions {
 		if f != nil {
 			all(f.Nodes)
@@ -67,6 +69,7 @@ func (c *compiler) checkPlacement() {
 		})
 	}
 	check(c.wf.Nodes)
+	check(c.wf.Finally)
 	for _, f := range c.wf.Functions {
 		if f != nil && c.funcs[f.Name] == f {
 			check(f.Nodes)
@@ -97,6 +100,7 @@ func (c *compiler) checkGraph(g *dsl.Node) {
 	}
 	everywhere := map[string]bool{}
 	walkNodes(c.wf.Nodes, func(n *dsl.Node) { everywhere[n.ID] = true })
+	walkNodes(c.wf.Finally, func(n *dsl.Node) { everywhere[n.ID] = true })
 	deps := make([][]edge, len(g.Graph))
 	for i, m := range g.Graph {
 		if m == nil {

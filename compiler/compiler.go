@@ -170,6 +170,7 @@ type compiler struct {
 
 	// Set by inline.
 	top     []*inode            // the top-level sequence
+	fin     []*inode            // the finally nodes
 	byID    map[string]*inode   // full id → first node with it
 	scopes  []*fscope           // every function instance, for hints
 	phantom [][]*inode          // bodies of functions nobody calls, checked only

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"math"
+	"slices"
 
 	"github.com/skript-dev/skript/blueprint"
 	"github.com/skript-dev/skript/dsl"
@@ -21,6 +22,7 @@ const (
 	armDefault            // a Switch default
 	armCatch              // an Action's catch block
 	armGraph              // a node of a Graph (armIdx: its slot)
+	armFinally            // the workflow's finally nodes
 )
 
 // inode is a node of the inlined tree: the syntax tree with every Call's
@@ -90,7 +92,7 @@ func (c *compiler) inline() {
 	// Size the tables once: growing them node by node costs more than the
 	// rest of inlining on large workflows.
 	n := 0
-	walkNodes(c.wf.Nodes, func(x *dsl.Node) {
+	walkNodes(slices.Concat(c.wf.Nodes, c.wf.Finally), func(x *dsl.Node) {
 		n++
 		if x.Kind == "Call" && !c.recursive[x] {
 			if _, ok := c.funcs[x.Function]; ok {
@@ -105,6 +107,11 @@ func (c *compiler) inline() {
 	root := &fscope{}
 	c.scopes = append(c.scopes, root)
 	c.top = c.seq(c.wf.Nodes, nil, armTop, 0, root, nil, false)
+	c.fin = c.seq(c.wf.Finally, nil, armFinally, 0, root, nil, false)
+	// The finally nodes are numbered before the top level: no node of the
+	// top level has certainly finished when they run, and the workflow's
+	// output (at the end of the top level) sees none of them.
+	c.number(c.fin, -1)
 	c.number(c.top, math.MaxInt32)
 
 	called := map[string]bool{}
@@ -121,6 +128,7 @@ func (c *compiler) inline() {
 		})
 	}
 	mark(c.wf.Nodes)
+	mark(c.wf.Finally)
 	for _, f := range c.wf.Functions {
 		if f == nil || c.funcs[f.Name] != f || called[f.Name] {
 			continue

@@ -26,7 +26,8 @@ import (
 //	Wait      Wait{expr}
 //	Graph     Graph{entries, needs→X}; per node: [Trigger deps→D;] node…; D: [Signal;] Join …; X: [Check]
 //
-// and End after the top-level sequence.
+// and End after the top-level sequence; the finally nodes, if any, follow
+// it, with an End of their own, at Blueprint.Finally.
 func (c *compiler) lower() {
 	// Most nodes emit one or two instructions; sizing the arena once
 	// spares the copies of a growing slice on large workflows.
@@ -34,6 +35,13 @@ func (c *compiler) lower() {
 	c.lowerInputs()
 	c.lowerSeq(c.top)
 	c.emit(blueprint.Instr{Op: blueprint.OpEnd, Node: -1, Expr: -1})
+	if len(c.fin) > 0 {
+		// The finally nodes' own entry: the run's Finally task starts
+		// there, and their End ends the run with the end it came to.
+		c.bp.Finally = c.pc()
+		c.lowerSeq(c.fin)
+		c.emit(blueprint.Instr{Op: blueprint.OpEnd, Node: -1, Expr: -1})
+	}
 }
 
 func (c *compiler) lowerInputs() {

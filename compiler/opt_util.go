@@ -59,6 +59,9 @@ func rebuild(bp *blueprint.Blueprint, pieces [][]blueprint.Instr) (origin []int3
 			code = append(code, in)
 		}
 	}
+	if bp.Finally > 0 && int(bp.Finally) < n {
+		bp.Finally = start[bp.Finally]
+	}
 	bp.Code = code
 	return origin
 }
@@ -121,7 +124,8 @@ func compact(bp *blueprint.Blueprint, keep []bool) {
 	rebuild(bp, pieces)
 }
 
-// reachable marks every instruction some token can reach from pc 0, along
+// reachable marks every instruction some token can reach from pc 0 (or
+// from the finally nodes' entry, Blueprint.Finally), along
 // the edges blueprint.Instr.Edges lists: a Task goes on to pc+1 and to its
 // steps' catch blocks, except that a step running the fail action without
 // on_error: continue never lets it reach pc+1.
@@ -129,7 +133,15 @@ func reachable(bp *blueprint.Blueprint) []bool {
 	if len(bp.Code) == 0 {
 		return nil
 	}
-	return walk(bp.Code, 0, func(blueprint.Edge) bool { return true })
+	all := func(blueprint.Edge) bool { return true }
+	seen := walk(bp.Code, 0, all)
+	if f := bp.Finally; f > 0 && int(f) < len(bp.Code) {
+		// The finally nodes are a second entry.
+		for pc, ok := range walk(bp.Code, f, all) {
+			seen[pc] = seen[pc] || ok
+		}
+	}
+	return seen
 }
 
 // walk marks the pcs reachable from start along the edges follow accepts.

@@ -66,6 +66,7 @@ func (c *compiler) refs() {
 		c.checkRetryTypes(d.Retry)
 	}
 	c.exprSeq(c.top, nil)
+	c.exprSeq(c.fin, nil)
 	for _, ph := range c.phantom {
 		call := ph[0]
 		c.exprSeq(call.body, &lex{kind: lexFunc, node: call})
@@ -457,8 +458,20 @@ func (s *scope) Var(u *skexpr.Use) (blueprint.Var, *skexpr.Problem) {
 		return blueprint.Var{Name: "input", Kind: blueprint.VarInput, Node: -1}, nil
 	case "run":
 		if len(u.Path) > 0 && u.Path[0] != "id" && u.Path[0] != "workflow" {
-			return blueprint.Var{}, &skexpr.Problem{Pos: u.PathPos(0),
-				Msg: fmt.Sprintf("run has no field %q; it has id and workflow", u.Path[0])}
+			fin := inFinally(s.at)
+			switch {
+			case fin && (u.Path[0] == "status" || u.Path[0] == "error"):
+			case fin:
+				return blueprint.Var{}, &skexpr.Problem{Pos: u.PathPos(0),
+					Msg: fmt.Sprintf("run has no field %q%s; it has id, workflow, status and error", u.Path[0],
+						dsl.Hint(u.Path[0], []string{"id", "workflow", "status", "error"}))}
+			case u.Path[0] == "status" || u.Path[0] == "error":
+				return blueprint.Var{}, &skexpr.Problem{Pos: u.PathPos(0),
+					Msg: fmt.Sprintf("run.%s is only known in the workflow's finally nodes, which run once the run has come to its end", u.Path[0])}
+			default:
+				return blueprint.Var{}, &skexpr.Problem{Pos: u.PathPos(0),
+					Msg: fmt.Sprintf("run has no field %q; it has id and workflow", u.Path[0])}
+			}
 		}
 		return blueprint.Var{Name: "run", Kind: blueprint.VarRun, Node: -1}, nil
 	case "params":
@@ -625,6 +638,17 @@ func (s *scope) innerHint(name string) string {
 
 var recordFields = []string{"output", "status"}
 
+// inFinally reports whether x is one of the workflow's finally nodes or
+// inside one.
+func inFinally(x *inode) bool {
+	for ; x != nil; x = x.parent {
+		if x.parent == nil {
+			return x.arm == armFinally
+		}
+	}
+	return false
+}
+
 func isRecordField(s string) bool { return s == "output" || s == "status" }
 
 // finishedAt reports whether x has certainly finished at preorder
@@ -654,6 +678,10 @@ func finishedAt(x *inode, p int32) bool {
 // whyNot explains why x has not certainly finished at s.at.
 func (s *scope) whyNot(x *inode, ref string) string {
 	at := s.at
+	if inFinally(at) && !inFinally(x) {
+		return ref + " is not certainly finished here: the finally nodes run however the workflow's nodes ended, " +
+			"some may not have run; read run.status and run.error"
+	}
 	p := int32(endPos)
 	if at != nil {
 		p = at.in

@@ -128,6 +128,10 @@ type Workflow struct {
 	Functions   []*Function
 	Nodes       []*Node
 	NodesPos    Pos
+	// Finally are the `finally:` nodes, run after Nodes whatever their
+	// outcome; nil when absent.
+	Finally    []*Node
+	FinallyPos Pos
 	// Output is the `output:` value (usually one `${{ }}` template); nil when absent.
 	Output *Value
 }

@@ -45,6 +45,12 @@ func (d *decoder) workflow(root *Value) *Workflow {
 			if v.Kind == List && len(v.List) == 0 {
 				d.add(v.Pos, "%q must hold at least one node", f.Key)
 			}
+		case "finally":
+			w.FinallyPos = v.Pos
+			w.Finally = d.nodeList(f.Key, v)
+			if v.Kind == List && len(v.List) == 0 {
+				d.add(v.Pos, "%q must hold at least one node", f.Key)
+			}
 		case "output":
 			w.Output = v
 		default:

@@ -75,6 +75,7 @@ var workflowFields = []field{
 		"propertyNames": map[string]any{"minLength": 1},
 	}},
 	{"nodes", "The nodes of the workflow, run top to bottom. Required, at least one.", map[string]any{"$ref": "#/$defs/nodeList", "type": "array", "minItems": 1}},
+	{"finally", "Nodes that run once the workflow's nodes have ended, whether they succeeded, failed or the run was cancelled, with run.status and run.error in scope. Their own failure is recorded on their nodes; it fails a run that had succeeded, and leaves the status and error of one that had failed or was cancelled as they were.", map[string]any{"$ref": "#/$defs/nodeList", "type": "array", "minItems": 1}},
 	{"output", "The run's output: any value, usually one \"${{ expression }}\". Without it the run's output is the last output of the top-level nodes.", map[string]any{}},
 }
 

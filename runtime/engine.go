@@ -182,6 +182,9 @@ func (e *Engine) StartWith(ctx context.Context, bp *blueprint.Blueprint, inputs 
 			return nil, err
 		}
 	}
+	if err := e.checkFinishing(bp); err != nil {
+		return nil, err
+	}
 	p, err := e.programs.lookupOrBuild(bp)
 	if err != nil {
 		return nil, err
@@ -196,6 +199,7 @@ func (e *Engine) StartWith(ctx context.Context, bp *blueprint.Blueprint, inputs 
 	hdr := &store.Run{ID: NewRunID(), Workflow: bp.Name, Version: bp.Version, Hash: bp.Hash, Inputs: in, Status: store.Running, Created: time.Now(),
 		Key: o.Key}
 	e.traceRun(ctx, hdr)
+	hdr.Finally = finallyTask(bp, hdr)
 	info := newRunInfo(hdr)
 	v := newVM(ctx, e.store, p, info, nil)
 	v.setToken("t", 0)
@@ -386,6 +390,11 @@ func (e *Engine) computeTask(ctx context.Context, p *program, info *runInfo, tas
 	}
 	if err != nil {
 		return nil, err
+	}
+	if v.tr.End != nil && info.finally && store.InFinally(task.Token) {
+		if err := v.finalEnd(); err != nil {
+			return nil, err
+		}
 	}
 	return v.tr, nil
 }

@@ -53,12 +53,13 @@ func (s *flightSet) remove(f *inflight) {
 	sh.mu.Unlock()
 }
 
-// cancelRun cancels the tasks of one run.
-func (s *flightSet) cancelRun(run string, cause error) {
-	sh := s.shard(run)
+// cancelRun cancels the tasks of one run that a notice of the Ended feed
+// stops.
+func (s *flightSet) cancelRun(n store.Notice, cause error) {
+	sh := s.shard(n.Run)
 	sh.mu.Lock()
 	for f := range sh.m {
-		if f.task.Run == run {
+		if n.Stops(f.task) {
 			f.cancel(cause)
 		}
 	}

@@ -16,9 +16,9 @@ import (
 // failures' group when every branch has failed. Arrivals at a group that
 // has completed are ignored, which is what lets the slower winners go
 // unnoticed. When a branch has won, the others' tokens are dropped: their
-// queued work is stale and runs no action; an action already running is
-// not interrupted (no driver can yet reach a running task but by ending
-// its run), and its result is discarded.
+// queued work is stale and runs no action; and they are stopped
+// (Transition.Stop): every worker running an action of theirs, or of a
+// token they started, cancels its context, and its result is discarded.
 
 // race starts a race.
 func (v *vm) race(t token, in *blueprint.Instr) {
@@ -59,7 +59,10 @@ func (v *vm) won(t token, in *blueprint.Instr, last *any) error {
 	// The race's group was made by this token one sequence ago.
 	id := t.id + ":" + strconv.FormatUint(uint64(t.seq), 10)
 	for i := range in.Max {
-		v.drop(store.ChildToken(id, i))
+		// The winner's token has ended already: stopping it stops nothing.
+		tok := store.ChildToken(id, i)
+		v.drop(tok)
+		v.tr.Stop = append(v.tr.Stop, tok)
 	}
 	keys := make([]store.RecordKey, len(in.Deps))
 	for i, d := range in.Deps {

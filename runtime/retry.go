@@ -160,6 +160,10 @@ func (e *Engine) Retry(ctx context.Context, runID string, opts RetryOptions) (*R
 	hdr := &store.Run{ID: NewRunID(), Workflow: old.Workflow, Version: old.Version, Hash: old.Hash,
 		Inputs: old.Inputs, Status: store.Running, Created: time.Now(), RetryOf: old.ID}
 	e.traceRun(ctx, hdr)
+	if err := e.checkFinishing(p.bp); err != nil {
+		return nil, err
+	}
+	hdr.Finally = finallyTask(p.bp, hdr)
 	info := newRunInfo(hdr)
 	// The first transition is computed before the run is stored: what it
 	// has not written itself does not exist yet.
@@ -258,8 +262,9 @@ func catchOwner(bp *blueprint.Blueprint, node int32) string {
 }
 
 // keptRecords returns copies, marked Reused, of the records of recs that
-// a retry keeps: those of Actions and Waits that completed and that rerun
-// (when not nil) does not name. An Action completed when it succeeded, or
+// a retry keeps: those of Actions and Waits that completed, that rerun
+// (when not nil) does not name, and that are not finally nodes (which run
+// again at every end). An Action completed when it succeeded, or
 // when it failed and its failure was handled (on_error: continue, or a
 // catch block, which then runs again where it did not complete); a Wait
 // when it fired.
@@ -276,13 +281,14 @@ func keptRecords(bp *blueprint.Blueprint, recs []*store.Record, rerun []bool) []
 			}
 		}
 	}
+	final := finallyNodes(bp)
 	var kept []*store.Record
 	for _, r := range recs {
 		if r == nil {
 			continue
 		}
 		n, ok := index[r.Key]
-		if !ok || (rerun != nil && rerun[n]) {
+		if !ok || (rerun != nil && rerun[n]) || final[n] {
 			continue
 		}
 		switch bp.Nodes[n].Kind {

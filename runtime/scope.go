@@ -20,7 +20,9 @@ type runInfo struct {
 	// is not in the store yet, so a record this transition has not
 	// written does not exist.
 	unstored bool
-	tel      runTel
+	// finally: the run has finally nodes (see finally.go).
+	finally bool
+	tel     runTel
 }
 
 func newRunInfo(r *store.Run) *runInfo {
@@ -29,7 +31,7 @@ func newRunInfo(r *store.Run) *runInfo {
 		inputs = map[string]any{}
 	}
 	return &runInfo{id: r.ID, workflow: r.Workflow, inputs: inputs, retryOf: r.RetryOf,
-		runVar: map[string]any{"id": r.ID, "workflow": r.Workflow}, tel: newRunTel(r)}
+		runVar: map[string]any{"id": r.ID, "workflow": r.Workflow}, finally: r.Finally != nil, tel: newRunTel(r)}
 }
 
 // eval evaluates expression i for token t. Only the records the expression
@@ -112,6 +114,13 @@ func (v *vm) env(t token, e *blueprint.Expr) (map[string]any, error) {
 			env[vr.Name] = v.run.inputs
 		case blueprint.VarRun:
 			env[vr.Name] = v.run.runVar
+			if store.InFinally(t.id) {
+				m, err := v.finallyRunVar()
+				if err != nil {
+					return nil, err
+				}
+				env[vr.Name] = m
+			}
 		case blueprint.VarItem, blueprint.VarParams, blueprint.VarPrevious:
 			var val any
 			if recs[0] != nil {

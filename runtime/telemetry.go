@@ -105,7 +105,7 @@ func (e *Engine) applied(ctx context.Context, batch []store.Completion, applied 
 			continue
 		}
 		info, err := e.runInfo(ctx, c.Task.Run)
-		if err != nil {
+		if err != nil || !info.ended(c.Task.Token) {
 			continue
 		}
 		e.runEnded(ctx, info, c.Transition.End.Status, c.Transition.End.Error, now)
@@ -123,7 +123,8 @@ func (e *Engine) cancelling(ctx context.Context, id string) *runInfo {
 		return nil
 	}
 	hdr, err := e.store.GetRun(ctx, id)
-	if err != nil || hdr.Status.Done() {
+	if err != nil || hdr.Status.Done() || (hdr.Finally != nil && hdr.Finishing == nil) {
+		// A run with finally nodes ends once they have run.
 		return nil
 	}
 	return newRunInfo(hdr)

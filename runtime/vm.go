@@ -327,6 +327,11 @@ func (v *vm) step(t *token, last any) error {
 			t.pc = in.Target
 		case blueprint.OpEnd:
 			v.end(*t)
+			if store.InFinally(t.id) {
+				// The run's output is the one it came to (finalEnd).
+				v.tr.End = &store.RunEnd{Status: store.Succeeded}
+				return nil
+			}
 			out := last
 			if v.p.bp.Output >= 0 {
 				val, err := v.eval(*t, v.p.bp.Output)

@@ -483,7 +483,7 @@ func (e *Engine) observeTransition(run string, tr *store.Transition) {
 		}
 		e.observe(ev)
 	}
-	if tr.End != nil {
+	if tr.End != nil && e.endsRun(run, tr.Token) {
 		e.observe(Event{Run: run, Status: tr.End.Status, Time: time.Now()})
 	}
 }
@@ -498,11 +498,14 @@ func isInternalKey(k string) bool {
 }
 
 func (w *worker) watchEnds(ch <-chan string) {
-	for id := range ch {
-		if _, ok := w.e.runs.LoadAndDelete(id); ok {
-			w.e.nruns.Add(-1)
+	for s := range ch {
+		n := store.ParseNotice(s)
+		if n.Ended() {
+			if _, ok := w.e.runs.LoadAndDelete(n.Run); ok {
+				w.e.nruns.Add(-1)
+			}
 		}
-		w.flights.cancelRun(id, errRunEnded)
+		w.flights.cancelRun(n, errRunEnded)
 	}
 }
 

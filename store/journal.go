@@ -31,6 +31,9 @@ const (
 	// EventStepCancelled: a record marked cancelled, by the run's end or a
 	// transition.
 	EventStepCancelled EventType = "step.cancelled"
+	// EventStepSkipped: a record written as skipped (a node of an If or
+	// Switch arm not taken, or of a Graph whose trigger rule did not hold).
+	EventStepSkipped EventType = "step.skipped"
 	// EventRecord: any other record write: pending records and the
 	// runtime's own, whose keys hold a '#' (a loop's items, a group's
 	// values).
@@ -46,6 +49,11 @@ const (
 	EventLog EventType = "log"
 	// EventRunEnded: the run ended (End holds status, output, error).
 	EventRunEnded EventType = "run.ended"
+	// EventRunFinishing: the run came to its end and runs its finally
+	// nodes before it ends (End holds the end it came to, status,
+	// output and error; see Run.Finishing). run.ended or run.cancelled
+	// follows once they have run, once, at the very end.
+	EventRunFinishing EventType = "run.finishing"
 	// EventRunCancelled: the run was cancelled (End holds the reason).
 	EventRunCancelled EventType = "run.cancelled"
 	// EventTruncated: the journal reached its limit on events; no event
@@ -105,6 +113,8 @@ func RecordEventType(rec *Record) EventType {
 		return EventStepFailed
 	case Cancelled:
 		return EventStepCancelled
+	case Skipped:
+		return EventStepSkipped
 	}
 	return EventRecord
 }

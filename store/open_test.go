@@ -30,7 +30,7 @@ func TestOpenMemory(t *testing.T) {
 	for _, url := range []string{"", "memory", "memory:", "memory://"} {
 		st, err := store.Open(ctx, url, store.Options{})
 		require.NoError(t, err, url)
-		require.Equal(t, store.Capabilities{Local: true, Retention: store.DefaultRetention}, st.Capabilities(), url)
+		require.Equal(t, store.Capabilities{Local: true, Finishing: true, Retention: store.DefaultRetention}, st.Capabilities(), url)
 		require.NoError(t, st.Close())
 	}
 	st, err := store.Open(ctx, "memory", store.Options{Retention: -1})
@@ -81,13 +81,13 @@ func TestOpenRedis(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, srv.URL(), store.Options{})
 	require.NoError(t, err)
-	require.Equal(t, store.Capabilities{Shared: true, LeaseDuration: store.DefaultLease, Retention: store.DefaultRetention},
+	require.Equal(t, store.Capabilities{Shared: true, Finishing: true, LeaseDuration: store.DefaultLease, Retention: store.DefaultRetention},
 		st.Capabilities())
 	require.NoError(t, st.Close())
 
 	st, err = store.Open(ctx, srv.URL(), store.Options{Lease: 5e9, Retention: 3600e9, ReadOnly: true})
 	require.NoError(t, err)
-	require.Equal(t, store.Capabilities{Shared: true, LeaseDuration: 5e9, Retention: 3600e9}, st.Capabilities())
+	require.Equal(t, store.Capabilities{Shared: true, Finishing: true, LeaseDuration: 5e9, Retention: 3600e9}, st.Capabilities())
 	require.NoError(t, st.Close())
 
 	_, err = store.Open(ctx, srv.URL(), store.Options{Retention: -1})

@@ -72,6 +72,14 @@ type Run struct {
 	Key string `json:"idempotency_key,omitempty"`
 	// Trace is the W3C traceparent of whoever started the run.
 	Trace string `json:"trace,omitempty"`
+	// Finally is the task that starts the run's finally nodes (a Resume
+	// of token FinallyToken), set by CreateRun for a workflow that has
+	// them. Such a run's first end finishes it instead (see Finishing).
+	Finally *Task `json:"finally,omitempty"`
+	// Finishing is the end the run came to before its finally nodes ran:
+	// set when it started finishing, and kept once it has ended. A run
+	// that is finishing is still running.
+	Finishing *RunEnd `json:"finishing,omitempty"`
 }
 
 // RecordKey names a record: a node (or an internal key such as "loop#item")
@@ -226,6 +234,12 @@ type Transition struct {
 	Groups   []*Group   `json:"groups,omitempty"`
 	Arrivals []*Arrival `json:"arrivals,omitempty"`
 	End      *RunEnd    `json:"end,omitempty"`
+	// Stop names tokens whose running actions are to stop, with those of
+	// the tokens they started (a race's losing branches): once the
+	// transition is applied, the driver puts a StopNotice for each on the
+	// Ended feed. Their queued work is stale already (the transition
+	// drops the tokens).
+	Stop []string `json:"stop,omitempty"`
 	// Events are journal events the runtime adds to the ones the driver
 	// derives from the transition's records (log lines, retries
 	// scheduled, waits): the driver appends them, with their Seq and
@@ -243,6 +257,10 @@ type Completion struct {
 
 // Capabilities say what a driver is, for callers that adapt to it.
 type Capabilities struct {
+	// Finishing: the driver finishes a run whose header has a Finally
+	// task (see Transition) rather than end it. The runtime refuses to
+	// start a workflow with finally nodes on a driver without it.
+	Finishing bool
 	// Local: the driver keeps runs in this process, so its reads return
 	// without waiting on a network or a disk and a worker may read records
 	// on the goroutines it keeps for short tasks.
@@ -313,8 +331,9 @@ type Queue interface {
 	// (a worker shutting down).
 	Release(ctx context.Context, tasks []*Task) error
 	// Ended delivers the ids of runs that end from now on, so workers can
-	// cancel the actions they are running for them. The channel is closed
-	// when ctx is done.
+	// cancel the actions they are running for them, and the
+	// FinishingNotice of runs that start finishing and the StopNotice of
+	// tokens that transitions stop (read them with ParseNotice). The channel is closed when ctx is done.
 	Ended(ctx context.Context) <-chan string
 	QueueStats
 }

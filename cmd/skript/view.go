@@ -256,7 +256,9 @@ func (v *view) draw() {
 	for i, n := range v.nodes {
 		lines[i] = v.render(n)
 		st := v.shown(n)
-		done[i] = st.running == 0 && st.status == store.Succeeded
+		// A skipped node is as finished as a succeeded one: it goes first
+		// when the block is taller than the terminal.
+		done[i] = st.running == 0 && (st.status == store.Succeeded || st.status == store.Skipped)
 	}
 	if v.final {
 		// The last frame is never erased: all of it, however tall.
@@ -342,7 +344,8 @@ func rowsOf(s string, width int) int {
 func (v *view) render(n *nodeLine) string {
 	st := v.shown(n)
 	icon := map[store.Status]string{store.Running: "\x1b[33m●\x1b[0m", store.Succeeded: "\x1b[32m✓\x1b[0m",
-		store.Failed: "\x1b[31m✗\x1b[0m", store.Cancelled: "\x1b[90m-\x1b[0m"}[st.status]
+		store.Failed: "\x1b[31m✗\x1b[0m", store.Cancelled: "\x1b[90m-\x1b[0m",
+		store.Skipped: "\x1b[90m○\x1b[0m"}[st.status]
 	status := string(st.status)
 	if st.running > 0 {
 		status = "running"

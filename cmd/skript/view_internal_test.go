@@ -136,3 +136,11 @@ func TestFailedIterationIsNamed(t *testing.T) {
 	}
 	require.Contains(t, plain.String(), "failed in lines[3]: boom")
 }
+
+// A skipped node shows its own icon and state, and counts as finished.
+func TestSkippedNodeIsShown(t *testing.T) {
+	v := newView(&bytes.Buffer{}, true)
+	v.event(runtime.Event{Node: "deploy", Status: store.Skipped, Time: time.Now()})
+	line := ansiRE.ReplaceAllString(v.render(v.byID["deploy"]), "")
+	require.Regexp(t, `^ ○ deploy +skipped`, line)
+}

@@ -100,6 +100,9 @@ type run struct {
 	journal journal
 	// state is the run's status, for listings that read it without mu.
 	state atomic.Value
+	// finishing is set once the run runs its finally nodes: Lease then
+	// drops the queued tasks of every other token, without mu.
+	finishing atomic.Bool
 }
 
 type group struct {
@@ -114,7 +117,7 @@ var _ store.Store = (*Store)(nil)
 
 // Capabilities implements store.Store: everything is in this process.
 func (s *Store) Capabilities() store.Capabilities {
-	return store.Capabilities{Local: true, Retention: s.retention}
+	return store.Capabilities{Local: true, Finishing: true, Retention: s.retention}
 }
 
 // New returns an empty store.
@@ -389,6 +392,9 @@ func (s *Store) Lease(ctx context.Context, consumer string, max int, wait time.D
 		case <-last.done:
 			return false
 		default:
+			if last.finishing.Load() && !store.InFinally(t.Token) {
+				return false
+			}
 			t.Worker = consumer
 			return true
 		}
@@ -558,6 +564,9 @@ func (s *Store) apply(r *run, t *store.Transition, now time.Time, worker string)
 		s.end(r, t.End, store.EventRunEnded, now)
 		return
 	}
+	for _, tok := range t.Stop {
+		s.announce(store.StopNotice(r.hdr.ID, tok))
+	}
 	s.q.push(now, more...)
 }
 
@@ -591,6 +600,10 @@ func startedOf(r *run, g *group) time.Time {
 // end finishes a run, journaling it as typ; the caller holds r.mu and
 // calls r.notify.
 func (s *Store) end(r *run, e *store.RunEnd, typ store.EventType, now time.Time) {
+	if r.hdr.Finally != nil && r.hdr.Finishing == nil {
+		s.finish(r, e, now)
+		return
+	}
 	r.ended = true
 	r.hdr.Status = e.Status
 	r.state.Store(e.Status)
@@ -600,6 +613,35 @@ func (s *Store) end(r *run, e *store.RunEnd, typ store.EventType, now time.Time)
 	// Dropped, not cleared: clear keeps a map's memory, and an ended run is
 	// kept for its retention with nothing more to fence.
 	r.tokens, r.groups, r.lastGroup = nil, nil, nil
+	s.emitEnd(r, r.cancelRunning(now), e, typ, now)
+	close(r.done)
+	if s.retention > 0 {
+		s.endedMu.Lock()
+		s.ended = append(s.ended, endedRun{r: r, at: now})
+		s.endedMu.Unlock()
+	}
+	s.announce(r.hdr.ID)
+}
+
+// finish starts a run's finally nodes at its first end e (see
+// store.Transition): its other work stops as at an end, and the Finally
+// task is queued; the caller holds r.mu.
+func (s *Store) finish(r *run, e *store.RunEnd, now time.Time) {
+	end := *e
+	r.hdr.Finishing = &end
+	r.finishing.Store(true)
+	r.tokens = map[string]uint32{store.FinallyToken: r.hdr.Finally.Seq}
+	r.groups, r.lastGroup = map[string]*group{}, nil
+	s.emitEnd(r, r.cancelRunning(now), e, store.EventRunFinishing, now)
+	t := *r.hdr.Finally
+	t.Enqueued = time.Time{}
+	s.q.push(now, &t)
+	s.announce(store.FinishingNotice(r.hdr.ID))
+}
+
+// cancelRunning marks the run's running records cancelled and returns
+// them; the caller holds r.mu.
+func (r *run) cancelRunning(now time.Time) []*store.Record {
 	var cancelled []*store.Record
 	for k := range r.running {
 		if rec := r.records[k]; rec != nil && rec.Status == store.Running {
@@ -611,17 +653,15 @@ func (s *Store) end(r *run, e *store.RunEnd, typ store.EventType, now time.Time)
 		}
 	}
 	r.running = nil
-	s.emitEnd(r, cancelled, e, typ, now)
-	close(r.done)
-	if s.retention > 0 {
-		s.endedMu.Lock()
-		s.ended = append(s.ended, endedRun{r: r, at: now})
-		s.endedMu.Unlock()
-	}
+	return cancelled
+}
+
+// announce hands a notice to the Ended feed's subscribers.
+func (s *Store) announce(notice string) {
 	s.subMu.Lock()
 	for ch := range s.subs {
 		select {
-		case ch <- r.hdr.ID:
+		case ch <- notice:
 		default:
 		}
 	}

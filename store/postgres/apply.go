@@ -79,6 +79,9 @@ type batch struct {
 	evSeqs     []int64
 	evAts      []int64
 	evData     [][]byte
+	// notices are the Ended feed's notices of the tokens the batch's
+	// transitions stop (store.StopNotice).
+	notices []string
 }
 
 func newBatch(s *Store, tx pgx.Tx) *batch {
@@ -412,6 +415,9 @@ func (b *batch) applyItem(rs *runState, it item) error {
 	if tr.End != nil {
 		return b.end(rs, tr.End, store.EventRunEnded)
 	}
+	for _, tok := range tr.Stop {
+		b.notices = append(b.notices, store.StopNotice(rs.id, tok))
+	}
 	return nil
 }
 
@@ -678,6 +684,9 @@ func (b *batch) write(ctx context.Context) error {
 	}
 	if len(b.tasks) > 0 {
 		chans, payloads = append(chans, chanTasks), append(payloads, "")
+	}
+	for _, n := range b.notices {
+		chans, payloads = append(chans, chanEnded), append(payloads, n)
 	}
 	if len(chans) > 0 {
 		pb.Queue(`SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS n(c, p)`, chans, payloads)

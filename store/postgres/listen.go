@@ -16,7 +16,7 @@ import (
 const (
 	chanTasks  = "skript_tasks"  // tasks became ready (payload empty)
 	chanEvents = "skript_events" // a run's journal grew (payload: run id)
-	chanEnded  = "skript_ended"  // a run ended (payload: run id)
+	chanEnded  = "skript_ended"  // a run ended (payload: run id), or a store.StopNotice
 )
 
 // listener holds one connection LISTENing on the channels and wakes this

@@ -100,7 +100,7 @@ func (s *Store) exec(ctx context.Context, b *batch) ([]int64, error) {
 // their own.
 func runHeader(r *store.Run) (string, error) {
 	h := *r
-	h.Status, h.Output, h.Error, h.Ended = "", nil, nil, time.Time{}
+	h.Status, h.Output, h.Error, h.Ended, h.Finishing = "", nil, nil, time.Time{}, nil
 	if len(h.Inputs) > 0 {
 		h.Inputs = value.Tagged(h.Inputs).(map[string]any)
 	}
@@ -132,10 +132,21 @@ func (s *Store) CreateRun(ctx context.Context, run *store.Run, first *store.Tran
 	if run.Key != "" {
 		ik = keyHash(run.Key)
 	}
+	fin := ""
+	if run.Finally != nil {
+		// Queued when the run finishes: the script stamps its Enqueued then.
+		ft := *run.Finally
+		ft.Enqueued, ft.At = time.Time{}, time.Time{}
+		fb, err := json.Marshal(&ft)
+		if err != nil {
+			return fmt.Errorf("run %s: finally task: %w", run.ID, err)
+		}
+		fin = string(fb)
+	}
 	wk := b.wfKey(s.parts[part], hdr.Workflow)
 	b.wkAt = append(b.wkAt, [2]int{len(b.items) + 4, wk})
 	if err := s.addBody(b, 0, first, run.ID, run.Hash, "", now, "C", run.ID, hj, hdr.Workflow, "",
-		strconv.FormatInt(hdr.Created.UnixMicro(), 10), ik, cev); err != nil {
+		strconv.FormatInt(hdr.Created.UnixMicro(), 10), ik, cev, fin); err != nil {
 		return fmt.Errorf("run %s: %w", run.ID, err)
 	}
 	if ik != "" {
@@ -178,9 +189,13 @@ func (s *Store) Cancel(ctx context.Context, id string, reason string) error {
 	if err != nil {
 		return err
 	}
+	finev, err := s.endEvent(store.EventRunFinishing, &store.RunEnd{Status: store.Cancelled, Error: &store.ErrorInfo{Type: "cancelled", Message: reason}})
+	if err != nil {
+		return err
+	}
 	part := s.partOf(id)
 	b := s.newBatch(part, s.now())
-	b.add(0, "X", id, string(ej), endev)
+	b.add(0, "X", id, string(ej), endev, finev)
 	codes, err := s.exec(ctx, b)
 	if err != nil {
 		return err

@@ -260,7 +260,12 @@ func (s *Store) appendBody(args []string, tr *store.Transition, b *batch, r *bat
 			}
 			errJSON = v
 		}
-		args = append(args, "1", string(tr.End.Status), out, errJSON, endev)
+		// The script journals finev instead when this end finishes the run.
+		finev, err := s.endEvent(store.EventRunFinishing, tr.End)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "1", string(tr.End.Status), out, errJSON, endev, finev)
 	}
 	evs := tr.Events
 	if s.opt.journalOff {
@@ -323,6 +328,8 @@ func (s *Store) appendBody(args []string, tr *store.Transition, b *batch, r *bat
 		}
 		args = append(args, a.Group, strconv.Itoa(int(a.Slot)), v)
 	}
+	args = append(args, itoa(len(tr.Stop)))
+	args = append(args, tr.Stop...)
 	return args, nil
 }
 

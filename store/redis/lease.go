@@ -372,7 +372,8 @@ func (s *Store) decode(got []leased, consumer string) (tasks []*store.Task, bad 
 
 // liveTasks splits leased tasks into those of running runs and the others
 // (gone: their run ended, or its keys expired, or it is not a run of this
-// deployment), reading each run's status once. The lease script cannot
+// deployment; or the run is finishing and the task is not of its finally
+// nodes), reading each run's status once. The lease script cannot
 // read them itself: a script may touch only the keys it declares, and
 // which runs' entries it will read is known only once it has read them.
 // One pipeline of HGETs, whose commands go to their runs' slots.
@@ -385,16 +386,23 @@ func (s *Store) liveTasks(ctx context.Context, tasks []*store.Task) (live, gone 
 	for _, t := range tasks {
 		if _, ok := idx[t.Run]; !ok {
 			idx[t.Run] = len(cmds)
-			cmds = append(cmds, s.c.B().Hget().Key(s.runKey(t.Run)).Field("status").Build())
+			cmds = append(cmds, s.c.B().Hmget().Key(s.runKey(t.Run)).Field("status", "fst").Build())
 		}
 	}
 	res := s.c.DoMulti(ctx, cmds...)
 	running := make([]bool, len(res))
+	finishing := make([]bool, len(res))
 	for i, r := range res {
-		st, err := r.ToString()
+		vals, err := r.ToArray()
+		if err == nil && len(vals) != 2 {
+			err = fmt.Errorf("HMGET returned %d values", len(vals))
+		}
 		switch {
 		case err == nil:
+			st, _ := vals[0].ToString() // nil for no header
+			fst, _ := vals[1].ToString()
 			running[i] = st == string(store.Running)
+			finishing[i] = fst != ""
 		case rueidis.IsRedisNil(err), isKeyError(err):
 			// No header, or one of the wrong type: no run to run.
 		default:
@@ -403,7 +411,8 @@ func (s *Store) liveTasks(ctx context.Context, tasks []*store.Task) (live, gone 
 	}
 	live = tasks[:0:0]
 	for _, t := range tasks {
-		if running[idx[t.Run]] {
+		// A finishing run runs its finally nodes only.
+		if i := idx[t.Run]; running[i] && (!finishing[i] || store.InFinally(t.Token)) {
 			live = append(live, t)
 		} else {
 			gone = append(gone, t)

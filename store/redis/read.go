@@ -15,7 +15,7 @@ import (
 
 // GetRun implements store.Store.
 func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
-	vals, err := s.c.Do(ctx, s.c.B().Hmget().Key(s.runKey(id)).Field("hdr", "status", "output", "error", "ended").Build()).ToArray()
+	vals, err := s.c.Do(ctx, s.c.B().Hmget().Key(s.runKey(id)).Field("hdr", "status", "output", "error", "ended", "fst", "fout", "ferr").Build()).ToArray()
 	if err != nil {
 		return nil, fmt.Errorf("get run %s: %w", id, err)
 	}
@@ -39,19 +39,15 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 			return nil, fmt.Errorf("run %s: bad input %q: %w", id, k, store.Permanent(err))
 		}
 	}
-	r.Status = store.Status(str(1))
-	if v := str(2); v != "" {
-		if err := value.UnmarshalExact(strings.NewReader(v), &r.Output); err != nil {
-			return nil, fmt.Errorf("run %s: bad output: %w", id, store.Permanent(err))
-		}
-		if r.Output, err = value.FromJSON(r.Output); err != nil {
-			return nil, fmt.Errorf("run %s: bad output: %w", id, store.Permanent(err))
-		}
+	end, err := decodeEnd(str(1), str(2), str(3))
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", id, err)
 	}
-	if v := str(3); v != "" {
-		r.Error = &store.ErrorInfo{}
-		if err := value.UnmarshalExact(strings.NewReader(v), r.Error); err != nil {
-			return nil, fmt.Errorf("run %s: bad error: %w", id, store.Permanent(err))
+	r.Status, r.Output, r.Error = end.Status, end.Output, end.Error
+	if st := str(5); st != "" {
+		// The end the run came to before its finally nodes (apply.lua).
+		if r.Finishing, err = decodeEnd(st, str(6), str(7)); err != nil {
+			return nil, fmt.Errorf("run %s: finishing: %w", id, err)
 		}
 	}
 	if v := str(4); v != "" {
@@ -60,6 +56,27 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 		}
 	}
 	return r, nil
+}
+
+// decodeEnd reads a run's end from its header's fields.
+func decodeEnd(status, out, errJSON string) (*store.RunEnd, error) {
+	e := &store.RunEnd{Status: store.Status(status)}
+	if out != "" {
+		if err := value.UnmarshalExact(strings.NewReader(out), &e.Output); err != nil {
+			return nil, fmt.Errorf("bad output: %w", store.Permanent(err))
+		}
+		var err error
+		if e.Output, err = value.FromJSON(e.Output); err != nil {
+			return nil, fmt.Errorf("bad output: %w", store.Permanent(err))
+		}
+	}
+	if errJSON != "" {
+		e.Error = &store.ErrorInfo{}
+		if err := value.UnmarshalExact(strings.NewReader(errJSON), e.Error); err != nil {
+			return nil, fmt.Errorf("bad error: %w", store.Permanent(err))
+		}
+	}
+	return e, nil
 }
 
 // withRun runs cmd on a run's records after checking that the run exists,

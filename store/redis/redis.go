@@ -58,7 +58,7 @@ func WithPartitions(n int) Option { return func(o *options) { o.partitions = n }
 
 // Capabilities implements store.Store.
 func (s *Store) Capabilities() store.Capabilities {
-	return store.Capabilities{Shared: true, LeaseDuration: s.opt.lease, Retention: s.opt.retention}
+	return store.Capabilities{Shared: true, Finishing: true, LeaseDuration: s.opt.lease, Retention: s.opt.retention}
 }
 
 // WithLease sets how long a task stays leased to a worker that stops

@@ -466,3 +466,22 @@ func typedError() *store.ErrorInfo {
 	return &store.ErrorInfo{Node: "boom", Type: "http.status", Message: "bad",
 		Data: map[string]any{"status": 503, "big": 1 << 60, "took": 1500 * time.Millisecond, "body": map[string]any{"why": "down"}}}
 }
+
+// testJournalSkipped checks that a record written as skipped is journaled
+// as step.skipped, apart from the internal records of the same write.
+func testJournalSkipped(t *testing.T, s store.Store) {
+	id := newRun(t, s, &store.Task{Kind: store.Exec, Token: "t", Seq: 1})
+	tk := leaseN(t, s, 1)[0]
+	require.True(t, complete(t, s, tk, &store.Transition{Token: "t", Seq: 1,
+		Records: []*store.Record{
+			{RecordKey: store.RecordKey{Key: "untaken"}, Status: store.Skipped},
+			{RecordKey: store.RecordKey{Key: "g#skip"}, Status: store.Skipped},
+		},
+		End: &store.RunEnd{Status: store.Succeeded}}))
+	evs := AllEvents(t, s, id)
+	checkSeq(t, evs)
+	require.Equal(t, []store.EventType{store.EventRunCreated, store.EventStepSkipped, store.EventRecord,
+		store.EventRunEnded}, types(evs))
+	require.Equal(t, "untaken", evs[1].Node)
+	require.Equal(t, store.Skipped, evs[1].Record.Status)
+}

@@ -27,16 +27,18 @@
 -- will read, so each hash is read once (HMGET):
 --   run  nfence (token)*  nrec (record field)*
 -- then the items, flat (see encode.go for the writer):
---   C run hdr wf wk cr ik cev blen BODY   create a run with its first transition
+--   C run hdr wf wk cr ik cev fin blen BODY   create a run with its first transition
 --   T run ack token seq worker blen BODY  complete a task: fenced transition
 --   A run ack                             acknowledge a task only
---   X run error endev                     cancel a run
+--   X run error endev finev               cancel a run
 -- where wf is the workflow, wk the index in KEYS of its idx:w key, cr the
 -- created time in unix microseconds, ik the hash of the idempotency key
--- ("" for none), cev the run.created event and endev the run.cancelled
--- event (journal.go writes events). blen is the number of arguments of
+-- ("" for none), cev the run.created event, fin the run's Finally task
+-- ("" for none), endev the run.cancelled event and finev the
+-- run.finishing event it is instead when the run has a Finally task
+-- (journal.go writes events). blen is the number of arguments of
 -- BODY, so a stale item is skipped unread. BODY is
---   end ("0" | "1" status output error endev)
+--   end ("0" | "1" status output error endev finev)
 --   nev   (event)*             the transition's own events (journal.go)
 --   nrec  (field json hasStarted jrec)*   jrec: the record as the journal
 --                              keeps it when its output is over the limit
@@ -47,6 +49,8 @@
 --                              Redis's clock (TIME), which due times are on
 --   ngrp  (15 fields, see new_group)*
 --   narr  (group slot json)*
+--   nstop (token)*             tokens whose running actions stop: a
+--                              notice each on the ended channel
 --
 -- The journal of a run is a stream whose entries each hold the events of
 -- one call, numbered on from the header's js: entry id 0-SEQ, SEQ the first
@@ -55,6 +59,10 @@
 -- r[:WORKER] with the record as stored (x[:WORKER] when its output was
 -- cut). JSON holds no raw newline, and WORKER comes JSON-escaped, so the
 -- lines split cleanly. See journal.go for the reader.
+--
+-- A run with a Finally task (header field fin) finishes at its first end
+-- (see finish_run): the end is kept in fst, fout and ferr, the status stays
+-- running, and the next end ends the run.
 --
 -- Returns one code per item: 1 applied, 0 stale (or ack only), -1 the run
 -- already exists (C), -2 no such run (X); or, having changed nothing,
@@ -169,7 +177,8 @@ if #legacy > 0 then return { 'legacy', unpack(legacy) } end
 local function tok_get(r, id)
   local v = r.tok[id]
   if v == nil then
-    v = (not r.fresh) and redis.call('HGET', r.tk, id)
+    -- After finish_run the stored tokens are gone (flush deletes them).
+    v = (not r.fresh and not r.tokreset) and redis.call('HGET', r.tk, id)
     r.tok[id] = v
   end
   return v
@@ -226,7 +235,7 @@ local function gfield(gid, f) return gid .. '|' .. f end
 local function grp_get(r, gid)
   local g = r.grp[gid]
   if g ~= nil then return g end
-  if r.fresh then
+  if r.fresh or r.grpreset then
     r.grp[gid] = false
     return false
   end
@@ -345,13 +354,9 @@ end
 
 local ended = {}
 
-local function end_run(r, fin)
-  r.status = fin.status
-  r.ended = true
-  r.hw.status = fin.status
-  r.hw.ended = NOW
-  if fin.out ~= '' then r.hw.output = fin.out end
-  if fin.err ~= '' then r.hw.error = fin.err end
+-- cancel_running marks the run's running records cancelled, journaling
+-- them.
+local function cancel_running(r)
   -- Mark running records cancelled. The run's set of running records
   -- names the stored ones, so a run of thousands of finished records costs
   -- no more than a small one; the records in r.rec (read or written by this
@@ -388,6 +393,54 @@ local function end_run(r, fin)
   end
   table.sort(fields)
   for _, f in ipairs(fields) do jadd(r, 'r', cancel[f]) end
+end
+
+-- finally_of returns the Finally task of a run that has one and has not
+-- finished yet, or nil.
+local function finally_of(r)
+  if r.fing then return nil end
+  if r.fin == nil then
+    if r.fresh then
+      r.fin = false
+    else
+      local h = redis.call('HMGET', r.hk, 'fin', 'fst')
+      r.fin, r.fing = h[1], h[2] ~= false
+    end
+  end
+  if r.fing or not r.fin or r.fin == '' then return nil end
+  return r.fin
+end
+
+-- finish_run starts the finally nodes of run r at its first end fin: its
+-- work stops as at an end (running records cancelled; its tokens and groups
+-- gone, see flush; tasks queued before are dropped when leased, lease.go),
+-- the end is kept, the finally task is queued, and workers are told to stop
+-- the run's other actions.
+local function finish_run(r, fin, task)
+  r.fing = true
+  r.hw.fst = fin.status
+  if fin.out ~= '' then r.hw.fout = fin.out end
+  if fin.err ~= '' then r.hw.ferr = fin.err end
+  cancel_running(r)
+  jadd(r, 'e', fin.fev, true)
+  r.tok, r.tokw, r.tokreset = {}, {}, true
+  r.grp, r.grpreset = {}, true
+  local seq = string.match(task, '"s":(%d+)') or '0'
+  tok_set(r, 'finally', seq)
+  enqueue(stamped(task), '0')
+  ended[#ended + 1] = r.id .. '\tfinishing'
+end
+
+local function end_run(r, fin)
+  local task = finally_of(r)
+  if task then return finish_run(r, fin, task) end
+  r.status = fin.status
+  r.ended = true
+  r.hw.status = fin.status
+  r.hw.ended = NOW
+  if fin.out ~= '' then r.hw.output = fin.out end
+  if fin.err ~= '' then r.hw.error = fin.err end
+  cancel_running(r)
   jadd(r, 'e', fin.ev, true)
   -- Every live group of the run goes (its one hash), and so do its tokens
   -- (see flush).
@@ -411,8 +464,8 @@ end
 local function apply(r, i, w)
   local fin
   if A[i] == '1' then
-    fin = { status = A[i + 1], out = A[i + 2], err = A[i + 3], ev = A[i + 4] }
-    i = i + 5
+    fin = { status = A[i + 1], out = A[i + 2], err = A[i + 3], ev = A[i + 4], fev = A[i + 5] }
+    i = i + 6
   else
     i = i + 1
   end
@@ -499,6 +552,12 @@ local function apply(r, i, w)
       end
     end
   end
+  n = tonumber(A[i])
+  i = i + 1
+  if not fin then
+    for k = i, i + n - 1 do ended[#ended + 1] = r.id .. '\tstop\t' .. A[k] end
+  end
+  i = i + n
   if fin then
     end_run(r, fin)
   elseif more then
@@ -513,7 +572,7 @@ while argi <= #A do
   if op == 'C' or op == 'T' then
     local hdr, ack, fenced, body, w
     if op == 'C' then
-      hdr, body, w = A[argi + 2], argi + 9, ''
+      hdr, body, w = A[argi + 2], argi + 10, ''
       fenced = not r.status
     else
       ack, body, w = A[argi + 2], argi + 7, A[argi + 5]
@@ -526,6 +585,8 @@ while argi <= #A do
         r.hw.hdr, r.hw.status, r.hw.lv = hdr, 'running', '1'
         r.hw.wf, r.hw.cr = r.wf, r.cr
         if r.ik ~= '' then r.hw.ik = r.ik end
+        r.fin = A[argi + 8]
+        if r.fin ~= '' then r.hw.fin = r.fin end
         jadd(r, 'e', A[argi + 7])
       end
       apply(r, body, w)
@@ -542,10 +603,10 @@ while argi <= #A do
     if not r.status then
       code = -2
     elseif r.status == 'running' then
-      end_run(r, { status = 'cancelled', out = '', err = A[argi + 2], ev = A[argi + 3] })
+      end_run(r, { status = 'cancelled', out = '', err = A[argi + 2], ev = A[argi + 3], fev = A[argi + 4] })
       code = 1
     end
-    argi = argi + 4
+    argi = argi + 5
   else
     return redis.error_reply('skript: bad item ' .. tostring(op))
   end
@@ -599,6 +660,7 @@ for _, r in ipairs(order) do
   if r.ended then
     redis.call('DEL', r.tk)
   else
+    if r.tokreset and not r.fresh then redis.call('DEL', r.tk) end
     set = {}
     for id, v in pairs(r.tokw) do
       if v then
@@ -615,6 +677,7 @@ for _, r in ipairs(order) do
   if r.ended then
     if not r.fresh then redis.call('DEL', r.gk) end
   else
+    if r.grpreset and not r.fresh then redis.call('DEL', r.gk) end
     local gset, gdel = {}, {}
     for gid, g in pairs(r.grp) do
       if g and g.dead then
@@ -715,6 +778,8 @@ if #acks > 0 then
   chunked('XACK', Q, acks, GROUP)
   chunked('XDEL', Q, acks)
 end
+-- Ended runs' ids, and the notices of finishing runs and stopped tokens
+-- (store/notice.go).
 for _, id in ipairs(ended) do
   redis.call('PUBLISH', CHAN, id)
 end
