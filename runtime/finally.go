@@ -105,15 +105,15 @@ func finallyNodes(bp *blueprint.Blueprint) []bool {
 	return out
 }
 
-// errNoFinishing refuses a workflow with finally nodes on a driver that
-// would end its runs without running them.
-var errNoFinishing = errors.New("this store cannot run a workflow's finally nodes yet (it does not finish runs); use the memory or Redis store")
+// ErrNoFinishing refuses a workflow with finally nodes on a driver that
+// would end its runs without running them (store.Capabilities.Finishing).
+var ErrNoFinishing = errors.New("this store cannot run a workflow's finally nodes yet (it does not finish runs); use the memory or Redis store")
 
 // checkFinishing refuses bp on the engine's store when bp has finally
 // nodes and the store does not finish runs.
 func (e *Engine) checkFinishing(bp *blueprint.Blueprint) error {
 	if bp.Finally > 0 && !e.store.Capabilities().Finishing {
-		return errNoFinishing
+		return ErrNoFinishing
 	}
 	return nil
 }

@@ -72,6 +72,9 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (*Submitted, er
 	if errors.As(err, &ie) {
 		return nil, &Error{Code: Invalid, Message: err.Error(), Err: err}
 	}
+	if errors.Is(err, runtime.ErrNoFinishing) {
+		return nil, &Error{Code: Unsupported, Message: err.Error(), Err: err}
+	}
 	return nil, errorf(Internal, err, "start run: %v", err)
 }
 
