@@ -199,9 +199,22 @@ func (e *Engine) StartWith(ctx context.Context, bp *blueprint.Blueprint, inputs 
 	hdr := &store.Run{ID: NewRunID(), Workflow: bp.Name, Version: bp.Version, Hash: bp.Hash, Inputs: in, Status: store.Running, Created: time.Now(),
 		Key: o.Key}
 	e.traceRun(ctx, hdr)
-	hdr.Finally = finallyTask(bp, hdr)
+	return e.createRun(ctx, p, hdr, nil)
+}
+
+// createRun computes a new run's first transition (the root token
+// advanced to its first tasks, after the kept records of a retry) and
+// stores the run with it.
+func (e *Engine) createRun(ctx context.Context, p *program, hdr *store.Run, kept []*store.Record) (*Run, error) {
+	hdr.Finally = finallyTask(p.bp, hdr)
 	info := newRunInfo(hdr)
+	// A retry's first transition is computed before the run is stored:
+	// what it has not written itself does not exist yet.
+	info.unstored = hdr.RetryOf != ""
 	v := newVM(ctx, e.store, p, info, nil)
+	for _, r := range kept {
+		v.record(*r)
+	}
 	v.setToken("t", 0)
 	if err := v.advance(token{id: "t"}, nil); err != nil {
 		return nil, err

@@ -73,7 +73,7 @@ func (e *Engine) Result(ctx context.Context, id string) (*Result, error) {
 	}
 	skipped := map[string]bool{}
 	for _, r := range recs {
-		if isInternalKey(r.Key) {
+		if store.InternalKey(r.Key) {
 			continue
 		}
 		idx := frameIndexes(r.Frame)

@@ -163,27 +163,7 @@ func (e *Engine) Retry(ctx context.Context, runID string, opts RetryOptions) (*R
 	if err := e.checkFinishing(p.bp); err != nil {
 		return nil, err
 	}
-	hdr.Finally = finallyTask(p.bp, hdr)
-	info := newRunInfo(hdr)
-	// The first transition is computed before the run is stored: what it
-	// has not written itself does not exist yet.
-	info.unstored = true
-	v := newVM(ctx, e.store, p, info, nil)
-	for _, r := range kept {
-		v.record(*r)
-	}
-	v.setToken("t", 0)
-	if err := v.advance(token{id: "t"}, nil); err != nil {
-		return nil, err
-	}
-	if e.observer != nil {
-		e.observeTransition(hdr.ID, v.tr)
-	}
-	if err := e.store.CreateRun(ctx, hdr, v.tr); err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
-	}
-	e.started(ctx, info, v.tr)
-	return &Run{ID: hdr.ID, engine: e}, nil
+	return e.createRun(ctx, p, hdr, kept)
 }
 
 // restartSet checks a restart point and returns the nodes that run again

@@ -461,7 +461,7 @@ func (w *worker) apply(ctx context.Context, batch []store.Completion) {
 
 func (e *Engine) observeTransition(run string, tr *store.Transition) {
 	for _, r := range tr.Records {
-		if len(r.Key) == 0 || isInternalKey(r.Key) {
+		if len(r.Key) == 0 || store.InternalKey(r.Key) {
 			continue
 		}
 		ev := Event{Run: run, Node: r.Key, Frame: r.Frame, Status: r.Status, Attempt: r.Attempts, Started: r.Started, Time: r.Finished}
@@ -486,15 +486,6 @@ func (e *Engine) observeTransition(run string, tr *store.Transition) {
 	if tr.End != nil && e.endsRun(run, tr.Token) {
 		e.observe(Event{Run: run, Status: tr.End.Status, Time: time.Now()})
 	}
-}
-
-func isInternalKey(k string) bool {
-	for i := 0; i < len(k); i++ {
-		if k[i] == '#' {
-			return true
-		}
-	}
-	return false
 }
 
 func (w *worker) watchEnds(ch <-chan string) {

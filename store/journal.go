@@ -99,7 +99,7 @@ type Event struct {
 
 // RecordEventType is the type of the event that reports writing rec.
 func RecordEventType(rec *Record) EventType {
-	if strings.IndexByte(rec.Key, '#') >= 0 {
+	if InternalKey(rec.Key) {
 		// The runtime's own records (a loop's items, a group's values)
 		// are no step of the workflow: a timeline shows them apart.
 		return EventRecord
@@ -260,3 +260,7 @@ func SortRecords(m map[RecordKey]*Record) []*Record {
 	})
 	return out
 }
+
+// InternalKey reports whether a record key is the runtime's own (a loop's
+// items, a group's values: keys holding a '#') rather than a node's.
+func InternalKey(k string) bool { return strings.IndexByte(k, '#') >= 0 }

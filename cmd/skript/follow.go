@@ -194,7 +194,7 @@ func (v *view) fold(recs []*store.Record) (map[string]*state, map[string]bool) {
 	latest := map[string]time.Time{}
 	lastFailed := map[string]time.Time{}
 	for _, r := range recs {
-		if r == nil || r.Key == "" || strings.IndexByte(r.Key, '#') >= 0 {
+		if r == nil || r.Key == "" || store.InternalKey(r.Key) {
 			continue // internal records: loop items, iteration values
 		}
 		d, known := v.depth[r.Key]
